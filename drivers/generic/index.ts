@@ -1,0 +1,80 @@
+import { Socket } from 'node:net';
+import { isIP } from 'node:net';
+import { InvalidArgumentError, NotSupportedError } from '../../src/machine/errors.js';
+import type { DriverSettings } from '../../src/machine/store/host.js';
+import type { Driver, DriverFactory, EngineService, FlagValues, MachineState, Connection } from '../driver.js';
+
+/**
+ * An existing host reached over SSH. Its state is whether the SSH port answers;
+ * berth cannot power it on or off, so start/stop/kill are not supported, restart
+ * reboots it, and remove leaves the host alone.
+ */
+export class GenericDriver implements Driver {
+  readonly name = 'generic';
+  constructor(readonly settings: DriverSettings) {}
+
+  async preCreateCheck(): Promise<void> {
+    if (!this.settings.IPAddress) {
+      throw new InvalidArgumentError('generic driver requires --generic-ip-address', { hint: 'berth machine create -d generic --generic-ip-address IP NAME' });
+    }
+  }
+  async create(): Promise<void> {}
+  async start(): Promise<void> { throw new NotSupportedError('the generic driver cannot start a host: power it on yourself'); }
+  async stop(): Promise<void> { throw new NotSupportedError('the generic driver cannot stop a host: shut it down yourself'); }
+  async kill(): Promise<void> { throw new NotSupportedError('the generic driver cannot kill a host'); }
+  async restart(engine: EngineService): Promise<void> {
+    // The provisioner reaches the host as root; the reboot drops the session.
+    void engine;
+    throw new NotSupportedError('the generic driver restarts a host by rebooting it over SSH: run `berth machine ssh NAME reboot`');
+  }
+  async remove(): Promise<void> {}
+
+  async state(): Promise<MachineState> {
+    return (await dial(this.settings.IPAddress, this.settings.SSHPort, 5000)) ? 'Running' : 'Stopped';
+  }
+
+  async ip(): Promise<string> { return this.settings.IPAddress; }
+  connection(): Connection {
+    const s = this.settings;
+    return { kind: 'ssh', host: s.IPAddress, port: s.SSHPort, user: s.SSHUser, keyPath: s.SSHKeyPath };
+  }
+  installPrefix(): string { return ''; }
+  enginePort(): number { return this.settings.EnginePort; }
+}
+
+function dial(host: string, port: number, timeoutMs: number): Promise<boolean> {
+  return new Promise((resolve) => {
+    const s = new Socket();
+    const done = (ok: boolean) => { s.destroy(); resolve(ok); };
+    s.setTimeout(timeoutMs, () => done(false));
+    s.once('connect', () => done(true));
+    s.once('error', () => done(false));
+    s.connect(port, host);
+  });
+}
+
+export const genericDriver: DriverFactory = {
+  name: 'generic',
+  description: 'an existing host over SSH',
+  flags: [
+    { name: 'generic-ip-address', type: 'string', usage: 'IP address of the host', envVar: 'GENERIC_IP_ADDRESS', required: true },
+    { name: 'generic-ssh-user', type: 'string', usage: 'SSH user', envVar: 'GENERIC_SSH_USER', default: 'root' },
+    { name: 'generic-ssh-key', type: 'string', usage: 'SSH private key path (default: a new key made for the machine)', envVar: 'GENERIC_SSH_KEY' },
+    { name: 'generic-ssh-port', type: 'int', usage: 'SSH port', envVar: 'GENERIC_SSH_PORT', default: 22 },
+    { name: 'generic-engine-port', type: 'int', usage: 'engine port', envVar: 'GENERIC_ENGINE_PORT', default: 2376 },
+  ],
+  fromFlags(base, flags: FlagValues) {
+    const ip = String(flags['generic-ip-address'] ?? '');
+    if (!ip) throw new InvalidArgumentError('generic driver requires --generic-ip-address', { hint: 'berth machine create -d generic --generic-ip-address IP NAME' });
+    if (!isIP(ip) && !/^[a-zA-Z0-9][a-zA-Z0-9.-]*$/.test(ip)) throw new InvalidArgumentError(`--generic-ip-address "${ip}" is neither an IP address nor a host name`);
+    return new GenericDriver({
+      ...base,
+      IPAddress: ip,
+      SSHUser: String(flags['generic-ssh-user'] ?? 'root'),
+      SSHPort: Number(flags['generic-ssh-port'] ?? 22),
+      SSHKeyPath: flags['generic-ssh-key'] ? String(flags['generic-ssh-key']) : base.SSHKeyPath,
+      EnginePort: Number(flags['generic-engine-port'] ?? 2376),
+    });
+  },
+  fromSettings: (s) => new GenericDriver(s),
+};

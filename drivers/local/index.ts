@@ -1,0 +1,50 @@
+import { InvalidArgumentError } from '../../src/machine/errors.js';
+import type { DriverSettings } from '../../src/machine/store/host.js';
+import type { Driver, DriverFactory, EngineService, FlagValues, MachineState, Connection } from '../driver.js';
+
+/**
+ * This host itself, reached without SSH: commands run locally as root. The machine
+ * is the engine service, so start/stop/restart/kill act on berthd. `--local-prefix`
+ * installs everything under a directory (several local machines side by side, tests).
+ */
+export class LocalDriver implements Driver {
+  readonly name = 'local';
+  constructor(readonly settings: DriverSettings) {}
+
+  async preCreateCheck(): Promise<void> {
+    if (process.getuid?.() !== 0) throw new InvalidArgumentError('the local driver needs root', { hint: 'run berth as root' });
+    if (process.platform !== 'linux') throw new InvalidArgumentError(`the local driver runs the engine on this host, which must be Linux (this is ${process.platform})`);
+  }
+  async create(): Promise<void> {}
+  async start(engine: EngineService): Promise<void> { await engine.start(); }
+  async stop(engine: EngineService): Promise<void> { await engine.stop(); }
+  async restart(engine: EngineService): Promise<void> { await engine.stop(); await engine.start(); }
+  async kill(engine: EngineService): Promise<void> { await engine.kill(); }
+  async remove(): Promise<void> {}
+  async state(engine: EngineService): Promise<MachineState> {
+    return (await engine.running()) ? 'Running' : 'Stopped';
+  }
+
+  async ip(): Promise<string> { return this.settings.IPAddress; }
+  connection(): Connection { return { kind: 'local' }; }
+  installPrefix(): string { return String(this.settings.InstallPrefix ?? ''); }
+  enginePort(): number { return this.settings.EnginePort; }
+}
+
+export const localDriver: DriverFactory = {
+  name: 'local',
+  description: 'this host, no SSH (the default)',
+  flags: [
+    { name: 'local-engine-port', type: 'int', usage: 'engine TCP port', envVar: 'LOCAL_ENGINE_PORT', default: 2376 },
+    { name: 'local-ip-address', type: 'string', usage: 'address clients use to reach the engine', envVar: 'LOCAL_IP_ADDRESS', default: '127.0.0.1' },
+    { name: 'local-prefix', type: 'string', usage: 'install the engine, its certs and data under this directory', envVar: 'LOCAL_PREFIX', default: '' },
+  ],
+  fromFlags(base, flags: FlagValues) {
+    const port = Number(flags['local-engine-port'] ?? 2376);
+    if (!Number.isInteger(port) || port < 1 || port > 65535) throw new InvalidArgumentError(`--local-engine-port ${flags['local-engine-port']} is not a TCP port`);
+    const prefix = String(flags['local-prefix'] ?? '');
+    if (prefix && !prefix.startsWith('/')) throw new InvalidArgumentError(`--local-prefix "${prefix}" must be an absolute path`);
+    return new LocalDriver({ ...base, SSHUser: '', SSHPort: 0, IPAddress: String(flags['local-ip-address'] ?? '127.0.0.1'), EnginePort: port, InstallPrefix: prefix.replace(/\/+$/, '') });
+  },
+  fromSettings: (s) => new LocalDriver(s),
+};

@@ -1,0 +1,115 @@
+import { createHash } from 'node:crypto';
+import { execFile } from 'node:child_process';
+import { copyFile, mkdir, readFile, rename, stat, writeFile, rm, chmod } from 'node:fs/promises';
+import { join } from 'node:path';
+import { promisify } from 'node:util';
+import { gzipSync } from 'node:zlib';
+import { projectRoot } from '../../common/paths.js';
+import { ProvisionError, reason } from '../errors.js';
+import { tarFiles } from './tar.js';
+
+const run = promisify(execFile);
+
+/**
+ * The engine bundle a host receives: a gzip tar of bin/berthd (a Node single
+ * executable application: this node binary with the esbuild-bundled engine injected,
+ * so the host needs no Node or npm) and bin/berth-runtime (static C). Its id is the
+ * sha256 of the tar, stored on the host as BUNDLE_ID to skip identical uploads.
+ */
+export interface Bundle { id: string; path: string; size: number }
+
+const SEA_FUSE = 'NODE_SEA_FUSE_fce680ab2cc467b6e072b8b5df1996b2';
+
+function cacheDir(): string {
+  return process.env.BERTH_BUNDLE_CACHE || join(projectRoot(), 'dist', 'bundle');
+}
+
+/** The bundled engine as one CommonJS file (what the SEA runs). */
+async function bundleEngine(outFile: string): Promise<void> {
+  const esbuild = await import('esbuild');
+  const root = projectRoot();
+  await esbuild.build({
+    stdin: {
+      contents: `import { main } from './engine/main.ts';\nmain(process.argv.slice(2));\n`,
+      resolveDir: root,
+      sourcefile: 'berthd-entry.ts',
+      loader: 'ts',
+    },
+    bundle: true,
+    platform: 'node',
+    format: 'cjs',
+    target: 'node20',
+    outfile: outFile,
+    logLevel: 'error',
+    // import.meta.url has no CJS meaning; the SEA's own path stands in for it.
+    define: { 'import.meta.url': '__berth_import_meta_url' },
+    banner: { js: `const __berth_import_meta_url = require('node:url').pathToFileURL(process.execPath).href;` },
+  });
+}
+
+async function makeSea(script: string, out: string, work: string): Promise<void> {
+  const seaConfig = join(work, 'sea-config.json');
+  const blob = join(work, 'sea.blob');
+  await writeFile(seaConfig, JSON.stringify({ main: script, output: blob, disableExperimentalSEAWarning: true }));
+  await run(process.execPath, ['--experimental-sea-config', seaConfig]);
+  await copyFile(process.execPath, out);
+  await chmod(out, 0o755);
+  const postject = 'postject'; // untyped package: imported by name
+  const { inject } = (await import(postject)) as { inject: (f: string, n: string, d: Buffer, o: object) => Promise<void> };
+  // postject prints warnings about ELF note sections that are harmless for node binaries.
+  const warn = console.warn;
+  const log = console.log;
+  console.warn = () => undefined;
+  console.log = () => undefined;
+  try {
+    await inject(out, 'NODE_SEA_BLOB', await readFile(blob), { sentinelFuse: SEA_FUSE });
+  } finally {
+    console.warn = warn;
+    console.log = log;
+  }
+}
+
+/**
+ * Builds the bundle unless one for the same inputs (engine code, node binary,
+ * berth-runtime) is cached. BERTH_BUNDLE names a prebuilt bundle to use as is.
+ */
+export async function ensureBundle(): Promise<Bundle> {
+  if (process.env.BERTH_BUNDLE) return describe(process.env.BERTH_BUNDLE);
+  const dir = cacheDir();
+  const work = join(dir, `work-${process.pid}`);
+  await mkdir(work, { recursive: true });
+  try {
+    const script = join(work, 'berthd.cjs');
+    try {
+      await bundleEngine(script);
+    } catch (err) {
+      throw new ProvisionError(`cannot bundle the engine (engine/main.ts): ${reason(err)}`, { hint: 'run `npm run build` and fix the errors it shows' });
+    }
+    const runtime = join(projectRoot(), 'native', 'build', 'berth-runtime');
+    const runtimeBytes = await readFile(runtime).catch(() => {
+      throw new ProvisionError(`berth-runtime is not built (${runtime})`, { hint: 'run `npm run build`' });
+    });
+    const inputs = createHash('sha256').update(await readFile(script)).update(runtimeBytes).update(process.version).update(process.execPath).digest('hex').slice(0, 16);
+    const cached = join(dir, `berth-bundle-${inputs}.tar.gz`);
+    if (await stat(cached).then(() => true, () => false)) return describe(cached);
+    const sea = join(work, 'berthd');
+    await makeSea(script, sea, work);
+    const tar = await tarFiles([
+      { name: 'bin/berthd', data: await readFile(sea), mode: 0o755 },
+      { name: 'bin/berth-runtime', data: runtimeBytes, mode: 0o755 },
+    ]);
+    const tmp = `${cached}.${process.pid}.tmp`;
+    await writeFile(tmp, gzipSync(tar, { level: 1 }));
+    await rename(tmp, cached);
+    return describe(cached);
+  } finally {
+    await rm(work, { recursive: true, force: true });
+  }
+}
+
+async function describe(path: string): Promise<Bundle> {
+  const data = await readFile(path).catch((err) => {
+    throw new ProvisionError(`cannot read the engine bundle ${path}: ${reason(err)}`);
+  });
+  return { id: createHash('sha256').update(data).digest('hex'), path, size: data.length };
+}

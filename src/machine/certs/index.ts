@@ -1,0 +1,86 @@
+import { readFile } from 'node:fs/promises';
+import { userInfo } from 'node:os';
+import { join } from 'node:path';
+import { writeFileAtomic } from '../atomic.js';
+import { withLock } from '../lock.js';
+import type { Store } from '../store/index.js';
+import type { HostConfig } from '../store/host.js';
+import { issueCA, issueClient, issueServer, signedBy, subjectAltNames, type Pem } from './issue.js';
+
+export { subjectAltNames, signedBy } from './issue.js';
+export type { Pem } from './issue.js';
+
+export interface StoreCerts {
+  caCert: string; caKey: string; clientCert: string; clientKey: string;
+}
+
+function user(): string {
+  return process.env.USER || userInfo().username || 'berth';
+}
+
+export function storeCertPaths(store: Store): StoreCerts {
+  const d = store.certsDir;
+  return { caCert: join(d, 'ca.pem'), caKey: join(d, 'ca-key.pem'), clientCert: join(d, 'cert.pem'), clientKey: join(d, 'key.pem') };
+}
+
+async function readPem(cert: string, key: string): Promise<Pem | null> {
+  try {
+    return { cert: await readFile(cert, 'utf8'), key: await readFile(key, 'utf8') };
+  } catch (err) {
+    if ((err as NodeJS.ErrnoException).code === 'ENOENT') return null;
+    throw err;
+  }
+}
+
+/** The store's CA and client cert, made once (under a store-wide lock: creates run in parallel). */
+export async function ensureStoreCerts(store: Store, opts: { regenerate?: boolean } = {}): Promise<{ ca: Pem; client: Pem }> {
+  const p = storeCertPaths(store);
+  return withLock(join(store.root, 'locks', 'certs.lock'), 'the store certificates', async () => {
+    let ca = opts.regenerate ? null : await readPem(p.caCert, p.caKey);
+    let client = opts.regenerate ? null : await readPem(p.clientCert, p.clientKey);
+    if (!ca) {
+      ca = issueCA(user());
+      await writeFileAtomic(p.caKey, ca.key, 0o600);
+      await writeFileAtomic(p.caCert, ca.cert, 0o644);
+      client = null;
+    }
+    if (!client || !signedBy(client.cert, ca.cert)) {
+      client = issueClient(ca, `${user()}.bootstrap`);
+      await writeFileAtomic(p.clientKey, client.key, 0o600);
+      await writeFileAtomic(p.clientCert, client.cert, 0o644);
+    }
+    return { ca, client };
+  });
+}
+
+/** The SANs a machine's server cert must carry right now. */
+export function wantedSans(host: HostConfig): string[] {
+  return [...host.HostOptions.AuthOptions.ServerCertSANs, host.Driver.IPAddress, 'localhost', '127.0.0.1'].filter(Boolean);
+}
+
+/**
+ * Writes the machine's copies of the CA and client cert (what DOCKER_CERT_PATH points
+ * at) and a fresh server cert for its current SANs.
+ */
+export async function writeMachineCerts(store: Store, host: HostConfig): Promise<void> {
+  const { ca, client } = await ensureStoreCerts(store);
+  const a = host.HostOptions.AuthOptions;
+  const server = issueServer(ca, `${user()}.${host.Name}`, wantedSans(host));
+  await writeFileAtomic(a.ServerKeyPath, server.key, 0o600);
+  await writeFileAtomic(a.ServerCertPath, server.cert, 0o644);
+  const dir = a.CertDir;
+  await writeFileAtomic(join(dir, 'ca.pem'), ca.cert, 0o644);
+  await writeFileAtomic(join(dir, 'cert.pem'), client.cert, 0o644);
+  await writeFileAtomic(join(dir, 'key.pem'), client.key, 0o600);
+}
+
+/** Whether the server cert on file still covers the machine's IP and is from the store CA. */
+export async function serverCertCurrent(store: Store, host: HostConfig): Promise<boolean> {
+  const a = host.HostOptions.AuthOptions;
+  const pem = await readFile(a.ServerCertPath, 'utf8').catch(() => null);
+  const ca = await readFile(storeCertPaths(store).caCert, 'utf8').catch(() => null);
+  if (!pem || !ca || !signedBy(pem, ca)) return false;
+  const sans = new Set(subjectAltNames(pem));
+  return wantedSans(host).every((s) => sans.has(s));
+}
+

@@ -1,0 +1,103 @@
+import { readFile, readdir, rm, mkdir, stat } from 'node:fs/promises';
+import { homedir } from 'node:os';
+import { isAbsolute, join, resolve } from 'node:path';
+import { writeFileAtomic } from '../atomic.js';
+import { InvalidArgumentError, MachineExistsError, MachineNotFoundError, reason } from '../errors.js';
+import { withLock } from '../lock.js';
+import type { HostConfig } from './host.js';
+import { migrate, rebase } from './migrate.js';
+import { toAbsolute, toStoreRelative } from './paths.js';
+
+export * from './host.js';
+
+const NAME_RE = /^[a-zA-Z0-9][a-zA-Z0-9\-.]*$/;
+
+export function validateName(name: string): void {
+  if (!NAME_RE.test(name) || name.length > 63) {
+    throw new InvalidArgumentError(`invalid machine name "${name}"`, { hint: 'use letters, digits, "-" and "."; start with a letter or digit (at most 63 characters)' });
+  }
+}
+
+export function defaultStorePath(): string {
+  return resolve(process.env.BERTH_STORAGE_PATH || join(homedir(), '.berth', 'machine'));
+}
+
+/**
+ * The machine store: <root>/certs (CA + client cert, shared) and
+ * <root>/machines/NAME/{config.json, certs, ssh key}. config.json is written
+ * atomically with paths relative to the root, so the store can move.
+ */
+export class Store {
+  readonly root: string;
+  constructor(root: string = defaultStorePath()) {
+    this.root = resolve(root);
+  }
+
+  get certsDir(): string { return join(this.root, 'certs'); }
+  get machinesDir(): string { return join(this.root, 'machines'); }
+  machineDir(name: string): string { return join(this.machinesDir, name); }
+  configPath(name: string): string { return join(this.machineDir(name), 'config.json'); }
+
+  async exists(name: string): Promise<boolean> {
+    return stat(this.configPath(name)).then(() => true, () => false);
+  }
+
+  async list(): Promise<string[]> {
+    const entries = await readdir(this.machinesDir, { withFileTypes: true }).catch(() => []);
+    const names: string[] = [];
+    for (const e of entries) if (e.isDirectory() && (await this.exists(e.name))) names.push(e.name);
+    return names.sort();
+  }
+
+  async load(name: string): Promise<HostConfig> {
+    validateName(name);
+    let text: string;
+    try {
+      text = await readFile(this.configPath(name), 'utf8');
+    } catch (err) {
+      if ((err as NodeJS.ErrnoException).code === 'ENOENT') {
+        throw new MachineNotFoundError(`machine "${name}" does not exist`, { hint: 'see `berth machine ls`' });
+      }
+      throw err;
+    }
+    let raw: Record<string, any>;
+    try {
+      raw = JSON.parse(text);
+    } catch (err) {
+      throw new InvalidArgumentError(`machine "${name}": ${this.configPath(name)} is not valid JSON (${reason(err)})`, { hint: `fix or remove ${this.machineDir(name)}` });
+    }
+    const host = migrate(raw, name);
+    const oldRoot = host.HostOptions.AuthOptions?.StorePath;
+    const rebased = isAbsolute(oldRoot ?? '') ? rebase(host, oldRoot, this.root) : host;
+    return toAbsolute(rebased, this.root);
+  }
+
+  async save(host: HostConfig): Promise<void> {
+    await mkdir(this.machineDir(host.Name), { recursive: true, mode: 0o700 });
+    const onDisk = toStoreRelative(host, this.root);
+    await writeFileAtomic(this.configPath(host.Name), JSON.stringify(onDisk, null, 4) + '\n', 0o600);
+  }
+
+  /** Reserve a new machine's directory; fails when the name is taken. */
+  async reserve(name: string): Promise<void> {
+    validateName(name);
+    await mkdir(this.machinesDir, { recursive: true, mode: 0o700 });
+    try {
+      await mkdir(this.machineDir(name), { mode: 0o700 });
+    } catch (err) {
+      if ((err as NodeJS.ErrnoException).code === 'EEXIST') {
+        throw new MachineExistsError(`machine "${name}" already exists`, { hint: `pick another name, or remove it with \`berth machine rm ${name}\`` });
+      }
+      throw err;
+    }
+  }
+
+  async remove(name: string): Promise<void> {
+    await rm(this.machineDir(name), { recursive: true, force: true });
+  }
+
+  /** Serialises commands on one machine across processes. */
+  withMachineLock<T>(name: string, fn: () => Promise<T>): Promise<T> {
+    return withLock(join(this.root, 'locks', `${name}.lock`), `machine "${name}"`, fn);
+  }
+}
