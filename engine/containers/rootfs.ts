@@ -1,0 +1,34 @@
+/** Mounts a snapshot's Mount[] as a container's rootfs (one mount call) and takes it down. */
+import { execFile } from 'node:child_process';
+import { mkdir } from 'node:fs/promises';
+import { EngineError } from '../errors.js';
+import type { Mount } from '../snapshots/index.js';
+
+function run(cmd: string, args: string[]): Promise<void> {
+  return new Promise((resolve, reject) => {
+    execFile(cmd, args, (err, _out, stderr) => (err ? reject(new EngineError(`${cmd} ${args.join(' ')}: ${String(stderr).trim() || err.message}`)) : resolve()));
+  });
+}
+
+export async function isMounted(target: string): Promise<boolean> {
+  const { readFile } = await import('node:fs/promises');
+  const info = await readFile('/proc/self/mountinfo', 'utf8');
+  return info.split('\n').some((l) => l.split(' ')[4] === target);
+}
+
+export async function mountRootfs(mounts: Mount[], target: string): Promise<void> {
+  await mkdir(target, { recursive: true });
+  if (mounts.length !== 1) throw new EngineError(`rootfs: expected one mount from the snapshotter, got ${mounts.length}`);
+  const m = mounts[0];
+  if (await isMounted(target)) return;
+  if (m.type === 'bind') {
+    await run('mount', ['--bind', ...(m.options.includes('ro') ? ['-o', 'ro'] : []), m.source, target]);
+  } else {
+    await run('mount', ['-t', m.type, '-o', m.options.join(','), m.source, target]);
+  }
+}
+
+export async function unmountRootfs(target: string): Promise<void> {
+  if (!(await isMounted(target))) return;
+  await run('umount', ['-l', target]);
+}

@@ -1,0 +1,102 @@
+/**
+ * The container store: records in memory, each persisted atomically under
+ * data-root/containers/<id>/container.json; lookup by full id, unique id prefix or name.
+ */
+import { readdirSync, readFileSync, rmSync } from 'node:fs';
+import { join } from 'node:path';
+import { ConflictError, InvalidArgumentError, NotFoundError } from '../errors.js';
+import { writeJsonAtomic } from '../fsutil.js';
+import type { ContainerRecord } from './record.js';
+
+const RECORD_FILE = 'container.json';
+
+export class ContainerStore {
+  private byId = new Map<string, ContainerRecord>();
+  private byName = new Map<string, string>();
+
+  constructor(readonly root: string) {}
+
+  dir(id: string): string {
+    return join(this.root, id);
+  }
+
+  /** Loads every record; a directory without a complete record is a create that never finished. */
+  load(): { loaded: ContainerRecord[]; discarded: string[] } {
+    const loaded: ContainerRecord[] = [];
+    const discarded: string[] = [];
+    let entries: string[] = [];
+    try {
+      entries = readdirSync(this.root);
+    } catch {
+      return { loaded, discarded };
+    }
+    for (const id of entries) {
+      if (!/^[0-9a-f]{64}$/.test(id)) continue;
+      let rec: ContainerRecord;
+      try {
+        rec = JSON.parse(readFileSync(join(this.root, id, RECORD_FILE), 'utf8')) as ContainerRecord;
+      } catch {
+        discarded.push(id);
+        continue;
+      }
+      this.byId.set(id, rec);
+      this.byName.set(rec.name, id);
+      loaded.push(rec);
+    }
+    return { loaded, discarded };
+  }
+
+  all(): ContainerRecord[] {
+    return [...this.byId.values()];
+  }
+
+  /** Reserves the name; throws 409 if another container has it. */
+  reserveName(name: string, id: string): void {
+    const owner = this.byName.get(name);
+    if (owner && owner !== id) {
+      throw new ConflictError(`Conflict. The container name "/${name}" is already in use by container "${owner}". You have to remove (or rename) that container to be able to reuse that name.`);
+    }
+    this.byName.set(name, id);
+  }
+
+  releaseName(name: string, id: string): void {
+    if (this.byName.get(name) === id) this.byName.delete(name);
+  }
+
+  hasName(name: string): boolean {
+    return this.byName.has(name);
+  }
+
+  async save(rec: ContainerRecord): Promise<void> {
+    this.byId.set(rec.id, rec);
+    await writeJsonAtomic(join(this.dir(rec.id), RECORD_FILE), rec);
+  }
+
+  delete(id: string): void {
+    const rec = this.byId.get(id);
+    if (rec) this.releaseName(rec.name, id);
+    this.byId.delete(id);
+    // Remove the record file first so a crash mid-removal leaves no loadable half.
+    rmSync(join(this.dir(id), RECORD_FILE), { force: true });
+    rmSync(this.dir(id), { recursive: true, force: true });
+  }
+
+  find(ref: string): ContainerRecord | undefined {
+    if (!ref) return undefined;
+    const bare = ref.startsWith('/') ? ref.slice(1) : ref;
+    const exact = this.byId.get(bare);
+    if (exact) return exact;
+    const named = this.byName.get(bare);
+    if (named) return this.byId.get(named);
+    if (!/^[0-9a-f]+$/.test(bare)) return undefined;
+    const matches = [...this.byId.keys()].filter((id) => id.startsWith(bare));
+    if (matches.length > 1) throw new InvalidArgumentError(`multiple IDs found with provided prefix: ${bare}`);
+    return matches.length ? this.byId.get(matches[0]) : undefined;
+  }
+
+  get(ref: string): ContainerRecord {
+    const rec = this.find(ref);
+    if (!rec) throw new NotFoundError(`No such container: ${ref}`);
+    return rec;
+  }
+}

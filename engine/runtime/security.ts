@@ -1,0 +1,89 @@
+/** Capabilities, seccomp and SecurityOpt of a container, with docker's semantics. */
+import { InvalidArgumentError } from '../errors.js';
+import type { HostConfig } from '../containers/types.js';
+import { ALL_CAPABILITIES, DEFAULT_CAPABILITIES } from './defaults.js';
+import type { OciSeccomp, OciSeccompRule } from './oci.js';
+import { defaultSeccompProfile } from './seccomp-default.js';
+
+function normalizeCap(cap: string): string {
+  const up = cap.toUpperCase();
+  if (up === 'ALL') return up;
+  const full = up.startsWith('CAP_') ? up : `CAP_${up}`;
+  if (!ALL_CAPABILITIES.includes(full)) throw new InvalidArgumentError(`unknown capability: "${cap}"`);
+  return full;
+}
+
+export function capabilitySet(hc: HostConfig): string[] {
+  if (hc.Privileged) return [...ALL_CAPABILITIES];
+  const add = (hc.CapAdd ?? []).map(normalizeCap);
+  const drop = (hc.CapDrop ?? []).map(normalizeCap);
+  let caps = add.includes('ALL') ? [...ALL_CAPABILITIES] : [...DEFAULT_CAPABILITIES];
+  if (drop.includes('ALL')) caps = [];
+  for (const c of add) if (c !== 'ALL' && !caps.includes(c)) caps.push(c);
+  return caps.filter((c) => !drop.includes(c));
+}
+
+export interface SecurityOptions { seccomp: OciSeccomp | null; noNewPrivileges: boolean; warnings: string[] }
+
+export function parseSecurityOpt(hc: HostConfig, caps: string[]): SecurityOptions {
+  const result: SecurityOptions = { seccomp: hc.Privileged ? null : defaultSeccompProfile(caps), noNewPrivileges: false, warnings: [] };
+  for (const opt of hc.SecurityOpt ?? []) {
+    const sep = opt.search(/[=:]/);
+    const key = sep < 0 ? opt : opt.slice(0, sep);
+    const value = sep < 0 ? '' : opt.slice(sep + 1);
+    switch (key) {
+      case 'no-new-privileges':
+        if (value !== '' && value !== 'true' && value !== 'false') throw new InvalidArgumentError(`invalid --security-opt: ${opt}: use no-new-privileges[=true|false]`);
+        result.noNewPrivileges = value !== 'false';
+        break;
+      case 'seccomp':
+        if (value === 'unconfined') result.seccomp = null;
+        else if (value === 'builtin' || value === '') result.seccomp = defaultSeccompProfile(caps);
+        else result.seccomp = convertDockerProfile(value, caps);
+        break;
+      case 'apparmor':
+        result.warnings.push('apparmor is not supported by berthd: the --security-opt apparmor setting is ignored');
+        break;
+      case 'label':
+        result.warnings.push('SELinux labels are not supported by berthd: the --security-opt label setting is ignored');
+        break;
+      default:
+        throw new InvalidArgumentError(`invalid --security-opt: ${JSON.stringify(opt)}: use seccomp=, no-new-privileges or apparmor=`);
+    }
+  }
+  return result;
+}
+
+interface DockerSyscall {
+  name?: string; names?: string[]; action: string; errnoRet?: number;
+  args?: { index: number; value: number; valueTwo?: number; op: string }[] | null;
+  includes?: { caps?: string[]; arches?: string[] }; excludes?: { caps?: string[]; arches?: string[] };
+}
+
+/** A docker-format seccomp profile (as the CLI sends it, inline JSON) -> OCI seccomp. */
+export function convertDockerProfile(json: string, caps: string[]): OciSeccomp {
+  let profile: { defaultAction?: string; defaultErrnoRet?: number; architectures?: string[]; archMap?: { architecture: string; subArchitectures?: string[] }[]; syscalls?: DockerSyscall[] };
+  try {
+    profile = JSON.parse(json);
+  } catch {
+    throw new InvalidArgumentError('invalid seccomp profile: not valid JSON (pass a file path to --security-opt seccomp=FILE)');
+  }
+  if (!profile.defaultAction) throw new InvalidArgumentError('invalid seccomp profile: defaultAction is missing');
+  const hasCap = (list?: string[]) => (list ?? []).every((c) => caps.includes(c));
+  const rules: OciSeccompRule[] = [];
+  for (const s of profile.syscalls ?? []) {
+    if (s.includes?.caps && !hasCap(s.includes.caps)) continue;
+    if (s.includes?.arches && !s.includes.arches.some((a) => ['amd64', 'x86_64'].includes(a))) continue;
+    if (s.excludes?.caps && s.excludes.caps.some((c) => caps.includes(c))) continue;
+    const names = s.names ?? (s.name ? [s.name] : []);
+    if (!names.length) throw new InvalidArgumentError('invalid seccomp profile: a syscall rule has no names');
+    rules.push({ names, action: s.action, ...(s.errnoRet !== undefined ? { errnoRet: s.errnoRet } : {}), ...(s.args?.length ? { args: s.args } : {}) });
+  }
+  const arches = profile.architectures ?? profile.archMap?.flatMap((a) => [a.architecture, ...(a.subArchitectures ?? [])]);
+  return {
+    defaultAction: profile.defaultAction,
+    ...(profile.defaultErrnoRet !== undefined ? { defaultErrnoRet: profile.defaultErrnoRet } : {}),
+    ...(arches?.length ? { architectures: arches } : {}),
+    syscalls: rules,
+  };
+}
