@@ -1,0 +1,154 @@
+import { randomBytes } from 'node:crypto';
+import { ConflictError, ForbiddenError, InvalidArgumentError, NotFoundError } from '../errors.js';
+import { type Cidr, overlaps as overlapsCidr, parseCidr } from './cidr.js';
+import { AddressPool, type IpamConfig, completeConfig, pickSubnet } from './ipam.js';
+import { DRIVER_OPT_BRIDGE, DRIVER_OPT_DEFAULT_BRIDGE, DRIVER_OPT_MTU, type NetworkRecord } from './index.js';
+import type { NetworkStore } from './store.js';
+
+/** A network with its live parts (address pool). */
+export interface Network {
+  record: NetworkRecord;
+  pool: AddressPool | null;
+  /** The bridge interface; null for host/none. */
+  bridge: string | null;
+  mtu: number;
+  /** The default bridge has no name resolution. */
+  isDefault: boolean;
+}
+
+export interface CreateRequest {
+  Name: string;
+  Driver?: string;
+  Internal?: boolean;
+  Attachable?: boolean;
+  EnableIPv6?: boolean;
+  CheckDuplicate?: boolean;
+  IPAM?: { Driver?: string; Config?: Array<{ Subnet?: string; Gateway?: string; IPRange?: string }> | null; Options?: Record<string, string> | null } | null;
+  Options?: Record<string, string> | null;
+  Labels?: Record<string, string> | null;
+}
+
+const NAME_RE = /^[a-zA-Z0-9][a-zA-Z0-9_.-]*$/;
+const IFNAME_RE = /^[a-zA-Z0-9_.-]{1,15}$/;
+
+export function newId(): string {
+  return randomBytes(32).toString('hex');
+}
+
+/** The networks of this daemon, by id, with docker's name/ID-prefix lookup. */
+export class NetworkRegistry {
+  private readonly byId = new Map<string, Network>();
+
+  constructor(private readonly store: NetworkStore, private readonly hostMtu: number) {}
+
+  all(): Network[] {
+    return [...this.byId.values()];
+  }
+
+  bridges(): Network[] {
+    return this.all().filter((n) => n.bridge);
+  }
+
+  /** docker's lookup order: full id, exact name, then a unique id prefix. */
+  find(idOrName: string): Network {
+    const exact = this.byId.get(idOrName) ?? this.all().find((n) => n.record.Name === idOrName);
+    if (exact) return exact;
+    const matches = idOrName ? this.all().filter((n) => n.record.Id.startsWith(idOrName)) : [];
+    if (matches.length === 1) return matches[0];
+    if (matches.length > 1) throw new InvalidArgumentError(`network ${idOrName} is ambiguous (${matches.length} matches): use more of its ID`);
+    throw new NotFoundError(`network ${idOrName} not found`);
+  }
+
+  tryFind(idOrName: string): Network | undefined {
+    try {
+      return this.find(idOrName);
+    } catch {
+      return undefined;
+    }
+  }
+
+  /** Adds a stored network back (engine start). */
+  load(record: NetworkRecord): Network {
+    const n = this.materialize(record);
+    this.byId.set(record.Id, n);
+    return n;
+  }
+
+  /** Validates a create request into a record; nothing is made yet. */
+  plan(req: CreateRequest, taken: Cidr[], pools: Array<{ base: string; size: number }>): NetworkRecord {
+    const name = req.Name;
+    if (!name || !NAME_RE.test(name)) throw new InvalidArgumentError(`invalid network name "${name ?? ''}": use letters, digits, "_", "." and "-", starting with a letter or digit`);
+    if (this.all().some((n) => n.record.Name === name)) throw new ConflictError(`network with name ${name} already exists`);
+    const driver = req.Driver || 'bridge';
+    if (driver === 'host' || driver === 'null') throw new ForbiddenError(`only one instance of "${driver}" network is allowed`);
+    if (driver !== 'bridge') throw new InvalidArgumentError(`network driver "${driver}" is not supported: berthd has the bridge driver`);
+    if (req.EnableIPv6) throw new InvalidArgumentError('IPv6 networks are not supported by berthd: drop --ipv6');
+    if (req.IPAM?.Driver && req.IPAM.Driver !== 'default') throw new InvalidArgumentError(`IPAM driver "${req.IPAM.Driver}" is not supported: use the default driver`);
+    const options = { ...(req.Options ?? {}) };
+    const id = newId();
+    const bridge = options[DRIVER_OPT_BRIDGE] ?? `br-${id.slice(0, 12)}`;
+    if (!IFNAME_RE.test(bridge)) throw new InvalidArgumentError(`invalid bridge name "${bridge}": up to 15 letters, digits, "_", "." or "-"`);
+    if (this.all().some((n) => n.bridge === bridge)) throw new ConflictError(`bridge ${bridge} is already used by network ${this.all().find((n) => n.bridge === bridge)!.record.Name}`);
+    if (options[DRIVER_OPT_MTU] !== undefined) mtuOf(options);
+    const requested = (req.IPAM?.Config ?? []).filter((c) => c.Subnet || c.Gateway || c.IPRange);
+    if (requested.length > 1) throw new InvalidArgumentError('berthd supports one IPv4 subnet per network');
+    let config: IpamConfig;
+    if (requested.length) {
+      config = completeConfig(requested[0]);
+      const subnet = parseCidr(config.Subnet);
+      const clash = this.all().find((n) => n.pool && overlapsCidr(n.pool.subnet, subnet));
+      if (clash) throw new ConflictError(`subnet ${config.Subnet} overlaps network ${clash.record.Name} (${clash.record.IPAM.Config[0].Subnet}): choose another --subnet`);
+      const route = taken.find((t) => overlapsCidr(t, subnet));
+      if (route) throw new ConflictError(`subnet ${config.Subnet} overlaps a route of the host: choose another --subnet`);
+    } else {
+      config = pickSubnet(pools, [...taken, ...this.all().flatMap((n) => (n.pool ? [n.pool.subnet] : []))]);
+    }
+    return {
+      Name: name,
+      Id: id,
+      Created: new Date().toISOString(),
+      Scope: 'local',
+      Driver: 'bridge',
+      EnableIPv6: false,
+      IPAM: { Driver: 'default', Options: req.IPAM?.Options ?? {}, Config: [config] },
+      Internal: Boolean(req.Internal),
+      Attachable: Boolean(req.Attachable),
+      Ingress: false,
+      ConfigFrom: { Network: '' },
+      ConfigOnly: false,
+      Options: { ...options, [DRIVER_OPT_BRIDGE]: bridge },
+      Labels: req.Labels ?? {},
+    };
+  }
+
+  async add(record: NetworkRecord): Promise<Network> {
+    const n = this.materialize(record);
+    await this.store.saveNetwork(record);
+    this.byId.set(record.Id, n);
+    return n;
+  }
+
+  async remove(n: Network): Promise<void> {
+    await this.store.removeNetwork(n.record.Id);
+    this.byId.delete(n.record.Id);
+  }
+
+  private materialize(record: NetworkRecord): Network {
+    const isBridge = record.Driver === 'bridge';
+    return {
+      record,
+      pool: isBridge ? new AddressPool(record.IPAM.Config[0]) : null,
+      bridge: isBridge ? record.Options[DRIVER_OPT_BRIDGE] : null,
+      mtu: isBridge ? (mtuOf(record.Options) ?? this.hostMtu) : 0,
+      isDefault: record.Options[DRIVER_OPT_DEFAULT_BRIDGE] === 'true',
+    };
+  }
+}
+
+function mtuOf(options: Record<string, string>): number | undefined {
+  const v = options[DRIVER_OPT_MTU];
+  if (v === undefined || v === '') return undefined;
+  const mtu = Number(v);
+  if (!Number.isInteger(mtu) || mtu < 68 || mtu > 65535) throw new InvalidArgumentError(`invalid MTU "${v}": expected a number from 68 to 65535`);
+  return mtu;
+}

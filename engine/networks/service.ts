@@ -1,0 +1,559 @@
+import { randomBytes } from 'node:crypto';
+import { promises as fs, readFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { ConflictError, ForbiddenError, InvalidArgumentError, NotFoundError } from '../errors.js';
+import type { EventBus } from '../events.js';
+import { formatIp, parseCidr, parseIp } from './cidr.js';
+import { type DnsOverrides, type HostsEntry, hostResolvConf, parseExtraHost, renderHosts, renderResolvConf, upstreamServers, validateDns } from './etcfiles.js';
+import { type CreateRequest, type Network, NetworkRegistry, newId } from './registry.js';
+import {
+  type AttachRequest, type AttachResult, DRIVER_OPT_BRIDGE, DRIVER_OPT_DEFAULT_BRIDGE, type EndpointRecord, type EndpointRequest,
+  type NetworkRecord, type Networking, type SandboxRecord,
+} from './index.js';
+import { DEFAULT_POOLS, parsePoolSpec, pickSubnet } from './ipam.js';
+import { type EndpointLink, addLinks, createSandbox, deleteLink, destroySandbox, ensureBridge, hostMtu, hostRoutes, removeLinks, setDnsRedirect } from './links.js';
+import { deleteScript, nftApply, renderRuleset, tableName } from './nft.js';
+import { portRequests, portsMap } from './ports.js';
+import { type PortProxy, openProxy } from './proxy.js';
+import { EmbeddedResolver } from './resolver.js';
+import { NetworkStore } from './store.js';
+import { networkSettings } from './settings.js';
+
+export interface NetworkServiceOptions {
+  dataRoot: string;
+  execRoot: string;
+  events: EventBus;
+  /** Default bridge interface (--bridge); berth0 when unset. */
+  bridge?: string;
+  /** Default bridge address with prefix (--bip), e.g. 10.20.0.1/24. */
+  bip?: string;
+  /** --default-address-pools entries: "base=CIDR,size=N". */
+  defaultAddressPools?: string[];
+}
+
+const MAC_RE = /^([0-9a-f]{2}:){5}[0-9a-f]{2}$/i;
+
+/** Networks, sandboxes and their kernel state; engine.networks and engine.networking. */
+export class NetworkService implements Networking {
+  private readonly sandboxes = new Map<string, SandboxRecord>();
+  private readonly proxies = new Map<string, PortProxy[]>();
+  private readonly resolvers = new Map<string, EmbeddedResolver>();
+  private readonly table: string;
+  private readonly defaultBridge: string;
+  private readonly pools: Array<{ base: string; size: number }>;
+  private rulesQueue: Promise<void> = Promise.resolve();
+
+  private constructor(private readonly opts: NetworkServiceOptions, private readonly store: NetworkStore, private readonly registry: NetworkRegistry) {
+    this.defaultBridge = opts.bridge || 'berth0';
+    this.table = tableName(this.defaultBridge);
+    this.pools = opts.defaultAddressPools?.length ? opts.defaultAddressPools.map(parsePoolSpec) : DEFAULT_POOLS;
+  }
+
+  static async open(opts: NetworkServiceOptions): Promise<NetworkService> {
+    const store = new NetworkStore(join(opts.dataRoot, 'networks'));
+    const svc = new NetworkService(opts, store, new NetworkRegistry(store, await hostMtu()));
+    await svc.init();
+    return svc;
+  }
+
+  private netnsDir(): string {
+    return join(this.opts.execRoot, 'netns');
+  }
+
+  private async init(): Promise<void> {
+    if (!/^[a-zA-Z0-9_.-]{1,15}$/.test(this.defaultBridge)) throw new InvalidArgumentError(`--bridge ${this.defaultBridge}: an interface name of up to 15 letters, digits, "_", "." or "-"`);
+    await fs.mkdir(this.netnsDir(), { recursive: true });
+    for (const rec of await this.store.loadNetworks()) this.registry.load(rec);
+    for (const sb of await this.store.loadSandboxes()) this.sandboxes.set(sb.containerId, sb);
+    await this.ensurePredefined();
+    for (const n of this.registry.bridges()) await this.bringUp(n);
+    await enableForwarding();
+    for (const sb of this.sandboxes.values()) {
+      for (const ep of sb.endpoints) this.registry.tryFind(ep.networkId)?.pool?.reserve(ep.ip);
+    }
+    await this.syncRules();
+  }
+
+  /** The predefined bridge, host and none networks; the default bridge follows --bridge/--bip. */
+  private async ensurePredefined(): Promise<void> {
+    const existing = this.registry.all().find((n) => n.isDefault);
+    const wanted = this.opts.bip ? bipConfig(this.opts.bip) : undefined;
+    if (existing && existing.bridge === this.defaultBridge && (!wanted || existing.record.IPAM.Config[0].Subnet === wanted.Subnet && existing.record.IPAM.Config[0].Gateway === wanted.Gateway)) {
+      // keep it
+    } else {
+      if (existing) {
+        if ([...this.sandboxes.values()].some((s) => s.endpoints.some((e) => e.networkId === existing.record.Id))) {
+          throw new ConflictError('the default bridge changed (--bridge/--bip) while containers still use the old one: stop them first');
+        }
+        await deleteLink(existing.bridge!);
+        await this.registry.remove(existing);
+      }
+      const taken = (await hostRoutes()).filter((r) => r.dev !== this.defaultBridge).map((r) => parseCidr(r.dst));
+      const config = wanted ?? pickSubnet(this.pools, [...taken, ...this.registry.bridges().map((n) => n.pool!.subnet)]);
+      await this.registry.add({
+        ...baseRecord('bridge', 'bridge'),
+        IPAM: { Driver: 'default', Options: null, Config: [config] },
+        Options: {
+          [DRIVER_OPT_DEFAULT_BRIDGE]: 'true',
+          [DRIVER_OPT_BRIDGE]: this.defaultBridge,
+          'com.docker.network.bridge.enable_icc': 'true',
+          'com.docker.network.bridge.enable_ip_masquerade': 'true',
+          'com.docker.network.bridge.host_binding_ipv4': '0.0.0.0',
+          'com.docker.network.driver.mtu': String((await hostMtu())),
+        },
+      });
+    }
+    if (!this.registry.tryFind('host')) await this.registry.add({ ...baseRecord('host', 'host'), IPAM: { Driver: 'default', Options: null, Config: [] } });
+    if (!this.registry.tryFind('none')) await this.registry.add({ ...baseRecord('none', 'null'), IPAM: { Driver: 'default', Options: null, Config: [] } });
+  }
+
+  private async bringUp(n: Network): Promise<void> {
+    const cfg = n.record.IPAM.Config[0];
+    await ensureBridge({ ifname: n.bridge!, gatewayCidr: `${cfg.Gateway}/${parseCidr(cfg.Subnet).prefix}`, mtu: n.mtu });
+    if (!n.isDefault && !this.resolvers.has(n.record.Id)) {
+      this.resolvers.set(n.record.Id, await EmbeddedResolver.start(cfg.Gateway, {
+        resolve: (clientIp, name) => this.resolveName(n, clientIp, name),
+        upstreams: (clientIp) => this.upstreamsFor(n, clientIp),
+      }));
+    }
+  }
+
+  // ---- the networks API ----
+
+  async create(req: CreateRequest): Promise<{ Id: string; Warning: string }> {
+    const taken = (await hostRoutes()).filter((r) => !this.registry.bridges().some((n) => n.bridge === r.dev)).map((r) => parseCidr(r.dst));
+    const record = this.registry.plan(req, taken, this.pools);
+    const n = await this.registry.add(record);
+    try {
+      await this.bringUp(n);
+      await this.syncRules();
+    } catch (err) {
+      await this.teardownNetwork(n).catch(() => undefined);
+      throw err;
+    }
+    this.emit(n, 'create');
+    return { Id: record.Id, Warning: '' };
+  }
+
+  list(filters: Record<string, string[]> = {}): Array<Record<string, unknown>> {
+    return this.registry.all().filter((n) => matchFilters(n, filters, this.endpointsOf(n).length)).map((n) => ({ ...n.record, Containers: {} }));
+  }
+
+  inspect(idOrName: string): Record<string, unknown> {
+    const n = this.registry.find(idOrName);
+    const containers: Record<string, unknown> = {};
+    for (const { sb, ep } of this.endpointsOf(n)) {
+      containers[sb.containerId] = { Name: sb.name, EndpointID: ep.endpointId, MacAddress: ep.mac, IPv4Address: `${ep.ip}/${ep.prefix}`, IPv6Address: '' };
+    }
+    for (const sb of this.sandboxes.values()) {
+      if ((n.record.Driver === 'host' && sb.mode === 'host') || (n.record.Driver === 'null' && sb.mode === 'none')) {
+        containers[sb.containerId] = { Name: sb.name, EndpointID: sb.sandboxId, MacAddress: '', IPv4Address: '', IPv6Address: '' };
+      }
+    }
+    return { ...n.record, Containers: containers };
+  }
+
+  async remove(idOrName: string): Promise<void> {
+    const n = this.registry.find(idOrName);
+    if (n.isDefault || n.record.Driver !== 'bridge') throw new ForbiddenError(`${n.record.Name} is a pre-defined network and cannot be removed`);
+    if (this.endpointsOf(n).length) throw new ConflictError(`error while removing network: network ${n.record.Name} id ${n.record.Id} has active endpoints`);
+    await this.teardownNetwork(n);
+    await this.syncRules();
+    this.emit(n, 'destroy');
+  }
+
+  async prune(filters: Record<string, string[]> = {}): Promise<{ NetworksDeleted: string[] }> {
+    const deleted: string[] = [];
+    for (const n of this.registry.bridges()) {
+      if (n.isDefault || this.endpointsOf(n).length || !matchPruneFilters(n, filters)) continue;
+      await this.teardownNetwork(n);
+      this.emit(n, 'destroy');
+      deleted.push(n.record.Name);
+    }
+    if (deleted.length) await this.syncRules();
+    return { NetworksDeleted: deleted };
+  }
+
+  async connect(idOrName: string, container: string, req: EndpointRequest = {}): Promise<void> {
+    const n = this.registry.find(idOrName);
+    const sb = this.findSandbox(container);
+    if (n.record.Driver !== 'bridge' || sb.mode !== 'bridge') {
+      throw new ForbiddenError(`container ${sb.name} cannot be connected to network ${n.record.Name}: only bridge networks connect to containers in bridge mode`);
+    }
+    if (sb.endpoints.some((e) => e.networkId === n.record.Id)) throw new ForbiddenError(`endpoint with name ${sb.name} already exists in network ${n.record.Name}`);
+    const used = new Set(sb.endpoints.map((e) => e.ifname));
+    let idx = 0;
+    while (used.has(`eth${idx}`)) idx++;
+    const hasRoute = sb.endpoints.some((e) => !this.registry.tryFind(e.networkId)?.record.Internal);
+    const ep = this.allocateEndpoint(n, `eth${idx}`, req, sb.name);
+    try {
+      const dnsBefore = this.dnsTarget(sb);
+      sb.endpoints.push(ep);
+      const dnsAfter = this.dnsTarget(sb);
+      await addLinks(sb.netnsPath!, [this.linkOf(n, ep, !hasRoute && !n.record.Internal)], dnsBefore ? null : dnsAfter);
+    } catch (err) {
+      sb.endpoints = sb.endpoints.filter((e) => e !== ep);
+      n.pool!.release(ep.ip);
+      throw err;
+    }
+    await this.store.saveSandbox(sb);
+    this.emit(n, 'connect', sb.containerId);
+  }
+
+  async disconnect(idOrName: string, container: string, force = false): Promise<void> {
+    const n = this.registry.find(idOrName);
+    const sb = this.sandboxFor(container);
+    const ep = sb?.endpoints.find((e) => e.networkId === n.record.Id);
+    if (!sb || !ep) {
+      if (force) return;
+      throw new NotFoundError(`container ${container} is not connected to network ${n.record.Name}`);
+    }
+    await removeLinks(sb.netnsPath!, [ep.ifname]);
+    sb.endpoints = sb.endpoints.filter((e) => e !== ep);
+    n.pool?.release(ep.ip);
+    await this.store.saveSandbox(sb);
+    this.emit(n, 'disconnect', sb.containerId);
+  }
+
+  // ---- the containers contract ----
+
+  async attach(req: AttachRequest): Promise<AttachResult> {
+    const existing = this.sandboxes.get(req.id);
+    if (existing) return this.result(existing);
+    const hc = req.hostConfig ?? {};
+    const mode = !hc.NetworkMode || hc.NetworkMode === 'default' ? 'bridge' : hc.NetworkMode;
+    const dns: DnsOverrides = { dns: hc.Dns ?? [], dnsSearch: hc.DnsSearch ?? [], dnsOptions: hc.DnsOptions ?? [] };
+    validateDns(dns.dns);
+    const base: SandboxRecord = {
+      containerId: req.id, name: req.name.replace(/^\//, ''), hostname: req.hostname, domainname: req.domainname ?? '',
+      mode: 'bridge', netnsPath: null, sandboxId: newId(), sharedWith: null, endpoints: [], ports: [],
+      exposed: req.config?.ExposedPorts ?? {}, dns: dns.dns, dnsSearch: dns.dnsSearch, dnsOptions: dns.dnsOptions,
+      extraHosts: hc.ExtraHosts ?? [], links: hc.Links ?? [],
+    };
+    for (const h of base.extraHosts) parseExtraHost(h, this.defaultGateway());
+    if (mode === 'host') return this.commit({ ...base, mode: 'host' });
+    if (mode.startsWith('container:')) {
+      const target = this.findSandbox(mode.slice('container:'.length));
+      return this.commit({ ...base, mode: 'container', netnsPath: target.netnsPath, sharedWith: target.containerId });
+    }
+    const path = join(this.netnsDir(), req.id);
+    if (mode === 'none') {
+      await createSandbox(path, [], null);
+      return this.commit({ ...base, mode: 'none', netnsPath: path });
+    }
+    return this.attachBridge(base, mode, path, req);
+  }
+
+  private async attachBridge(sb: SandboxRecord, mode: string, path: string, req: AttachRequest): Promise<AttachResult> {
+    const primary = this.registry.find(mode);
+    if (primary.record.Driver !== 'bridge') throw new InvalidArgumentError(`network ${mode} cannot be used with other networks: use --network ${primary.record.Name === 'host' ? 'host' : 'none'}`);
+    const configs = req.networkingConfig?.EndpointsConfig ?? {};
+    const wanted: Array<[Network, EndpointRequest]> = [[primary, configs[mode] ?? configs[primary.record.Name] ?? configs[primary.record.Id] ?? {}]];
+    for (const [key, cfg] of Object.entries(configs)) {
+      const n = this.registry.find(key);
+      if (!wanted.some(([w]) => w === n)) wanted.push([n, cfg ?? {}]);
+    }
+    if (req.config?.MacAddress && !wanted[0][1].MacAddress) wanted[0][1] = { ...wanted[0][1], MacAddress: req.config.MacAddress };
+    const requests = portRequests(sb.exposed, req.hostConfig?.PortBindings, Boolean(req.hostConfig?.PublishAllPorts));
+    const proxies: PortProxy[] = [];
+    const allocated: Array<[Network, EndpointRecord]> = [];
+    try {
+      for (const [n, cfg] of wanted) {
+        if (n.record.Driver !== 'bridge') throw new InvalidArgumentError(`container cannot be connected to ${n.record.Name} and other networks`);
+        allocated.push([n, this.allocateEndpoint(n, `eth${allocated.length}`, cfg, sb.name)]);
+      }
+      sb.endpoints = allocated.map(([, ep]) => ep);
+      const ip = sb.endpoints[0].ip;
+      for (const r of requests) {
+        const proxy = await openProxy(r, ip);
+        proxies.push(proxy);
+        sb.ports.push({ proto: r.proto, containerPort: r.containerPort, hostIp: r.hostIp, hostPort: proxy.hostPort, containerIp: ip });
+      }
+      let routed = false;
+      const links = allocated.map(([n, ep]) => {
+        const withRoute = !routed && !n.record.Internal;
+        routed ||= withRoute;
+        return this.linkOf(n, ep, withRoute);
+      });
+      await createSandbox(path, links, this.dnsTarget(sb));
+      sb.netnsPath = path;
+      this.proxies.set(sb.containerId, proxies);
+      const result = await this.commit(sb);
+      if (sb.ports.length) await this.syncRules();
+      return result;
+    } catch (err) {
+      this.sandboxes.delete(sb.containerId);
+      this.proxies.delete(sb.containerId);
+      await Promise.all(proxies.map((p) => p.close()));
+      for (const [n, ep] of allocated) n.pool!.release(ep.ip);
+      await this.store.removeSandbox(sb.containerId).catch(() => undefined);
+      throw err;
+    }
+  }
+
+  async detach(containerId: string): Promise<void> {
+    const sb = this.sandboxes.get(containerId);
+    if (!sb) return;
+    this.sandboxes.delete(containerId);
+    const proxies = this.proxies.get(containerId) ?? [];
+    this.proxies.delete(containerId);
+    await Promise.all(proxies.map((p) => p.close()));
+    for (const ep of sb.endpoints) this.registry.tryFind(ep.networkId)?.pool?.release(ep.ip);
+    if ((sb.mode === 'bridge' || sb.mode === 'none') && sb.netnsPath) await destroySandbox(sb.netnsPath, sb.endpoints.map((e) => e.hostVeth));
+    if (sb.ports.length) await this.syncRules();
+    await this.store.removeSandbox(containerId);
+  }
+
+  /** After an engine restart, for a container that kept running: proxies and DNS redirect come back. */
+  async restore(containerId: string): Promise<AttachResult> {
+    const sb = this.sandboxes.get(containerId);
+    if (!sb) throw new NotFoundError(`no network state for container ${containerId}: it was not attached`);
+    if (!this.proxies.has(containerId)) {
+      const proxies: PortProxy[] = [];
+      for (const p of sb.ports) {
+        proxies.push(await openProxy({ proto: p.proto, containerPort: p.containerPort, hostIp: p.hostIp, hostPortMin: p.hostPort, hostPortMax: p.hostPort }, p.containerIp));
+      }
+      this.proxies.set(containerId, proxies);
+      const dns = this.dnsTarget(sb);
+      if (dns && sb.netnsPath) await setDnsRedirect(sb.netnsPath, dns);
+    }
+    return this.result(sb);
+  }
+
+  settings(containerId: string): Record<string, unknown> | null {
+    const sb = this.sandboxes.get(containerId);
+    return sb ? this.settingsOf(sb) : null;
+  }
+
+  /** Live restore: with containers still attached, the bridges, rules and namespaces stay. */
+  async shutdown(): Promise<void> {
+    await Promise.all([...this.proxies.values()].flat().map((p) => p.close()));
+    this.proxies.clear();
+    await Promise.all([...this.resolvers.values()].map((r) => r.close()));
+    this.resolvers.clear();
+    if ([...this.sandboxes.values()].some((s) => s.mode === 'bridge')) return;
+    await this.rulesQueue;
+    await nftApply(deleteScript(this.table));
+    for (const n of this.registry.bridges()) await deleteLink(n.bridge!);
+  }
+
+  // ---- internals ----
+
+  private allocateEndpoint(n: Network, ifname: string, cfg: EndpointRequest, name: string): EndpointRecord {
+    const pool = n.pool!;
+    const wantedIp = cfg.IPAMConfig?.IPv4Address || null;
+    if (wantedIp && n.isDefault) throw new InvalidArgumentError('user specified IP address is supported on user defined networks only');
+    if (wantedIp) pool.reserve(wantedIp);
+    const ip = wantedIp ?? pool.allocate();
+    const mac = cfg.MacAddress || macFromIp(ip);
+    if (!MAC_RE.test(mac)) {
+      pool.release(ip);
+      throw new InvalidArgumentError(`invalid MAC address "${mac}": expected six hex pairs like 02:42:ac:11:00:02`);
+    }
+    const aliases = [...(cfg.Aliases ?? [])];
+    if (n.isDefault && aliases.length) {
+      pool.release(ip);
+      throw new InvalidArgumentError('network-scoped aliases are supported for user-defined networks only');
+    }
+    return {
+      networkId: n.record.Id, endpointId: newId(), ifname, hostVeth: `veth${randomBytes(4).toString('hex').slice(0, 7)}`,
+      ip, prefix: pool.subnet.prefix, gateway: formatIp(pool.gateway), mac: mac.toLowerCase(), staticIp: wantedIp,
+      aliases, links: cfg.Links ?? [], 
+    };
+  }
+
+  private linkOf(n: Network, ep: EndpointRecord, withRoute: boolean): EndpointLink {
+    return { ifname: ep.ifname, hostVeth: ep.hostVeth, bridge: n.bridge!, mac: ep.mac, addressCidr: `${ep.ip}/${ep.prefix}`, gateway: withRoute ? ep.gateway : null, mtu: n.mtu };
+  }
+
+  /** The resolver that 127.0.0.11 leads to: that of the sandbox's first user network. */
+  private dnsTarget(sb: SandboxRecord): { target: string; port: number } | null {
+    for (const ep of sb.endpoints) {
+      const r = this.resolvers.get(ep.networkId);
+      if (r) return { target: ep.gateway, port: r.port };
+    }
+    return null;
+  }
+
+  private async commit(sb: SandboxRecord): Promise<AttachResult> {
+    this.sandboxes.set(sb.containerId, sb);
+    await this.store.saveSandbox(sb);
+    return this.result(sb);
+  }
+
+  private result(sb: SandboxRecord): AttachResult {
+    const target = sb.sharedWith ? this.sandboxes.get(sb.sharedWith) : undefined;
+    const files = target ?? sb;
+    const hostname = sb.hostname + '\n';
+    if (sb.mode === 'host' || files.mode === 'host') {
+      let hosts: string;
+      try { hosts = readFileSync('/etc/hosts', 'utf8'); } catch { hosts = renderHosts([], []); }
+      return { netnsPath: null, settings: this.settingsOf(sb), hosts, resolvConf: renderResolvConf(hostResolvConf(), sb, false, true), hostname };
+    }
+    const embedded = this.dnsTarget(files) !== null;
+    const self: HostsEntry[] = [];
+    const first = files.endpoints[0];
+    if (first && sb.mode !== 'container') {
+      const names = sb.domainname ? [`${sb.hostname}.${sb.domainname}`, sb.hostname] : [sb.hostname];
+      self.push({ ip: first.ip, names });
+    }
+    return {
+      netnsPath: files.netnsPath,
+      settings: this.settingsOf(sb),
+      hosts: renderHosts(self, [...this.linkEntries(sb), ...sb.extraHosts.map((h) => { const e = parseExtraHost(h, this.defaultGateway()); return { ip: e.ip, names: [e.name] }; })]),
+      resolvConf: renderResolvConf(hostResolvConf(), sb, embedded, false),
+      hostname,
+    };
+  }
+
+  /** --link on the default bridge: "/other:/me/alias" becomes "IP alias other". */
+  private linkEntries(sb: SandboxRecord): HostsEntry[] {
+    const out: HostsEntry[] = [];
+    for (const link of sb.links) {
+      const [target, alias] = link.split(':');
+      const other = this.sandboxFor(target.replace(/^\//, ''));
+      const ip = other?.endpoints.find((e) => this.registry.tryFind(e.networkId)?.isDefault)?.ip ?? other?.endpoints[0]?.ip;
+      if (!other || !ip) throw new InvalidArgumentError(`could not get container for ${target.replace(/^\//, '')}: link to a running container`);
+      const aliasName = alias ? alias.split('/').pop()! : other.name;
+      out.push({ ip, names: [...new Set([aliasName, other.hostname, other.name])] });
+    }
+    return out;
+  }
+
+  private settingsOf(sb: SandboxRecord): Record<string, unknown> {
+    return networkSettings(sb, (id) => this.registry.tryFind(id), this.registry.tryFind(sb.mode === 'host' ? 'host' : 'none')!, portsMap(sb.exposed, sb.mode === 'bridge' ? sb.ports : []));
+  }
+
+  private defaultGateway(): string {
+    const d = this.registry.all().find((n) => n.isDefault);
+    return d ? d.record.IPAM.Config[0].Gateway : '127.0.0.1';
+  }
+
+  private endpointsOf(n: Network): Array<{ sb: SandboxRecord; ep: EndpointRecord }> {
+    const out = [];
+    for (const sb of this.sandboxes.values()) for (const ep of sb.endpoints) if (ep.networkId === n.record.Id) out.push({ sb, ep });
+    return out;
+  }
+
+  private sandboxFor(idOrName: string): SandboxRecord | undefined {
+    const key = idOrName.replace(/^\//, '');
+    const all = [...this.sandboxes.values()];
+    return this.sandboxes.get(key) ?? all.find((s) => s.name === key) ?? (key.length >= 1 ? oneOf(all.filter((s) => s.containerId.startsWith(key))) : undefined);
+  }
+
+  private findSandbox(idOrName: string): SandboxRecord {
+    const sb = this.sandboxFor(idOrName);
+    if (!sb) throw new NotFoundError(`container ${idOrName} is not running: start it first`);
+    return sb;
+  }
+
+  /** Names visible from `clientIp`: containers sharing a user network with it. */
+  private resolveName(n: Network, clientIp: string, name: string): string[] | null {
+    const client = this.endpointsOf(n).find(({ ep }) => ep.ip === clientIp)?.sb;
+    const nets = new Set(client ? client.endpoints.map((e) => e.networkId) : [n.record.Id]);
+    const ordered = [n.record.Id, ...[...nets].filter((id) => id !== n.record.Id)];
+    for (const netId of ordered) {
+      const net = this.registry.tryFind(netId);
+      if (!net || net.isDefault || !nets.has(netId)) continue;
+      const ips = this.endpointsOf(net).filter(({ sb, ep }) => dnsNames(sb, ep).includes(name)).map(({ ep }) => ep.ip);
+      if (ips.length) return ips;
+    }
+    return null;
+  }
+
+  private upstreamsFor(n: Network, clientIp: string): string[] {
+    if (n.record.Internal) return [];
+    const client = this.endpointsOf(n).find(({ ep }) => ep.ip === clientIp)?.sb;
+    return upstreamServers(hostResolvConf(), { dns: client?.dns ?? [], dnsSearch: [], dnsOptions: [] });
+  }
+
+  private async teardownNetwork(n: Network): Promise<void> {
+    await this.resolvers.get(n.record.Id)?.close();
+    this.resolvers.delete(n.record.Id);
+    await deleteLink(n.bridge!);
+    await this.registry.remove(n);
+  }
+
+  /** Replaces the daemon's nft table with one built from the current state, one change at a time. */
+  private syncRules(): Promise<void> {
+    const next = this.rulesQueue.then(() => nftApply(renderRuleset(this.table, {
+      bridges: this.registry.bridges().map((n) => ({ ifname: n.bridge!, subnet: n.record.IPAM.Config[0].Subnet, internal: n.record.Internal })),
+      ports: [...this.sandboxes.values()].flatMap((s) => s.ports),
+    })));
+    this.rulesQueue = next.catch(() => undefined);
+    return next;
+  }
+
+  private emit(n: Network, action: string, container?: string): void {
+    this.opts.events.emit({ Type: 'network', Action: action, Actor: { ID: n.record.Id, Attributes: { name: n.record.Name, type: n.record.Driver, ...(container ? { container } : {}) } } });
+  }
+}
+
+export function dnsNames(sb: SandboxRecord, ep: EndpointRecord): string[] {
+  return [sb.name, ...ep.aliases, sb.containerId.slice(0, 12), sb.containerId].map((s) => s.toLowerCase());
+}
+
+function oneOf<T>(list: T[]): T | undefined {
+  return list.length === 1 ? list[0] : undefined;
+}
+
+function macFromIp(ip: string): string {
+  const n = parseIp(ip);
+  return ['02', '42', ...[n >>> 24, (n >>> 16) & 255, (n >>> 8) & 255, n & 255].map((b) => b.toString(16).padStart(2, '0'))].join(':');
+}
+
+function bipConfig(bip: string): { Subnet: string; Gateway: string } {
+  const withHost = parseCidr(bip, '--bip', true);
+  const gw = parseIp(bip.split('/')[0], '--bip');
+  if (gw === withHost.base) throw new InvalidArgumentError(`--bip ${bip}: give the bridge's own address, like 10.20.0.1/24`);
+  return { Subnet: `${formatIp(withHost.base)}/${withHost.prefix}`, Gateway: formatIp(gw) };
+}
+
+function baseRecord(name: string, driver: NetworkRecord['Driver']): NetworkRecord {
+  return {
+    Name: name, Id: newId(), Created: new Date().toISOString(), Scope: 'local', Driver: driver, EnableIPv6: false,
+    IPAM: { Driver: 'default', Options: null, Config: [] }, Internal: false, Attachable: false, Ingress: false,
+    ConfigFrom: { Network: '' }, ConfigOnly: false, Options: {}, Labels: {},
+  };
+}
+
+async function enableForwarding(): Promise<void> {
+  const path = '/proc/sys/net/ipv4/ip_forward';
+  if ((await fs.readFile(path, 'utf8')).trim() !== '1') await fs.writeFile(path, '1\n');
+}
+
+function labelMatches(labels: Record<string, string>, wanted: string[]): boolean {
+  return wanted.every((w) => {
+    const [k, v] = w.split('=', 2);
+    return k in labels && (v === undefined || labels[k] === v);
+  });
+}
+
+function matchFilters(n: Network, f: Record<string, string[]>, endpoints: number): boolean {
+  const builtin = ['bridge', 'host', 'none'].includes(n.record.Name) && (n.isDefault || n.record.Driver !== 'bridge');
+  if (f.driver && !f.driver.includes(n.record.Driver)) return false;
+  if (f.id && !f.id.some((id) => n.record.Id.startsWith(id))) return false;
+  if (f.name && !f.name.some((x) => n.record.Name.includes(x))) return false;
+  if (f.label && !labelMatches(n.record.Labels, f.label)) return false;
+  if (f.scope && !f.scope.includes('local')) return false;
+  if (f.type && !f.type.includes(builtin ? 'builtin' : 'custom')) return false;
+  if (f.dangling) {
+    const want = f.dangling.some((v) => v === 'true' || v === '1');
+    if (builtin || (endpoints === 0) !== want) return false;
+  }
+  return true;
+}
+
+function matchPruneFilters(n: Network, f: Record<string, string[]>): boolean {
+  if (f.label && !labelMatches(n.record.Labels, f.label)) return false;
+  if (f['label!'] && f['label!'].some((w) => labelMatches(n.record.Labels, [w]))) return false;
+  if (f.until && f.until.some((u) => new Date(n.record.Created).getTime() >= untilTime(u))) return false;
+  return true;
+}
+
+function untilTime(u: string): number {
+  const m = /^(\d+)(s|m|h)$/.exec(u);
+  if (m) return Date.now() - Number(m[1]) * { s: 1e3, m: 6e4, h: 3.6e6 }[m[2] as 's' | 'm' | 'h'];
+  const n = Number(u);
+  return Number.isFinite(n) ? n * 1000 : new Date(u).getTime();
+}
