@@ -3,6 +3,7 @@ import { userInfo } from 'node:os';
 import { join } from 'node:path';
 import { writeFileAtomic } from '../atomic.js';
 import { withLock } from '../lock.js';
+import { TlsError } from '../errors.js';
 import type { Store } from '../store/index.js';
 import type { HostConfig } from '../store/host.js';
 import { issueCA, issueClient, issueServer, signedBy, subjectAltNames, type Pem } from './issue.js';
@@ -59,26 +60,34 @@ export function wantedSans(host: HostConfig): string[] {
 }
 
 /**
- * Writes the machine's copies of the CA and client cert (what DOCKER_CERT_PATH points
- * at) and a fresh server cert for its current SANs.
+ * Writes a fresh server cert for the machine's current SANs, signed by the machine's
+ * CA, plus the machine's copies of the CA and client cert (what DOCKER_CERT_PATH
+ * points at). The CA is the one config.json names: the store's, or the one an
+ * imported machine brought along.
  */
 export async function writeMachineCerts(store: Store, host: HostConfig): Promise<void> {
-  const { ca, client } = await ensureStoreCerts(store);
   const a = host.HostOptions.AuthOptions;
+  if (a.CaCertPath === storeCertPaths(store).caCert) await ensureStoreCerts(store);
+  const ca = await readPem(a.CaCertPath, a.CaPrivateKeyPath);
+  const client = await readPem(a.ClientCertPath, a.ClientKeyPath);
+  if (!ca || !client) throw new TlsError(`machine "${host.Name}": its CA or client certificate is missing (${a.CaCertPath}, ${a.ClientCertPath})`, { hint: `berth machine regenerate-certs --client-certs ${host.Name}` });
   const server = issueServer(ca, `${user()}.${host.Name}`, wantedSans(host));
   await writeFileAtomic(a.ServerKeyPath, server.key, 0o600);
   await writeFileAtomic(a.ServerCertPath, server.cert, 0o644);
-  const dir = a.CertDir;
-  await writeFileAtomic(join(dir, 'ca.pem'), ca.cert, 0o644);
-  await writeFileAtomic(join(dir, 'cert.pem'), client.cert, 0o644);
-  await writeFileAtomic(join(dir, 'key.pem'), client.key, 0o600);
+  const dir = a.StorePath;
+  if (a.CaCertPath !== join(dir, 'ca.pem')) await writeFileAtomic(join(dir, 'ca.pem'), ca.cert, 0o644);
+  if (a.ClientCertPath !== join(dir, 'cert.pem')) {
+    await writeFileAtomic(join(dir, 'cert.pem'), client.cert, 0o644);
+    await writeFileAtomic(join(dir, 'key.pem'), client.key, 0o600);
+  }
 }
 
 /** Whether the server cert on file still covers the machine's IP and is from the store CA. */
 export async function serverCertCurrent(store: Store, host: HostConfig): Promise<boolean> {
   const a = host.HostOptions.AuthOptions;
   const pem = await readFile(a.ServerCertPath, 'utf8').catch(() => null);
-  const ca = await readFile(storeCertPaths(store).caCert, 'utf8').catch(() => null);
+  const ca = await readFile(a.CaCertPath, 'utf8').catch(() => null);
+  void store;
   if (!pem || !ca || !signedBy(pem, ca)) return false;
   const sans = new Set(subjectAltNames(pem));
   return wantedSans(host).every((s) => sans.has(s));

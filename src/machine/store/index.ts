@@ -67,7 +67,7 @@ export class Store {
       throw new InvalidArgumentError(`machine "${name}": ${this.configPath(name)} is not valid JSON (${reason(err)})`, { hint: `fix or remove ${this.machineDir(name)}` });
     }
     const host = migrate(raw, name);
-    const oldRoot = host.HostOptions.AuthOptions?.StorePath;
+    const oldRoot = host.Driver?.StorePath;
     const rebased = isAbsolute(oldRoot ?? '') ? rebase(host, oldRoot, this.root) : host;
     return toAbsolute(rebased, this.root);
   }

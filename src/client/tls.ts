@@ -1,0 +1,39 @@
+import { readFile } from 'node:fs/promises';
+import { request } from 'node:https';
+
+/**
+ * A minimal Docker Engine API client over mutual TLS (what the CLI needs to check a
+ * machine: /_ping and /version). It verifies the server against the CA and the
+ * host's IP or name, exactly as the docker CLI would.
+ */
+export interface TlsMaterial { ca: string; cert: string; key: string }
+
+export async function loadTlsMaterial(dir: { ca: string; cert: string; key: string }): Promise<TlsMaterial> {
+  const [ca, cert, key] = await Promise.all([readFile(dir.ca, 'utf8'), readFile(dir.cert, 'utf8'), readFile(dir.key, 'utf8')]);
+  return { ca, cert, key };
+}
+
+export function engineGet(host: string, port: number, path: string, tls: TlsMaterial, timeoutMs: number): Promise<{ status: number; body: string }> {
+  return new Promise((resolve, reject) => {
+    const req = request({ host, port, path, method: 'GET', ca: tls.ca, cert: tls.cert, key: tls.key, timeout: timeoutMs, agent: false }, (res) => {
+      const chunks: Buffer[] = [];
+      res.on('data', (c: Buffer) => chunks.push(c));
+      res.on('end', () => resolve({ status: res.statusCode ?? 0, body: Buffer.concat(chunks).toString() }));
+      res.on('error', reject);
+    });
+    req.on('timeout', () => req.destroy(new Error(`no answer from ${host}:${port} within ${timeoutMs} ms`)));
+    req.on('error', reject);
+    req.end();
+  });
+}
+
+export async function ping(host: string, port: number, tls: TlsMaterial, timeoutMs = 5000): Promise<void> {
+  const res = await engineGet(host, port, '/_ping', tls, timeoutMs);
+  if (res.status !== 200) throw new Error(`/_ping answered ${res.status}: ${res.body.slice(0, 200)}`);
+}
+
+export async function engineVersion(host: string, port: number, tls: TlsMaterial, timeoutMs = 5000): Promise<string> {
+  const res = await engineGet(host, port, '/version', tls, timeoutMs);
+  if (res.status !== 200) throw new Error(`/version answered ${res.status}`);
+  return String(JSON.parse(res.body).Version ?? 'unknown');
+}

@@ -1,0 +1,74 @@
+import { Args, Flags } from '@oclif/core';
+import { join } from 'node:path';
+import type { FlagValues } from '../../../drivers/driver.js';
+import { builtinDrivers, DEFAULT_DRIVER, discoverDrivers } from '../../../drivers/registry.js';
+import { projectRoot } from '../../common/paths.js';
+import { MachineCommand } from '../../machine/cli/base.js';
+import { createMachines } from '../../machine/create.js';
+import { InvalidArgumentError, ProvisionError } from '../../machine/errors.js';
+import { progressMode } from '../../machine/tasks.js';
+
+await discoverDrivers(join(projectRoot(), 'node_modules'));
+
+/** Every driver's flags, typed, with their environment variables and defaults. */
+function driverFlags() {
+  const out: Record<string, any> = {};
+  for (const d of builtinDrivers()) {
+    for (const f of d.flags) {
+      const common = { description: f.usage, env: f.envVar, helpGroup: d.name.toUpperCase() };
+      if (f.type === 'bool') out[f.name] = Flags.boolean({ ...common, default: f.default as boolean | undefined });
+      else if (f.type === 'int') out[f.name] = Flags.integer({ ...common, default: f.default as number | undefined });
+      else if (f.type === 'stringList') out[f.name] = Flags.string({ ...common, multiple: true, default: f.default as string[] | undefined });
+      else out[f.name] = Flags.string({ ...common, default: f.default as string | undefined });
+    }
+  }
+  return out;
+}
+
+export default class Create extends MachineCommand {
+  static summary = 'Create machines: make or take a host and install the berth engine on it';
+  static strict = false;
+  static args = { name: Args.string({ description: 'machine name (several run concurrently)', required: true }) };
+  static examples = ['<%= config.bin %> machine create dev', '<%= config.bin %> machine create -d generic --generic-ip-address 10.0.0.5 --generic-ssh-key ~/.ssh/id_ed25519 web1'];
+  static flags = {
+    driver: Flags.string({ char: 'd', description: `driver (${builtinDrivers().map((d) => d.name).join(', ')})`, default: DEFAULT_DRIVER, env: 'MACHINE_DRIVER' }),
+    'engine-install-url': Flags.string({ description: 'accepted for Docker Machine compatibility; berth installs its own engine bundle' }),
+    'engine-opt': Flags.string({ description: 'engine flag as key=value (repeatable)', multiple: true }),
+    'engine-insecure-registry': Flags.string({ description: 'insecure registry (repeatable)', multiple: true }),
+    'engine-registry-mirror': Flags.string({ description: 'registry mirror (repeatable)', multiple: true }),
+    'engine-label': Flags.string({ description: 'engine label key=value (repeatable)', multiple: true }),
+    'engine-env': Flags.string({ description: 'engine environment KEY=VALUE (repeatable; HTTP_PROXY etc.)', multiple: true }),
+    'engine-storage-driver': Flags.string({ description: 'engine storage driver (overlay2, vfs)' }),
+    'tls-san': Flags.string({ description: 'extra name or IP in the server certificate (repeatable)', multiple: true }),
+    'keep-on-failure': Flags.boolean({ description: 'keep what was made when create fails' }),
+    json: Flags.boolean({ description: 'print the result as JSON (no progress)' }),
+    ...driverFlags(),
+  };
+
+  async run(): Promise<void> {
+    const { argv, flags } = await this.parse(Create);
+    const names = argv as string[];
+    const f = flags as Record<string, unknown>;
+    const driverFlagValues: FlagValues = {};
+    for (const d of builtinDrivers()) for (const df of d.flags) driverFlagValues[df.name] = f[df.name] as FlagValues[string];
+    const badEnv = (flags['engine-env'] ?? []).find((kv) => !/^[A-Za-z_][A-Za-z0-9_]*=/.test(kv));
+    if (badEnv !== undefined) throw new InvalidArgumentError(`--engine-env "${badEnv}": expected KEY=VALUE`);
+    const failures = await createMachines(this.storeFrom(flags), names, {
+      driver: flags.driver,
+      driverFlags: driverFlagValues,
+      engine: {
+        ArbitraryFlags: flags['engine-opt'] ?? [], Env: flags['engine-env'] ?? [], InsecureRegistry: flags['engine-insecure-registry'] ?? [],
+        Labels: flags['engine-label'] ?? [], RegistryMirror: flags['engine-registry-mirror'] ?? [], StorageDriver: flags['engine-storage-driver'] ?? '',
+        InstallURL: flags['engine-install-url'] ?? '',
+      },
+      tlsSans: flags['tls-san'] ?? [],
+      keepOnFailure: flags['keep-on-failure'],
+      progress: progressMode(flags.json),
+    });
+    const ok = names.filter((n) => !failures.some((x) => x.name === n));
+    if (flags.json) this.printJson({ created: ok, failed: failures.map((x) => ({ name: x.name, error: x.error.message })) });
+    else for (const n of ok) this.log(`To see how to connect your client to "${n}", run: ${this.config.bin} machine env ${n}`);
+    if (failures.length === 1 && names.length === 1) throw failures[0].error;
+    if (failures.length) throw new ProvisionError(failures.map((x) => `${x.name}: ${x.error.message}`).join('\n'));
+  }
+}

@@ -1,0 +1,3 @@
+import { lifecycleCommand } from '../../machine/cli/lifecycle.js';
+
+export default class Kill extends lifecycleCommand('kill', 'Kill machines (hard stop)', 'Killed') {}

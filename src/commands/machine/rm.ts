@@ -1,0 +1,45 @@
+import { Args, Flags } from '@oclif/core';
+import { createInterface } from 'node:readline/promises';
+import { getDriver } from '../../../drivers/registry.js';
+import { MachineCommand } from '../../machine/cli/base.js';
+import { reason } from '../../machine/errors.js';
+import { removeMachine } from '../../machine/remove.js';
+import type { Store } from '../../machine/store/index.js';
+
+export default class Rm extends MachineCommand {
+  static summary = 'Remove machines';
+  static strict = false;
+  static args = { name: Args.string({ description: 'machine names', required: true }) };
+  static flags = {
+    force: Flags.boolean({ char: 'f', description: 'remove the store entry even when the driver fails' }),
+    yes: Flags.boolean({ char: 'y', description: 'do not ask for confirmation' }),
+  };
+
+  async run(): Promise<void> {
+    const { argv, flags } = await this.parse(Rm);
+    const names = argv as string[];
+    const store = this.storeFrom(flags);
+    for (const n of names) await store.load(n); // unknown names fail before anything is removed
+    if (!flags.yes && !flags.force) {
+      if (!process.stdin.isTTY) this.error('refusing to remove without confirmation: pass -y', { exit: 2 });
+      const rl = createInterface({ input: process.stdin, output: process.stdout });
+      const answer = await rl.question(`About to remove ${names.join(', ')}\nAre you sure? (y/n): `);
+      rl.close();
+      if (!/^y(es)?$/i.test(answer.trim())) return;
+    }
+    let failed: unknown;
+    await Promise.all(names.map((n) => remove(store, n, flags.force).then(
+      () => this.log(`Successfully removed ${n}`),
+      (err) => { failed ??= err; process.stderr.write(`Error removing ${n}: ${reason(err)}\n`); },
+    )));
+    if (failed) throw failed;
+  }
+}
+
+async function remove(store: Store, name: string, force: boolean): Promise<void> {
+  await store.withMachineLock(name, async () => {
+    const host = await store.load(name);
+    const driver = getDriver(host.DriverName).fromSettings(host.Driver);
+    await removeMachine(store, host, name, driver, force);
+  });
+}

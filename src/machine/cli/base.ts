@@ -1,0 +1,42 @@
+import { Command, Flags, Errors } from '@oclif/core';
+import { MachineError, reason } from '../errors.js';
+import { Store } from '../store/index.js';
+
+/**
+ * Base of every `machine` command: the store flag, and one place that turns errors
+ * into a message and an exit code (2 for usage errors, 1 for failures), as JSON on
+ * stdout when --json was asked for.
+ */
+export abstract class MachineCommand extends Command {
+  static baseFlags = {
+    'storage-path': Flags.string({ char: 's', description: 'machine store directory', env: 'BERTH_STORAGE_PATH', helpGroup: 'GLOBAL' }),
+  };
+
+  protected storeFrom(flags: { 'storage-path'?: string }): Store {
+    return new Store(flags['storage-path']);
+  }
+
+  protected printJson(value: unknown): void {
+    process.stdout.write(JSON.stringify(value, null, 2) + '\n');
+  }
+
+  override async catch(err: Error & { exitCode?: number; oclif?: { exit?: number } }): Promise<unknown> {
+    if (err instanceof Errors.ExitError) throw err;
+    const usage = (err instanceof MachineError && err.code === 'invalid_argument') || err.oclif?.exit === 2;
+    const code = usage ? 2 : 1;
+    const hint = err instanceof MachineError ? err.hint : undefined;
+    if (this.argv.includes('--json')) {
+      this.printJson({ error: { code: err instanceof MachineError ? err.code : usage ? 'usage' : 'error', message: err.message, hint } });
+    } else {
+      process.stderr.write(`Error: ${err instanceof MachineError || usage ? err.message : reason(err)}\n`);
+      if (hint) process.stderr.write(`Hint: ${hint}\n`);
+    }
+    process.exitCode = code;
+    return undefined;
+  }
+}
+
+/** Commands whose NAME defaults to `default` when omitted. */
+export function nameArg(args: { name?: string }): string {
+  return args.name ?? 'default';
+}

@@ -1,0 +1,38 @@
+import { join } from 'node:path';
+import type { EngineOptions } from '../store/host.js';
+import type { HostLayout } from './layout.js';
+
+/** berthd's command line (dockerd's flag names), one argument per element. */
+export function engineArgs(layout: HostLayout, opts: EngineOptions, driverName: string, port: number): string[] {
+  const args = [
+    '-H', `unix://${layout.socket}`,
+    '-H', `tcp://0.0.0.0:${port}`,
+    '--tlsverify',
+    `--tlscacert=${join(layout.certDir, 'ca.pem')}`,
+    `--tlscert=${join(layout.certDir, 'server.pem')}`,
+    `--tlskey=${join(layout.certDir, 'server-key.pem')}`,
+    `--data-root=${layout.dataRoot}`,
+    `--exec-root=${layout.execRoot}`,
+    `--pidfile=${layout.pidfile}`,
+    `--runtime=${join(layout.binDir, 'berth-runtime')}`,
+    `--label=provider=${driverName}`,
+  ];
+  for (const l of opts.Labels) args.push(`--label=${l}`);
+  for (const r of opts.InsecureRegistry) args.push(`--insecure-registry=${r}`);
+  for (const m of opts.RegistryMirror) args.push(`--registry-mirror=${m}`);
+  if (opts.StorageDriver) args.push(`--storage-driver=${opts.StorageDriver}`);
+  if (opts.LogLevel) args.push(`--log-level=${opts.LogLevel}`);
+  // --engine-opt k=v becomes --k=v (a bare k becomes --k), as Docker Machine does.
+  for (const f of opts.ArbitraryFlags) args.push(`--${f.replace(/^-+/, '')}`);
+  return args;
+}
+
+/** The engine's environment: the runtime path, then --engine-env (HTTP_PROXY and friends go there). */
+export function engineEnv(layout: HostLayout, opts: EngineOptions): Record<string, string> {
+  const env: Record<string, string> = { BERTH_RUNTIME: join(layout.binDir, 'berth-runtime') };
+  for (const e of opts.Env) {
+    const i = e.indexOf('=');
+    if (i > 0) env[e.slice(0, i)] = e.slice(i + 1);
+  }
+  return env;
+}

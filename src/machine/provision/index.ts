@@ -1,0 +1,164 @@
+import { createReadStream } from 'node:fs';
+import { readFile } from 'node:fs/promises';
+import { join } from 'node:path';
+import type { Driver, EngineService } from '../../../drivers/driver.js';
+import { loadTlsMaterial, ping } from '../../client/tls.js';
+import { tarFiles } from '../bundle/tar.js';
+import type { Bundle } from '../bundle/build.js';
+import { TimeoutError, reason } from '../errors.js';
+import { LocalRunner } from '../runner/local.js';
+import { SshRunner } from '../runner/ssh.js';
+import { mustRun, shq, type CommandRunner } from '../runner/index.js';
+import type { HostConfig } from '../store/host.js';
+import { engineArgs, engineEnv } from './engine-flags.js';
+import { hostLayout, type HostLayout } from './layout.js';
+import { checkCompatible, probeHost, type HostFacts } from './probe.js';
+import { serviceCommand, serviceFiles, type ServiceKind } from './service.js';
+
+export { hostLayout } from './layout.js';
+export type { HostFacts } from './probe.js';
+
+/** Opens the way to run commands as root on the machine's host. */
+export async function openRunner(driver: Driver, sshTimeoutMs = 60_000): Promise<CommandRunner> {
+  const c = driver.connection();
+  if (c.kind === 'local') return new LocalRunner();
+  const runner = await SshRunner.connect(c, sshTimeoutMs);
+  try {
+    await runner.becomeRoot();
+  } catch (err) {
+    runner.close();
+    throw err;
+  }
+  return runner;
+}
+
+export function layoutOf(host: HostConfig, driver: Driver): HostLayout {
+  return hostLayout(driver.installPrefix(), host.Name);
+}
+
+/** The steps of provisioning, run in order by create, provision and upgrade. */
+export class Provisioner {
+  readonly layout: HostLayout;
+  facts?: HostFacts;
+
+  constructor(readonly host: HostConfig, readonly driver: Driver, readonly runner: CommandRunner) {
+    this.layout = layoutOf(host, driver);
+  }
+
+  async probe(): Promise<HostFacts> {
+    this.facts = await probeHost(this.runner, this.layout);
+    checkCompatible(this.facts, this.runner.target);
+    return this.facts;
+  }
+
+  /** Uploads the bundle unless the host already has this exact one; true when it did. */
+  async installBundle(bundle: Bundle): Promise<boolean> {
+    const facts = this.facts ?? (await this.probe());
+    if (facts.bundleId === bundle.id) return false;
+    const opt = shq(this.layout.optDir);
+    const id = shq(this.layout.bundleIdFile);
+    await mustRun(this.runner, [
+      'set -e', `mkdir -p ${opt}`, `new=$(mktemp -d ${opt}/.new.XXXXXX)`,
+      'tar -xzf - -C "$new"',
+      `rm -rf ${opt}/bin.old`, `if [ -d ${opt}/bin ]; then mv ${opt}/bin ${opt}/bin.old; fi`,
+      `mv "$new/bin" ${opt}/bin`, `rm -rf "$new" ${opt}/bin.old`,
+      `echo ${bundle.id} > ${id}.tmp`, `mv ${id}.tmp ${id}`,
+    ].join('\n'), 'installing the engine bundle', { stdin: createReadStream(bundle.path) });
+    facts.bundleId = bundle.id;
+    return true;
+  }
+
+  /** Server cert, CA, engine arguments and the service files, in one upload. */
+  async configure(): Promise<void> {
+    const facts = this.facts ?? (await this.probe());
+    const l = this.layout;
+    const a = this.host.HostOptions.AuthOptions;
+    const eo = this.host.HostOptions.EngineOptions;
+    const env = engineEnv(l, eo);
+    const files = [
+      { path: join(l.certDir, 'ca.pem'), data: await readFile(a.CaCertPath), mode: 0o644 },
+      { path: join(l.certDir, 'server.pem'), data: await readFile(a.ServerCertPath), mode: 0o644 },
+      { path: join(l.certDir, 'server-key.pem'), data: await readFile(a.ServerKeyPath), mode: 0o600 },
+      { path: l.argsFile, data: Buffer.from(engineArgs(l, eo, this.host.DriverName, this.driver.enginePort()).join('\n') + '\n'), mode: 0o644 },
+      { path: l.envFile, data: Buffer.from(Object.entries(env).map(([k, v]) => `${k}=${shq(v)}\n`).join('')), mode: 0o600 },
+      ...serviceFiles(l, facts.service).map((f) => ({ path: f.path, data: Buffer.from(f.content), mode: f.mode })),
+    ];
+    const tar = await tarFiles(files.map((f) => ({ ...f, name: f.path.replace(/^\/+/, '') })));
+    await mustRun(this.runner, `tar -xf - -C / && ${serviceCommand(l, facts.service, 'enable')}`, 'writing the engine configuration', { stdin: tar });
+  }
+
+  async restartEngine(): Promise<void> {
+    const kind = (this.facts ?? (await this.probe())).service;
+    await mustRun(this.runner, serviceCommand(this.layout, kind, 'restart'), `restarting ${this.layout.service}`);
+  }
+
+  /** Waits for /_ping over mutual TLS, as a client will reach it. */
+  async waitForEngine(timeoutMs = 60_000): Promise<void> {
+    await waitForEngine(this.host, this.driver, timeoutMs, () => this.logTail());
+  }
+
+  private async logTail(): Promise<string> {
+    const res = await this.runner.run(`tail -n 5 ${shq(this.layout.logFile)} 2>/dev/null`).catch(() => null);
+    return res?.stdout.trim() ?? '';
+  }
+}
+
+export async function waitForEngine(host: HostConfig, driver: Driver, timeoutMs: number, logTail?: () => Promise<string>): Promise<void> {
+  const a = host.HostOptions.AuthOptions;
+  const tls = await loadTlsMaterial({ ca: a.CaCertPath, cert: a.ClientCertPath, key: a.ClientKeyPath });
+  const ip = await driver.ip();
+  const port = driver.enginePort();
+  const deadline = Date.now() + timeoutMs;
+  let last: unknown;
+  for (let delay = 25; ; delay = Math.min(delay * 2, 500)) {
+    try {
+      await ping(ip, port, tls, Math.max(1000, Math.min(5000, deadline - Date.now())));
+      return;
+    } catch (err) {
+      last = err;
+    }
+    if (Date.now() > deadline) break;
+    await new Promise((r) => setTimeout(r, delay));
+  }
+  const tail = logTail ? await logTail() : '';
+  throw new TimeoutError(`the engine of "${host.Name}" did not answer on tcp://${ip}:${port} within ${Math.round(timeoutMs / 1000)} s; last error: ${reason(last)}${tail ? `\nengine log:\n${tail}` : ''}`,
+    { hint: `look at the engine log: berth machine ssh ${host.Name} tail /var/log/berthd.log` });
+}
+
+/** The engine service of a machine, for driver lifecycle calls (local driver). */
+export function engineService(host: HostConfig, driver: Driver, open: () => Promise<CommandRunner>): EngineService {
+  const l = layoutOf(host, driver);
+  // Which manager runs it is read from the host: a systemd unit file, or the init script.
+  const cmd = (action: 'start' | 'stop' | 'kill' | 'status'): string => {
+    const pick = (k: ServiceKind) => serviceCommand(l, k, action);
+    return `if [ -f ${shq(l.systemdUnit)} ] && [ -d /run/systemd/system ] && [ -z ${shq(l.prefix)} ]; then ${pick('systemd')}; else ${pick('supervised')}; fi`;
+  };
+  const runOnce = async (action: 'start' | 'stop' | 'kill' | 'status') => {
+    const r = await open();
+    try {
+      return await r.run(cmd(action));
+    } finally {
+      r.close();
+    }
+  };
+  return {
+    async start() { await must(await runOnce('start'), 'start'); },
+    async stop() { await must(await runOnce('stop'), 'stop'); },
+    async kill() { await must(await runOnce('kill'), 'kill'); },
+    async running() { return (await runOnce('status')).code === 0; },
+  };
+  async function must(res: { code: number; stderr: string }, what: string) {
+    if (res.code !== 0) throw new Error(`${what} of ${l.service} failed (exit ${res.code}): ${res.stderr.trim()}`);
+  }
+}
+
+/** Stops and unregisters the engine; data stays unless `purge`. */
+export async function uninstall(runner: CommandRunner, l: HostLayout, purge: boolean): Promise<void> {
+  const rmPaths = purge ? [l.optDir, l.certDir, l.dataRoot, l.execRoot, l.logFile] : [l.certDir];
+  const script = [
+    `if [ -f ${shq(l.systemdUnit)} ] && [ -z ${shq(l.prefix)} ]; then systemctl stop ${shq(l.service)} 2>/dev/null; ${serviceCommand(l, 'systemd', 'disable')}; fi`,
+    `if [ -f ${shq(l.initScript)} ]; then ${shq(l.initScript)} stop; ${serviceCommand(l, 'supervised', 'disable')}; fi`,
+    `rm -rf ${rmPaths.map(shq).join(' ')}`,
+  ].join('\n');
+  await mustRun(runner, script, 'removing the engine');
+}
