@@ -1,0 +1,22 @@
+import { execFileSync } from 'node:child_process';
+import { startSshHosts, type SshHosts } from '../../fixtures/sshhosts.js';
+
+const ssh = (f: SshHosts, ip: string, cmd: string, key = f.keyPath, user = 'root') => execFileSync('ssh', [
+  '-o', 'StrictHostKeyChecking=no', '-o', 'UserKnownHostsFile=/dev/null', '-o', 'LogLevel=quiet', '-o', 'BatchMode=yes',
+  '-i', key, `${user}@${ip}`, cmd,
+], { encoding: 'utf8' });
+
+let f: SshHosts;
+beforeAll(async () => { f = await startSshHosts(2); });
+afterAll(() => f?.cleanup());
+
+test('namespace hosts have their own address, sshd and /opt', () => {
+  const [a, b] = f.hosts;
+  expect(ssh(f, a.ip, 'ip -4 -o addr show eth0')).toContain(a.ip);
+  ssh(f, a.ip, 'mkdir -p /opt/x && echo A > /opt/x/f');
+  expect(ssh(f, a.ip, 'cat /opt/x/f').trim()).toBe('A');
+  expect(ssh(f, b.ip, 'cat /opt/x/f 2>/dev/null || echo none').trim()).toBe('none');
+  expect(ssh(f, a.ip, 'id -u').trim()).toBe('0');
+  expect(ssh(f, a.ip, 'id -u', f.keyPath, f.plainUser).trim()).toBe('4242');
+  expect(() => ssh(f, a.ip, 'true', f.wrongKeyPath)).toThrow();
+});
