@@ -1,0 +1,177 @@
+/**
+ * berthd configuration: dockerd's flag names and daemon.json keys, merged as
+ * defaults < --config-file < command-line flags.
+ */
+import { readFileSync } from 'node:fs';
+import { resolve } from 'node:path';
+import { parseArgs } from 'node:util';
+import { InvalidArgumentError } from './errors.js';
+import { isLogLevel, type LogLevel } from './log.js';
+
+export type StorageDriver = 'overlay2' | 'vfs';
+
+export interface DaemonConfig {
+  hosts: string[];
+  tls: boolean;
+  tlsVerify: boolean;
+  tlsCaCert?: string;
+  tlsCert?: string;
+  tlsKey?: string;
+  dataRoot: string;
+  execRoot: string;
+  pidfile: string;
+  /** undefined = choose: overlay2 when the kernel has overlayfs, else vfs. */
+  storageDriver?: StorageDriver;
+  /** berth-runtime by default; crun/runc or any runc-compatible binary by path. */
+  runtime?: string;
+  labels: string[];
+  logLevel: LogLevel;
+  insecureRegistries: string[];
+  registryMirrors: string[];
+}
+
+export const DEFAULT_DATA_ROOT = '/var/lib/berth';
+export const DEFAULT_EXEC_ROOT = '/run/berth';
+
+const FLAGS = {
+  host: { type: 'string', short: 'H', multiple: true },
+  tls: { type: 'boolean' },
+  tlsverify: { type: 'boolean' },
+  tlscacert: { type: 'string' },
+  tlscert: { type: 'string' },
+  tlskey: { type: 'string' },
+  'data-root': { type: 'string' },
+  'exec-root': { type: 'string' },
+  pidfile: { type: 'string', short: 'p' },
+  'storage-driver': { type: 'string', short: 's' },
+  runtime: { type: 'string' },
+  'config-file': { type: 'string' },
+  'log-level': { type: 'string', short: 'l' },
+  debug: { type: 'boolean', short: 'D' },
+  label: { type: 'string', multiple: true },
+  'insecure-registry': { type: 'string', multiple: true },
+  'registry-mirror': { type: 'string', multiple: true },
+  version: { type: 'boolean', short: 'v' },
+  help: { type: 'boolean', short: 'h' },
+} as const;
+
+export type ParsedArgs = { config: DaemonConfig; version: boolean; help: boolean };
+
+export const USAGE = `Usage: berthd [OPTIONS]
+
+  -H, --host ADDR             listen on unix://PATH, tcp://HOST:PORT or fd:// (repeatable)
+      --tls                   use TLS on TCP listeners (implied by --tlsverify)
+      --tlsverify             accept only clients whose certificate chains to --tlscacert
+      --tlscacert, --tlscert, --tlskey FILE
+      --data-root DIR         persistent state (default ${DEFAULT_DATA_ROOT})
+      --exec-root DIR         sockets, bundles, runtime state (default ${DEFAULT_EXEC_ROOT})
+  -p, --pidfile FILE          (default <exec-root>/berthd.pid)
+  -s, --storage-driver NAME   overlay2 | vfs (default overlay2 where overlayfs exists)
+      --runtime PATH          OCI runtime (default berth-runtime; crun or runc by path)
+      --config-file FILE      daemon.json with the same keys
+  -l, --log-level LEVEL       debug | info | warn | error | fatal
+  -D, --debug                 same as --log-level debug
+      --label KEY=VALUE       engine label (repeatable)
+      --insecure-registry H   registry reached over plain http (repeatable)
+      --registry-mirror URL   mirror for docker.io (repeatable)
+  -v, --version               print the version and exit
+`;
+
+/** daemon.json keys (dockerd's) as berth understands them. */
+interface DaemonJson {
+  hosts?: string[];
+  tls?: boolean;
+  tlsverify?: boolean;
+  tlscacert?: string;
+  tlscert?: string;
+  tlskey?: string;
+  'data-root'?: string;
+  'exec-root'?: string;
+  pidfile?: string;
+  'storage-driver'?: string;
+  'default-runtime'?: string;
+  runtime?: string;
+  labels?: string[];
+  'log-level'?: string;
+  debug?: boolean;
+  'insecure-registries'?: string[];
+  'registry-mirrors'?: string[];
+}
+
+export function parseDaemonArgs(argv: string[]): ParsedArgs {
+  let values: Record<string, string | string[] | boolean | undefined>;
+  try {
+    ({ values } = parseArgs({ args: argv, options: FLAGS, allowPositionals: false, strict: true }));
+  } catch (err) {
+    throw new InvalidArgumentError(`${(err as Error).message} (see berthd --help)`);
+  }
+  const file: DaemonJson = values['config-file'] ? readConfigFile(values['config-file'] as string) : {};
+  const str = (flag: string, key: keyof DaemonJson): string | undefined =>
+    (values[flag] as string | undefined) ?? (file[key] as string | undefined);
+  const list = (flag: string, key: keyof DaemonJson): string[] =>
+    (values[flag] as string[] | undefined) ?? (file[key] as string[] | undefined) ?? [];
+
+  const execRoot = resolve(str('exec-root', 'exec-root') ?? DEFAULT_EXEC_ROOT);
+  const dataRoot = resolve(str('data-root', 'data-root') ?? DEFAULT_DATA_ROOT);
+  const tlsVerify = Boolean(values.tlsverify ?? file.tlsverify ?? false);
+  const logLevel = values.debug || file.debug ? 'debug' : (str('log-level', 'log-level') ?? 'info');
+  if (!isLogLevel(logLevel)) throw new InvalidArgumentError(`--log-level ${logLevel}: use debug, info, warn, error or fatal`);
+  const storage = str('storage-driver', 'storage-driver');
+  if (storage !== undefined && storage !== 'overlay2' && storage !== 'vfs') {
+    throw new InvalidArgumentError(`--storage-driver ${storage}: berthd supports overlay2 and vfs`);
+  }
+  const config: DaemonConfig = {
+    hosts: list('host', 'hosts'),
+    tls: tlsVerify || Boolean(values.tls ?? file.tls ?? false),
+    tlsVerify,
+    tlsCaCert: optPath(str('tlscacert', 'tlscacert')),
+    tlsCert: optPath(str('tlscert', 'tlscert')),
+    tlsKey: optPath(str('tlskey', 'tlskey')),
+    dataRoot,
+    execRoot,
+    pidfile: resolve(str('pidfile', 'pidfile') ?? `${execRoot}/berthd.pid`),
+    storageDriver: storage as StorageDriver | undefined,
+    runtime: str('runtime', 'default-runtime') ?? file.runtime,
+    labels: list('label', 'labels'),
+    logLevel,
+    insecureRegistries: list('insecure-registry', 'insecure-registries'),
+    registryMirrors: list('registry-mirror', 'registry-mirrors'),
+  };
+  if (config.hosts.length === 0) config.hosts = [`unix://${execRoot}/berthd.sock`];
+  for (const host of config.hosts) validateHost(host);
+  for (const label of config.labels) {
+    if (!label.includes('=')) throw new InvalidArgumentError(`--label ${label}: use KEY=VALUE`);
+  }
+  if (config.tls && config.hosts.some((h) => h.startsWith('tcp://')) && (!config.tlsCert || !config.tlsKey)) {
+    throw new InvalidArgumentError('--tls/--tlsverify need --tlscert and --tlskey');
+  }
+  if (config.tlsVerify && !config.tlsCaCert) throw new InvalidArgumentError('--tlsverify needs --tlscacert (the CA that signs client certificates)');
+  return { config, version: Boolean(values.version), help: Boolean(values.help) };
+}
+
+function optPath(p: string | undefined): string | undefined {
+  return p === undefined ? undefined : resolve(p);
+}
+
+function readConfigFile(path: string): DaemonJson {
+  let text: string;
+  try {
+    text = readFileSync(path, 'utf8');
+  } catch (err) {
+    throw new InvalidArgumentError(`--config-file ${path}: ${(err as NodeJS.ErrnoException).code ?? (err as Error).message}`);
+  }
+  try {
+    const parsed = JSON.parse(text);
+    if (typeof parsed !== 'object' || parsed === null || Array.isArray(parsed)) throw new Error('not a JSON object');
+    return parsed as DaemonJson;
+  } catch (err) {
+    throw new InvalidArgumentError(`--config-file ${path}: invalid JSON (${(err as Error).message})`);
+  }
+}
+
+function validateHost(host: string): void {
+  if (host.startsWith('unix://') && host.length > 'unix://'.length) return;
+  if (host === 'fd://' || /^fd:\/\/\d+$/.test(host)) return;
+  if (/^tcp:\/\/(\[[0-9a-fA-F:]+\]|[^:/]*):\d+$/.test(host)) return;
+  throw new InvalidArgumentError(`-H ${host}: use unix:///path/to.sock, tcp://HOST:PORT or fd://`);
+}

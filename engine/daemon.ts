@@ -1,0 +1,95 @@
+/**
+ * Composition root: builds the Engine's services, registers every routes module
+ * and opens the listeners.
+ *
+ * On-disk layout:
+ *   data-root/
+ *     berthd.lock     one berthd per data-root (lock.ts)
+ *     engine-id       this engine's id
+ *     content/        blobs by digest: content/sha256/<hex>; ingest/ holds partial downloads
+ *     images/         image metadata: images/index.json (tags -> ids), images/<hex>.json
+ *     layers/         unpacked layers by chain id: layers/<hex>/{diff/,layer.json}
+ *     snapshots/      writable snapshots by key: snapshots/<key>/{upper,work}|{fs}
+ *     containers/     (containers service)
+ *     volumes/        (volumes service)
+ *     networks/       (networks service)
+ *   exec-root/
+ *     berthd.sock     default -H
+ *     berthd.pid      default --pidfile
+ *     bundles/        OCI bundles (containers service)
+ *     runtime/        --root of the OCI runtime
+ *     netns/          network namespaces (networks service)
+ */
+import { mkdirSync, readFileSync } from 'node:fs';
+import { randomUUID } from 'node:crypto';
+import { join } from 'node:path';
+import type { DaemonConfig } from './config.js';
+import type { Engine, Service } from './engine.js';
+import { EventBus } from './events.js';
+import { writeFileAtomic } from './fsutil.js';
+import { log } from './log.js';
+import { Router } from './api/router.js';
+import { listenAll, type Listener } from './api/server.js';
+import { register as registerSystem } from './api/routes/system.js';
+import { register as registerImages } from './api/routes/images.js';
+import { createImageService } from './images/service.js';
+import { createSnapshotter } from './snapshots/factory.js';
+
+export interface RunningDaemon {
+  engine: Engine;
+  listeners: Listener[];
+  stop(): Promise<void>;
+}
+
+export async function startEngine(config: DaemonConfig): Promise<RunningDaemon> {
+  for (const dir of ['content', 'images', 'layers', 'snapshots', 'containers', 'volumes', 'networks']) {
+    mkdirSync(join(config.dataRoot, dir), { recursive: true, mode: 0o711 });
+  }
+  for (const dir of ['bundles', 'runtime', 'netns']) mkdirSync(join(config.execRoot, dir), { recursive: true, mode: 0o711 });
+
+  // Services in construction order; shutdown runs in reverse.
+  const services: Service[] = [];
+  const events = new EventBus();
+  const images = await createImageService(config, events);
+  services.push(images);
+  const snapshots = createSnapshotter(config, images.layerDirs);
+  services.push(snapshots);
+
+  const engine: Engine = { config, events, images, snapshots, id: engineId(config.dataRoot), startedAt: new Date() };
+  images.usedBy = (id) => engine.containers?.usingImage?.(id);
+
+
+  const router = new Router();
+  registerSystem(router, engine);
+  registerImages(router, engine);
+
+  const listeners = await listenAll(config, router);
+  for (const l of listeners) log.info(`API listen on ${l.address}`);
+  events.emit({ Type: 'daemon', Action: 'start', Actor: { ID: engine.id, Attributes: { name: 'berthd' } } });
+
+  return {
+    engine,
+    listeners,
+    stop: async () => {
+      await Promise.all(listeners.map((l) => l.close()));
+      for (const s of services.reverse()) {
+        try {
+          await s.shutdown?.();
+        } catch (err) {
+          log.error(`shutdown: ${(err as Error).message}`);
+        }
+      }
+    },
+  };
+}
+
+function engineId(dataRoot: string): string {
+  const path = join(dataRoot, 'engine-id');
+  try {
+    return readFileSync(path, 'utf8').trim();
+  } catch {
+    const id = randomUUID();
+    writeFileAtomic(path, id + '\n');
+    return id;
+  }
+}

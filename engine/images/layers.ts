@@ -1,0 +1,161 @@
+/**
+ * Layer store: each layer unpacked once, in overlay form, under
+ * layers/<chain-id hex>/{diff/,layer.json}, shared by every image that has it.
+ * A layer is unpacked into layers/.partial-*, and renamed into place only once
+ * whole and its diff id verified; leftovers of a crash are removed at start.
+ */
+import { randomBytes } from 'node:crypto';
+import { existsSync } from 'node:fs';
+import { mkdir, readFile, readdir, rename, rm } from 'node:fs/promises';
+import { join } from 'node:path';
+import type { Readable } from 'node:stream';
+import { InvalidArgumentError, NotFoundError } from '../errors.js';
+import { writeJsonAtomic } from '../fsutil.js';
+import { chainIds, hexOf, isDigest, sha256 } from './digest.js';
+import { unpackLayer } from './unpack.js';
+
+export interface LayerInfo {
+  chainId: string;
+  diffId: string;
+  /** Chain id of the layer below, undefined at the bottom. */
+  parent?: string;
+  /** Bytes of file content in this layer. */
+  size: number;
+  /** The exact layer blob this was unpacked from (kept in the content store, for push and save). */
+  blob?: { digest: string; size: number; mediaType: string };
+}
+
+/** What snapshotters need: the directories of a chain, top first. */
+export interface LayerDirs {
+  lowerDirs(chainId: string): Promise<string[]>;
+}
+
+export class LayerStore implements LayerDirs {
+  private readonly inflight = new Map<string, Promise<LayerInfo>>();
+
+  constructor(private readonly root: string) {}
+
+  async init(): Promise<void> {
+    await mkdir(this.root, { recursive: true });
+    for (const name of await readdir(this.root)) {
+      if (name.startsWith('.partial-')) await rm(join(this.root, name), { recursive: true, force: true });
+    }
+  }
+
+  private dir(chainId: string): string {
+    if (!isDigest(chainId)) throw new InvalidArgumentError(`invalid chain id ${chainId}`);
+    return join(this.root, hexOf(chainId));
+  }
+
+  has(chainId: string): boolean {
+    return existsSync(join(this.dir(chainId), 'layer.json'));
+  }
+
+  async info(chainId: string): Promise<LayerInfo> {
+    try {
+      return JSON.parse(await readFile(join(this.dir(chainId), 'layer.json'), 'utf8')) as LayerInfo;
+    } catch (err) {
+      if ((err as NodeJS.ErrnoException).code === 'ENOENT') throw new NotFoundError(`layer ${chainId} not found`);
+      throw err;
+    }
+  }
+
+  async lowerDirs(chainId: string): Promise<string[]> {
+    const out: string[] = [];
+    let cur: string | undefined = chainId;
+    while (cur) {
+      const info = await this.info(cur);
+      out.push(join(this.dir(cur), 'diff'));
+      cur = info.parent;
+    }
+    return out;
+  }
+
+  /** Sum of content bytes along a chain. */
+  async chainSize(chainId: string | undefined): Promise<number> {
+    let n = 0;
+    for (let cur = chainId; cur; ) {
+      const info = await this.info(cur);
+      n += info.size;
+      cur = info.parent;
+    }
+    return n;
+  }
+
+  /**
+   * Unpacks `tar` (compressed or not) as the layer on top of `parent`. With
+   * `expectedDiffId`, the chain id is known ahead and a present layer is reused;
+   * without (commit, import), the diff id is learnt while unpacking.
+   */
+  async apply(tar: () => Readable, parent: string | undefined, expectedDiffId: string | undefined, what: string, blob?: LayerInfo['blob']): Promise<LayerInfo> {
+    if (expectedDiffId) {
+      const chainId = parent ? sha256(`${parent} ${expectedDiffId}`) : expectedDiffId;
+      if (this.has(chainId)) return this.info(chainId);
+      const running = this.inflight.get(chainId);
+      if (running) return running;
+      const p = this.unpack(tar, parent, expectedDiffId, what, blob).finally(() => this.inflight.delete(chainId));
+      this.inflight.set(chainId, p);
+      return p;
+    }
+    return this.unpack(tar, parent, undefined, what, blob);
+  }
+
+  /** Records the blob a layer can be pushed or saved as. */
+  async setBlob(chainId: string, blob: NonNullable<LayerInfo['blob']>): Promise<void> {
+    const info = await this.info(chainId);
+    await writeJsonAtomic(join(this.dir(chainId), 'layer.json'), { ...info, blob });
+  }
+
+  private async unpack(tar: () => Readable, parent: string | undefined, expectedDiffId: string | undefined, what: string, blob?: LayerInfo['blob']): Promise<LayerInfo> {
+    const partial = join(this.root, `.partial-${randomBytes(8).toString('hex')}`);
+    try {
+      const { diffId, size } = await unpackLayer(tar(), join(partial, 'diff'), what);
+      if (expectedDiffId && diffId !== expectedDiffId) {
+        throw new InvalidArgumentError(`${what}: uncompressed content ${diffId} does not match the image config's diff id ${expectedDiffId}`);
+      }
+      const chainId = parent ? sha256(`${parent} ${diffId}`) : diffId;
+      const info: LayerInfo = { chainId, diffId, ...(parent ? { parent } : {}), size, ...(blob ? { blob } : {}) };
+      await writeJsonAtomic(join(partial, 'layer.json'), info);
+      if (this.has(chainId)) {
+        await rm(partial, { recursive: true, force: true });
+        return this.info(chainId);
+      }
+      await rename(partial, this.dir(chainId));
+      return info;
+    } catch (err) {
+      await rm(partial, { recursive: true, force: true });
+      throw err;
+    }
+  }
+
+  async list(): Promise<string[]> {
+    const out: string[] = [];
+    for (const name of await readdir(this.root)) {
+      if (/^[a-f0-9]{64}$/.test(name)) out.push(`sha256:${name}`);
+    }
+    return out;
+  }
+
+  async remove(chainId: string): Promise<void> {
+    // Rename first so a crash mid-delete leaves a partial dir (cleaned at start), never a half layer.
+    const dir = this.dir(chainId);
+    const doomed = join(this.root, `.partial-rm-${randomBytes(8).toString('hex')}`);
+    try {
+      await rename(dir, doomed);
+    } catch (err) {
+      if ((err as NodeJS.ErrnoException).code === 'ENOENT') return;
+      throw err;
+    }
+    await rm(doomed, { recursive: true, force: true });
+  }
+
+  /** The diff dir of one layer, for diff/export of committed layers. */
+  diffDir(chainId: string): string {
+    return join(this.dir(chainId), 'diff');
+  }
+}
+
+export function topChainId(diffIds: string[]): string | undefined {
+  const ids = chainIds(diffIds);
+  return ids[ids.length - 1];
+}
