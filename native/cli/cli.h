@@ -1,0 +1,33 @@
+/* One function per verb; each parses its own options and calls into lib/.
+ * Return: the process exit code, or -1 with *err set (main prints it, exits 1). */
+#ifndef BERTH_CLI_H
+#define BERTH_CLI_H
+
+#include "error.h"
+#include <stdbool.h>
+
+struct global_opts {
+  const char *root;
+};
+
+typedef int (*verb_fn) (struct global_opts *g, int argc, char **argv, berth_error_t *err);
+
+int cmd_create (struct global_opts *g, int argc, char **argv, berth_error_t *err);
+int cmd_run (struct global_opts *g, int argc, char **argv, berth_error_t *err);
+int cmd_start (struct global_opts *g, int argc, char **argv, berth_error_t *err);
+int cmd_state (struct global_opts *g, int argc, char **argv, berth_error_t *err);
+int cmd_kill (struct global_opts *g, int argc, char **argv, berth_error_t *err);
+int cmd_delete (struct global_opts *g, int argc, char **argv, berth_error_t *err);
+int cmd_exec (struct global_opts *g, int argc, char **argv, berth_error_t *err);
+int cmd_list (struct global_opts *g, int argc, char **argv, berth_error_t *err);
+int cmd_features (struct global_opts *g, int argc, char **argv, berth_error_t *err);
+int cmd_pause (struct global_opts *g, int argc, char **argv, berth_error_t *err);
+int cmd_resume (struct global_opts *g, int argc, char **argv, berth_error_t *err);
+int cmd_update (struct global_opts *g, int argc, char **argv, berth_error_t *err);
+int cmd_ps (struct global_opts *g, int argc, char **argv, berth_error_t *err);
+int cmd_init (struct global_opts *g, int argc, char **argv, berth_error_t *err);
+
+/* Shared by verbs that take exactly one ID after their options. */
+int cli_one_id (int argc, char **argv, const char *verb, const char **id, berth_error_t *err);
+
+#endif

@@ -1,0 +1,43 @@
+/* cgroups for one container: v1 (one hierarchy per controller, also the hybrid
+ * layout where cgroup2 holds no or only some controllers, e.g. hugetlb) and pure v2. */
+#ifndef BERTH_CGROUP_H
+#define BERTH_CGROUP_H
+
+#include "error.h"
+#include "json.h"
+#include <stdbool.h>
+#include <sys/types.h>
+
+#define CGROUP_MAX_HIERARCHIES 16
+
+struct cgroup_hierarchy {
+  char controllers[128]; /* comma-separated, e.g. "cpu,cpuacct"; "" for cgroup2 */
+  char *dir;             /* the container's directory in this hierarchy */
+  bool created;          /* made by us, so ours to remove */
+};
+
+struct cgroup {
+  bool v2; /* pure cgroup v2 host */
+  char *path;
+  size_t n;
+  struct cgroup_hierarchy h[CGROUP_MAX_HIERARCHIES];
+};
+
+/* Finds the hierarchies and computes the directories; creates nothing. */
+int cgroup_init (struct cgroup *cg, const char *cgroups_path, const char *id, berth_error_t *err);
+int cgroup_create (struct cgroup *cg, berth_error_t *err);
+int cgroup_add_pid (struct cgroup *cg, pid_t pid, berth_error_t *err);
+/* Removes the directories we made (existing ones too when force), waiting briefly for exiting tasks. */
+int cgroup_destroy (struct cgroup *cg, bool force, berth_error_t *err);
+/* The directory holding a controller's files ("memory", "pids", …). NULL if absent. */
+const char *cgroup_dir (const struct cgroup *cg, const char *controller);
+bool cgroup_oom_killed (const struct cgroup *cg);
+int cgroup_freeze (struct cgroup *cg, bool frozen, berth_error_t *err);
+bool cgroup_is_frozen (const struct cgroup *cg);
+/* Host pids in the container's cgroup; returns the count or -1. */
+int cgroup_pids (const struct cgroup *cg, pid_t **out);
+
+/* cgroup_resources.c: linux.resources → cgroup files. */
+int cgroup_apply_resources (struct cgroup *cg, json_t *resources, berth_error_t *err);
+
+#endif

@@ -1,0 +1,136 @@
+#include "init.h"
+#include "hooks.h"
+#include "mounts.h"
+#include "process.h"
+#include "sync.h"
+#include "terminal.h"
+
+#include <errno.h>
+#include <sched.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+static __attribute__ ((noreturn)) void
+fail (struct init_args *a, berth_error_t *err)
+{
+  sync_send (a->sync_fd, SYNC_ERROR, (err && *err) ? (*err)->msg : "container init failed", -1);
+  _exit (127);
+}
+
+static int
+wait_for (struct init_args *a, int type, berth_error_t *err)
+{
+  struct sync_msg m;
+  int r = sync_recv (a->sync_fd, &m, NULL);
+  if (r <= 0)
+    _exit (1); /* the runtime went away: nothing to report to */
+  if (m.type != type)
+    return berth_make_error (err, 0, "unexpected message %d from the runtime", m.type);
+  return 0;
+}
+
+static int
+join_namespaces (struct init_args *a, berth_error_t *err)
+{
+  int i;
+  /* The user namespace first: it owns the others. */
+  for (i = 0; a->ns_fds[i] >= 0; i++)
+    if (a->ns_types[i] == CLONE_NEWUSER && setns (a->ns_fds[i], CLONE_NEWUSER) < 0)
+      return berth_make_error (err, errno, "join the user namespace");
+  for (i = 0; a->ns_fds[i] >= 0; i++)
+    if (a->ns_types[i] != CLONE_NEWUSER && setns (a->ns_fds[i], a->ns_types[i]) < 0)
+      return berth_make_error (err, errno, "join namespace type %#x", a->ns_types[i]);
+  return 0;
+}
+
+static int
+setup_terminal (struct init_args *a, berth_error_t *err)
+{
+  int master, slave;
+  const struct process_spec *p = &a->spec->process;
+  if (terminal_open (p->rows, p->cols, &master, &slave, err) < 0)
+    return -1;
+  if (a->console_fd >= 0)
+    {
+      if (terminal_send_master (a->console_fd, master, err) < 0)
+        return -1;
+      close (a->console_fd);
+    }
+  else if (sync_send (a->sync_fd, SYNC_PTY, NULL, master) < 0)
+    return berth_make_error (err, errno, "hand the pty to the monitor");
+  close (master);
+  return terminal_make_controlling (slave, err);
+}
+
+void
+container_init (struct init_args *a)
+{
+  berth_error_t err = NULL;
+  struct spec *spec = a->spec;
+  struct process_prepared pp;
+  bool own_mntns;
+  int i;
+
+  if (wait_for (a, SYNC_GO, &err) < 0)
+    fail (a, &err);
+  for (i = 0; i < 3; i++)
+    if (a->stdio[i] >= 0 && dup2 (a->stdio[i], i) < 0)
+      {
+        berth_make_error (&err, errno, "set up stdio");
+        fail (a, &err);
+      }
+  if (join_namespaces (a, &err) < 0)
+    fail (a, &err);
+  if (a->userns && (setresgid (0, 0, 0) < 0 || setresuid (0, 0, 0) < 0))
+    {
+      berth_make_error (&err, errno, "become root in the user namespace (is id 0 mapped?)");
+      fail (a, &err);
+    }
+  if (a->bundle && chdir (a->bundle) < 0)
+    {
+      berth_make_error (&err, errno, "chdir to the bundle");
+      fail (a, &err);
+    }
+  own_mntns = false;
+  for (i = 0; i < (int) spec->n_namespaces; i++)
+    if (spec->namespaces[i].flag == CLONE_NEWNS && spec->namespaces[i].path == NULL)
+      own_mntns = true;
+  if (!own_mntns)
+    {
+      berth_make_error (&err, 0, "config.json: a new mount namespace is required (linux.namespaces: {\"type\":\"mount\"})");
+      fail (a, &err);
+    }
+  if (rootfs_prepare (spec, a->cg, a->userns, &err) < 0)
+    fail (a, &err);
+  if (spec->hostname && spec_has_namespace (spec, CLONE_NEWUTS)
+      && sethostname (spec->hostname, strlen (spec->hostname)) < 0)
+    {
+      berth_make_error (&err, errno, "sethostname");
+      fail (a, &err);
+    }
+  if (spec->domainname && spec_has_namespace (spec, CLONE_NEWUTS)
+      && setdomainname (spec->domainname, strlen (spec->domainname)) < 0)
+    {
+      berth_make_error (&err, errno, "setdomainname");
+      fail (a, &err);
+    }
+  if (hooks_present (spec->hooks, "prestart") || hooks_present (spec->hooks, "createRuntime"))
+    {
+      sync_send (a->sync_fd, SYNC_HOOKS, NULL, -1);
+      if (wait_for (a, SYNC_HOOKS_DONE, &err) < 0)
+        fail (a, &err);
+    }
+  if (rootfs_pivot (spec, &err) < 0 || rootfs_finalize (spec, &err) < 0)
+    fail (a, &err);
+  if (spec->process.terminal && setup_terminal (a, &err) < 0)
+    fail (a, &err);
+  if (process_prepare (&spec->process, spec->seccomp, &pp, &err) < 0)
+    fail (a, &err);
+  sync_send (a->sync_fd, SYNC_READY, NULL, -1);
+  if (wait_for (a, SYNC_START, &err) < 0)
+    fail (a, &err);
+  process_exec (&spec->process, &pp, &err);
+  fail (a, &err);
+}

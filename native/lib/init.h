@@ -1,0 +1,23 @@
+/* The container's first process, between clone and execve: it sets up its own
+ * namespaces' contents (mounts, hostname, terminal) and privileges. */
+#ifndef BERTH_INIT_H
+#define BERTH_INIT_H
+
+#include "cgroup.h"
+#include "spec.h"
+
+struct init_args {
+  struct spec *spec;
+  const struct cgroup *cg;
+  const char *bundle;
+  int sync_fd;
+  int console_fd;  /* connected --console-socket, or -1 (then the master goes to the parent) */
+  int stdio[3];    /* become fds 0-2 unless -1 */
+  int ns_fds[8];   /* namespaces to join, -1 terminated */
+  int ns_types[8];
+  bool userns;
+};
+
+__attribute__ ((noreturn)) void container_init (struct init_args *a);
+
+#endif

@@ -1,0 +1,471 @@
+#include "monitor.h"
+#include "fsutil.h"
+#include "jsonw.h"
+#include "terminal.h"
+#include "timeutil.h"
+
+#include <errno.h>
+#include <fcntl.h>
+#include <poll.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/ioctl.h>
+#include <sys/signalfd.h>
+#include <sys/socket.h>
+#include <sys/stat.h>
+#include <sys/un.h>
+#include <sys/wait.h>
+#include <time.h>
+#include <unistd.h>
+
+#define MAX_CLIENTS 64
+
+enum client_kind { C_HEADER, C_ATTACH, C_WAIT };
+
+struct client {
+  int fd;
+  enum client_kind kind;
+  char hdr[256];
+  size_t hlen;
+  bool in, out, err, read_closed;
+};
+
+struct loop {
+  struct monitor *m;
+  struct client clients[MAX_CLIENTS];
+  size_t n;
+  bool exited;
+  int status;
+};
+
+static const int forwarded[] = { SIGTERM, SIGINT, SIGHUP, SIGQUIT, SIGUSR1, SIGUSR2, SIGWINCH };
+
+static void
+signal_set (sigset_t *set)
+{
+  size_t i;
+  sigemptyset (set);
+  sigaddset (set, SIGCHLD);
+  for (i = 0; i < sizeof forwarded / sizeof forwarded[0]; i++)
+    sigaddset (set, forwarded[i]);
+}
+
+void
+monitor_block_signals (void)
+{
+  sigset_t set;
+  signal_set (&set);
+  sigprocmask (SIG_BLOCK, &set, NULL);
+  signal (SIGPIPE, SIG_IGN);
+}
+
+void
+monitor_unblock_signals (void)
+{
+  sigset_t set;
+  sigemptyset (&set);
+  sigprocmask (SIG_SETMASK, &set, NULL);
+  signal (SIGPIPE, SIG_DFL);
+}
+
+void
+monitor_init (struct monitor *m)
+{
+  memset (m, 0, sizeof *m);
+  m->out_fd = m->err_fd = m->in_fd = m->listen_fd = m->relay_in = m->relay_out = -1;
+}
+
+int
+monitor_listen (const char *path, berth_error_t *err)
+{
+  struct sockaddr_un addr = { .sun_family = AF_UNIX };
+  int fd;
+  if (strlen (path) >= sizeof addr.sun_path)
+    return berth_make_error (err, 0, "monitor socket path `%s` is too long (max %zu bytes)", path,
+                             sizeof addr.sun_path - 1);
+  strcpy (addr.sun_path, path);
+  unlink (path);
+  fd = socket (AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC | SOCK_NONBLOCK, 0);
+  if (fd < 0)
+    return berth_make_error (err, errno, "socket");
+  if (bind (fd, (struct sockaddr *) &addr, sizeof addr) < 0 || listen (fd, 64) < 0)
+    {
+      int e = errno;
+      close (fd);
+      return berth_make_error (err, e, "listen on `%s`", path);
+    }
+  chmod (path, 0600);
+  return fd;
+}
+
+static void
+drop_client (struct loop *l, size_t i)
+{
+  close (l->clients[i].fd);
+  l->clients[i] = l->clients[--l->n];
+}
+
+static bool
+send_all (int fd, const void *buf, size_t len)
+{
+  const char *p = buf;
+  while (len > 0)
+    {
+      ssize_t w = send (fd, p, len, MSG_NOSIGNAL);
+      if (w < 0 && errno == EINTR)
+        continue;
+      if (w <= 0)
+        return false;
+      p += w;
+      len -= (size_t) w;
+    }
+  return true;
+}
+
+static void
+reply (int fd, const char *text)
+{
+  /* The peer may already be gone: nothing to do about a failed reply. */
+  (void) send_all (fd, text, strlen (text));
+}
+
+static void
+broadcast (struct loop *l, int stream, const char *buf, size_t len)
+{
+  unsigned char frame[8] = { (unsigned char) stream, 0, 0, 0, (unsigned char) (len >> 24),
+                             (unsigned char) (len >> 16), (unsigned char) (len >> 8), (unsigned char) len };
+  size_t i = 0;
+  while (i < l->n)
+    {
+      struct client *c = &l->clients[i];
+      bool wants = c->kind == C_ATTACH && ((stream == 1 && c->out) || (stream == 2 && c->err));
+      if (wants && ((!l->m->tty && !send_all (c->fd, frame, 8)) || !send_all (c->fd, buf, len)))
+        {
+          drop_client (l, i);
+          continue;
+        }
+      i++;
+    }
+}
+
+/* Returns false at the end of that stream. */
+static bool
+pump (struct loop *l, int fd, int stream)
+{
+  char buf[32768];
+  ssize_t n = read (fd, buf, sizeof buf);
+  if (n < 0 && (errno == EINTR || errno == EAGAIN))
+    return true;
+  if (n <= 0) /* EOF, or EIO from a pty whose last slave closed */
+    return false;
+  if (l->m->log)
+    logfile_write (l->m->log, stream, buf, (size_t) n);
+  broadcast (l, stream, buf, (size_t) n);
+  if (l->m->relay_out >= 0)
+    (void) write_all (l->m->relay_out, buf, (size_t) n);
+  return true;
+}
+
+static void
+close_stdin (struct monitor *m)
+{
+  if (m->in_fd >= 0 && !m->tty)
+    {
+      close (m->in_fd);
+      m->in_fd = -1;
+    }
+}
+
+static void
+wait_reply (int fd, int code, const char *finished, bool oom)
+{
+  struct jsonw w;
+  jsonw_init (&w);
+  jsonw_fmt (&w, "{\"exitCode\":%d,\"finishedAt\":", code);
+  jsonw_str (&w, finished);
+  jsonw_fmt (&w, ",\"oomKilled\":%s}\n", oom ? "true" : "false");
+  (void) send_all (fd, w.buf, w.len);
+  jsonw_free (&w);
+}
+
+/* Handles a complete header line; returns false when the client is done. */
+static bool
+header (struct loop *l, struct client *c, char *line, const char *rest, size_t rest_len)
+{
+  struct monitor *m = l->m;
+  if (strncmp (line, "ATTACH", 6) == 0)
+    {
+      c->kind = C_ATTACH;
+      c->in = strstr (line, "stdin=1") != NULL;
+      c->out = strstr (line, "stdout=1") != NULL;
+      c->err = strstr (line, "stderr=1") != NULL;
+      if (rest_len && c->in && m->in_fd >= 0)
+        (void) write_all (m->in_fd, rest, rest_len);
+      return true;
+    }
+  if (strncmp (line, "RESIZE", 6) == 0)
+    {
+      unsigned rows = 0, cols = 0;
+      if (sscanf (line + 6, "%u %u", &rows, &cols) != 2)
+        reply (c->fd, "ERR usage: RESIZE ROWS COLS\n");
+      else if (!m->tty || m->in_fd < 0)
+        reply (c->fd, "ERR the process has no terminal\n");
+      else if (terminal_resize (m->in_fd, (unsigned short) rows, (unsigned short) cols) < 0)
+        reply (c->fd, "ERR resize failed\n");
+      else
+        reply (c->fd, "OK\n");
+      return false;
+    }
+  if (strncmp (line, "WAIT", 4) == 0)
+    {
+      c->kind = C_WAIT;
+      return true;
+    }
+  if (strncmp (line, "START", 5) == 0)
+    {
+      char msg[2048] = "";
+      if (m->on_start == NULL)
+        reply (c->fd, "ERR the process was started already\n");
+      else if (m->on_start (m->ctx, msg, sizeof msg) < 0)
+        {
+          char out[2100];
+          snprintf (out, sizeof out, "ERR %s\n", msg);
+          reply (c->fd, out);
+        }
+      else
+        reply (c->fd, "OK\n");
+      m->on_start = NULL;
+      return false;
+    }
+  reply (c->fd, "ERR unknown command: use ATTACH, RESIZE, WAIT\n");
+  return false;
+}
+
+static bool
+client_readable (struct loop *l, struct client *c)
+{
+  char buf[32768];
+  ssize_t n = recv (c->fd, buf, sizeof buf, MSG_DONTWAIT);
+  if (n < 0 && (errno == EAGAIN || errno == EINTR))
+    return true;
+  if (c->kind == C_HEADER)
+    {
+      char *nl;
+      size_t take;
+      if (n <= 0)
+        return false;
+      take = (size_t) n < sizeof c->hdr - 1 - c->hlen ? (size_t) n : sizeof c->hdr - 1 - c->hlen;
+      memcpy (c->hdr + c->hlen, buf, take);
+      c->hlen += take;
+      c->hdr[c->hlen] = '\0';
+      nl = strchr (c->hdr, '\n');
+      if (nl == NULL)
+        return c->hlen < sizeof c->hdr - 1;
+      *nl = '\0';
+      {
+        /* bytes after the header line in this read are the first stdin bytes */
+        size_t used = (size_t) (nl - c->hdr) + 1 - (c->hlen - take);
+        return header (l, c, c->hdr, buf + used, (size_t) n - used);
+      }
+    }
+  if (n <= 0)
+    {
+      if (c->kind == C_WAIT)
+        return false;
+      c->read_closed = true;
+      if (c->in && l->m->stdin_once)
+        close_stdin (l->m);
+      return true;
+    }
+  if (c->kind == C_ATTACH && c->in && l->m->in_fd >= 0)
+    (void) write_all (l->m->in_fd, buf, (size_t) n);
+  return true;
+}
+
+static void
+accept_clients (struct loop *l)
+{
+  int fd;
+  while ((fd = accept4 (l->m->listen_fd, NULL, NULL, SOCK_CLOEXEC)) >= 0)
+    {
+      struct timeval tv = { .tv_sec = 10 };
+      if (l->n == MAX_CLIENTS)
+        {
+          close (fd);
+          continue;
+        }
+      /* A client that stops reading for 10 s is dropped rather than stalling the process. */
+      setsockopt (fd, SOL_SOCKET, SO_SNDTIMEO, &tv, sizeof tv);
+      memset (&l->clients[l->n], 0, sizeof l->clients[l->n]);
+      l->clients[l->n].fd = fd;
+      l->clients[l->n].kind = C_HEADER;
+      l->n++;
+    }
+}
+
+static void
+handle_signal (struct loop *l, int sfd)
+{
+  struct signalfd_siginfo si;
+  struct monitor *m = l->m;
+  while (read (sfd, &si, sizeof si) == sizeof si)
+    {
+      if (si.ssi_signo == SIGCHLD)
+        {
+          int st;
+          pid_t p;
+          while ((p = waitpid (-1, &st, WNOHANG)) > 0)
+            if (p == m->child)
+              {
+                l->exited = true;
+                l->status = st;
+              }
+          continue;
+        }
+      if (si.ssi_signo == SIGWINCH && m->tty && m->relay_in >= 0 && m->in_fd >= 0)
+        {
+          struct winsize ws;
+          if (ioctl (m->relay_in, TIOCGWINSZ, &ws) == 0)
+            ioctl (m->in_fd, TIOCSWINSZ, &ws);
+          continue;
+        }
+      if (si.ssi_signo != SIGWINCH)
+        kill (m->child, (int) si.ssi_signo);
+    }
+}
+
+static void
+drain (struct loop *l)
+{
+  struct monitor *m = l->m;
+  int *fds[2] = { &m->out_fd, &m->err_fd };
+  int s;
+  for (s = 0; s < 2; s++)
+    {
+      if (*fds[s] < 0)
+        continue;
+      /* Output still buffered is read; a writer that outlived the process is not waited for. */
+      fcntl (*fds[s], F_SETFL, fcntl (*fds[s], F_GETFL) | O_NONBLOCK);
+      for (;;)
+        {
+          struct pollfd p = { .fd = *fds[s], .events = POLLIN };
+          if (poll (&p, 1, 0) <= 0 || !pump (l, *fds[s], s + 1))
+            break;
+        }
+    }
+}
+
+/* Connections that arrived as the process exited still get their answer. */
+static void
+late_clients (struct loop *l, int code, const char *finished, bool oom)
+{
+  size_t i;
+  if (l->m->listen_fd >= 0)
+    accept_clients (l);
+  for (i = 0; i < l->n; i++)
+    {
+      struct client *c = &l->clients[i];
+      if (c->kind == C_HEADER)
+        {
+          struct pollfd p = { .fd = c->fd, .events = POLLIN };
+          if (poll (&p, 1, 100) > 0)
+            client_readable (l, c);
+        }
+      if (c->kind == C_WAIT)
+        wait_reply (c->fd, code, finished, oom);
+    }
+  while (l->n)
+    drop_client (l, 0);
+}
+
+int
+monitor_run (struct monitor *m)
+{
+  struct loop l = { .m = m };
+  struct pollfd pfds[MAX_CLIENTS + 8];
+  sigset_t set;
+  char finished[64];
+  int sfd, code;
+  bool oom;
+  size_t i;
+
+  signal_set (&set);
+  sfd = signalfd (-1, &set, SFD_CLOEXEC | SFD_NONBLOCK);
+  /* The child may have exited before the signalfd existed. */
+  {
+    int st;
+    if (waitpid (m->child, &st, WNOHANG) == m->child)
+      {
+        l.exited = true;
+        l.status = st;
+      }
+  }
+  while (!l.exited)
+    {
+      size_t n = 0, base;
+      pfds[n++] = (struct pollfd) { .fd = sfd, .events = POLLIN };
+      pfds[n++] = (struct pollfd) { .fd = m->listen_fd, .events = POLLIN };
+      pfds[n++] = (struct pollfd) { .fd = m->out_fd, .events = POLLIN };
+      pfds[n++] = (struct pollfd) { .fd = m->err_fd, .events = POLLIN };
+      pfds[n++] = (struct pollfd) { .fd = m->relay_in, .events = POLLIN };
+      base = n;
+      for (i = 0; i < l.n; i++)
+        pfds[n++] = (struct pollfd) { .fd = l.clients[i].read_closed ? -1 : l.clients[i].fd, .events = POLLIN };
+      if (poll (pfds, n, -1) < 0)
+        {
+          if (errno == EINTR)
+            continue;
+          break;
+        }
+      if (pfds[0].revents)
+        handle_signal (&l, sfd);
+      if (pfds[2].revents && !pump (&l, m->out_fd, 1))
+        {
+          if (!m->tty)
+            close (m->out_fd);
+          m->out_fd = -1;
+        }
+      if (pfds[3].revents && !pump (&l, m->err_fd, 2))
+        {
+          close (m->err_fd);
+          m->err_fd = -1;
+        }
+      if (pfds[4].revents)
+        {
+          char buf[4096];
+          ssize_t r = read (m->relay_in, buf, sizeof buf);
+          if (r > 0 && m->in_fd >= 0)
+            (void) write_all (m->in_fd, buf, (size_t) r);
+          else if (r <= 0)
+            m->relay_in = -1;
+        }
+      /* Clients are handled from the last so that dropping one keeps indexes valid. */
+      for (i = l.n; i > 0; i--)
+        {
+          size_t k = i - 1;
+          if (base + k < n && pfds[base + k].revents && pfds[base + k].fd == l.clients[k].fd
+              && !client_readable (&l, &l.clients[k]))
+            drop_client (&l, k);
+        }
+      if (pfds[1].revents)
+        accept_clients (&l);
+    }
+
+  drain (&l);
+  if (m->log)
+    logfile_flush (m->log);
+  code = WIFEXITED (l.status) ? WEXITSTATUS (l.status) : 128 + WTERMSIG (l.status);
+  oom = m->cg ? cgroup_oom_killed (m->cg) : false;
+  berth_now_rfc3339 (finished, sizeof finished);
+  if (m->on_exit)
+    m->on_exit (m->ctx, code, finished, oom);
+  late_clients (&l, code, finished, oom);
+  if (m->listen_fd >= 0)
+    {
+      close (m->listen_fd);
+      unlink (m->socket_path);
+    }
+  close (sfd);
+  return code;
+}
