@@ -11,6 +11,7 @@
  *     layers/         unpacked layers by chain id: layers/<hex>/{diff/,layer.json}
  *     snapshots/      writable snapshots by key: snapshots/<key>/{upper,work}|{fs}
  *     containers/     (containers service)
+ *     tmp/            archives being loaded (emptied at start)
  *     volumes/        (volumes service)
  *     networks/       (networks service)
  *   exec-root/

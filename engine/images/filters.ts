@@ -20,7 +20,9 @@ export async function filterImages(all: ImageRecord[], opts: ListOptions, resolv
   }
   if (f.reference?.length) {
     const pats = f.reference.map(globToRegExp);
-    out = out.filter((i) => i.repoTags.some((t) => pats.some((p) => p.test(t) || p.test(stripTag(t)) || p.test(fullTag(t)))));
+    const hit = (t: string) => pats.some((p) => p.test(t) || p.test(stripTag(t)) || p.test(fullTag(t)));
+    // Like docker, only the matching tags are shown.
+    out = out.filter((i) => i.repoTags.some(hit)).map((i) => ({ ...i, repoTags: i.repoTags.filter(hit), repoDigests: i.repoDigests.filter((d) => hit(d.split("@")[0])) }));
   }
   if (f.label?.length) {
     out = out.filter((i) => {

@@ -130,6 +130,10 @@ export interface ImageService extends Service {
   prune(filters: Record<string, string[]>): Promise<{ ImagesDeleted: Array<{ Untagged?: string; Deleted?: string }>; SpaceReclaimed: number }>;
   /** Hook for the containers service: which container (id) uses an image. */
   usedBy: (imageId: string) => string | undefined;
+  push(name: string, tag: string | undefined, auth: RegistryAuth | undefined, onProgress: OnProgress): Promise<void>;
+  save(names: string[]): Promise<Readable>;
+  load(input: Readable, onProgress: OnProgress): Promise<void>;
+  search(term: string, limit: number, auth: RegistryAuth | undefined): Promise<Array<{ name: string; description: string; star_count: number; is_official: boolean; is_automated: boolean }>>;
   /** Content bytes of each layer of an image, bottom first (history). */
   layerSizes(image: ImageRecord): Promise<number[]>;
   /** Where each layer's files are, for the snapshotter. */

@@ -2,15 +2,19 @@
  * The image service: ties content store, layer store, metadata, registry
  * client and GC together behind ImageService.
  */
+import { rm } from 'node:fs/promises';
 import { join } from 'node:path';
 import type { Readable } from 'node:stream';
 import { familiarString, fullString, parseReference, withDefaultTag, isTag, type Reference } from '../../src/common/reference.js';
 import type { DaemonConfig } from '../config.js';
-import { ConflictError, InvalidArgumentError, NotFoundError } from '../errors.js';
+import { ConflictError, InvalidArgumentError, NotFoundError, UnavailableError } from '../errors.js';
 import type { EventBus } from '../events.js';
 import { log } from '../log.js';
 import { ContentStore } from './content.js';
-import { shortId } from './digest.js';
+import { chainIds, shortId } from './digest.js';
+import { pushToRegistry } from './push.js';
+import { saveArchive, type SaveItem } from './save.js';
+import { fileStream, readArchive } from './load.js';
 import { collectGarbage } from './gc.js';
 import type { CommitOptions, ImageConfig, ImageRecord, ImageService, ListOptions, OnProgress, PullOptions, RegistryAuth, RemoveOptions } from './index.js';
 import { LayerStore, type LayerDirs } from './layers.js';
@@ -54,6 +58,8 @@ export class LocalImageService implements ImageService {
   }
 
   async init(): Promise<void> {
+    // Archives being loaded when a previous run stopped.
+    await rm(join(this.config.dataRoot, 'tmp'), { recursive: true, force: true });
     await this.content.init();
     await this.layers.init();
     await this.meta.init();
@@ -173,10 +179,10 @@ export class LocalImageService implements ImageService {
   }
 
   /** Adds one layer tar (any compression) on top of `parentChain`; keeps the exact bytes as a blob. */
-  async addLayer(tar: Readable, parentChain: string | undefined, what: string): Promise<{ chainId: string; diffId: string }> {
+  async addLayer(tar: Readable, parentChain: string | undefined, what: string, expectedDigest?: string): Promise<{ chainId: string; diffId: string }> {
     const lease = this.leases.open();
     try {
-      const blob = await this.content.ingest(tar, {}, what);
+      const blob = await this.content.ingest(tar, expectedDigest ? { digest: expectedDigest } : {}, what);
       lease.add(blob.digest);
       const info = await this.layers.apply(() => this.content.reader(blob.digest), parentChain, undefined, what, {
         digest: blob.digest,
@@ -312,6 +318,124 @@ export class LocalImageService implements ImageService {
       }
     }
     return { ImagesDeleted: deleted, SpaceReclaimed: reclaimed };
+  }
+
+  async push(name: string, tag: string | undefined, auth: RegistryAuth | undefined, onProgress: OnProgress): Promise<void> {
+    const base = parseRef(name);
+    if (base.digest) throw new InvalidArgumentError(`cannot push a digest reference (${name}): push a tag`);
+    const tags = tag || base.tag ? [tag || base.tag!] : this.tagsOfRepo(base);
+    if (tags.length === 0) throw new NotFoundError(`An image does not exist locally with the tag: ${familiarString(base)}`);
+    const repo = this.registry.repo(base.domain, base.path, this.authFor(base.domain, auth), 'pull,push');
+    for (const t of tags) {
+      const ref = { ...base, tag: t };
+      let image: ImageRecord;
+      try {
+        image = await this.resolve(fullString(ref));
+      } catch (err) {
+        if (err instanceof NotFoundError) throw new NotFoundError(`An image does not exist locally with the tag: ${familiarString(ref)}`);
+        throw err;
+      }
+      const meta = this.meta.get(image.id)!;
+      const sources = [...new Set(Object.keys(this.meta.allRefs()).map((r) => parseReference(r)).filter((r) => r.domain === base.domain && r.path !== base.path).map((r) => r.path))];
+      const lease = this.leases.open();
+      try {
+        const pushed = await pushToRegistry({ content: this.content, layers: this.layers }, repo, ref, image, meta.manifests, sources, onProgress);
+        lease.add(pushed.digest);
+        await this.meta.update(image.id, (m) => {
+          if (!m.manifests.includes(pushed.digest)) m.manifests.push(pushed.digest);
+        });
+        await this.meta.setRefs([[fullString({ ...base, tag: undefined, digest: pushed.digest }), image.id]]);
+      } finally {
+        lease.close();
+      }
+      this.events.emit({ Type: 'image', Action: 'push', Actor: { ID: familiarString(ref), Attributes: { name: familiarString(ref) } } });
+    }
+  }
+
+  private tagsOfRepo(base: Reference): string[] {
+    return Object.keys(this.meta.allRefs())
+      .map((r) => parseReference(r))
+      .filter((r) => r.domain === base.domain && r.path === base.path && r.tag)
+      .map((r) => r.tag!);
+  }
+
+  /** docker save of images by name or id. */
+  async save(names: string[]): Promise<Readable> {
+    const items: SaveItem[] = [];
+    for (const n of names) {
+      const image = await this.resolve(n);
+      let refs: Reference[] = [];
+      if (!/^(sha256:)?[a-f0-9]{6,64}$/.test(n)) {
+        const r = withDefaultTag(parseRef(n));
+        refs = r.tag ? [r] : [];
+      }
+      const existing = items.find((i) => i.image.id === image.id);
+      if (existing) existing.refs.push(...refs);
+      else items.push({ image, refs, manifests: this.meta.get(image.id)?.manifests ?? [] });
+    }
+    if (items.length === 0) throw new InvalidArgumentError('docker save needs at least one image');
+    return saveArchive({ content: this.content, layers: this.layers }, items);
+  }
+
+  /** docker load: returns what was loaded, as docker's progress lines. */
+  async load(input: Readable, onProgress: OnProgress): Promise<void> {
+    await readArchive(input, join(this.config.dataRoot, 'tmp'), async (img) => {
+      const lease = this.leases.open();
+      try {
+        const diffIds = img.config.rootfs?.diff_ids ?? [];
+        if (!Array.isArray(diffIds) || diffIds.length !== img.layers.length) {
+          throw new InvalidArgumentError(`load: the image config lists ${diffIds.length} layers, the archive ${img.layers.length}`);
+        }
+        const chains = chainIds(diffIds);
+        for (let i = 0; i < img.layers.length; i++) {
+          lease.add(chains[i]);
+          if (this.layers.has(chains[i])) continue;
+          const what = `layer ${i + 1} of the loaded image`;
+          onProgress({ status: 'Loading layer', id: shortId(diffIds[i]) });
+          const layer = await this.addLayer(fileStream(img.layers[i].path), i > 0 ? chains[i - 1] : undefined, what, img.layers[i].digest);
+          if (layer.diffId !== diffIds[i]) {
+            await this.layers.remove(layer.chainId);
+            throw new InvalidArgumentError(`load: ${what} has content ${layer.diffId}, but the image config says ${diffIds[i]}`);
+          }
+        }
+        const manifests: string[] = [];
+        if (img.manifest) manifests.push((await this.content.put(img.manifest)).digest);
+        const tags = img.tags.map((t) => repoTagRef(t));
+        const id = await this.register(img.config, chains[chains.length - 1], '', tags[0], manifests);
+        if (tags.length > 1) await this.meta.setRefs(tags.slice(1).map((t) => [fullString(t), id]));
+        if (tags.length === 0) onProgress({ stream: `Loaded image ID: ${id}\n` });
+        for (const t of tags) onProgress({ stream: `Loaded image: ${familiarString(t)}\n` });
+        this.events.emit({ Type: 'image', Action: 'load', Actor: { ID: id, Attributes: { name: tags[0] ? familiarString(tags[0]) : id } } });
+      } finally {
+        lease.close();
+      }
+    });
+  }
+
+  /** Image search: a registry's v2 catalog when the term names a host, else Docker Hub's v1 search. */
+  async search(term: string, limit: number, auth: RegistryAuth | undefined): Promise<Array<{ name: string; description: string; star_count: number; is_official: boolean; is_automated: boolean }>> {
+    if (!term) throw new InvalidArgumentError('search needs a term');
+    const slash = term.indexOf('/');
+    const first = slash > 0 ? term.slice(0, slash) : '';
+    const isHost = first.includes('.') || first.includes(':') || first === 'localhost';
+    if (isHost) {
+      const needle = term.slice(slash + 1);
+      const repos = await this.registry.catalog(first, this.authFor(first, auth));
+      return repos
+        .filter((r) => r.includes(needle))
+        .slice(0, limit)
+        .map((r) => ({ name: `${first}/${r}`, description: '', star_count: 0, is_official: false, is_automated: false }));
+    }
+    const url = `https://index.docker.io/v1/search?q=${encodeURIComponent(term)}&n=${limit}`;
+    let res: Response;
+    try {
+      res = await fetch(url, { signal: AbortSignal.timeout(10_000) });
+    } catch (err) {
+      throw new UnavailableError(`Docker Hub search is unreachable (${(err as Error).cause ? String(((err as Error).cause as Error).message ?? '') : (err as Error).message}): search a private registry with HOST/TERM`);
+    }
+    if (!res.ok) throw new UnavailableError(`Docker Hub search answered ${res.status}`);
+    const body = (await res.json()) as { results?: Array<{ name: string; description?: string; star_count?: number; is_official?: boolean; is_automated?: boolean }> };
+    return (body.results ?? []).slice(0, limit).map((r) => ({ name: r.name, description: r.description ?? '', star_count: r.star_count ?? 0, is_official: Boolean(r.is_official), is_automated: Boolean(r.is_automated) }));
   }
 
   async shutdown(): Promise<void> {
