@@ -81,7 +81,7 @@ function insideScript(links: EndpointLink[], dns: DnsRedirect | null, enginePid:
     parts.push('echo 1 > /proc/sys/net/ipv4/conf/all/route_localnet');
     parts.push(`nft -f - <<'EOF'\n${dnsRules(dns)}EOF`);
   }
-  return parts.join(' && \\\n') || 'true';
+  return ['set -e', ...parts].join('\n');
 }
 
 export function dnsRules(dns: DnsRedirect): string {
@@ -155,7 +155,7 @@ export async function destroySandbox(path: string, hostVeths: string[] = []): Pr
 /** Updates the DNS redirect of a namespace (first user network changed). */
 export async function setDnsRedirect(path: string, dns: DnsRedirect | null): Promise<void> {
   const script = dns
-    ? `echo 1 > /proc/sys/net/ipv4/conf/all/route_localnet && nft -f - <<'EOF'\n${dnsRules(dns)}EOF`
+    ? `set -e\necho 1 > /proc/sys/net/ipv4/conf/all/route_localnet\nnft -f - <<'EOF'\n${dnsRules(dns)}EOF`
     : `nft -f - <<'EOF'\ntable ip berth_dns {}\ndelete table ip berth_dns\nEOF`;
   await run('nsenter', [`--net=${path}`, 'sh', '-c', script]);
 }

@@ -35,8 +35,9 @@ export function renderRuleset(table: string, state: RuleState): string {
     } else {
       post.push(`    ip saddr ${b.subnet} oifname != ${q(b.ifname)} masquerade`);
     }
-    // hairpin: a container reaching a published port of its own bridge through a host address
-    post.push(`    ct status dnat iifname ${q(b.ifname)} oifname ${q(b.ifname)} masquerade`);
+    // hairpin: a container reaching a published port on its own bridge through a host
+    // address (iifname is unknown in postrouting, so the source subnet tells)
+    post.push(`    ct status dnat ip saddr ${b.subnet} oifname ${q(b.ifname)} masquerade`);
   }
   fwd.push('    ct status dnat accept');
   const bridges = state.bridges.map((b) => b.ifname);

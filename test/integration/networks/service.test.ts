@@ -1,0 +1,181 @@
+/**
+ * The network service on the real kernel, without containers: sandboxes are the
+ * namespaces the service makes, and the tests run busybox inside them with nsenter.
+ */
+import type { ChildProcess } from 'node:child_process';
+import { existsSync, readdirSync, rmSync } from 'node:fs';
+import { join } from 'node:path';
+import { EventBus } from '../../../engine/events.js';
+import { NetworkService } from '../../../engine/networks/service.js';
+import type { AttachRequest } from '../../../engine/networks/index.js';
+import { OutsideHost, hostAddress, httpdIn, octet, requireTools, sh, shOk, tag, tempDir, waitFor } from './netenv.js';
+
+requireTools('ip', 'nft', 'busybox', 'nsenter', 'unshare');
+
+const root = tempDir('berth-net-');
+const t = tag();
+const bridge = `bt${t}`;
+const b = octet();
+const opts = {
+  dataRoot: join(root, 'data'),
+  execRoot: join(root, 'exec'),
+  events: new EventBus(),
+  bridge,
+  bip: `10.213.${b}.1/24`,
+  defaultAddressPools: [`base=10.214.${b}.0/24,size=27`],
+};
+const table = `berth_${bridge}`;
+let svc: NetworkService;
+let outside: OutsideHost;
+const children: ChildProcess[] = [];
+let n = 0;
+
+function req(name: string, hostConfig: AttachRequest['hostConfig'] = {}, extra: Partial<AttachRequest> = {}): AttachRequest {
+  const id = `${t}${(n++).toString(16).padStart(4, '0')}`.padEnd(64, '0');
+  return { id, name: `/${name}`, hostname: id.slice(0, 12), domainname: '', config: {}, hostConfig, ...extra };
+}
+
+const inNs = (netns: string, cmd: string) => sh(`nsenter --net=${netns} ${cmd}`);
+const okInNs = (netns: string, cmd: string) => shOk(`nsenter --net=${netns} ${cmd}`);
+const get = (netns: string, url: string) => inNs(netns, `busybox wget -q -O - ${url}`);
+
+beforeAll(async () => {
+  svc = await NetworkService.open(opts);
+  outside = new OutsideHost(root, `10.215.${b}`);
+  children.push(httpdIn(outside.netns, 80, 'outside\n', root));
+});
+
+afterAll(async () => {
+  for (const c of children) c.kill();
+  for (const sb of readdirSync(join(opts.execRoot, 'netns'))) await svc.detach(sb).catch(() => undefined);
+  await svc.shutdown().catch(() => undefined);
+  outside?.destroy();
+  rmSync(root, { recursive: true, force: true });
+});
+
+test('the default bridge exists with the given address, and the daemon table with it', async () => {
+  expect(await sh(`ip -br addr show ${bridge}`)).toContain(`10.213.${b}.1/24`);
+  expect(await sh(`nft list table ip ${table}`)).toContain(`ip saddr 10.213.${b}.0/24 oifname != "${bridge}" masquerade`);
+  expect(svc.list().map((x) => x.Name).sort()).toEqual(['bridge', 'host', 'none']);
+});
+
+describe('a user network', () => {
+  let netId: string;
+  let a: Awaited<ReturnType<NetworkService['attach']>>;
+  let bRes: Awaited<ReturnType<NetworkService['attach']>>;
+
+  beforeAll(async () => {
+    netId = (await svc.create({ Name: `net${t}`, Labels: { purpose: 'test' } })).Id;
+    a = await svc.attach(req('alpha', { NetworkMode: `net${t}` }));
+    bRes = await svc.attach(req('beta', { NetworkMode: `net${t}` }, { networkingConfig: { EndpointsConfig: { [`net${t}`]: { Aliases: ['db'] } } } }));
+  });
+
+  test('containers reach each other, by name and alias through 127.0.0.11', async () => {
+    const ipB = (bRes.settings.Networks as any)[`net${t}`].IPAddress;
+    expect(ipB).toMatch(new RegExp(`^10\\.214\\.${b}\\.`));
+    expect(a.resolvConf).toContain('nameserver 127.0.0.11');
+    await inNs(a.netnsPath!, `busybox ping -c1 -W2 ${ipB}`);
+    expect(await inNs(a.netnsPath!, 'busybox nslookup beta 127.0.0.11')).toContain(ipB);
+    expect(await inNs(a.netnsPath!, 'busybox nslookup db 127.0.0.11')).toContain(ipB);
+    expect(await okInNs(a.netnsPath!, 'busybox nslookup nosuchname 127.0.0.11')).toBe(false);
+  });
+
+  test('they reach the outside through NAT (the outside has no route back)', async () => {
+    expect(await get(a.netnsPath!, `http://${outside.address}/`)).toBe('outside\n');
+  });
+
+  test('inspect lists the containers; removing it while in use is a conflict', async () => {
+    const info = svc.inspect(`net${t}`) as any;
+    expect(Object.values(info.Containers).map((c: any) => c.Name).sort()).toEqual(['alpha', 'beta']);
+    await expect(svc.remove(netId)).rejects.toThrow(/has active endpoints/);
+  });
+
+  test('an overlapping subnet is refused and nothing is made', async () => {
+    const sub = (svc.inspect(netId) as any).IPAM.Config[0].Subnet;
+    const before = await sh('ip -br link');
+    await expect(svc.create({ Name: `dup${t}`, IPAM: { Config: [{ Subnet: sub }] } })).rejects.toThrow(/overlaps network/);
+    await expect(svc.create({ Name: `net${t}` })).rejects.toThrow(/already exists/);
+    expect(await sh('ip -br link')).toBe(before);
+  });
+
+  test('containers on another network cannot reach them; an internal network has no way out', async () => {
+    await svc.create({ Name: `other${t}` });
+    const c = await svc.attach(req('gamma', { NetworkMode: `other${t}` }));
+    const ipA = (a.settings.Networks as any)[`net${t}`].IPAddress;
+    expect(await get(c.netnsPath!, `http://${outside.address}/`)).toBe('outside\n');
+    expect(await okInNs(c.netnsPath!, `busybox ping -c1 -W1 ${ipA}`)).toBe(false);
+
+    await svc.create({ Name: `int${t}`, Internal: true });
+    const d = await svc.attach(req('delta', { NetworkMode: `int${t}` }));
+    expect(await inNs(d.netnsPath!, 'ip route')).not.toContain('default');
+    expect(await okInNs(d.netnsPath!, `busybox wget -q -O - http://${outside.address}/`)).toBe(false);
+  });
+
+  test('connect and disconnect a running sandbox, with a static address', async () => {
+    const sub = (svc.inspect(`other${t}`) as any).IPAM.Config[0].Subnet as string;
+    const ip = sub.replace(/\.\d+\/\d+$/, (m) => `.${Number(m.slice(1).split('/')[0]) + 20}`);
+    await svc.connect(`other${t}`, 'alpha', { IPAMConfig: { IPv4Address: ip } });
+    expect(await inNs(a.netnsPath!, 'ip -br addr show eth1')).toContain(ip);
+    expect((svc.settings(a.netnsPath!.split('/').pop()!) as any).Networks[`other${t}`].IPAddress).toBe(ip);
+    await svc.disconnect(`other${t}`, 'alpha');
+    expect(await okInNs(a.netnsPath!, 'ip link show eth1')).toBe(false);
+  });
+});
+
+describe('published ports on the default bridge', () => {
+  test('reachable on loopback, on the host address, and by hairpin from the container itself', async () => {
+    const r = req('web', { PortBindings: { '80/tcp': [{ HostPort: '' }] } }, { config: { ExposedPorts: { '80/tcp': {}, '81/tcp': {} } } });
+    const res = await svc.attach(r);
+    children.push(httpdIn(res.netnsPath!, 80, 'hello\n', root));
+    const ports = res.settings.Ports as any;
+    expect(ports['81/tcp']).toBeNull();
+    const hostPort = ports['80/tcp'][0].HostPort;
+    await waitFor(() => shOk(`nsenter --net=${res.netnsPath} busybox wget -q -O /dev/null http://127.0.0.1/`), 'httpd');
+    expect(await sh(`busybox wget -q -O - http://127.0.0.1:${hostPort}/`)).toBe('hello\n');
+    expect(await sh(`busybox wget -q -O - http://${hostAddress()}:${hostPort}/`)).toBe('hello\n');
+    expect(await get(res.netnsPath!, `http://${hostAddress()}:${hostPort}/`)).toBe('hello\n');
+    expect(await sh(`nft list table ip ${table}`)).toContain(`tcp dport ${hostPort} dnat to`);
+
+    // the same host port again: a clear conflict, and no namespace or address is left behind
+    const before = readdirSync(join(opts.execRoot, 'netns')).length;
+    const clash = req('web2', { PortBindings: { '80/tcp': [{ HostPort: hostPort }] } });
+    await expect(svc.attach(clash)).rejects.toThrow(new RegExp(`host port 0.0.0.0:${hostPort}/tcp is already in use`));
+    expect(readdirSync(join(opts.execRoot, 'netns')).length).toBe(before);
+    expect(svc.settings(clash.id)).toBeNull();
+
+    await svc.detach(r.id);
+    expect(await sh(`nft list table ip ${table}`)).not.toContain(`dport ${hostPort} `);
+    expect(existsSync(res.netnsPath!)).toBe(false);
+  });
+});
+
+test('--network none has only lo; host has no namespace', async () => {
+  const none = await svc.attach(req('nothing', { NetworkMode: 'none' }));
+  expect((await inNs(none.netnsPath!, 'ip -o link')).trim().split('\n').map((l) => l.split(':')[1].trim())).toEqual(['lo']);
+  const host = await svc.attach(req('hosty', { NetworkMode: 'host' }));
+  expect(host.netnsPath).toBeNull();
+});
+
+test('a restart with a running sandbox keeps it and restores its published port; a stop with none left cleans up', async () => {
+  const r = req('kept', { PortBindings: { '80/tcp': [{ HostIp: '127.0.0.1', HostPort: '' }] } });
+  const res = await svc.attach(r);
+  children.push(httpdIn(res.netnsPath!, 80, 'kept\n', root));
+  const hostPort = (res.settings.Ports as any)['80/tcp'][0].HostPort;
+  await svc.shutdown();
+  expect(await sh(`ip -br link show ${bridge}`)).toContain(bridge);
+  svc = await NetworkService.open(opts);
+  const again = await svc.restore(r.id);
+  expect((again.settings.Ports as any)['80/tcp'][0].HostPort).toBe(hostPort);
+  await waitFor(() => shOk(`busybox wget -q -O /dev/null http://127.0.0.1:${hostPort}/`), 'restored proxy');
+  expect(await sh(`busybox wget -q -O - http://127.0.0.1:${hostPort}/`)).toBe('kept\n');
+
+  for (const c of children.splice(1)) c.kill();
+  for (const id of readdirSync(join(opts.execRoot, 'netns'))) await svc.detach(id);
+  const bridges = svc.list({ driver: ['bridge'] }).map((x: any) => x.Options['com.docker.network.bridge.name']);
+  await svc.shutdown();
+  for (const br of bridges) expect(await shOk(`ip link show ${br}`)).toBe(false);
+  expect(await shOk(`nft list table ip ${table}`)).toBe(false);
+  expect(await sh('ip -br link')).not.toMatch(new RegExp(`veth.*@.*${bridge}`));
+  expect(readdirSync(join(opts.execRoot, 'netns'))).toEqual([]);
+  svc = await NetworkService.open(opts); // for afterAll
+});
