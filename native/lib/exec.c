@@ -351,6 +351,7 @@ container_exec (const struct exec_opts *o, int *exit_code, berth_error_t *err)
   es.m.on_exit = on_exit_cb;
   es.m.ctx = &es;
   es.m.stdin_once = o->stdin_once;
+  es.m.replay = pipes;
   es.m.cg = NULL;
   if (pipes)
     {

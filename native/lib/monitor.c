@@ -31,8 +31,12 @@ struct client {
   bool in, out, err, read_closed;
 };
 
+#define BACKLOG_MAX (1 << 20)
+
 struct loop {
   struct monitor *m;
+  struct jsonw backlog; /* [stream:1][len:4][data] records, for m->replay */
+  bool attached_once;
   struct client clients[MAX_CLIENTS];
   size_t n;
   bool exited;
@@ -149,6 +153,41 @@ broadcast (struct loop *l, int stream, const char *buf, size_t len)
     }
 }
 
+static void
+keep_backlog (struct loop *l, int stream, const char *buf, size_t len)
+{
+  unsigned char hdr[5] = { (unsigned char) stream, (unsigned char) (len >> 24), (unsigned char) (len >> 16),
+                           (unsigned char) (len >> 8), (unsigned char) len };
+  if (!l->m->replay || l->attached_once || l->backlog.len + len + 5 > BACKLOG_MAX)
+    return;
+  if (l->backlog.buf == NULL)
+    jsonw_init (&l->backlog);
+  jsonw_mem (&l->backlog, hdr, 5);
+  jsonw_mem (&l->backlog, buf, len);
+}
+
+static void
+replay_backlog (struct loop *l, struct client *c)
+{
+  size_t off = 0;
+  l->attached_once = true;
+  while (l->backlog.buf && off + 5 <= l->backlog.len)
+    {
+      const unsigned char *h = (const unsigned char *) l->backlog.buf + off;
+      size_t len = ((size_t) h[1] << 24) | ((size_t) h[2] << 16) | ((size_t) h[3] << 8) | h[4];
+      unsigned char frame[8] = { h[0], 0, 0, 0, h[1], h[2], h[3], h[4] };
+      if ((h[0] == 1 && c->out) || (h[0] == 2 && c->err))
+        {
+          if (!l->m->tty)
+            (void) send_all (c->fd, frame, 8);
+          (void) send_all (c->fd, h + 5, len);
+        }
+      off += 5 + len;
+    }
+  if (l->backlog.buf)
+    jsonw_free (&l->backlog);
+}
+
 /* Returns false at the end of that stream. */
 static bool
 pump (struct loop *l, int fd, int stream)
@@ -161,6 +200,7 @@ pump (struct loop *l, int fd, int stream)
     return false;
   if (l->m->log)
     logfile_write (l->m->log, stream, buf, (size_t) n);
+  keep_backlog (l, stream, buf, (size_t) n);
   broadcast (l, stream, buf, (size_t) n);
   if (l->m->relay_out >= 0)
     (void) write_all (l->m->relay_out, buf, (size_t) n);
@@ -200,6 +240,8 @@ header (struct loop *l, struct client *c, char *line, const char *rest, size_t r
       c->in = strstr (line, "stdin=1") != NULL;
       c->out = strstr (line, "stdout=1") != NULL;
       c->err = strstr (line, "stderr=1") != NULL;
+      if (m->replay && !l->attached_once)
+        replay_backlog (l, c);
       if (rest_len && c->in && m->in_fd >= 0)
         (void) write_all (m->in_fd, rest, rest_len);
       return true;
@@ -357,10 +399,43 @@ drain (struct loop *l)
 }
 
 /* Connections that arrived as the process exited still get their answer. */
+static long long
+now_ms (void)
+{
+  struct timespec ts;
+  clock_gettime (CLOCK_MONOTONIC, &ts);
+  return (long long) ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
+}
+
+/* See monitor.replay: give the first ATTACH a chance to collect the output. */
+static void
+linger_for_attach (struct loop *l)
+{
+  long long deadline = now_ms () + 2000;
+  struct pollfd pfds[MAX_CLIENTS + 1];
+  size_t i, n;
+  while (!l->attached_once && now_ms () < deadline)
+    {
+      n = 0;
+      pfds[n++] = (struct pollfd) { .fd = l->m->listen_fd, .events = POLLIN };
+      for (i = 0; i < l->n; i++)
+        pfds[n++] = (struct pollfd) { .fd = l->clients[i].kind == C_HEADER ? l->clients[i].fd : -1, .events = POLLIN };
+      if (poll (pfds, n, (int) (deadline - now_ms ())) <= 0)
+        break;
+      for (i = l->n; i > 0; i--)
+        if (pfds[i].revents && pfds[i].fd == l->clients[i - 1].fd && !client_readable (l, &l->clients[i - 1]))
+          drop_client (l, i - 1);
+      if (pfds[0].revents)
+        accept_clients (l);
+    }
+}
+
 static void
 late_clients (struct loop *l, int code, const char *finished, bool oom)
 {
   size_t i;
+  if (l->m->replay && l->m->listen_fd >= 0 && l->backlog.len > 0)
+    linger_for_attach (l);
   if (l->m->listen_fd >= 0)
     accept_clients (l);
   for (i = 0; i < l->n; i++)

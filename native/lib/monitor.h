@@ -26,6 +26,10 @@ struct monitor {
   struct logfile *log;
   int relay_in, relay_out; /* the caller's terminal in the foreground; -1: none */
   struct cgroup *cg;       /* for oomKilled; may be NULL */
+  /* exec: output made before the first ATTACH is kept (up to 1 MiB) and replayed to
+   * it, and after the exit the monitor waits up to 2 s for that first ATTACH. The
+   * engine can only attach once `exec` has returned, when the process already runs. */
+  bool replay;
   int (*on_start) (void *ctx, char *errbuf, size_t len);
   void (*on_exit) (void *ctx, int code, const char *finished_at, bool oom);
   void *ctx;
