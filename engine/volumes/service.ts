@@ -1,0 +1,219 @@
+import { execFile } from 'node:child_process';
+import { promises as fs } from 'node:fs';
+import { join } from 'node:path';
+import { ConflictError, InvalidArgumentError, NotFoundError } from '../errors.js';
+import type { EventBus } from '../events.js';
+import { writeJsonAtomic } from '../fsutil.js';
+import { isMounted, mountVolume, needsMount, unmountVolume, validateDriverOptions } from './driver.js';
+import { ANONYMOUS_LABEL, type MountSpec, type VolumeInfo, type VolumeMeta, type VolumeUser } from './index.js';
+import { anonymousName, validateVolumeName } from './names.js';
+
+export interface CreateVolumeRequest {
+  Name?: string;
+  Driver?: string;
+  DriverOpts?: Record<string, string> | null;
+  Labels?: Record<string, string> | null;
+}
+
+/** Named and anonymous volumes of the local driver (engine.volumes). */
+export class VolumeService implements VolumeUser {
+  private readonly metas = new Map<string, VolumeMeta>();
+  /** One change at a time per volume name (create/acquire/release/remove). */
+  private readonly locks = new Map<string, Promise<unknown>>();
+
+  private constructor(private readonly dir: string, private readonly events: EventBus) {}
+
+  static async open(dataRoot: string, events: EventBus): Promise<VolumeService> {
+    const svc = new VolumeService(join(dataRoot, 'volumes'), events);
+    await fs.mkdir(svc.dir, { recursive: true });
+    for (const name of await fs.readdir(svc.dir)) {
+      try {
+        const meta = JSON.parse(await fs.readFile(join(svc.dir, name, 'volume.json'), 'utf8')) as VolumeMeta;
+        svc.metas.set(meta.name, meta);
+      } catch {
+        // a directory without metadata is a create that crashed before it finished
+        await fs.rm(join(svc.dir, name), { recursive: true, force: true }).catch(() => undefined);
+      }
+    }
+    return svc;
+  }
+
+  private mountpoint(name: string): string {
+    return join(this.dir, name, '_data');
+  }
+
+  private serial<T>(name: string, fn: () => Promise<T>): Promise<T> {
+    const prev = this.locks.get(name) ?? Promise.resolve();
+    const next = prev.then(fn, fn);
+    const tail = next.catch(() => undefined);
+    this.locks.set(name, tail);
+    void tail.then(() => { if (this.locks.get(name) === tail) this.locks.delete(name); });
+    return next;
+  }
+
+  info(meta: VolumeMeta): VolumeInfo {
+    return {
+      CreatedAt: meta.createdAt,
+      Driver: 'local',
+      Labels: meta.labels,
+      Mountpoint: this.mountpoint(meta.name),
+      Name: meta.name,
+      Options: Object.keys(meta.options).length ? meta.options : null,
+      Scope: 'local',
+    };
+  }
+
+  /** Creating an existing name returns it unchanged, as docker does. */
+  async create(req: CreateVolumeRequest): Promise<VolumeInfo> {
+    if (req.Driver && req.Driver !== 'local') throw new InvalidArgumentError(`volume driver "${req.Driver}" is not supported: berthd has the local driver`);
+    const name = req.Name || anonymousName();
+    validateVolumeName(name);
+    const options = req.DriverOpts ?? {};
+    validateDriverOptions(options);
+    const labels = { ...(req.Labels ?? {}), ...(req.Name ? {} : { [ANONYMOUS_LABEL]: '' }) };
+    return this.serial(name, async () => this.info(await this.ensure(name, labels, options, !req.Name)));
+  }
+
+  private async ensure(name: string, labels: Record<string, string>, options: Record<string, string>, anonymous: boolean): Promise<VolumeMeta> {
+    const existing = this.metas.get(name);
+    if (existing) return existing;
+    const meta: VolumeMeta = { name, createdAt: new Date().toISOString(), labels, options, anonymous, refs: [] };
+    await fs.mkdir(this.mountpoint(name), { recursive: true, mode: 0o755 });
+    await writeJsonAtomic(join(this.dir, name, 'volume.json'), meta);
+    this.metas.set(name, meta);
+    this.events.emit({ Type: 'volume', Action: 'create', Actor: { ID: name, Attributes: { driver: 'local' } } });
+    return meta;
+  }
+
+  get(name: string): VolumeMeta {
+    const meta = this.metas.get(name);
+    if (!meta) throw new NotFoundError(`get ${name}: no such volume`);
+    return meta;
+  }
+
+  inspect(name: string): VolumeInfo {
+    return this.info(this.get(name));
+  }
+
+  list(filters: Record<string, string[]> = {}): VolumeInfo[] {
+    return [...this.metas.values()].filter((m) => matches(m, filters)).map((m) => this.info(m));
+  }
+
+  async remove(name: string, force = false): Promise<void> {
+    return this.serial(name, async () => {
+      const meta = this.metas.get(name);
+      if (!meta) {
+        if (force) return;
+        throw new NotFoundError(`get ${name}: no such volume`);
+      }
+      if (meta.refs.length) throw new ConflictError(`remove ${name}: volume is in use - [${meta.refs.join(', ')}]`);
+      await this.destroy(meta);
+    });
+  }
+
+  private async destroy(meta: VolumeMeta): Promise<void> {
+    const mp = this.mountpoint(meta.name);
+    if (isMounted(mp)) await unmountVolume(mp);
+    // metadata first: a crash mid-delete leaves a directory that open() clears
+    await fs.rm(join(this.dir, meta.name, 'volume.json'), { force: true });
+    this.metas.delete(meta.name);
+    await fs.rm(join(this.dir, meta.name), { recursive: true, force: true });
+    this.events.emit({ Type: 'volume', Action: 'destroy', Actor: { ID: meta.name, Attributes: { driver: 'local' } } });
+  }
+
+  /** Unused volumes; only anonymous ones unless `all` (API >= 1.42 default). */
+  async prune(filters: Record<string, string[]> = {}, onlyAnonymous = true): Promise<{ VolumesDeleted: string[]; SpaceReclaimed: number }> {
+    const all = (filters.all ?? []).some((v) => v === 'true' || v === '1');
+    const rest = { ...filters };
+    delete rest.all;
+    const deleted: string[] = [];
+    let space = 0;
+    for (const meta of [...this.metas.values()]) {
+      if (meta.refs.length || (onlyAnonymous && !all && !meta.anonymous) || !matches(meta, rest)) continue;
+      const size = await duBytes(this.mountpoint(meta.name));
+      await this.remove(meta.name).then(() => { deleted.push(meta.name); space += size; }, () => undefined);
+    }
+    return { VolumesDeleted: deleted, SpaceReclaimed: space };
+  }
+
+  async acquire(spec: MountSpec, containerId: string, rootfsPath: string | null): Promise<{ name: string; hostPath: string }> {
+    const name = spec.source || anonymousName();
+    validateVolumeName(name);
+    const opts = (spec.options?.driverOptions ?? spec.options?.DriverConfig?.Options ?? {}) as Record<string, string>;
+    if (!this.metas.has(name)) validateDriverOptions(opts);
+    return this.serial(name, async () => {
+      const labels = { ...(spec.options?.labels ?? spec.options?.Labels ?? {}), ...(spec.source ? {} : { [ANONYMOUS_LABEL]: '' }) };
+      const meta = await this.ensure(name, labels, opts, !spec.source);
+      const mp = this.mountpoint(name);
+      if (needsMount(meta.options) && !isMounted(mp)) await mountVolume(meta.options, mp);
+      const noCopy = Boolean(spec.options?.nocopy ?? spec.options?.NoCopy ?? meta.options.copy === 'false');
+      if (!noCopy && rootfsPath && !meta.refs.length) await copyUp(join(rootfsPath, spec.target), mp);
+      if (!meta.refs.includes(containerId)) {
+        meta.refs.push(containerId);
+        await writeJsonAtomic(join(this.dir, name, 'volume.json'), meta);
+      }
+      return { name, hostPath: mp };
+    });
+  }
+
+  async release(containerId: string, opts: { removeAnonymous?: boolean } = {}): Promise<void> {
+    for (const meta of [...this.metas.values()]) {
+      if (!meta.refs.includes(containerId)) continue;
+      await this.serial(meta.name, async () => {
+        meta.refs = meta.refs.filter((r) => r !== containerId);
+        if (meta.refs.length === 0 && meta.anonymous && opts.removeAnonymous) return this.destroy(meta);
+        await writeJsonAtomic(join(this.dir, meta.name, 'volume.json'), meta);
+        const mp = this.mountpoint(meta.name);
+        if (meta.refs.length === 0 && needsMount(meta.options) && isMounted(mp)) await unmountVolume(mp);
+      });
+    }
+  }
+
+  /** Entries for GET /system/df. */
+  async diskUsage(): Promise<VolumeInfo[]> {
+    const out: VolumeInfo[] = [];
+    for (const meta of this.metas.values()) {
+      out.push({ ...this.info(meta), UsageData: { Size: await duBytes(this.mountpoint(meta.name)), RefCount: meta.refs.length } });
+    }
+    return out;
+  }
+}
+
+/** docker's copy-up: a new, empty volume takes the image's content at the mount point, owners and modes kept. */
+async function copyUp(source: string, target: string): Promise<void> {
+  let st;
+  try {
+    st = await fs.stat(source);
+  } catch {
+    return; // nothing in the image there
+  }
+  if (!st.isDirectory() || (await fs.readdir(target)).length) return;
+  await fs.chown(target, st.uid, st.gid);
+  await fs.chmod(target, st.mode & 0o7777);
+  if (!(await fs.readdir(source)).length) return;
+  await new Promise<void>((resolve, reject) => {
+    execFile('cp', ['-a', '--', `${source}/.`, `${target}/`], (err, _o, stderr) => (err ? reject(new Error(`copying ${source} into the volume: ${stderr || err.message}`)) : resolve()));
+  });
+}
+
+function duBytes(path: string): Promise<number> {
+  return new Promise((resolve) => {
+    execFile('du', ['-sb', path], (err, out) => resolve(err ? 0 : Number(out.split('\t')[0]) || 0));
+  });
+}
+
+function matches(m: VolumeMeta, f: Record<string, string[]>): boolean {
+  if (f.name && !f.name.some((n) => m.name.includes(n))) return false;
+  if (f.driver && !f.driver.includes('local')) return false;
+  if (f.dangling) {
+    const want = f.dangling.some((v) => v === 'true' || v === '1');
+    if ((m.refs.length === 0) !== want) return false;
+  }
+  const has = (w: string) => {
+    const [k, v] = w.split('=', 2);
+    return k in m.labels && (v === undefined || m.labels[k] === v);
+  };
+  if (f.label && !f.label.every(has)) return false;
+  if (f['label!'] && f['label!'].some(has)) return false;
+  return true;
+}
