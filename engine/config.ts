@@ -28,6 +28,12 @@ export interface DaemonConfig {
   logLevel: LogLevel;
   insecureRegistries: string[];
   registryMirrors: string[];
+  /** Default bridge interface (--bridge); the networks service picks berth0 when unset. */
+  bridge?: string;
+  /** Default bridge address with prefix (--bip). */
+  bip?: string;
+  /** --default-address-pools entries, "base=CIDR,size=N". */
+  defaultAddressPools: string[];
 }
 
 export const DEFAULT_DATA_ROOT = '/var/lib/berth';
@@ -51,6 +57,9 @@ const FLAGS = {
   label: { type: 'string', multiple: true },
   'insecure-registry': { type: 'string', multiple: true },
   'registry-mirror': { type: 'string', multiple: true },
+  bridge: { type: 'string', short: 'b' },
+  bip: { type: 'string' },
+  'default-address-pool': { type: 'string', multiple: true },
   version: { type: 'boolean', short: 'v' },
   help: { type: 'boolean', short: 'h' },
 } as const;
@@ -74,6 +83,9 @@ export const USAGE = `Usage: berthd [OPTIONS]
       --label KEY=VALUE       engine label (repeatable)
       --insecure-registry H   registry reached over plain http (repeatable)
       --registry-mirror URL   mirror for docker.io (repeatable)
+  -b, --bridge NAME           default bridge interface (default berth0)
+      --bip CIDR              default bridge address, e.g. 10.20.0.1/24
+      --default-address-pool base=CIDR,size=N   pools for network subnets (repeatable)
   -v, --version               print the version and exit
 `;
 
@@ -96,6 +108,9 @@ interface DaemonJson {
   debug?: boolean;
   'insecure-registries'?: string[];
   'registry-mirrors'?: string[];
+  bridge?: string;
+  bip?: string;
+  'default-address-pools'?: Array<{ base: string; size: number }>;
 }
 
 export function parseDaemonArgs(argv: string[]): ParsedArgs {
@@ -136,6 +151,10 @@ export function parseDaemonArgs(argv: string[]): ParsedArgs {
     logLevel,
     insecureRegistries: list('insecure-registry', 'insecure-registries'),
     registryMirrors: list('registry-mirror', 'registry-mirrors'),
+    bridge: str('bridge', 'bridge'),
+    bip: str('bip', 'bip'),
+    defaultAddressPools: (values['default-address-pool'] as string[] | undefined)
+      ?? (file['default-address-pools'] ?? []).map((p) => `base=${p.base},size=${p.size}`),
   };
   if (config.hosts.length === 0) config.hosts = [`unix://${execRoot}/berthd.sock`];
   for (const host of config.hosts) validateHost(host);

@@ -35,6 +35,10 @@ import { register as registerSystem } from './api/routes/system.js';
 import { register as registerImages } from './api/routes/images.js';
 import { createImageService } from './images/service.js';
 import { createSnapshotter } from './snapshots/factory.js';
+import { NetworkService } from './networks/service.js';
+import { VolumeService } from './volumes/service.js';
+import { register as registerNetworks } from './api/routes/networks.js';
+import { register as registerVolumes } from './api/routes/volumes.js';
 
 export interface RunningDaemon {
   engine: Engine;
@@ -59,10 +63,20 @@ export async function startEngine(config: DaemonConfig): Promise<RunningDaemon> 
   const engine: Engine = { config, events, images, snapshots, id: engineId(config.dataRoot), startedAt: new Date() };
   images.usedBy = (id) => engine.containers?.usingImage?.(id);
 
+  // before containers: their restore on start asks networking for running containers
+  const networks = await NetworkService.open({ dataRoot: config.dataRoot, execRoot: config.execRoot, events, bridge: config.bridge, bip: config.bip, defaultAddressPools: config.defaultAddressPools });
+  services.push(networks);
+  engine.networks = networks;
+  engine.networking = networks;
+  const volumes = await VolumeService.open(config.dataRoot, events);
+  engine.volumes = volumes;
+
 
   const router = new Router();
   registerSystem(router, engine);
   registerImages(router, engine);
+  registerNetworks(router, engine);
+  registerVolumes(router, engine);
 
   const listeners = await listenAll(config, router);
   for (const l of listeners) log.info(`API listen on ${l.address}`);

@@ -1,6 +1,6 @@
-import { randomBytes } from 'node:crypto';
+import { createHash, randomBytes } from 'node:crypto';
 import { promises as fs, readFileSync } from 'node:fs';
-import { join } from 'node:path';
+import { join, resolve } from 'node:path';
 import { ConflictError, ForbiddenError, InvalidArgumentError, NotFoundError } from '../errors.js';
 import type { EventBus } from '../events.js';
 import { formatIp, parseCidr, parseIp } from './cidr.js';
@@ -23,7 +23,7 @@ export interface NetworkServiceOptions {
   dataRoot: string;
   execRoot: string;
   events: EventBus;
-  /** Default bridge interface (--bridge); berth0 when unset. */
+  /** Default bridge interface (--bridge); see defaultBridgeName when unset. */
   bridge?: string;
   /** Default bridge address with prefix (--bip), e.g. 10.20.0.1/24. */
   bip?: string;
@@ -44,7 +44,7 @@ export class NetworkService implements Networking {
   private rulesQueue: Promise<void> = Promise.resolve();
 
   private constructor(private readonly opts: NetworkServiceOptions, private readonly store: NetworkStore, private readonly registry: NetworkRegistry) {
-    this.defaultBridge = opts.bridge || 'berth0';
+    this.defaultBridge = opts.bridge || defaultBridgeName(opts.dataRoot);
     this.table = tableName(this.defaultBridge);
     this.pools = opts.defaultAddressPools?.length ? opts.defaultAddressPools.map(parsePoolSpec) : DEFAULT_POOLS;
   }
@@ -487,6 +487,15 @@ export class NetworkService implements Networking {
   private emit(n: Network, action: string, container?: string): void {
     this.opts.events.emit({ Type: 'network', Action: action, Actor: { ID: n.record.Id, Attributes: { name: n.record.Name, type: n.record.Driver, ...(container ? { container } : {}) } } });
   }
+}
+
+/**
+ * berth0 for the default data-root; another data-root gets its own name, so two
+ * daemons coexist without flags and a restart on the same data-root finds its bridge.
+ */
+export function defaultBridgeName(dataRoot: string): string {
+  if (resolve(dataRoot) === '/var/lib/berth') return 'berth0';
+  return `berth-${createHash('sha256').update(resolve(dataRoot)).digest('hex').slice(0, 8)}`;
 }
 
 export function dnsNames(sb: SandboxRecord, ep: EndpointRecord): string[] {
