@@ -4,7 +4,7 @@
  * Everything is removed in cleanup(), containers first (by delete --force).
  */
 import { spawnSync, type SpawnSyncReturns } from 'node:child_process';
-import { existsSync, mkdtempSync, readdirSync, rmdirSync, statfsSync } from 'node:fs';
+import { closeSync, existsSync, mkdtempSync, openSync, readFileSync, readdirSync, rmSync, rmdirSync, statfsSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { randomBytes } from 'node:crypto';
@@ -57,13 +57,28 @@ export class Harness {
     return b;
   }
 
-  /** berth-runtime --root <ours> ARGS…, synchronously. */
-  rt(args: string[], opts: { input?: string; timeout?: number; globals?: string[] } = {}): RunResult {
-    const r: SpawnSyncReturns<string> = spawnSync(RUNTIME, ['--root', this.root, ...(opts.globals ?? []), ...args], {
-      encoding: 'utf8', input: opts.input ?? '', timeout: opts.timeout ?? 30000,
-    });
+  /**
+   * berth-runtime --root <ours> ARGS…, synchronously. Output goes through files, not
+   * pipes: a detached container keeps the caller's stdio (as with runc), and waiting
+   * for pipes to close would wait for the container.
+   */
+  rt(args: string[], opts: { timeout?: number; globals?: string[] } = {}): RunResult {
+    const out = join(this.work, `out-${++this.n}`), err = `${out}.err`;
+    const fo = openSync(out, 'w'), fe = openSync(err, 'w');
+    let r: SpawnSyncReturns<Buffer>;
+    try {
+      r = spawnSync(RUNTIME, ['--root', this.root, ...(opts.globals ?? []), ...args], {
+        stdio: ['ignore', fo, fe], timeout: opts.timeout ?? 30000,
+      });
+    } finally {
+      closeSync(fo);
+      closeSync(fe);
+    }
     if (r.error) throw r.error;
-    return { status: r.status, stdout: r.stdout, stderr: r.stderr };
+    const res = { status: r.status, stdout: readFileSync(out, 'utf8'), stderr: readFileSync(err, 'utf8') };
+    rmSync(out);
+    rmSync(err);
+    return res;
   }
 
   /** run --bundle B ID in the foreground; returns the container's status and output. */
