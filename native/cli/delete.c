@@ -43,7 +43,7 @@ kill_all (struct container_state *st, const char *id, berth_error_t *err)
     kill (pids[i], SIGKILL);
   free (pids);
   /* The monitor records the exit and leaves: wait for it, then for the init itself. */
-  if (st->monitor_pid > 0 && st->monitor_pid != getpid () && state_pid_alive (st->monitor_pid, 0))
+  if (st->monitor_pid > 0 && st->monitor_pid != getpid () && state_pid_alive (st->monitor_pid, st->monitor_start))
     wait_gone (st->monitor_pid, 10000);
   wait_gone (st->pid, 10000);
   return 0;
@@ -85,7 +85,7 @@ cmd_delete (struct global_opts *g, int argc, char **argv, berth_error_t *err)
       if (kill_all (&st, id, err) < 0)
         return -1;
     }
-  else if (st.monitor_pid > 0 && state_pid_alive (st.monitor_pid, 0) && !st.exited)
+  else if (st.monitor_pid > 0 && state_pid_alive (st.monitor_pid, st.monitor_start) && !st.exited)
     wait_gone (st.monitor_pid, 2000);
   if (container_teardown (g->root, id, err) < 0)
     return -1;

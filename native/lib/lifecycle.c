@@ -140,6 +140,7 @@ supervise (struct session *ss, int ready_fd, int *exit_code, berth_error_t *err)
   if (ss->pipes && (make_pipes (ss, err) < 0 || open_log (ss, err) < 0))
     return -1;
   ss->s.st.monitor_pid = getpid ();
+  ss->s.st.monitor_start = proc_start_time (getpid ());
   if (container_spawn (&ss->s, err) < 0)
     return -1;
   for (i = 0; i < 3; i++)

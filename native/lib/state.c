@@ -42,8 +42,8 @@ state_write (const char *root, const struct container_state *st, berth_error_t *
   jsonw_init (&w);
   jsonw_raw (&w, "{\"id\":");
   jsonw_str (&w, st->id);
-  jsonw_fmt (&w, ",\"pid\":%d,\"pidStart\":%llu,\"monitorPid\":%d,\"bundle\":", (int) st->pid, st->pid_start,
-             (int) st->monitor_pid);
+  jsonw_fmt (&w, ",\"pid\":%d,\"pidStart\":%llu,\"monitorPid\":%d,\"monitorStart\":%llu,\"bundle\":", (int) st->pid,
+             st->pid_start, (int) st->monitor_pid, st->monitor_start);
   jsonw_str (&w, st->bundle);
   jsonw_raw (&w, ",\"rootfs\":");
   jsonw_str (&w, st->rootfs);
@@ -103,6 +103,7 @@ state_read (const char *root, const char *id, struct container_state *st, berth_
   if (json_int64 (json_get (j, "monitorPid"), &v))
     st->monitor_pid = (pid_t) v;
   json_uint64 (json_get (j, "pidStart"), (uint64_t *) &st->pid_start);
+  json_uint64 (json_get (j, "monitorStart"), (uint64_t *) &st->monitor_start);
   free (text);
 
   snprintf (path, sizeof path, "%s/%s/exit.json", root, id);
@@ -179,8 +180,16 @@ const char *
 state_status (const struct container_state *st, const char *root)
 {
   struct cgroup cg;
-  if (st->exited || !state_pid_alive (st->pid, st->pid_start))
+  if (st->exited)
     return "stopped";
+  if (!state_pid_alive (st->pid, st->pid_start))
+    {
+      /* Dead, but its monitor is still recording the exit: stopped once exit.json is
+       * there, so that a stopped state always carries its exit code. */
+      if (st->monitor_pid > 0 && st->monitor_pid != getpid () && state_pid_alive (st->monitor_pid, st->monitor_start))
+        return st->started_at[0] ? "running" : "created";
+      return "stopped";
+    }
   if (st->started_at[0] == '\0')
     return "created";
   if (cgroup_init (&cg, st->cgroups_path, st->id, NULL) == 0 && cgroup_is_frozen (&cg))

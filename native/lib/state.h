@@ -22,6 +22,7 @@ struct container_state {
   pid_t pid;
   unsigned long long pid_start; /* guards against pid reuse */
   pid_t monitor_pid;
+  unsigned long long monitor_start;
   /* from exit.json, written by the monitor */
   bool exited;
   int exit_code;
