@@ -1,0 +1,71 @@
+#!/usr/bin/env bash
+# berth-runtime vs crun vs runc on the same OCI bundle (busybox rootfs, `true`):
+#   1. `run` (create + start + wait + delete in one call)
+#   2. create; start; delete --force (three calls, as an engine drives them)
+# hyperfine, >= 50 runs each, all in one run of this script; prints min/median (ms)
+# and berth's ratio to each peer. Usage: bench/runtime.sh [RUNS]   (root needed)
+set -euo pipefail
+cd "$(dirname "$0")/.."
+
+RUNS=${1:-60}
+BERTH=${BERTH_RUNTIME:-$PWD/native/build/berth-runtime}
+for tool in hyperfine crun runc busybox node; do
+  command -v "$tool" >/dev/null || { echo "bench/runtime.sh: $tool is missing: apt-get install ${tool/node/nodejs}" >&2; exit 1; }
+done
+[ -x "$BERTH" ] || { echo "bench/runtime.sh: $BERTH is missing: run make -C native" >&2; exit 1; }
+
+# crun refuses hybrid cgroups while hugetlb sits on cgroup2 only (see TESTING.md).
+if [ -d /sys/fs/cgroup/memory ] && ! grep -q ' /sys/fs/cgroup/hugetlb ' /proc/self/mountinfo; then
+  mkdir -p /sys/fs/cgroup/hugetlb
+  mount -t cgroup -o hugetlb cgroup /sys/fs/cgroup/hugetlb
+fi
+
+WORK=$(mktemp -d /tmp/berth-bench-runtime.XXXXXX)
+trap 'rm -rf "$WORK"' EXIT
+BUNDLE=$WORK/bundle
+mkdir -p "$BUNDLE/rootfs/bin"
+cp /bin/busybox "$BUNDLE/rootfs/bin/busybox"
+for applet in $(busybox --list-full); do
+  mkdir -p "$BUNDLE/rootfs/$(dirname "$applet")"
+  [ -e "$BUNDLE/rootfs/$applet" ] || ln -s /bin/busybox "$BUNDLE/rootfs/$applet"
+done
+mkdir -p "$BUNDLE/rootfs/proc" "$BUNDLE/rootfs/sys" "$BUNDLE/rootfs/dev" "$BUNDLE/rootfs/tmp"
+(cd "$BUNDLE" && runc spec)
+node -e '
+  const fs = require("fs"); const f = process.argv[1]; const s = JSON.parse(fs.readFileSync(f, "utf8"));
+  s.process.terminal = false; s.process.args = ["true"];
+  fs.writeFileSync(f, JSON.stringify(s, null, 2));' "$BUNDLE/config.json"
+
+declare -A RT=([berth]=$BERTH [crun]=crun [runc]=runc)
+for r in berth crun runc; do mkdir -p "$WORK/root-$r"; done
+# One warm-up call each also proves every runtime runs this bundle.
+for r in berth crun runc; do
+  "${RT[$r]}" --root "$WORK/root-$r" run --bundle "$BUNDLE" "warm-$r" </dev/null
+done
+
+args=()
+for r in berth crun runc; do
+  args+=(-n "$r run" "${RT[$r]} --root $WORK/root-$r run --bundle $BUNDLE bench-$r")
+done
+for r in berth crun runc; do
+  R="${RT[$r]} --root $WORK/root-$r"
+  args+=(-n "$r create+start+delete" "$R create --bundle $BUNDLE cyc-$r && $R start cyc-$r && $R delete --force cyc-$r")
+done
+hyperfine -N --warmup 5 --runs "$RUNS" --style basic --export-json "$WORK/result.json" "${args[@]:0:6}" >/dev/null
+hyperfine --warmup 5 --runs "$RUNS" --style basic --export-json "$WORK/cycle.json" "${args[@]:6}" >/dev/null
+
+node -e '
+  const fs = require("fs");
+  const rows = [...JSON.parse(fs.readFileSync(process.argv[1])).results, ...JSON.parse(fs.readFileSync(process.argv[2])).results];
+  const ms = (v) => (v * 1000).toFixed(1);
+  const by = Object.fromEntries(rows.map((r) => [r.command, r]));
+  console.log(`runs per command: ${rows[0].times.length}`);
+  console.log("command                        min ms  median ms");
+  for (const r of rows) console.log(`${r.command.padEnd(30)} ${ms(r.min).padStart(6)} ${ms(r.median).padStart(10)}`);
+  for (const what of ["run", "create+start+delete"]) {
+    const b = by[`berth ${what}`];
+    for (const peer of ["crun", "runc"]) {
+      const p = by[`${peer} ${what}`];
+      console.log(`berth/${peer} ${what}: min ${(b.min / p.min).toFixed(2)}  median ${(b.median / p.median).toFixed(2)}`);
+    }
+  }' "$WORK/result.json" "$WORK/cycle.json"
