@@ -248,9 +248,9 @@ export class NetworkService implements Networking {
     const primary = this.registry.find(mode);
     if (primary.record.Driver !== 'bridge') throw new InvalidArgumentError(`network ${mode} cannot be used with other networks: use --network ${primary.record.Name === 'host' ? 'host' : 'none'}`);
     const configs = req.networkingConfig?.EndpointsConfig ?? {};
-    const wanted: Array<[Network, EndpointRequest]> = [[primary, configs[mode] ?? configs[primary.record.Name] ?? configs[primary.record.Id] ?? {}]];
+    const wanted: Array<[Network, EndpointRequest]> = [[primary, configs[mode] ?? configs[primary.record.Name] ?? configs[primary.record.Id] ?? (primary.isDefault ? configs.default : undefined) ?? {}]];
     for (const [key, cfg] of Object.entries(configs)) {
-      const n = this.registry.find(key);
+      const n = key === 'default' ? primary : this.registry.find(key); // the CLI's name for the default mode
       if (!wanted.some(([w]) => w === n)) wanted.push([n, cfg ?? {}]);
     }
     if (req.config?.MacAddress && !wanted[0][1].MacAddress) wanted[0][1] = { ...wanted[0][1], MacAddress: req.config.MacAddress };

@@ -1,0 +1,175 @@
+/**
+ * Networks with the real docker CLI against berthd: name resolution on user networks,
+ * published ports (loopback, host address, hairpin), NAT to a namespace outside the
+ * engine, none/internal/isolation, network commands, restart, and cleanup on stop.
+ */
+import { execFile } from 'node:child_process';
+import { existsSync, readdirSync, rmSync } from 'node:fs';
+import { promisify } from 'node:util';
+import { startDaemon, type Daemon } from '../fixtures/daemon.js';
+import { buildImage, busyboxEntries, pushImage } from '../fixtures/images.js';
+import { startRegistry, type Registry } from '../fixtures/registry.js';
+import { OutsideHost, hostAddress, httpdIn, octet, sh, shOk, tempDir, waitFor } from '../integration/networks/netenv.js';
+import type { ChildProcess } from 'node:child_process';
+
+const run = promisify(execFile);
+const DOCKER = '/usr/local/bin/docker';
+const o = octet();
+const work = tempDir('berth-netcli-');
+let registry: Registry;
+let daemon: Daemon;
+let outside: OutsideHost;
+let outsideHttpd: ChildProcess;
+let IMG: string;
+const extraArgs = ['--bip', `10.216.${o}.1/24`, '--default-address-pool', `base=10.217.${o}.0/24,size=27`];
+
+async function docker(...args: string[]): Promise<string> {
+  const { stdout } = await run(DOCKER, args, { env: { ...process.env, ...daemon.env }, maxBuffer: 1 << 24 });
+  return stdout.trim();
+}
+
+async function dockerFails(...args: string[]): Promise<string> {
+  try {
+    await run(DOCKER, args, { env: { ...process.env, ...daemon.env } });
+  } catch (err) {
+    return (err as { stderr: string }).stderr;
+  }
+  throw new Error(`docker ${args.join(' ')} succeeded, expected a failure`);
+}
+
+function bridgeOf(d: Daemon): Promise<string> {
+  return run(DOCKER, ['network', 'inspect', 'bridge', '-f', '{{index .Options "com.docker.network.bridge.name"}}'], { env: { ...process.env, ...d.env } }).then((r) => r.stdout.trim());
+}
+
+beforeAll(async () => {
+  if (!existsSync(DOCKER)) throw new Error(`${DOCKER} is missing: install the docker CLI`);
+  registry = await startRegistry();
+  const image = await buildImage({ layers: [busyboxEntries([{ name: 'srv/' }, { name: 'srv/www/' }, { name: 'srv/www/index.html', content: 'hello from berth\n' }])] });
+  await pushImage(registry.url, 'lib/busybox', 'latest', image);
+  IMG = `${registry.host}/lib/busybox`;
+  daemon = await startDaemon({ args: extraArgs, keep: true });
+  await docker('pull', '-q', IMG);
+  outside = new OutsideHost(work, `10.218.${o}`);
+  outsideHttpd = httpdIn(outside.netns, 80, 'outside world\n', work);
+});
+
+afterAll(async () => {
+  outsideHttpd?.kill();
+  const left = daemon ? await docker('ps', '-aq').catch(() => '') : '';
+  if (left) await docker('rm', '-f', ...left.split('\n')).catch(() => undefined);
+  await daemon?.stop();
+  outside?.destroy();
+  await registry?.stop();
+  rmSync(work, { recursive: true, force: true });
+});
+
+const httpd = ['httpd', '-f', '-p', '80', '-h', '/srv/www'];
+
+test('two containers on a user network reach each other by name and alias', async () => {
+  await docker('network', 'create', 'appnet');
+  await docker('run', '-d', '--name', 'web', '--network', 'appnet', '--network-alias', 'www', IMG, ...httpd);
+  expect(await docker('run', '--rm', '--network', 'appnet', IMG, 'wget', '-q', '-O', '-', 'http://web/')).toBe('hello from berth');
+  expect(await docker('run', '--rm', '--network', 'appnet', IMG, 'wget', '-q', '-O', '-', 'http://www/')).toBe('hello from berth');
+  expect(await docker('run', '--rm', '--network', 'appnet', IMG, 'ping', '-c', '1', '-W', '2', 'web')).toContain('1 packets received');
+  const id = await docker('inspect', '-f', '{{.Id}}', 'web');
+  expect(await docker('run', '--rm', '--network', 'appnet', IMG, 'nslookup', id.slice(0, 12), '127.0.0.11')).toContain(await docker('inspect', '-f', '{{.NetworkSettings.Networks.appnet.IPAddress}}', 'web'));
+  expect(await docker('run', '--rm', '--network', 'appnet', IMG, 'cat', '/etc/resolv.conf')).toContain('nameserver 127.0.0.11');
+});
+
+test('a published httpd answers on 127.0.0.1, on the host address, and by hairpin; docker port tells', async () => {
+  await docker('run', '-d', '--name', 'pub', '-p', '80', '--expose', '8080', IMG, ...httpd);
+  const port = (await docker('port', 'pub', '80')).split('\n')[0].split(':').pop()!;
+  expect(Number(port)).toBeGreaterThan(0);
+  const ports = JSON.parse(await docker('inspect', '-f', '{{json .NetworkSettings.Ports}}', 'pub'));
+  expect(ports['80/tcp'][0]).toEqual({ HostIp: '0.0.0.0', HostPort: port });
+  expect(ports['8080/tcp']).toBeNull();
+  await waitFor(() => shOk(`busybox wget -q -O /dev/null http://127.0.0.1:${port}/`), 'the published port');
+  expect(await sh(`busybox wget -q -O - http://127.0.0.1:${port}/`)).toBe('hello from berth\n');
+  expect(await sh(`busybox wget -q -O - http://${hostAddress()}:${port}/`)).toBe('hello from berth\n');
+  expect(await docker('run', '--rm', IMG, 'wget', '-q', '-O', '-', `http://${hostAddress()}:${port}/`)).toBe('hello from berth');
+
+  const fixed = await docker('run', '-d', '-p', `127.0.0.1:${Number(port) + 1}-${Number(port) + 20}:80/tcp`, IMG, ...httpd);
+  const fixedPort = (await docker('port', fixed, '80/tcp')).split(':').pop()!;
+  expect(await docker('port', fixed)).toBe(`80/tcp -> 127.0.0.1:${fixedPort}`);
+  await waitFor(() => shOk(`busybox wget -q -O /dev/null http://127.0.0.1:${fixedPort}/`), 'the ranged port');
+  await docker('rm', '-f', fixed);
+});
+
+test('a host port already in use, and invalid port specs, fail clearly with nothing half-made', async () => {
+  const port = (await docker('port', 'pub', '80')).split('\n')[0].split(':').pop()!;
+  const netnsBefore = readdirSync(`${daemon.execRoot}/netns`).length;
+  const err = await dockerFails('run', '-d', '--name', 'clash', '-p', `${port}:80`, IMG, ...httpd);
+  expect(err).toMatch(new RegExp(`port 0.0.0.0:${port}/tcp is already in use`));
+  expect(readdirSync(`${daemon.execRoot}/netns`).length).toBe(netnsBefore);
+  await docker('rm', '-f', 'clash');
+  expect(await dockerFails('run', '--rm', '-p', '99999:80', IMG, 'true')).toMatch(/invalid|port/i);
+  expect(await dockerFails('run', '--rm', '-p', '80/sctpx', IMG, 'true')).toMatch(/invalid|protocol/i);
+});
+
+test('a container reaches a server outside the engine through NAT; --network none has only lo', async () => {
+  expect(await docker('run', '--rm', IMG, 'wget', '-q', '-O', '-', `http://${outside.address}/`)).toBe('outside world');
+  expect((await docker('run', '--rm', '--network', 'none', IMG, 'ip', '-o', 'link')).split('\n').map((l) => l.split(':')[1].trim())).toEqual(['lo']);
+  expect(await docker('run', '--rm', '--network', 'host', IMG, 'ip', '-o', 'link')).toContain('eth0');
+});
+
+test('an internal network has no way out; containers on different networks cannot talk', async () => {
+  await docker('network', 'create', '--internal', 'sealed');
+  expect(await dockerFails('run', '--rm', '--network', 'sealed', IMG, 'wget', '-q', '-O', '-', `http://${outside.address}/`)).not.toBe('');
+  await docker('network', 'create', 'othernet');
+  const webIp = await docker('inspect', '-f', '{{.NetworkSettings.Networks.appnet.IPAddress}}', 'web');
+  await dockerFails('run', '--rm', '--network', 'othernet', IMG, 'ping', '-c', '1', '-W', '1', webIp);
+  await dockerFails('run', '--rm', '--network', 'othernet', IMG, 'nslookup', 'web', '127.0.0.11');
+});
+
+test('network ls, inspect, connect, disconnect, rm and prune', async () => {
+  const ls = await docker('network', 'ls', '--format', '{{.Name}} {{.Driver}}');
+  expect(ls.split('\n').sort()).toEqual(['appnet bridge', 'bridge bridge', 'host host', 'none null', 'othernet bridge', 'sealed bridge']);
+  expect(await docker('network', 'ls', '-q', '--filter', 'name=appnet')).toHaveLength(12);
+
+  await docker('network', 'connect', '--alias', 'front', 'othernet', 'web');
+  const info = JSON.parse(await docker('network', 'inspect', 'othernet'))[0];
+  expect(Object.values(info.Containers).map((c: any) => c.Name)).toEqual(['web']);
+  expect(await docker('run', '--rm', '--network', 'othernet', IMG, 'wget', '-q', '-O', '-', 'http://front/')).toBe('hello from berth');
+  await docker('network', 'disconnect', 'othernet', 'web');
+  expect(Object.keys(JSON.parse(await docker('network', 'inspect', 'othernet'))[0].Containers)).toEqual([]);
+
+  expect(await dockerFails('network', 'rm', 'appnet')).toMatch(/has active endpoints/);
+  expect(await dockerFails('network', 'rm', 'bridge')).toMatch(/pre-defined network/);
+  expect(await dockerFails('network', 'create', '--subnet', (info.IPAM.Config[0].Subnet as string), 'dupnet')).toMatch(/overlaps/);
+  const pruned = await run(DOCKER, ['network', 'prune', '-f'], { env: { ...process.env, ...daemon.env } });
+  expect(pruned.stdout).toMatch(/othernet/);
+  expect(pruned.stdout).toMatch(/sealed/);
+  expect(await docker('network', 'ls', '--format', '{{.Name}}')).toContain('appnet');
+});
+
+test('a restart keeps running containers reachable; a stop with none running leaves nothing behind', async () => {
+  const port = (await docker('port', 'pub', '80')).split('\n')[0].split(':').pop()!;
+  const bridge = await bridgeOf(daemon);
+  await daemon.stop();
+  expect(await shOk(`ip link show ${bridge}`)).toBe(true); // live restore: kept for running containers
+  daemon = await startDaemon({ args: extraArgs, dataRoot: daemon.dataRoot, execRoot: daemon.execRoot, keep: true });
+  await waitFor(() => shOk(`busybox wget -q -O /dev/null http://127.0.0.1:${port}/`), 'the restored port');
+  expect(await docker('run', '--rm', '--network', 'appnet', IMG, 'wget', '-q', '-O', '-', 'http://web/')).toBe('hello from berth');
+
+  // a second engine with its own bridge and data-root coexists
+  const second = await startDaemon();
+  try {
+    const other = await bridgeOf(second);
+    expect(other).not.toBe(bridge);
+    const env = { ...process.env, ...second.env };
+    await run(DOCKER, ['pull', '-q', IMG], { env });
+    const out = await run(DOCKER, ['run', '--rm', IMG, 'wget', '-q', '-O', '-', `http://${outside.address}/`], { env });
+    expect(out.stdout).toBe('outside world\n');
+  } finally {
+    await second.stop();
+  }
+
+  await docker('rm', '-f', 'web', 'pub');
+  const nets = (await docker('network', 'ls', '-q', '--filter', 'driver=bridge')).split('\n');
+  const bridges = await Promise.all(nets.map((n) => docker('network', 'inspect', '-f', '{{index .Options "com.docker.network.bridge.name"}}', n)));
+  await daemon.stop();
+  for (const br of bridges) expect(await shOk(`ip link show ${br}`)).toBe(false);
+  expect(await sh('nft list tables')).not.toContain(`berth_${bridge.replace(/[^A-Za-z0-9_]/g, '_')}`);
+  expect(readdirSync(`${daemon.execRoot}/netns`)).toEqual([]);
+  daemon = await startDaemon({ args: extraArgs, dataRoot: daemon.dataRoot, execRoot: daemon.execRoot }); // for afterAll
+});
