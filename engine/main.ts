@@ -54,6 +54,9 @@ async function run(argv: string[]): Promise<void> {
     process.on('SIGTERM', () => void stop('SIGTERM'));
     process.on('SIGINT', () => void stop('SIGINT'));
     process.on('SIGPIPE', () => undefined);
+    // One request's bug must not take every container's API down: log it and go on.
+    process.on('uncaughtException', (err) => log.error(`uncaught: ${err.stack ?? err.message}`));
+    process.on('unhandledRejection', (err) => log.error(`unhandled rejection: ${err instanceof Error ? (err.stack ?? err.message) : String(err)}`));
   } catch (err) {
     removePidfile?.();
     lock.release();

@@ -52,6 +52,7 @@ export async function readArchive(input: Readable, tmpRoot: string, each: (img: 
 async function extractTo(input: Readable, dir: string): Promise<void> {
   const extract = tar.extract();
   extract.on('entry', (header, stream, next) => {
+    stream.on('error', () => undefined);
     try {
       const parts = entryParts(header.name, 'load archive');
       if (header.type === 'directory' || parts.length === 0) {

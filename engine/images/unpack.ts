@@ -83,6 +83,8 @@ export async function unpackLayer(input: Readable, dest: string, what: string): 
 
   const extract = tar.extract();
   extract.on('entry', (header, stream, next) => {
+    // Destroying the extractor errors the current entry stream too: the pipeline reports it.
+    stream.on('error', () => undefined);
     const fail = (err: unknown) => {
       stream.resume();
       extract.destroy(err as Error);

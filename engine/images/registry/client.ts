@@ -86,7 +86,13 @@ export class RegistryClient {
   /** Verifies credentials against the registry (POST /auth). */
   async login(domain: string, auth: RegistryAuth): Promise<void> {
     const rc = new RepoClient(this, domain, '', auth, 'pull', undefined);
-    const res = await rc.request('GET', '/v2/', {});
+    let res: Response;
+    try {
+      res = await rc.request('GET', '/v2/', {});
+    } catch (err) {
+      if (err instanceof UnauthorizedError) throw new UnauthorizedError(`login to ${domain} failed: wrong username or password`, { cause: err });
+      throw err;
+    }
     if (res.status === 401 || res.status === 403) throw new UnauthorizedError(`login to ${domain} failed: ${res.status} ${res.statusText}: wrong username or password`);
     if (!res.ok) throw new UnavailableError(`login to ${domain}: registry answered ${res.status} ${res.statusText}`);
     await res.body?.cancel();
