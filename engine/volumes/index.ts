@@ -33,7 +33,8 @@ export interface MountSpec {
   source: string;
   target: string;
   readOnly: boolean;
-  options: Record<string, any>;
+  /** Mount flags as containers parse them (["nocopy"]), or --mount's VolumeOptions ({NoCopy, Labels, DriverConfig}). */
+  options: string[] | Record<string, any>;
 }
 
 export const ANONYMOUS_LABEL = 'com.docker.volume.anonymous';

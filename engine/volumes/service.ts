@@ -139,14 +139,17 @@ export class VolumeService implements VolumeUser {
   async acquire(spec: MountSpec, containerId: string, rootfsPath: string | null): Promise<{ name: string; hostPath: string }> {
     const name = spec.source || anonymousName();
     validateVolumeName(name);
-    const opts = (spec.options?.driverOptions ?? spec.options?.DriverConfig?.Options ?? {}) as Record<string, string>;
+    // options: a list of mount flags ("nocopy") from -v, or --mount's VolumeOptions fields
+    const flags: string[] = Array.isArray(spec.options) ? spec.options : [];
+    const vo = (Array.isArray(spec.options) ? {} : spec.options ?? {}) as Record<string, any>;
+    const opts = (vo.DriverConfig?.Options ?? {}) as Record<string, string>;
     if (!this.metas.has(name)) validateDriverOptions(opts);
     return this.serial(name, async () => {
-      const labels = { ...(spec.options?.labels ?? spec.options?.Labels ?? {}), ...(spec.source ? {} : { [ANONYMOUS_LABEL]: '' }) };
+      const labels = { ...(vo.Labels ?? {}), ...(spec.source ? {} : { [ANONYMOUS_LABEL]: '' }) };
       const meta = await this.ensure(name, labels, opts, !spec.source);
       const mp = this.mountpoint(name);
       if (needsMount(meta.options) && !isMounted(mp)) await mountVolume(meta.options, mp);
-      const noCopy = Boolean(spec.options?.nocopy ?? spec.options?.NoCopy ?? meta.options.copy === 'false');
+      const noCopy = flags.includes('nocopy') || Boolean(vo.NoCopy) || meta.options.copy === 'false';
       if (!noCopy && rootfsPath && !meta.refs.length) await copyUp(join(rootfsPath, spec.target), mp);
       if (!meta.refs.includes(containerId)) {
         meta.refs.push(containerId);
