@@ -18,7 +18,7 @@ function driverFlags() {
       const common = { description: f.usage, env: f.envVar, helpGroup: d.name.toUpperCase() };
       if (f.type === 'bool') out[f.name] = Flags.boolean({ ...common, default: f.default as boolean | undefined });
       else if (f.type === 'int') out[f.name] = Flags.integer({ ...common, default: f.default as number | undefined });
-      else if (f.type === 'stringList') out[f.name] = Flags.string({ ...common, multiple: true, default: f.default as string[] | undefined });
+      else if (f.type === 'stringList') out[f.name] = Flags.string({ ...common, multiple: true, multipleNonGreedy: true, default: f.default as string[] | undefined });
       else out[f.name] = Flags.string({ ...common, default: f.default as string | undefined });
     }
   }
@@ -33,13 +33,13 @@ export default class Create extends MachineCommand {
   static flags = {
     driver: Flags.string({ char: 'd', description: `driver (${builtinDrivers().map((d) => d.name).join(', ')})`, default: DEFAULT_DRIVER, env: 'MACHINE_DRIVER' }),
     'engine-install-url': Flags.string({ description: 'accepted for Docker Machine compatibility; berth installs its own engine bundle' }),
-    'engine-opt': Flags.string({ description: 'engine flag as key=value (repeatable)', multiple: true }),
-    'engine-insecure-registry': Flags.string({ description: 'insecure registry (repeatable)', multiple: true }),
-    'engine-registry-mirror': Flags.string({ description: 'registry mirror (repeatable)', multiple: true }),
-    'engine-label': Flags.string({ description: 'engine label key=value (repeatable)', multiple: true }),
-    'engine-env': Flags.string({ description: 'engine environment KEY=VALUE (repeatable; HTTP_PROXY etc.)', multiple: true }),
+    'engine-opt': Flags.string({ description: 'engine flag as key=value (repeatable)', multiple: true, multipleNonGreedy: true }),
+    'engine-insecure-registry': Flags.string({ description: 'insecure registry (repeatable)', multiple: true, multipleNonGreedy: true }),
+    'engine-registry-mirror': Flags.string({ description: 'registry mirror (repeatable)', multiple: true, multipleNonGreedy: true }),
+    'engine-label': Flags.string({ description: 'engine label key=value (repeatable)', multiple: true, multipleNonGreedy: true }),
+    'engine-env': Flags.string({ description: 'engine environment KEY=VALUE (repeatable; HTTP_PROXY etc.)', multiple: true, multipleNonGreedy: true }),
     'engine-storage-driver': Flags.string({ description: 'engine storage driver (overlay2, vfs)' }),
-    'tls-san': Flags.string({ description: 'extra name or IP in the server certificate (repeatable)', multiple: true }),
+    'tls-san': Flags.string({ description: 'extra name or IP in the server certificate (repeatable)', multiple: true, multipleNonGreedy: true }),
     'keep-on-failure': Flags.boolean({ description: 'keep what was made when create fails' }),
     json: Flags.boolean({ description: 'print the result as JSON (no progress)' }),
     ...driverFlags(),

@@ -6,7 +6,7 @@ export default class Ls extends MachineCommand {
   static summary = 'List machines';
   static flags = {
     quiet: Flags.boolean({ char: 'q', description: 'names only' }),
-    filter: Flags.string({ description: 'driver=, state=, name= (regex), label=', multiple: true }),
+    filter: Flags.string({ description: 'driver=, state=, name= (regex), label=', multiple: true, multipleNonGreedy: true }),
     timeout: Flags.integer({ char: 't', description: 'seconds to wait for each machine', default: 10 }),
     format: Flags.string({ char: 'f', description: 'Go-template-like format, e.g. "{{.Name}} {{.URL}}"' }),
     json: Flags.boolean({ description: 'print as JSON' }),
