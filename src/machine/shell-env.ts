@@ -34,6 +34,9 @@ interface Style {
   hint(cmd: string): string;
 }
 
+// csh has no escapes inside double quotes: a value with " $ ` or \ goes in single quotes.
+const cshQuote = (v: string) => (/["$`\\]/.test(v) ? `'${v.replace(/'/g, `'\\''`)}'` : `"${v}"`);
+
 const posixQuote = (v: string) => `"${v.replace(/(["\\$`])/g, '\\$1')}"`;
 
 const STYLES: Record<Shell, Style> = {
@@ -43,7 +46,7 @@ const STYLES: Record<Shell, Style> = {
   fish: { set: (k, v) => `set -gx ${k} "${v.replace(/(["\\$])/g, '\\$1')}";`, unset: (k) => `set -e ${k};`, comment: '#', hint: (c) => `eval (${c})` },
   powershell: { set: (k, v) => `$Env:${k} = "${v.replace(/([`"$])/g, '`$1')}"`, unset: (k) => `Remove-Item Env:\\\\${k}`, comment: '#', hint: (c) => `& ${c} | Invoke-Expression` },
   cmd: { set: (k, v) => `SET ${k}=${v}`, unset: (k) => `SET ${k}=`, comment: 'REM', hint: (c) => `@FOR /f "tokens=*" %i IN ('${c}') DO @%i` },
-  tcsh: { set: (k, v) => `setenv ${k} "${v.replace(/(["\\$])/g, '\\$1')}";`, unset: (k) => `unsetenv ${k};`, comment: '#', hint: (c) => `eval \`${c}\`` },
+  tcsh: { set: (k, v) => `setenv ${k} ${cshQuote(v)};`, unset: (k) => `unsetenv ${k};`, comment: '#', hint: (c) => `eval \`${c}\`` },
   emacs: { set: (k, v) => `(setenv "${k}" "${v.replace(/(["\\])/g, '\\$1')}")`, unset: (k) => `(setenv "${k}" nil)`, comment: ';;', hint: (c) => `(with-temp-buffer (shell-command "${c}" (current-buffer)) (eval-buffer))` },
 };
 

@@ -18,8 +18,14 @@ import { serviceCommand, serviceFiles, type ServiceKind } from './service.js';
 export { hostLayout } from './layout.js';
 export type { HostFacts } from './probe.js';
 
+/** How long to wait for SSH: 60 s, or BERTH_SSH_TIMEOUT seconds. */
+function defaultSshTimeout(): number {
+  const s = Number(process.env.BERTH_SSH_TIMEOUT);
+  return Number.isFinite(s) && s > 0 ? s * 1000 : 60_000;
+}
+
 /** Opens the way to run commands as root on the machine's host. */
-export async function openRunner(driver: Driver, sshTimeoutMs = 60_000): Promise<CommandRunner> {
+export async function openRunner(driver: Driver, sshTimeoutMs = defaultSshTimeout()): Promise<CommandRunner> {
   const c = driver.connection();
   if (c.kind === 'local') return new LocalRunner();
   const runner = await SshRunner.connect(c, sshTimeoutMs);
