@@ -82,7 +82,9 @@ clone_flags (const struct spec *spec)
   for (i = 0; i < spec->n_namespaces; i++)
     if (spec->namespaces[i].path == NULL)
       flags |= spec->namespaces[i].flag;
-  return flags;
+  /* The cgroup namespace is unshared by the child once it is in its cgroup, so that
+   * its cgroup becomes the namespace's root. */
+  return flags & ~CLONE_NEWCGROUP;
 }
 
 void

@@ -83,6 +83,12 @@ container_init (struct init_args *a)
       }
   if (join_namespaces (a, &err) < 0)
     fail (a, &err);
+  if (spec_has_namespace (spec, CLONE_NEWCGROUP) && !spec_namespace (spec, CLONE_NEWCGROUP)->path
+      && unshare (CLONE_NEWCGROUP) < 0)
+    {
+      berth_make_error (&err, errno, "unshare the cgroup namespace");
+      fail (a, &err);
+    }
   if (a->userns && (setresgid (0, 0, 0) < 0 || setresuid (0, 0, 0) < 0))
     {
       berth_make_error (&err, errno, "become root in the user namespace (is id 0 mapped?)");

@@ -141,7 +141,7 @@ test('sysctls are set inside the container namespaces', () => {
 });
 
 test('bind mounts with options, and the cgroup view of the container itself', () => {
-  const r = sh('(echo x > /data/new) 2>&1; echo rc=$?; ls /sys/fs/cgroup | tr "\\n" " "', {
+  const r = sh('(echo x > /data/new) 2>&1; echo rc=$?; ls /sys/fs/cgroup | tr "\\n" " "; echo; cat /proc/self/cgroup', {
     edit: (s) => {
       s.mounts.push({ destination: '/data', type: 'bind', source: h.work, options: ['rbind', 'ro', 'nosuid'] });
     },
@@ -150,4 +150,8 @@ test('bind mounts with options, and the cgroup view of the container itself', ()
   expect(r.stdout).toMatch(/Read-only file system/);
   expect(r.stdout).toMatch(/memory/);
   expect(r.stdout).toMatch(/pids/);
+  // the cgroup namespace is rooted at the container's own cgroup
+  const cgroups = r.stdout.split('\n').filter((l) => /^\d+:/.test(l));
+  expect(cgroups.length).toBeGreaterThan(0);
+  for (const line of cgroups.filter((l) => !/name=systemd/.test(l))) expect(line).toMatch(/:\/$/);
 });
