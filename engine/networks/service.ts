@@ -12,7 +12,8 @@ import {
 } from './index.js';
 import { DEFAULT_POOLS, parsePoolSpec, pickSubnet } from './ipam.js';
 import { type EndpointLink, addLinks, createSandbox, deleteLink, destroySandbox, ensureBridge, hostMtu, hostRoutes, removeLinks, setDnsRedirect } from './links.js';
-import { deleteScript, nftApply, renderRuleset, tableName } from './nft.js';
+import { type BridgeRules, deleteScript, nftApply, renderRuleset, tableName } from './nft.js';
+import { forwardScript, readForwardChain } from './hostforward.js';
 import { portRequests, portsMap } from './ports.js';
 import { type PortProxy, openProxy } from './proxy.js';
 import { EmbeddedResolver } from './resolver.js';
@@ -71,7 +72,7 @@ export class NetworkService implements Networking {
     for (const sb of this.sandboxes.values()) {
       for (const ep of sb.endpoints) this.registry.tryFind(ep.networkId)?.pool?.reserve(ep.ip);
     }
-    await this.syncRules();
+    await this.syncRules(true);
   }
 
   /** The predefined bridge, host and none networks; the default bridge follows --bridge/--bip. */
@@ -126,7 +127,7 @@ export class NetworkService implements Networking {
     const n = await this.registry.add(record);
     try {
       await this.bringUp(n);
-      await this.syncRules();
+      await this.syncRules(true);
     } catch (err) {
       await this.teardownNetwork(n).catch(() => undefined);
       throw err;
@@ -158,7 +159,7 @@ export class NetworkService implements Networking {
     if (n.isDefault || n.record.Driver !== 'bridge') throw new ForbiddenError(`${n.record.Name} is a pre-defined network and cannot be removed`);
     if (this.endpointsOf(n).length) throw new ConflictError(`error while removing network: network ${n.record.Name} id ${n.record.Id} has active endpoints`);
     await this.teardownNetwork(n);
-    await this.syncRules();
+    await this.syncRules(true);
     this.emit(n, 'destroy');
   }
 
@@ -170,7 +171,7 @@ export class NetworkService implements Networking {
       this.emit(n, 'destroy');
       deleted.push(n.record.Name);
     }
-    if (deleted.length) await this.syncRules();
+    if (deleted.length) await this.syncRules(true);
     return { NetworksDeleted: deleted };
   }
 
@@ -334,6 +335,7 @@ export class NetworkService implements Networking {
     if ([...this.sandboxes.values()].some((s) => s.mode === 'bridge')) return;
     await this.rulesQueue;
     await nftApply(deleteScript(this.table));
+    await this.syncHostForward([]);
     for (const n of this.registry.bridges()) await deleteLink(n.bridge!);
   }
 
@@ -475,13 +477,21 @@ export class NetworkService implements Networking {
   }
 
   /** Replaces the daemon's nft table with one built from the current state, one change at a time. */
-  private syncRules(): Promise<void> {
-    const next = this.rulesQueue.then(() => nftApply(renderRuleset(this.table, {
-      bridges: this.registry.bridges().map((n) => ({ ifname: n.bridge!, subnet: n.record.IPAM.Config[0].Subnet, internal: n.record.Internal })),
-      ports: [...this.sandboxes.values()].flatMap((s) => s.ports),
-    })));
+  private syncRules(bridgesChanged = false): Promise<void> {
+    const next = this.rulesQueue.then(async () => {
+      const bridges = this.registry.bridges().map((n) => ({ ifname: n.bridge!, subnet: n.record.IPAM.Config[0].Subnet, internal: n.record.Internal }));
+      await nftApply(renderRuleset(this.table, { bridges, ports: [...this.sandboxes.values()].flatMap((s) => s.ports) }));
+      if (bridgesChanged) await this.syncHostForward(bridges);
+    });
     this.rulesQueue = next.catch(() => undefined);
     return next;
+  }
+
+  /** Our accept rules in a dropping iptables FORWARD chain (see hostforward.ts); none = remove ours. */
+  private async syncHostForward(bridges: BridgeRules[]): Promise<void> {
+    const chain = await readForwardChain(this.table);
+    const script = chain ? forwardScript(chain, this.table, bridges) : '';
+    if (script) await nftApply(script);
   }
 
   private emit(n: Network, action: string, container?: string): void {
