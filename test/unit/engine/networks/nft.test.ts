@@ -10,7 +10,8 @@ test('the ruleset replaces only the daemon table', () => {
   expect(script).toContain('tcp dport 8080 dnat to 10.7.0.2:80');
   expect(script).toContain('ip daddr 192.0.2.9 udp dport 53 dnat to 10.7.0.3:53');
   expect(script).toContain('ip saddr 10.7.0.0/24 oifname != "bt0" masquerade');
-  expect(script).not.toContain('ip saddr 10.8.0.0/24'); // internal: no way out
+  expect(script).not.toContain('ip saddr 10.8.0.0/24 oifname != "bt1" masquerade'); // internal: no way out
+  expect(script).toContain('ct status dnat ip saddr 10.7.0.0/24 oifname "bt0" masquerade'); // hairpin
   expect(script).toContain('iifname "bt1" oifname != "bt1" drop');
   expect(script).toContain('iifname "bt0" oifname "bt1" drop');
   expect(script).not.toMatch(/FORWARD|table ip filter/);
