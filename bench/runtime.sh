@@ -20,8 +20,10 @@ if [ -d /sys/fs/cgroup/memory ] && ! grep -q ' /sys/fs/cgroup/hugetlb ' /proc/se
   mount -t cgroup -o hugetlb cgroup /sys/fs/cgroup/hugetlb
 fi
 
+# State roots on tmpfs (/run), where runtimes keep them in production; the bundle on disk.
 WORK=$(mktemp -d /tmp/berth-bench-runtime.XXXXXX)
-trap 'rm -rf "$WORK"' EXIT
+ROOTS=$(mktemp -d /run/berth-bench-runtime.XXXXXX)
+trap 'rm -rf "$WORK" "$ROOTS"' EXIT
 BUNDLE=$WORK/bundle
 mkdir -p "$BUNDLE/rootfs/bin"
 cp /bin/busybox "$BUNDLE/rootfs/bin/busybox"
@@ -37,18 +39,18 @@ node -e '
   fs.writeFileSync(f, JSON.stringify(s, null, 2));' "$BUNDLE/config.json"
 
 declare -A RT=([berth]=$BERTH [crun]=crun [runc]=runc)
-for r in berth crun runc; do mkdir -p "$WORK/root-$r"; done
+for r in berth crun runc; do mkdir -p "$ROOTS/root-$r"; done
 # One warm-up call each also proves every runtime runs this bundle.
 for r in berth crun runc; do
-  "${RT[$r]}" --root "$WORK/root-$r" run --bundle "$BUNDLE" "warm-$r" </dev/null
+  "${RT[$r]}" --root "$ROOTS/root-$r" run --bundle "$BUNDLE" "warm-$r" </dev/null
 done
 
 args=()
 for r in berth crun runc; do
-  args+=(-n "$r run" "${RT[$r]} --root $WORK/root-$r run --bundle $BUNDLE bench-$r")
+  args+=(-n "$r run" "${RT[$r]} --root $ROOTS/root-$r run --bundle $BUNDLE bench-$r")
 done
 for r in berth crun runc; do
-  R="${RT[$r]} --root $WORK/root-$r"
+  R="${RT[$r]} --root $ROOTS/root-$r"
   args+=(-n "$r create+start+delete" "$R create --bundle $BUNDLE cyc-$r && $R start cyc-$r && $R delete --force cyc-$r")
 done
 hyperfine -N --warmup 5 --runs "$RUNS" --style basic --export-json "$WORK/result.json" "${args[@]:0:6}" >/dev/null

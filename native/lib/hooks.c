@@ -56,6 +56,7 @@ run_one (json_t *hook, const char *kind, const char *state_json, berth_error_t *
       sigset_t none;
       sigemptyset (&none);
       sigprocmask (SIG_SETMASK, &none, NULL);
+      signal (SIGPIPE, SIG_DFL);
       dup2 (in[0], 0);
       execve (path, argv, envp);
       _exit (127);

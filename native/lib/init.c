@@ -94,11 +94,6 @@ container_init (struct init_args *a)
       berth_make_error (&err, errno, "become root in the user namespace (is id 0 mapped?)");
       fail (a, &err);
     }
-  if (a->bundle && chdir (a->bundle) < 0)
-    {
-      berth_make_error (&err, errno, "chdir to the bundle");
-      fail (a, &err);
-    }
   own_mntns = false;
   for (i = 0; i < (int) spec->n_namespaces; i++)
     if (spec->namespaces[i].flag == CLONE_NEWNS && spec->namespaces[i].path == NULL)

@@ -106,6 +106,9 @@ on_exit_cb (void *ctx, int code, const char *finished, bool oom)
   struct session *ss = ctx;
   berth_error_t err = NULL;
   char path[4500];
+  /* A foreground run deletes the container right after: nobody reads the record. */
+  if (!ss->o->detach)
+    return;
   snprintf (path, sizeof path, "%s/exit.json", ss->dir);
   if (state_write_exit_file (path, code, finished, oom, &err) < 0)
     berth_error_report (&err);
@@ -146,12 +149,8 @@ supervise (struct session *ss, int ready_fd, int *exit_code, berth_error_t *err)
   for (i = 0; i < 3; i++)
     if (ss->s.stdio[i] >= 0)
       close (ss->s.stdio[i]);
-  if (state_write (o->root, &ss->s.st, err) < 0)
-    {
-      container_abort (&ss->s);
-      return -1;
-    }
-  if (o->start && (container_start (&ss->s, err) < 0 || state_write (o->root, &ss->s.st, err) < 0))
+  /* run writes its state once, started; create once, waiting for start. */
+  if ((o->start && container_start (&ss->s, err) < 0) || state_write (o->root, &ss->s.st, err) < 0)
     {
       container_abort (&ss->s);
       return -1;

@@ -231,8 +231,20 @@ parse_id_maps (json_t *arr, struct id_map **out, size_t *n, const char *what, be
   return 0;
 }
 
+static bool
+is_bind (const struct mount_spec *m)
+{
+  size_t i;
+  if (m->type && strcmp (m->type, "bind") == 0)
+    return true;
+  for (i = 0; i < m->n_options; i++)
+    if (strcmp (m->options[i], "bind") == 0 || strcmp (m->options[i], "rbind") == 0)
+      return true;
+  return false;
+}
+
 static int
-parse_mounts (json_t *arr, struct spec *spec, berth_error_t *err)
+parse_mounts (json_t *arr, const char *bundle, struct spec *spec, berth_error_t *err)
 {
   size_t i;
   if (arr == NULL)
@@ -252,6 +264,15 @@ parse_mounts (json_t *arr, struct spec *spec, berth_error_t *err)
       m->options = string_array (json_get (j, "options"), &m->n_options, "mounts[].options", err);
       if (m->options == NULL)
         return -1;
+      /* A relative bind source is relative to the bundle (made absolute here, in the
+       * runtime's context: the container process may not be allowed into the bundle). */
+      if (m->source && m->source[0] != '/' && bundle && is_bind (m))
+        {
+          char *abs = NULL;
+          if (asprintf (&abs, "%s/%s", bundle, m->source) < 0)
+            abort ();
+          m->source = abs;
+        }
     }
   spec->n_mounts = arr->n;
   return 0;
@@ -326,7 +347,7 @@ spec_parse (const char *text, size_t len, const char *bundle, struct spec *spec,
   spec->root_readonly = json_is (v, JSON_BOOL) && v->boolean;
   spec->hostname = (char *) json_string (json_get (spec->doc, "hostname"));
   spec->domainname = (char *) json_string (json_get (spec->doc, "domainname"));
-  if (parse_mounts (json_get (spec->doc, "mounts"), spec, err) < 0)
+  if (parse_mounts (json_get (spec->doc, "mounts"), bundle, spec, err) < 0)
     return -1;
   v = json_get (spec->doc, "process");
   if (v == NULL)

@@ -2,6 +2,7 @@
  * What a process sees from inside a berth-runtime container: namespaces, mounts,
  * capabilities, no_new_privs, seccomp, read-only and masked paths, rlimits, user.
  */
+import { statSync } from 'node:fs';
 import { readlinkSync, getrlimit } from './procinfo.js';
 import { Harness } from './harness.js';
 
@@ -154,4 +155,18 @@ test('bind mounts with options, and the cgroup view of the container itself', ()
   const cgroups = r.stdout.split('\n').filter((l) => /^\d+:/.test(l));
   expect(cgroups.length).toBeGreaterThan(0);
   for (const line of cgroups.filter((l) => !/name=systemd/.test(l))) expect(line).toMatch(/:\/$/);
+});
+
+test('a user namespace maps root to an unprivileged host uid', () => {
+  const r = sh('id -u; cat /proc/self/uid_map /proc/self/gid_map; echo hi > /tmp/userns-file && stat -c %u /tmp/userns-file', {
+    edit: (s) => {
+      s.linux.namespaces.push({ type: 'user' });
+      s.linux.uidMappings = [{ containerID: 0, hostID: 200000, size: 65536 }];
+      s.linux.gidMappings = [{ containerID: 0, hostID: 200000, size: 65536 }];
+    },
+  });
+  expect(r.stderr).toBe('');
+  const lines = r.stdout.trim().split('\n').map((l) => l.trim().split(/\s+/).join(' '));
+  expect(lines).toEqual(['0', '0 200000 65536', '0 200000 65536', '0']);
+  expect(statSync(`${h.rootfs}/tmp/userns-file`).uid).toBe(200000); // as the host sees it
 });
