@@ -2,7 +2,8 @@
  * The OCI runtime command line (berth-runtime, crun or runc): one exec per step.
  * The engine always passes `--root <exec-root>/runtime`.
  */
-import { execFile } from 'node:child_process';
+import { execFile, spawn } from 'node:child_process';
+import { readFile, rm } from 'node:fs/promises';
 import { basename } from 'node:path';
 import { ConflictError, EngineError, NotFoundError } from '../errors.js';
 
@@ -23,6 +24,8 @@ export interface ExecOptions {
   exitFile?: string;
   pidFile?: string;
   detach?: boolean;
+  /** berth-runtime: give the process a stdin pipe (closed at the first client's half-close). */
+  stdin?: boolean;
 }
 
 export class RuntimeError extends EngineError {}
@@ -48,8 +51,34 @@ export class RuntimeClient {
     });
   }
 
+  /**
+   * The container inherits create's stdio: with pipes, create would not return until
+   * the container exits. So stdio is /dev/null and errors come from --log.
+   */
   async create(id: string, bundle: string, pidFile?: string): Promise<void> {
-    await this.run(['create', '--bundle', bundle, ...(pidFile ? ['--pid-file', pidFile] : []), id]);
+    const logFile = `${bundle}/runtime.log`;
+    const args = ['--root', this.root, '--log', logFile, '--log-format', 'json', 'create', '--bundle', bundle, ...(pidFile ? ['--pid-file', pidFile] : []), id];
+    const code = await new Promise<number>((resolve, reject) => {
+      const child = spawn(this.binary, args, { stdio: 'ignore' });
+      child.on('error', reject);
+      child.on('exit', (c, sig) => resolve(c ?? (sig ? 128 : 1)));
+    });
+    if (code === 0) {
+      await rm(logFile, { force: true });
+      return;
+    }
+    const log = await readFile(logFile, 'utf8').catch(() => '');
+    await rm(logFile, { force: true });
+    const msgs = log.split('\n').filter(Boolean).map((l) => {
+      try {
+        const j = JSON.parse(l) as { level?: string; msg?: string };
+        return j.level === 'error' || j.level === 'fatal' ? j.msg ?? '' : '';
+      } catch {
+        return l;
+      }
+    }).filter(Boolean);
+    const msg = msgs.join('; ') || `exited with status ${code}`;
+    throw new RuntimeError(`${basename(this.binary)} create: ${msg}`);
   }
 
   async start(id: string): Promise<void> {
@@ -96,6 +125,7 @@ export class RuntimeClient {
     if (opts.monitorSocket) args.push('--monitor-socket', opts.monitorSocket);
     if (opts.exitFile) args.push('--exit-file', opts.exitFile);
     if (opts.pidFile) args.push('--pid-file', opts.pidFile);
+    if (opts.stdin && this.hasMonitor) args.push('--stdin', '--stdin-once');
     if (opts.detach ?? true) args.push('--detach');
     args.push(id);
     await this.run(args);

@@ -45,5 +45,8 @@ export async function resize(path: string, rows: number, cols: number): Promise<
 
 /** Resolves when the process exits (at once if it already has). */
 export async function waitExit(path: string): Promise<ExitStatus> {
-  return JSON.parse(await oneLine(await open(path, 'WAIT\n'))) as ExitStatus;
+  const sock = await open(path, 'WAIT\n');
+  // A pending WAIT must not keep berthd alive at shutdown (live restore).
+  sock.unref();
+  return JSON.parse(await oneLine(sock)) as ExitStatus;
 }

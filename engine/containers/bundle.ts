@@ -1,0 +1,136 @@
+/**
+ * Prepares a container's OCI bundle for the runtime: rootfs mounted from the
+ * snapshot, /etc files, mounts with host paths, user, and config.json.
+ */
+import { existsSync, mkdirSync } from 'node:fs';
+import { mkdir } from 'node:fs/promises';
+import { writeFileAtomicAsync } from '../fsutil.js';
+import { NotImplementedError } from '../errors.js';
+import type { Engine } from '../engine.js';
+import { buildSpec, type NetworkNamespace } from '../runtime/spec.js';
+import { resolveUser } from '../runtime/user.js';
+import { DEFAULT_PATH_ENV } from '../runtime/defaults.js';
+import { parseSize } from './logs.js';
+import { mergeEnv } from './imageconfig.js';
+import type { ContainerPaths } from './paths.js';
+import type { ContainerRecord } from './record.js';
+import { mountRootfs } from './rootfs.js';
+import { resolveInRoot } from './safepath.js';
+import type { MountSpec } from './types.js';
+
+export interface BundleContext {
+  engine: Engine;
+  paths: ContainerPaths;
+  initBinary: string;
+  hasMonitor: boolean;
+  /** netns path of another container, for --network container:<id>. */
+  containerNetns(ref: string): string;
+}
+
+export interface PreparedBundle { bundle: string; warnings: string[]; networkAttached: boolean }
+
+export function annotations(rec: ContainerRecord, paths: ContainerPaths): Record<string, string> {
+  const a: Record<string, string> = { 'io.berth.monitor.socket': paths.monitorSocket(rec.id) };
+  const log = rec.hostConfig.LogConfig ?? {};
+  if (log.Type !== 'none') {
+    a['io.berth.log.path'] = rec.logPath;
+    if (log.Config?.['max-size']) a['io.berth.log.max-size'] = String(parseSize(log.Config['max-size']));
+    if (log.Config?.['max-file']) a['io.berth.log.max-file'] = log.Config['max-file'];
+  }
+  if (rec.config.OpenStdin) a['io.berth.stdin'] = '1';
+  if (rec.config.StdinOnce) a['io.berth.stdin-once'] = '1';
+  return a;
+}
+
+async function resolveMounts(rec: ContainerRecord, ctx: BundleContext, rootfs: string): Promise<MountSpec[]> {
+  const out: MountSpec[] = [];
+  for (const m of rec.mounts) {
+    if (m.type === 'bind') {
+      // -v with a missing host path: docker creates the directory.
+      if (!existsSync(m.source)) mkdirSync(m.source, { recursive: true });
+      out.push(m);
+    } else if (m.type === 'volume') {
+      const volumes = ctx.engine.volumes as { acquire?: (spec: MountSpec, id: string, rootfs: string) => Promise<{ name: string; hostPath: string }> } | undefined;
+      if (!volumes?.acquire) throw new NotImplementedError(`volume mounts (${m.source || 'anonymous'}:${m.target}) need the volumes service, which this berthd doesn't have yet: use a bind mount (-v /host/path:${m.target})`);
+      const v = await volumes.acquire(m, rec.id, rootfs);
+      m.name = v.name;
+      out.push({ ...m, type: 'bind', source: v.hostPath, options: ['rbind', 'rprivate'] });
+    } else {
+      out.push(m);
+    }
+  }
+  return out;
+}
+
+function networkNamespace(rec: ContainerRecord, ctx: BundleContext): NetworkNamespace {
+  const mode = rec.hostConfig.NetworkMode || 'default';
+  if (mode === 'host') return { mode: 'host' };
+  if (mode.startsWith('container:')) return { mode: 'path', path: ctx.containerNetns(mode.slice('container:'.length)) };
+  return { mode: 'new' };
+}
+
+export async function prepareBundle(rec: ContainerRecord, ctx: BundleContext, consoleSize?: { height: number; width: number }): Promise<PreparedBundle> {
+  const { engine, paths } = ctx;
+  const bundle = paths.bundle(rec.id);
+  const rootfs = paths.rootfs(rec.id);
+  await mkdir(bundle, { recursive: true });
+  await mountRootfs(await engine.snapshots.mounts(rec.snapshotKey), rootfs);
+
+  let network = networkNamespace(rec, ctx);
+  let hostname = rec.config.Hostname || rec.id.slice(0, 12);
+  let hosts: string;
+  let resolvConf: string;
+  let networkAttached = false;
+  const networking = engine.networking as { attach?: (req: unknown) => Promise<{ netnsPath: string | null; settings: Record<string, unknown>; hosts: string; resolvConf: string }> } | undefined;
+  const { defaultHosts, hostResolvConf, hostModeFiles, writeEtcFiles } = await import('./etcfiles.js');
+  if (networking?.attach && network.mode !== 'path') {
+    const r = await networking.attach({ id: rec.id, name: rec.name, hostname, domainname: rec.config.Domainname ?? '', config: rec.config, hostConfig: rec.hostConfig, networkingConfig: { EndpointsConfig: (rec.networkSettings.Networks ?? {}) as Record<string, unknown> } });
+    networkAttached = true;
+    network = r.netnsPath ? { mode: 'path', path: r.netnsPath } : { mode: 'host' };
+    rec.networkSettings = r.settings;
+    hosts = r.hosts;
+    resolvConf = r.resolvConf;
+    if (network.mode === 'host') hostname = hostModeFiles().hostname;
+  } else if (network.mode === 'host') {
+    const h = hostModeFiles();
+    hosts = h.hosts;
+    hostname = h.hostname;
+    resolvConf = hostResolvConf(rec);
+  } else {
+    hosts = defaultHosts(rec);
+    resolvConf = hostResolvConf(rec);
+  }
+  await writeEtcFiles(rec, { hosts, resolvConf, hostname });
+
+  const mounts = await resolveMounts(rec, ctx, rootfs);
+  const user = resolveUser(rootfs, rec.config.User, rec.hostConfig.GroupAdd ?? []);
+  const cwd = rec.config.WorkingDir || '/';
+  // docker creates a missing working directory inside the rootfs.
+  if (cwd !== '/') {
+    const inRoot = resolveInRoot(rootfs, cwd);
+    if (!existsSync(inRoot)) mkdirSync(inRoot, { recursive: true });
+  }
+  let env = mergeEnv([DEFAULT_PATH_ENV, `HOSTNAME=${hostname}`], rec.config.Env ?? []);
+  if (rec.config.Tty) env = mergeEnv(env, ['TERM=xterm']);
+  if (!env.some((e) => e.startsWith('HOME='))) env.push(`HOME=${user.home}`);
+
+  const { spec, warnings } = buildSpec({
+    id: rec.id,
+    config: { ...rec.config, Hostname: hostname },
+    hostConfig: rec.hostConfig,
+    rootfs,
+    args: [rec.path, ...rec.args],
+    env,
+    cwd,
+    user,
+    mounts,
+    etcFiles: { hostname: rec.hostnamePath, hosts: rec.hostsPath, resolvConf: rec.resolvConfPath },
+    network,
+    initBinary: ctx.initBinary,
+    cgroupsPath: `/berth/${rec.id}`,
+    annotations: ctx.hasMonitor ? annotations(rec, paths) : {},
+    consoleSize,
+  });
+  await writeFileAtomicAsync(`${bundle}/config.json`, JSON.stringify(spec));
+  return { bundle, warnings, networkAttached };
+}

@@ -1,0 +1,36 @@
+/**
+ * Resolves a path inside a container's root the way the container would see it:
+ * symlinks are followed relative to the root, never out of it.
+ */
+import { lstatSync, readlinkSync } from 'node:fs';
+import { posix } from 'node:path';
+
+const MAX_LINKS = 40;
+
+/** Host path of `path` inside `root`; the last component is followed only if `followLast`. */
+export function resolveInRoot(root: string, path: string, followLast = true): string {
+  const todo = posix.normalize('/' + path).split('/').filter(Boolean);
+  const done: string[] = [];
+  let links = 0;
+  while (todo.length) {
+    const part = todo.shift()!;
+    if (part === '.') continue;
+    if (part === '..') { done.pop(); continue; }
+    const host = posix.join(root, ...done, part);
+    let isLink = false;
+    try {
+      isLink = lstatSync(host).isSymbolicLink();
+    } catch {
+      isLink = false;
+    }
+    if (isLink && (todo.length || followLast)) {
+      if (++links > MAX_LINKS) throw new Error(`too many levels of symbolic links in ${path}`);
+      const target = readlinkSync(host);
+      if (target.startsWith('/')) done.length = 0;
+      todo.unshift(...target.split('/').filter(Boolean));
+      continue;
+    }
+    done.push(part);
+  }
+  return posix.join(root, ...done);
+}

@@ -1,0 +1,125 @@
+/** Docker-shaped JSON of containers: inspect and list entries. */
+import type { ContainerRecord } from './record.js';
+import { dockerState } from './state.js';
+import { humanDuration } from './humanize.js';
+import type { Mount } from '../snapshots/index.js';
+
+export function statusText(rec: ContainerRecord, now = Date.now()): string {
+  const s = rec.state;
+  switch (s.status) {
+    case 'running': return `Up ${humanDuration(now - Date.parse(s.startedAt))}`;
+    case 'paused': return `Up ${humanDuration(now - Date.parse(s.startedAt))} (Paused)`;
+    case 'restarting': return `Restarting (${s.exitCode}) ${humanDuration(now - Date.parse(s.finishedAt))} ago`;
+    case 'exited': return s.startedAt.startsWith('0001') && s.exitCode === 0 ? 'Created' : `Exited (${s.exitCode}) ${humanDuration(now - Date.parse(s.finishedAt))} ago`;
+    case 'created': return 'Created';
+    case 'removing': return 'Removal In Progress';
+    case 'dead': return 'Dead';
+  }
+}
+
+function mountPoints(rec: ContainerRecord): Record<string, unknown>[] {
+  return rec.mounts.map((m) => ({
+    Type: m.type,
+    ...(m.type === 'volume' ? { Name: m.name ?? '', Driver: 'local' } : {}),
+    Source: m.type === 'tmpfs' ? '' : m.source,
+    Destination: m.target,
+    Mode: m.type === 'bind' ? (m.readOnly ? 'ro' : '') : m.type === 'volume' ? 'z' : '',
+    RW: !m.readOnly,
+    Propagation: m.type === 'bind' ? (m.options.find((o) => /private|shared|slave/.test(o)) ?? 'rprivate') : '',
+  }));
+}
+
+function networkSettings(rec: ContainerRecord): Record<string, unknown> {
+  if (rec.networkSettings && Object.keys(rec.networkSettings).length) return rec.networkSettings;
+  const mode = rec.hostConfig.NetworkMode === 'default' ? 'bridge' : rec.hostConfig.NetworkMode ?? 'none';
+  const name = mode === 'bridge' ? 'none' : mode;
+  return {
+    Bridge: '', SandboxID: '', SandboxKey: '', HairpinMode: false, LinkLocalIPv6Address: '', LinkLocalIPv6PrefixLen: 0,
+    Ports: {}, SecondaryIPAddresses: null, SecondaryIPv6Addresses: null, EndpointID: '', Gateway: '', GlobalIPv6Address: '',
+    GlobalIPv6PrefixLen: 0, IPAddress: '', IPPrefixLen: 0, IPv6Gateway: '', MacAddress: '',
+    Networks: { [name]: { IPAMConfig: null, Links: null, Aliases: null, MacAddress: '', NetworkID: '', EndpointID: '', Gateway: '', IPAddress: '', IPPrefixLen: 0, IPv6Gateway: '', GlobalIPv6Address: '', GlobalIPv6PrefixLen: 0, DriverOpts: null, DNSNames: null } },
+  };
+}
+
+function graphDriver(rec: ContainerRecord, mounts: Mount[] | undefined, mergedDir: string): Record<string, unknown> {
+  const data: Record<string, string> = {};
+  const m = mounts?.[0];
+  if (m?.type === 'overlay') {
+    for (const o of m.options) {
+      const [k, v] = o.split('=');
+      if (k === 'lowerdir') data.LowerDir = v;
+      if (k === 'upperdir') data.UpperDir = v;
+      if (k === 'workdir') data.WorkDir = v;
+    }
+    data.MergedDir = mergedDir;
+  } else if (m) {
+    data.Dir = m.source;
+  }
+  return { Name: rec.driver, Data: data };
+}
+
+export function hostConfigView(rec: ContainerRecord): Record<string, unknown> {
+  const hc = rec.hostConfig;
+  return {
+    Binds: null, ContainerIDFile: '', LogConfig: hc.LogConfig, NetworkMode: hc.NetworkMode, PortBindings: {}, RestartPolicy: hc.RestartPolicy,
+    AutoRemove: false, VolumeDriver: '', VolumesFrom: null, ConsoleSize: [0, 0], CapAdd: null, CapDrop: null, CgroupnsMode: 'host',
+    Dns: [], DnsOptions: [], DnsSearch: [], ExtraHosts: null, GroupAdd: null, IpcMode: 'private', Cgroup: '', Links: null,
+    OomScoreAdj: 0, PidMode: '', Privileged: false, PublishAllPorts: false, ReadonlyRootfs: false, SecurityOpt: null,
+    UTSMode: '', UsernsMode: '', ShmSize: 67108864, Runtime: 'runc', Isolation: '', CpuShares: 0, Memory: 0, NanoCpus: 0,
+    CgroupParent: '', BlkioWeight: 0, CpuPeriod: 0, CpuQuota: 0, CpuRealtimePeriod: 0, CpuRealtimeRuntime: 0,
+    CpusetCpus: '', CpusetMems: '', Devices: [], DeviceCgroupRules: null, DeviceRequests: null, MemoryReservation: 0,
+    MemorySwap: 0, MemorySwappiness: null, OomKillDisable: null, PidsLimit: null, Ulimits: null, CpuCount: 0, CpuPercent: 0,
+    IOMaximumIOps: 0, IOMaximumBandwidth: 0, MaskedPaths: [], ReadonlyPaths: [], Init: null,
+    ...hc,
+  };
+}
+
+export function inspectView(rec: ContainerRecord, opts: { mounts?: Mount[]; mergedDir: string; sizeRw?: number; execIds: string[] }): Record<string, unknown> {
+  return {
+    Id: rec.id,
+    Created: rec.created,
+    Path: rec.path,
+    Args: rec.args,
+    State: dockerState(rec.state),
+    Image: rec.imageId,
+    ResolvConfPath: rec.resolvConfPath,
+    HostnamePath: rec.hostnamePath,
+    HostsPath: rec.hostsPath,
+    LogPath: rec.hostConfig.LogConfig?.Type === 'none' ? '' : rec.logPath,
+    Name: `/${rec.name}`,
+    RestartCount: rec.restartCount,
+    Driver: rec.driver,
+    Platform: 'linux',
+    MountLabel: '',
+    ProcessLabel: '',
+    AppArmorProfile: '',
+    ExecIDs: opts.execIds.length ? opts.execIds : null,
+    HostConfig: hostConfigView(rec),
+    GraphDriver: graphDriver(rec, opts.mounts, opts.mergedDir),
+    ...(opts.sizeRw !== undefined ? { SizeRw: opts.sizeRw, SizeRootFs: opts.sizeRw } : {}),
+    Mounts: mountPoints(rec),
+    Config: { AttachStdin: false, AttachStdout: false, AttachStderr: false, Tty: false, OpenStdin: false, StdinOnce: false, Env: [], Cmd: null, Image: rec.image, Volumes: null, WorkingDir: '', Entrypoint: null, OnBuild: null, Labels: {}, ...rec.config },
+    NetworkSettings: networkSettings(rec),
+  };
+}
+
+export function summaryView(rec: ContainerRecord, sizeRw?: number): Record<string, unknown> {
+  const cmd = [rec.path, ...rec.args].map((a) => (/\s/.test(a) ? `'${a}'` : a)).join(' ');
+  const ns = networkSettings(rec);
+  return {
+    Id: rec.id,
+    Names: [`/${rec.name}`],
+    Image: rec.image,
+    ImageID: rec.imageId,
+    Command: cmd,
+    Created: Math.floor(Date.parse(rec.created) / 1000),
+    Ports: [],
+    Labels: rec.config.Labels ?? {},
+    State: rec.state.status,
+    Status: statusText(rec),
+    HostConfig: { NetworkMode: rec.hostConfig.NetworkMode ?? 'default' },
+    NetworkSettings: { Networks: ns.Networks ?? {} },
+    Mounts: mountPoints(rec),
+    ...(sizeRw !== undefined ? { SizeRw: sizeRw, SizeRootFs: sizeRw } : {}),
+  };
+}
