@@ -39,6 +39,9 @@ import { NetworkService } from './networks/service.js';
 import { VolumeService } from './volumes/service.js';
 import { register as registerNetworks } from './api/routes/networks.js';
 import { register as registerVolumes } from './api/routes/volumes.js';
+import { createContainerService } from './containers/index.js';
+import { register as registerContainers } from './api/routes/containers.js';
+import { register as registerExec } from './api/routes/exec.js';
 
 export interface RunningDaemon {
   engine: Engine;
@@ -71,12 +74,15 @@ export async function startEngine(config: DaemonConfig): Promise<RunningDaemon> 
   const volumes = await VolumeService.open(config.dataRoot, events);
   engine.volumes = volumes;
 
+  services.push(await createContainerService(engine));
 
   const router = new Router();
   registerSystem(router, engine);
   registerImages(router, engine);
   registerNetworks(router, engine);
   registerVolumes(router, engine);
+  registerContainers(router, engine);
+  registerExec(router, engine);
 
   const listeners = await listenAll(config, router);
   for (const l of listeners) log.info(`API listen on ${l.address}`);
