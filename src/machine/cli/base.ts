@@ -22,7 +22,7 @@ export abstract class MachineCommand extends Command {
 
   override async catch(err: Error & { exitCode?: number; oclif?: { exit?: number } }): Promise<unknown> {
     if (err instanceof Errors.ExitError) throw err;
-    const usage = (err instanceof MachineError && err.code === 'invalid_argument') || err.oclif?.exit === 2;
+    const usage = (err instanceof MachineError && (err.code === 'invalid_argument' || err.code === 'already_exists')) || err.oclif?.exit === 2;
     const code = usage ? 2 : 1;
     const hint = err instanceof MachineError ? err.hint : undefined;
     if (this.argv.includes('--json')) {
