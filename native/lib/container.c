@@ -9,7 +9,9 @@
 
 #include <errno.h>
 #include <fcntl.h>
+#include <linux/sched.h>
 #include <sched.h>
+#include <stdint.h>
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -87,6 +89,39 @@ clone_flags (const struct spec *spec)
   return flags & ~CLONE_NEWCGROUP;
 }
 
+/* On cgroup v2, clone3(CLONE_INTO_CGROUP) starts the child in its cgroup: no
+ * migration afterwards. v1 (and kernels without clone3) take a plain clone and a
+ * write to each hierarchy's cgroup.procs. */
+static pid_t
+clone_child (struct spawn *s, bool *in_cgroup)
+{
+  int flags = clone_flags (s->spec);
+  *in_cgroup = false;
+  if (s->cg.v2 && s->cg.n == 1)
+    {
+      int cgfd = open (s->cg.h[0].dir, O_DIRECTORY | O_PATH | O_CLOEXEC);
+      if (cgfd >= 0)
+        {
+          struct clone_args args;
+          pid_t pid;
+          memset (&args, 0, sizeof args);
+          args.flags = (uint64_t) flags | CLONE_INTO_CGROUP;
+          args.exit_signal = SIGCHLD;
+          args.cgroup = (uint64_t) cgfd;
+          pid = (pid_t) syscall (SYS_clone3, &args, sizeof args);
+          if (pid == 0)
+            return 0;
+          close (cgfd);
+          if (pid > 0)
+            {
+              *in_cgroup = true;
+              return pid;
+            }
+        }
+    }
+  return (pid_t) syscall (SYS_clone, flags | SIGCHLD, NULL, NULL, NULL, NULL);
+}
+
 void
 container_abort (struct spawn *s)
 {
@@ -104,7 +139,7 @@ container_abort (struct spawn *s)
 }
 
 static int
-parent_setup (struct spawn *s, berth_error_t *err)
+parent_setup (struct spawn *s, bool in_cgroup, berth_error_t *err)
 {
   struct spec *spec = s->spec;
   char path[64], val[16];
@@ -114,7 +149,7 @@ parent_setup (struct spawn *s, berth_error_t *err)
           || write_id_map (s->pid, "gid_map", spec->gid_maps, spec->n_gid_maps, err) < 0)
         return -1;
     }
-  if (cgroup_add_pid (&s->cg, s->pid, err) < 0)
+  if (!in_cgroup && cgroup_add_pid (&s->cg, s->pid, err) < 0)
     return -1;
   if (spec->process.has_oom_score_adj)
     {
@@ -169,6 +204,7 @@ container_spawn (struct spawn *s, berth_error_t *err)
 {
   struct init_args a;
   int fds[2], pidns_fd, i;
+  bool in_cgroup = false;
 
   s->pid = -1;
   s->sync_fd = -1;
@@ -194,7 +230,7 @@ container_spawn (struct spawn *s, berth_error_t *err)
       return berth_make_error (err, errno, "socketpair");
     }
   monitor_block_signals ();
-  s->pid = (pid_t) syscall (SYS_clone, clone_flags (s->spec) | SIGCHLD, NULL, NULL, NULL, NULL);
+  s->pid = clone_child (s, &in_cgroup);
   if (s->pid < 0)
     {
       int e = errno;
@@ -224,7 +260,7 @@ container_spawn (struct spawn *s, berth_error_t *err)
     close (pidns_fd);
   s->st.pid = s->pid;
   s->st.pid_start = proc_start_time (s->pid);
-  if (parent_setup (s, err) < 0 || sync_send (s->sync_fd, SYNC_GO, NULL, -1) < 0 || await_ready (s, err) < 0)
+  if (parent_setup (s, in_cgroup, err) < 0 || sync_send (s->sync_fd, SYNC_GO, NULL, -1) < 0 || await_ready (s, err) < 0)
     {
       container_abort (s);
       return -1;

@@ -318,6 +318,8 @@ container_create (const struct create_opts *o, int *exit_code, berth_error_t *er
     {
       if (supervise (&ss, -1, exit_code, err) < 0)
         {
+          if (ss.m.listen_fd >= 0)
+            unlink (ss.m.socket_path);
           remove_tree (ss.dir);
           return -1;
         }
@@ -353,6 +355,8 @@ container_create (const struct create_opts *o, int *exit_code, berth_error_t *er
     if (supervise (&ss, ready[1], &code, &merr) < 0)
       {
         char msg[4200];
+        if (ss.m.listen_fd >= 0)
+          unlink (ss.m.socket_path);
         snprintf (msg, sizeof msg, "ERR %s\n", merr->msg);
         report (ready[1], msg);
         _exit (1);
