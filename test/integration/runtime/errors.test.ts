@@ -72,11 +72,12 @@ test('a failed create leaves no state dir, cgroup, mount or process behind', () 
     ['a cwd that does not exist', (s: Record<string, any>) => { s.process.cwd = '/no/where'; }, /cwd/],
     ['an impossible cgroup value', (s: Record<string, any>) => { s.linux.resources.cpu = { cpus: '999' }; }, /cpuset\.cpus/],
     ['an unknown capability', (s: Record<string, any>) => { s.process.capabilities.bounding.push('CAP_FLY'); }, /unknown capability `CAP_FLY`/],
-  ] as const) {
+  ] as const) for (const verb of ['create', 'run', 'run --detach']) {
     const id = h.id();
-    const b = h.bundle({ id, args: ['sleep', '60'], edit });
-    fails(['create', '--bundle', b.dir, id], message);
-    expect({ what, state: existsSync(join(h.root, id)) }).toEqual({ what, state: false });
+    const sock = join(h.work, `${id}.sock`);
+    const b = h.bundle({ id, args: ['sleep', '60'], edit, annotations: { 'io.berth.monitor.socket': sock } });
+    fails([...verb.split(' '), '--bundle', b.dir, id], message);
+    expect({ what, state: existsSync(join(h.root, id)), sock: existsSync(sock) }).toEqual({ what, state: false, sock: false });
     for (const c of ['memory', 'pids', 'cpu', 'cpuset']) expect({ what, c, cg: existsSync(cgroupDir(c, h.cgroupsPath(id))) }).toEqual({ what, c, cg: false });
     expect({ what, mounts: readFileSync('/proc/self/mountinfo', 'utf8').includes(h.rootfs) }).toEqual({ what, mounts: false });
     const leftovers = readdirSync('/proc').filter((p) => /^\d+$/.test(p)).filter((p) => {
