@@ -64,6 +64,8 @@ export function diffTarFrom(entries: () => AsyncIterable<DiffEntry> | Iterable<D
 
 function addEntry(pack: tar.Pack, header: Partial<tar.Header> & { name: string }): Promise<void> {
   return new Promise((resolve, reject) => {
-    pack.entry(header as tar.Header, (err) => (err ? reject(err) : resolve()));
+    // Files need their (empty) content passed, or tar-stream waits for a stream to be written.
+    if (header.type === 'file') pack.entry(header as tar.Header, Buffer.alloc(0), (err) => (err ? reject(err) : resolve()));
+    else pack.entry(header as tar.Header, (err) => (err ? reject(err) : resolve()));
   });
 }

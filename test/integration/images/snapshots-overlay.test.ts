@@ -1,0 +1,3 @@
+import { snapshotterSuite } from '../../conformance/snapshotter.js';
+
+snapshotterSuite('overlay2');
