@@ -1,5 +1,6 @@
 /* linux.resources of the runtime spec written to cgroup v1 or v2 files. */
 #include "cgroup.h"
+#include "devices_bpf.h"
 #include "fsutil.h"
 
 #include <errno.h>
@@ -285,8 +286,9 @@ apply_v2 (struct cgroup *cg, json_t *r, berth_error_t *err)
       else if (cg_write (dir, "io.weight", err, "default %" PRId64, 1 + (n - 10) * 9999 / 990) < 0)
         return -1;
     }
-  if (json_get (r, "devices"))
-    berth_log_warning ("device rules are not enforced on cgroup v2 by this version of berth-runtime");
+  if (devices_bpf_attach (dir, json_get (r, "devices"), default_allowed,
+                          sizeof default_allowed / sizeof default_allowed[0], err) < 0)
+    return -1;
   if (hugetlb (cg, json_get (r, "hugepageLimits"), err) < 0)
     return -1;
   unified = json_get (r, "unified");

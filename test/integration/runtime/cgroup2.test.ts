@@ -46,3 +46,21 @@ test('on pure cgroup v2 pause/resume use cgroup.freeze and delete removes the cg
   expect(del.stderr).toBe('');
   expect(existsSync(join(v2root, h.cgroupsPath(id)))).toBe(false);
 });
+
+test('on pure cgroup v2 device rules are enforced by an eBPF program on the container cgroup', () => {
+  const id = h.id();
+  const b = h.bundle({
+    id,
+    args: ['sh', '-c', 'echo x > /dev/null && echo null-ok; head -c1 /dev/kmsg-test 2>&1; echo rc=$?; head -c1 /dev/zero | wc -c'],
+    edit: (s) => {
+      s.linux.devices = [{ path: '/dev/kmsg-test', type: 'c', major: 1, minor: 11, fileMode: 0o644 }];
+      s.linux.resources.devices.push({ allow: true, type: 'c', major: 1, minor: 11, access: 'm' });
+    },
+  });
+  const r = rtV2(['run', '--bundle', b.dir, id]);
+  expect(r.stderr).toBe('');
+  expect(r.stdout).toMatch(/null-ok/);
+  expect(r.stdout).toMatch(/Operation not permitted/);
+  expect(r.stdout).toMatch(/rc=1/);
+  expect(r.stdout).toMatch(/^1$/m); // /dev/zero, allowed by default, reads
+});
