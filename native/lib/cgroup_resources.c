@@ -133,9 +133,10 @@ v1_blkio (struct cgroup *cg, json_t *io, berth_error_t *err)
   if (get_i64 (io, "weight", &v) && v > 0)
     {
       const char *file = file_exists (dir, "blkio.weight") ? "blkio.weight" : "blkio.bfq.weight";
+      /* Like docker: a kernel (or I/O scheduler) without weights gets a warning. */
       if (!file_exists (dir, file))
-        return berth_make_error (err, 0, "blkio weight is not supported by this kernel (no blkio.weight nor blkio.bfq.weight)");
-      if (cg_write (dir, file, err, "%" PRId64, v) < 0)
+        berth_log_warning ("blkio weight ignored: no blkio.weight nor blkio.bfq.weight on this host");
+      else if (cg_write (dir, file, err, "%" PRId64, v) < 0)
         return -1;
     }
   for (k = 0; k < 4; k++)

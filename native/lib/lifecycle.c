@@ -128,6 +128,8 @@ supervise (struct session *ss, int ready_fd, int *exit_code, berth_error_t *err)
   const struct create_opts *o = ss->o;
   const char *sock = spec_annotation (ss->s.spec, "io.berth.monitor.socket");
   char default_sock[4096];
+  struct termios saved;
+  bool raw = false;
   int i;
 
   if (sock == NULL)
@@ -161,13 +163,9 @@ supervise (struct session *ss, int ready_fd, int *exit_code, berth_error_t *err)
       ss->m.out_fd = ss->m.in_fd = ss->s.pty_master;
       if (!o->detach)
         {
-          struct termios saved;
           ss->m.relay_in = 0;
           ss->m.relay_out = 1;
-          if (isatty (0) && terminal_set_raw (0, &saved) == 0)
-            {
-              /* restored by the caller's shell on exit; runc does the same */
-            }
+          raw = isatty (0) && terminal_set_raw (0, &saved) == 0;
         }
     }
   ss->m.child = ss->s.pid;
@@ -184,6 +182,8 @@ supervise (struct session *ss, int ready_fd, int *exit_code, berth_error_t *err)
       close (ready_fd);
     }
   *exit_code = monitor_run (&ss->m);
+  if (raw)
+    tcsetattr (0, TCSANOW, &saved);
   return 0;
 }
 

@@ -3,7 +3,7 @@
  * a memory limit OOM-kills with 137, a pids limit stops forks, a cpu quota holds,
  * and the container's cgroups are gone once it is deleted.
  */
-import { existsSync, readFileSync, writeFileSync } from 'node:fs';
+import { existsSync, readFileSync, statSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { Harness, cgroupDir, cgroupV2 } from './harness.js';
 
@@ -94,4 +94,33 @@ test('the device cgroup denies what the spec denies', () => {
   expect(r.stdout).toMatch(/null-ok/);
   if (!cgroupV2()) expect(r.stdout).toMatch(/Operation not permitted/);
   expect(r.stdout).toMatch(/rc=1/);
+});
+
+test('memory reservation and swap, blkio throttles and oomScoreAdj are applied', () => {
+  const id = h.id();
+  const dev = statSync('/').dev;
+  const major = Math.floor(dev / 256) & 0xfff, minor = (dev & 0xff) | ((dev >> 12) & 0xfff00);
+  const b = h.bundle({
+    id, args: ['sh', '-c', 'cat /proc/self/oom_score_adj; sleep 30'],
+    resources: {
+      memory: { limit: 64 << 20, reservation: 32 << 20, swap: 96 << 20 },
+      blockIO: { weight: 300, throttleReadBpsDevice: [{ major, minor, rate: 1048576 }] },
+    },
+    edit: (s) => { s.process.oomScoreAdj = 321; },
+  });
+  expect(h.rt(['run', '-d', '--bundle', b.dir, id]).stderr).toBe('');
+  const mem = cgroupDir('memory', h.cgroupsPath(id));
+  if (cgroupV2()) {
+    expect(readFileSync(join(mem, 'memory.low'), 'utf8').trim()).toBe(String(32 << 20));
+  } else {
+    expect(readFileSync(join(mem, 'memory.soft_limit_in_bytes'), 'utf8').trim()).toBe(String(32 << 20));
+    if (existsSync(join(mem, 'memory.memsw.limit_in_bytes'))) {
+      expect(readFileSync(join(mem, 'memory.memsw.limit_in_bytes'), 'utf8').trim()).toBe(String(96 << 20));
+    }
+    const blkio = cgroupDir('blkio', h.cgroupsPath(id));
+    expect(readFileSync(join(blkio, 'blkio.throttle.read_bps_device'), 'utf8')).toMatch(new RegExp(`^${major}:${minor} 1048576$`, 'm'));
+  }
+  const pid = h.state(id).pid as number;
+  expect(readFileSync(`/proc/${pid}/oom_score_adj`, 'utf8').trim()).toBe('321');
+  expect(h.rt(['delete', '--force', id]).status).toBe(0);
 });

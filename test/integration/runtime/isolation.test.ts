@@ -170,3 +170,20 @@ test('a user namespace maps root to an unprivileged host uid', () => {
   expect(lines).toEqual(['0', '0 200000 65536', '0 200000 65536', '0']);
   expect(statSync(`${h.rootfs}/tmp/userns-file`).uid).toBe(200000); // as the host sees it
 });
+
+test('namespaces given by path are joined: network and pid of another container', () => {
+  const id = h.id();
+  const b = h.bundle({ id, args: ['sleep', '30'] });
+  expect(h.rt(['run', '-d', '--bundle', b.dir, id]).status).toBe(0);
+  const pid = h.state(id).pid as number;
+  const r = sh('readlink /proc/self/ns/net; ps -o comm | tr "\\n" " "', {
+    edit: (s) => {
+      s.linux.namespaces = s.linux.namespaces.map((ns: { type: string }) =>
+        ns.type === 'network' || ns.type === 'pid' ? { type: ns.type, path: `/proc/${pid}/ns/${ns.type === 'network' ? 'net' : 'pid'}` } : ns);
+    },
+  });
+  expect(r.stderr).toBe('');
+  expect(r.stdout.split('\n')[0]).toBe(readlinkSync(`/proc/${pid}/ns/net`));
+  expect(r.stdout).toMatch(/sleep/); // the other container's pid 1, seen from its pid namespace
+  expect(h.rt(['delete', '--force', id]).status).toBe(0);
+});
