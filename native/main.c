@@ -1,12 +1,14 @@
 /* berth-runtime: the runc command line over lib/. Global options come before the verb. */
 #include "cli/cli.h"
 #include "error.h"
+#include "fsutil.h"
 #include "state.h"
 
 #include <getopt.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 static const struct {
   const char *name;
@@ -73,7 +75,10 @@ main (int argc, char **argv)
       case 'h': usage (stdout); return 0;
       default: usage (stderr); return 1;
       }
-  berth_log_init (log, json);
+  /* Monitors leave the caller's working directory, so that they never pin a mount:
+   * the paths they keep using must not be relative to it. */
+  g.root = path_absolute (g.root);
+  berth_log_init (path_absolute (log), json);
   if (optind >= argc)
     {
       berth_make_error (&err, 0, "no command given: use one of create, start, run, state, kill, delete, exec, list");

@@ -1,5 +1,6 @@
 #include "cli.h"
 #include "exec.h"
+#include "fsutil.h"
 
 #include <getopt.h>
 #include <stdlib.h>
@@ -48,6 +49,8 @@ cmd_exec (struct global_opts *g, int argc, char **argv, berth_error_t *err)
   if (optind >= argc)
     return berth_make_error (err, 0, "exec needs a container ID");
   o.id = argv[optind];
+  o.exit_file = path_absolute (o.exit_file);
+  o.monitor_socket = path_absolute (o.monitor_socket);
   o.args = argv + optind + 1;
   if (o.process_file && o.args[0])
     return berth_make_error (err, 0, "exec: give either --process FILE or a command, not both");

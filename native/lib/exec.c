@@ -406,6 +406,8 @@ container_exec (const struct exec_opts *o, int *exit_code, berth_error_t *err)
     }
   close (ready[0]);
   setsid ();
+  if (chdir ("/") < 0)
+    _exit (1);
   if (pipes)
     null_stdio ();
   if (spawn (&es, pipes, err) < 0)

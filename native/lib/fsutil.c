@@ -179,3 +179,14 @@ remove_tree (const char *path)
 {
   return remove_tree_at (AT_FDCWD, path);
 }
+
+const char *
+path_absolute (const char *path)
+{
+  char cwd[4096], *abs = NULL;
+  if (path == NULL || path[0] == '/' || getcwd (cwd, sizeof cwd) == NULL)
+    return path;
+  if (asprintf (&abs, "%s/%s", cwd, path) < 0)
+    return path;
+  return abs;
+}

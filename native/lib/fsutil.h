@@ -18,5 +18,7 @@ int mkdir_p (const char *path, mode_t mode);
 /* Removes a directory tree that the runtime owns (no mount points inside). */
 int remove_tree (const char *path);
 int write_all (int fd, const void *buf, size_t len);
+/* path itself when absolute (or NULL), else cwd/path in new memory. */
+const char *path_absolute (const char *path);
 
 #endif

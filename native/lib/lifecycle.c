@@ -339,6 +339,9 @@ container_create (const struct create_opts *o, int *exit_code, berth_error_t *er
     }
   close (ready[0]);
   setsid ();
+  /* The bundle path is absolute already; cwd would only pin the caller's mount. */
+  if (chdir ("/") < 0)
+    _exit (1);
   if (ss.pipes)
     detach_stdio ();
   {
