@@ -4,7 +4,7 @@
  */
 import { existsSync, readFileSync, writeFileSync, chmodSync } from 'node:fs';
 import { join } from 'node:path';
-import { execFileSync } from 'node:child_process';
+import { execFileSync, spawn } from 'node:child_process';
 import { Harness, RUNTIME, cgroupDir } from './harness.js';
 
 let h: Harness;
@@ -120,4 +120,26 @@ test('docker-init: the binary as pid 1 reaps zombies and passes the exit status'
   });
   expect(r.stderr).toBe('');
   expect(r.status).toBe(5);
+});
+
+test('signals to the monitor are forwarded to the container, detached or in the foreground', async () => {
+  const script = 'trap "exit 7" TERM; echo ready > /tmp/$1.ready; while :; do sleep 0.05; done';
+  const id = h.id();
+  const b = h.bundle({ id, args: ['sh', '-c', script, 'sh', id] });
+  expect(h.rt(['run', '-d', '--bundle', b.dir, id]).status).toBe(0);
+  const ready = join(h.rootfs, 'tmp', `${id}.ready`);
+  const until = async (p: string) => { for (let i = 0; i < 400 && !existsSync(p); i++) await new Promise((r) => setTimeout(r, 25)); };
+  await until(ready);
+  const monitorPid = (JSON.parse(readFileSync(join(h.root, id, 'state.json'), 'utf8')) as { monitorPid: number }).monitorPid;
+  process.kill(monitorPid, 'SIGTERM');
+  expect((await h.waitStatus(id, 'stopped')).exitCode).toBe(7);
+  expect(h.rt(['delete', id]).status).toBe(0);
+
+  const fg = h.id();
+  const fb = h.bundle({ id: fg, args: ['sh', '-c', script, 'sh', fg] });
+  const child = spawn(RUNTIME, ['--root', h.root, 'run', '--bundle', fb.dir, fg], { stdio: 'ignore' });
+  const code = new Promise<number | null>((res) => child.on('exit', (c) => res(c)));
+  await until(join(h.rootfs, 'tmp', `${fg}.ready`));
+  child.kill('SIGTERM');
+  expect(await code).toBe(7);
 });
