@@ -128,7 +128,11 @@ log_record (const char *level, const char *msg)
 void
 berth_error_report (berth_error_t *err)
 {
-  const char *msg = (err && *err) ? (*err)->msg : "unknown error";
+  char *msg = (err && *err) ? (*err)->msg : (char *) "unknown error", *p;
+  /* One line, always: callers read the first line as the error. */
+  for (p = msg; *p; p++)
+    if (*p == '\n' || *p == '\r')
+      *p = ' ';
   fprintf (stderr, "berth-runtime: %s\n", msg);
   log_record ("error", msg);
   berth_error_release (err);
