@@ -11,7 +11,7 @@ cmd_features (struct global_opts *g, int argc, char **argv, berth_error_t *err)
   (void) argv;
   (void) err;
   puts ("{\"ociVersionMin\":\"1.0.0\",\"ociVersionMax\":\"1.2.0\","
-        "\"hooks\":[\"prestart\",\"createRuntime\",\"poststart\",\"poststop\"],"
+        "\"hooks\":[\"prestart\",\"createRuntime\",\"createContainer\",\"startContainer\",\"poststart\",\"poststop\"],"
         "\"mountOptions\":[\"async\",\"atime\",\"bind\",\"defaults\",\"dev\",\"diratime\",\"dirsync\",\"exec\","
         "\"mand\",\"noatime\",\"nodev\",\"nodiratime\",\"noexec\",\"nomand\",\"norelatime\",\"nostrictatime\","
         "\"nosuid\",\"private\",\"rbind\",\"relatime\",\"remount\",\"ro\",\"rprivate\",\"rshared\",\"rslave\","

@@ -250,6 +250,7 @@ container_spawn (struct spawn *s, berth_error_t *err)
       for (i = 0; i < 3; i++)
         a.stdio[i] = s->stdio[i];
       a.userns = spec_has_namespace (s->spec, CLONE_NEWUSER);
+      a.st = &s->st;
       container_init (&a);
     }
   close (fds[1]);
@@ -260,11 +261,15 @@ container_spawn (struct spawn *s, berth_error_t *err)
     close (pidns_fd);
   s->st.pid = s->pid;
   s->st.pid_start = proc_start_time (s->pid);
-  if (parent_setup (s, in_cgroup, err) < 0 || sync_send (s->sync_fd, SYNC_GO, NULL, -1) < 0 || await_ready (s, err) < 0)
+  {
+    char pid[16];
+    snprintf (pid, sizeof pid, "%d", (int) s->pid); /* the child knows only its namespaced pid */
+    if (parent_setup (s, in_cgroup, err) < 0 || sync_send (s->sync_fd, SYNC_GO, pid, -1) < 0 || await_ready (s, err) < 0)
     {
       container_abort (s);
       return -1;
     }
+  }
   return 0;
 }
 

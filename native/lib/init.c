@@ -1,4 +1,5 @@
 #include "init.h"
+#include "container.h"
 #include "hooks.h"
 #include "mounts.h"
 #include "process.h"
@@ -28,7 +29,23 @@ wait_for (struct init_args *a, int type, berth_error_t *err)
     _exit (1); /* the runtime went away: nothing to report to */
   if (m.type != type)
     return berth_make_error (err, 0, "unexpected message %d from the runtime", m.type);
+  if (type == SYNC_GO && a->st)
+    a->st->pid = (pid_t) atoi (m.text);
   return 0;
+}
+
+/* createContainer and startContainer hooks run here, in the container's namespaces. */
+static int
+run_container_hooks (struct init_args *a, const char *kind, const char *status, berth_error_t *err)
+{
+  char *state;
+  int ret;
+  if (!hooks_present (a->spec->hooks, kind))
+    return 0;
+  state = container_hook_state (a->st, status);
+  ret = hooks_run (a->spec->hooks, kind, state, err);
+  free (state);
+  return ret;
 }
 
 static int
@@ -123,6 +140,8 @@ container_init (struct init_args *a)
       if (wait_for (a, SYNC_HOOKS_DONE, &err) < 0)
         fail (a, &err);
     }
+  if (run_container_hooks (a, "createContainer", "created", &err) < 0)
+    fail (a, &err);
   if (rootfs_pivot (spec, &err) < 0 || rootfs_finalize (spec, &err) < 0)
     fail (a, &err);
   if (spec->process.terminal && setup_terminal (a, &err) < 0)
@@ -131,6 +150,8 @@ container_init (struct init_args *a)
     fail (a, &err);
   sync_send (a->sync_fd, SYNC_READY, NULL, -1);
   if (wait_for (a, SYNC_START, &err) < 0)
+    fail (a, &err);
+  if (run_container_hooks (a, "startContainer", "created", &err) < 0)
     fail (a, &err);
   process_exec (&spec->process, &pp, &err);
   fail (a, &err);

@@ -5,6 +5,7 @@
 
 #include "cgroup.h"
 #include "spec.h"
+#include "state.h"
 
 struct init_args {
   struct spec *spec;
@@ -16,6 +17,7 @@ struct init_args {
   int ns_fds[8];   /* namespaces to join, -1 terminated */
   int ns_types[8];
   bool userns;
+  struct container_state *st; /* for the state JSON of in-container hooks */
 };
 
 __attribute__ ((noreturn)) void container_init (struct init_args *a);

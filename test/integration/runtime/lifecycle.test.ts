@@ -99,16 +99,28 @@ test('hooks run at their points with the state on stdin', () => {
   const hook = join(h.work, 'hook.sh');
   writeFileSync(hook, `#!/bin/sh\necho "$1 $(cat | tr -d '\\n' | grep -o '"status":"[a-z]*"')" >> ${log}\n`);
   chmodSync(hook, 0o755);
+  // startContainer runs inside the container: its path and its output are the container's
+  const inside = join(h.rootfs, 'start-hook.sh');
+  writeFileSync(inside, '#!/bin/sh\necho "$1 $(hostname)" > /tmp/start-hook.out\n');
+  chmodSync(inside, 0o755);
   const mk = (name: string) => [{ path: hook, args: ['hook', name] }];
   const r = h.run({
-    args: ['true'],
-    edit: (s) => { s.hooks = { prestart: mk('prestart'), createRuntime: mk('createRuntime'), poststart: mk('poststart'), poststop: mk('poststop') }; },
+    args: ['true'], hostname: 'hooked',
+    edit: (s) => {
+      s.hooks = {
+        prestart: mk('prestart'), createRuntime: mk('createRuntime'), createContainer: mk('createContainer'),
+        startContainer: [{ path: '/start-hook.sh', args: ['start-hook.sh', 'startContainer'] }],
+        poststart: mk('poststart'), poststop: mk('poststop'),
+      };
+    },
   });
   expect(r.stderr).toBe('');
   expect(r.status).toBe(0);
   expect(readFileSync(log, 'utf8').trim().split('\n')).toEqual([
-    'prestart "status":"creating"', 'createRuntime "status":"creating"', 'poststart "status":"running"', 'poststop "status":"stopped"',
+    'prestart "status":"creating"', 'createRuntime "status":"creating"', 'createContainer "status":"created"',
+    'poststart "status":"running"', 'poststop "status":"stopped"',
   ]);
+  expect(readFileSync(join(h.rootfs, 'tmp', 'start-hook.out'), 'utf8')).toBe('startContainer hooked\n');
 });
 
 test('docker-init: the binary as pid 1 reaps zombies and passes the exit status', () => {
