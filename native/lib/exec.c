@@ -15,6 +15,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/prctl.h>
 #include <sys/stat.h>
 #include <sys/wait.h>
 #include <unistd.h>
@@ -408,6 +409,7 @@ container_exec (const struct exec_opts *o, int *exit_code, berth_error_t *err)
   setsid ();
   if (chdir ("/") < 0)
     _exit (1);
+  prctl (PR_SET_NAME, "berth-monitor", 0, 0, 0);
   if (pipes)
     null_stdio ();
   if (spawn (&es, pipes, err) < 0)

@@ -12,6 +12,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/prctl.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
@@ -342,6 +343,7 @@ container_create (const struct create_opts *o, int *exit_code, berth_error_t *er
   /* The bundle path is absolute already; cwd would only pin the caller's mount. */
   if (chdir ("/") < 0)
     _exit (1);
+  prctl (PR_SET_NAME, "berth-monitor", 0, 0, 0);
   if (ss.pipes)
     detach_stdio ();
   {
