@@ -87,17 +87,23 @@ export class LayerStore implements LayerDirs {
    * `expectedDiffId`, the chain id is known ahead and a present layer is reused;
    * without (commit, import), the diff id is learnt while unpacking.
    */
-  async apply(tar: () => Readable, parent: string | undefined, expectedDiffId: string | undefined, what: string, blob?: LayerInfo['blob']): Promise<LayerInfo> {
+  async apply(tar: () => Readable, parent: string | undefined, expectedDiffId: string | undefined, what: string, blob?: LayerInfo['blob'], gate?: Promise<unknown>): Promise<LayerInfo> {
     if (expectedDiffId) {
       const chainId = parent ? sha256(`${parent} ${expectedDiffId}`) : expectedDiffId;
       if (this.has(chainId)) return this.info(chainId);
       const running = this.inflight.get(chainId);
       if (running) return running;
-      const p = this.unpack(tar, parent, expectedDiffId, what, blob).finally(() => this.inflight.delete(chainId));
+      const p = this.unpack(tar, parent, expectedDiffId, what, blob, gate).finally(() => this.inflight.delete(chainId));
       this.inflight.set(chainId, p);
       return p;
     }
-    return this.unpack(tar, parent, undefined, what, blob);
+    return this.unpack(tar, parent, undefined, what, blob, gate);
+  }
+
+  /** True when the layer on top of `parent` with this diff id is being unpacked or present. */
+  busyOrPresent(parent: string | undefined, diffId: string): boolean {
+    const chainId = parent ? sha256(`${parent} ${diffId}`) : diffId;
+    return this.inflight.has(chainId) || this.has(chainId);
   }
 
   /** Records the blob a layer can be pushed or saved as. */
@@ -106,10 +112,15 @@ export class LayerStore implements LayerDirs {
     await writeJsonAtomic(join(this.dir(chainId), 'layer.json'), { ...info, blob });
   }
 
-  private async unpack(tar: () => Readable, parent: string | undefined, expectedDiffId: string | undefined, what: string, blob?: LayerInfo['blob']): Promise<LayerInfo> {
+  /** `gate` (e.g. the blob's digest check, running alongside) must succeed before the layer is committed. */
+  private async unpack(tar: () => Readable, parent: string | undefined, expectedDiffId: string | undefined, what: string, blob?: LayerInfo['blob'], gate?: Promise<unknown>): Promise<LayerInfo> {
     const partial = join(this.root, `.partial-${randomBytes(8).toString('hex')}`);
     try {
-      const { diffId, size } = await unpackLayer(tar(), join(partial, 'diff'), what);
+      const [unpacked, gated] = await Promise.allSettled([unpackLayer(tar(), join(partial, 'diff'), what), gate]);
+      // The blob's own error (digest, size) explains an unpack failure better than "unexpected end of file".
+      if (gated.status === 'rejected') throw gated.reason;
+      if (unpacked.status === 'rejected') throw unpacked.reason;
+      const { diffId, size } = unpacked.value;
       if (expectedDiffId && diffId !== expectedDiffId) {
         throw new InvalidArgumentError(`${what}: uncompressed content ${diffId} does not match the image config's diff id ${expectedDiffId}`);
       }

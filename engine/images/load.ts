@@ -11,7 +11,7 @@ import { join } from 'node:path';
 import { PassThrough, type Readable } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
 import { createWriteStream } from 'node:fs';
-import tar from 'tar-stream';
+import { tarStream } from './tarlib.js';
 import { InvalidArgumentError } from '../errors.js';
 import { autoDecompress } from './decompress.js';
 import { isDigest } from './digest.js';
@@ -50,6 +50,7 @@ export async function readArchive(input: Readable, tmpRoot: string, each: (img: 
 }
 
 async function extractTo(input: Readable, dir: string): Promise<void> {
+  const tar = await tarStream();
   const extract = tar.extract();
   extract.on('entry', (header, stream, next) => {
     stream.on('error', () => undefined);

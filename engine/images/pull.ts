@@ -14,6 +14,7 @@ import type { LayerStore } from './layers.js';
 import type { Lease } from './leases.js';
 import { selectManifest, type Platform } from './platform.js';
 import { byteProgress } from './progress.js';
+import { tee } from './tee.js';
 import type { RepoClient } from './registry/client.js';
 import { isIndexType, isManifestType, type Index, type Manifest } from './registry/media.js';
 
@@ -98,9 +99,15 @@ export async function pullFromRegistry(deps: PullDeps, repo: RepoClient, ref: Re
         if (!isDigest(desc.digest)) throw new InvalidArgumentError(`manifest of ${name}: invalid layer digest ${JSON.stringify(desc.digest)}`);
         const what = `layer ${desc.digest} of ${name}`;
         lease.add(desc.digest);
-        let blob = await content.info(desc.digest);
+        const blobRecord = { digest: desc.digest, size: desc.size, mediaType: desc.mediaType };
+        const parent = i > 0 ? chains[i - 1] : undefined;
+        const blob = await content.info(desc.digest);
         if (blob && blob.size !== desc.size) throw new InvalidArgumentError(`${what}: the manifest says ${desc.size} bytes, the blob has ${blob.size}`);
-        if (!blob) {
+        if (blob || layers.busyOrPresent(parent, diffIds[i])) {
+          onProgress({ status: 'Extracting', id: ids[i], progressDetail: { current: desc.size, total: desc.size } });
+          await layers.apply(() => content.reader(desc.digest), parent, diffIds[i], what, blobRecord);
+        } else {
+          // Download and unpack at once; the layer is committed only if the blob's digest checks out too.
           const { stream } = await repo.getBlob(desc.digest, controller.signal);
           const report = byteProgress(onProgress, ids[i], 'Downloading', desc.size);
           let got = 0;
@@ -111,13 +118,18 @@ export async function pullFromRegistry(deps: PullDeps, repo: RepoClient, ref: Re
               cb(null, chunk);
             },
           });
-          blob = await content.ingest(stream.pipe(counter), { digest: desc.digest, size: desc.size }, what);
-          onProgress({ status: 'Verifying Checksum', id: ids[i] });
-          onProgress({ status: 'Download complete', id: ids[i] });
+          stream.on('error', (err) => counter.destroy(err));
+          const [toStore, toUnpack] = tee(stream.pipe(counter));
+          const stored = content.ingest(toStore, { digest: desc.digest, size: desc.size }, what).then((b) => {
+            onProgress({ status: 'Verifying Checksum', id: ids[i] });
+            onProgress({ status: 'Download complete', id: ids[i] });
+            return b;
+          });
+          // The unpack side reports the blob error when the store side fails first.
+          stored.catch(() => undefined);
+          await layers.apply(() => toUnpack, parent, diffIds[i], what, blobRecord, stored);
+          await stored;
         }
-        onProgress({ status: 'Extracting', id: ids[i], progressDetail: { current: desc.size, total: desc.size } });
-        // Parents may still be unpacking: a layer's own dir doesn't need them.
-        await layers.apply(() => content.reader(desc.digest), i > 0 ? chains[i - 1] : undefined, diffIds[i], what, { digest: desc.digest, size: desc.size, mediaType: desc.mediaType });
         onProgress({ status: 'Pull complete', id: ids[i] });
       }
     };

@@ -5,7 +5,8 @@
  */
 import { PassThrough, type Readable } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
-import tar from 'tar-stream';
+import type TarStream from 'tar-stream';
+import { tarStream } from './tarlib.js';
 import { familiarName, familiarString, type Reference } from '../../src/common/reference.js';
 import { hexOf } from './digest.js';
 import type { ImageRecord } from './index.js';
@@ -19,8 +20,8 @@ export interface SaveItem {
 }
 
 export function saveArchive(deps: PushDeps, items: SaveItem[]): Readable {
-  const pack = tar.pack();
   const out = new PassThrough();
+  let pack: TarStream.Pack;
   const added = new Set<string>();
   const addFile = (name: string, data: Buffer) =>
     new Promise<void>((resolve, reject) => pack.entry({ name, size: data.length, mode: 0o644, mtime: new Date(0) }, data, (e) => (e ? reject(e) : resolve())));
@@ -33,6 +34,9 @@ export function saveArchive(deps: PushDeps, items: SaveItem[]): Readable {
     await pipeline(deps.content.reader(digest), entry);
   };
   const run = async () => {
+    pack = (await tarStream()).pack();
+    pack.on('error', (err) => out.destroy(err));
+    pack.pipe(out);
     await addFile('oci-layout', Buffer.from('{"imageLayoutVersion":"1.0.0"}'));
     const dockerManifest: Array<{ Config: string; RepoTags: string[] | null; Layers: string[] }> = [];
     const index: Array<Record<string, unknown>> = [];
@@ -62,9 +66,7 @@ export function saveArchive(deps: PushDeps, items: SaveItem[]): Readable {
     if (Object.keys(repositories).length) await addFile('repositories', Buffer.from(JSON.stringify(repositories)));
     pack.finalize();
   };
-  run().catch((err) => pack.destroy(err));
-  pack.on('error', (err) => out.destroy(err));
-  pack.pipe(out);
+  run().catch((err) => (pack ? pack.destroy(err) : out.destroy(err)));
   return out;
 }
 

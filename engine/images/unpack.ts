@@ -16,7 +16,7 @@ import {
 import { join } from 'node:path';
 import { Transform, type Readable } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
-import tar from 'tar-stream';
+import { tarStream } from './tarlib.js';
 import { InvalidArgumentError } from '../errors.js';
 import { autoDecompress } from './decompress.js';
 import { applyFsOps, type FsOp } from './fsops.js';
@@ -81,6 +81,7 @@ export async function unpackLayer(input: Readable, dest: string, what: string): 
     symlinks.delete(rel);
   };
 
+  const tar = await tarStream();
   const extract = tar.extract();
   extract.on('entry', (header, stream, next) => {
     // Destroying the extractor errors the current entry stream too: the pipeline reports it.

@@ -5,7 +5,8 @@
 import { createReadStream, readlinkSync } from 'node:fs';
 import { PassThrough, type Readable } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
-import tar from 'tar-stream';
+import type tar from 'tar-stream';
+import { tarStream } from '../images/tarlib.js';
 import type { Stats } from 'node:fs';
 
 export interface DiffEntry {
@@ -16,10 +17,13 @@ export interface DiffEntry {
 }
 
 export function diffTarFrom(entries: () => AsyncIterable<DiffEntry> | Iterable<DiffEntry>): Readable {
-  const pack = tar.pack();
   const out = new PassThrough();
   const inodes = new Map<string, string>();
+  let pack: tar.Pack | undefined;
   const run = async () => {
+    pack = (await tarStream()).pack();
+    pack.on('error', (err) => out.destroy(err));
+    pack.pipe(out);
     for await (const e of entries()) {
       const slash = e.rel.lastIndexOf('/');
       const dir = slash >= 0 ? e.rel.slice(0, slash + 1) : '';
@@ -56,9 +60,7 @@ export function diffTarFrom(entries: () => AsyncIterable<DiffEntry> | Iterable<D
     }
     pack.finalize();
   };
-  run().catch((err) => pack.destroy(err));
-  pack.on('error', (err) => out.destroy(err));
-  pack.pipe(out);
+  run().catch((err) => (pack ? pack.destroy(err) : out.destroy(err)));
   return out;
 }
 
