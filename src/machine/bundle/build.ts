@@ -1,6 +1,6 @@
 import { createHash } from 'node:crypto';
 import { execFile } from 'node:child_process';
-import { copyFile, mkdir, readFile, rename, stat, writeFile, rm, chmod } from 'node:fs/promises';
+import { copyFile, mkdir, readFile, readdir, rename, stat, writeFile, rm, chmod } from 'node:fs/promises';
 import { join } from 'node:path';
 import { promisify } from 'node:util';
 import { gzipSync } from 'node:zlib';
@@ -70,12 +70,40 @@ async function makeSea(script: string, out: string, work: string): Promise<void>
 }
 
 /**
- * Builds the bundle unless one for the same inputs (engine code, node binary,
- * berth-runtime) is cached. BERTH_BUNDLE names a prebuilt bundle to use as is.
+ * The bundle for the current sources: remembered, cached by content, or built.
+ * BERTH_BUNDLE names a prebuilt bundle to use as is.
  */
 export async function ensureBundle(): Promise<Bundle> {
   if (process.env.BERTH_BUNDLE) return describe(process.env.BERTH_BUNDLE);
   const dir = cacheDir();
+  // Fast path: no input changed since the last build (sizes and mtimes of the sources).
+  const stamp = await inputStamp();
+  const remembered = await readFile(join(dir, 'current.json'), 'utf8').then((t) => JSON.parse(t) as Bundle & { stamp: string }, () => null);
+  if (remembered?.stamp === stamp && (await stat(remembered.path).then((st) => st.size === remembered.size, () => false))) {
+    return { id: remembered.id, path: remembered.path, size: remembered.size };
+  }
+  const built = await build(dir);
+  await writeFile(join(dir, 'current.json'), JSON.stringify({ ...built, stamp }));
+  return built;
+}
+
+/** What the bundle is made of: engine and shared sources, the lock file, berth-runtime, node. */
+async function inputStamp(): Promise<string> {
+  const root = projectRoot();
+  const h = createHash('sha256').update(process.version).update(process.execPath);
+  const files: string[] = [join(root, 'package-lock.json'), join(root, 'native', 'build', 'berth-runtime')];
+  for (const sub of ['engine', join('src', 'common')]) {
+    for (const f of await readdir(join(root, sub), { recursive: true })) if (String(f).endsWith('.ts')) files.push(join(root, sub, String(f)));
+  }
+  files.sort();
+  for (const f of files) {
+    const st = await stat(f).catch(() => null);
+    h.update(`${f}:${st?.size ?? -1}:${st?.mtimeMs ?? -1}\n`);
+  }
+  return h.digest('hex');
+}
+
+async function build(dir: string): Promise<Bundle> {
   const work = join(dir, `work-${process.pid}`);
   await mkdir(work, { recursive: true });
   try {
@@ -101,6 +129,10 @@ export async function ensureBundle(): Promise<Bundle> {
     const tmp = `${cached}.${process.pid}.tmp`;
     await writeFile(tmp, gzipSync(tar, { level: 1 }));
     await rename(tmp, cached);
+    // Older bundles are dead weight (about 40 MB each): keep only this one.
+    for (const f of await readdir(dir)) {
+      if (f.startsWith('berth-bundle-') && join(dir, f) !== cached) await rm(join(dir, f), { force: true });
+    }
     return describe(cached);
   } finally {
     await rm(work, { recursive: true, force: true });

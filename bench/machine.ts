@@ -1,0 +1,58 @@
+/**
+ * Machine benchmarks on namespace hosts (test/fixtures/sshhosts.ts), run by
+ * bench/machine.sh: create -d generic to engine ready on a fresh host, a second
+ * create when the bundle is already there, and the OpenSSH floor on the same host
+ * in the same run (`ssh host true`, and scp of the same bundle).
+ * Docker Machine itself is not on this machine (its generic driver installs Docker
+ * from the network, which these machines do not have).
+ */
+import { spawnSync } from 'node:child_process';
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { startSshHosts } from '../test/fixtures/sshhosts.js';
+import { ensureBundle } from '../src/machine/bundle/build.js';
+
+const runs = Number(process.env.RUNS ?? 5);
+const berth = join(process.cwd(), 'bin', 'berth');
+const ms = (t: bigint) => Number(t / 1000n) / 1000;
+const stats = (xs: number[]) => { const s = [...xs].sort((a, b) => a - b); return { min: s[0], median: s[Math.floor(s.length / 2)] }; };
+const fmt = (name: string, xs: number[]) => { const { min, median } = stats(xs); return `${name.padEnd(46)} min ${min.toFixed(0).padStart(6)} ms   median ${median.toFixed(0).padStart(6)} ms`; };
+
+function timed(cmd: string, args: string[], env: NodeJS.ProcessEnv = {}): number {
+  const t = process.hrtime.bigint();
+  const r = spawnSync(cmd, args, { env: { ...process.env, ...env }, encoding: 'utf8' });
+  if (r.status !== 0) throw new Error(`${cmd} ${args.join(' ')} failed: ${r.stderr}`);
+  return ms(process.hrtime.bigint() - t);
+}
+
+const bundle = await ensureBundle();
+console.log(`engine bundle: ${(bundle.size / 1e6).toFixed(1)} MB gzip (berthd SEA + berth-runtime)`);
+const fresh: number[] = [];
+const again: number[] = [];
+const sshFloor: number[] = [];
+const scpFloor: number[] = [];
+for (let i = 0; i < runs; i++) {
+  const f = await startSshHosts(1);
+  const store = mkdtempSync(join(tmpdir(), 'berth-bench-store-'));
+  const env = { BERTH_STORAGE_PATH: store };
+  const ip = f.hosts[0].ip;
+  const ssh = ['-o', 'StrictHostKeyChecking=no', '-o', 'UserKnownHostsFile=/dev/null', '-o', 'LogLevel=quiet', '-i', f.keyPath];
+  try {
+    sshFloor.push(timed('ssh', [...ssh, `root@${ip}`, 'true']));
+    scpFloor.push(timed('scp', [...ssh, bundle.path, `root@${ip}:/opt/bundle.tgz`]));
+    const create = (name: string) => timed(berth, ['machine', 'create', '-d', 'generic', '--generic-ip-address', ip, '--generic-ssh-key', f.keyPath, name], env);
+    fresh.push(create('b1'));
+    timed(berth, ['machine', 'rm', '-y', 'b1'], env);
+    again.push(create('b2'));
+  } finally {
+    f.cleanup();
+    rmSync(store, { recursive: true, force: true });
+  }
+}
+console.log(fmt('create -d generic, fresh host, to engine ready', fresh));
+console.log(fmt('create again, bundle already on the host', again));
+console.log(fmt('floor: ssh root@host true (OpenSSH)', sshFloor));
+console.log(fmt('floor: scp of the same bundle (OpenSSH)', scpFloor));
+console.log(`ratio fresh create / (ssh + scp floor): ${(stats(fresh).median / (stats(sshFloor).median + stats(scpFloor).median)).toFixed(2)}`);
+process.exit(0);
