@@ -53,15 +53,24 @@ for r in berth crun runc; do
   R="${RT[$r]} --root $ROOTS/root-$r"
   args+=(-n "$r create+start+delete" "$R create --bundle $BUNDLE cyc-$r && $R start cyc-$r && $R delete --force cyc-$r")
 done
-hyperfine -N --warmup 5 --runs "$RUNS" --style basic --export-json "$WORK/result.json" "${args[@]:0:6}" >/dev/null
-hyperfine --warmup 5 --runs "$RUNS" --style basic --export-json "$WORK/cycle.json" "${args[@]:6}" >/dev/null
+# The machine is shared and its load drifts: run in rounds, every command in every
+# round, so that no runtime gets all the quiet (or busy) minutes. Then pool the times.
+ROUNDS=5
+PER=$(( (RUNS + ROUNDS - 1) / ROUNDS ))
+for round in $(seq 1 $ROUNDS); do
+  hyperfine -N --warmup 3 --runs "$PER" --style none --export-json "$WORK/run-$round.json" "${args[@]:0:6}" >/dev/null
+  hyperfine --warmup 3 --runs "$PER" --style none --export-json "$WORK/cycle-$round.json" "${args[@]:6}" >/dev/null
+done
 
 node -e '
   const fs = require("fs");
-  const rows = [...JSON.parse(fs.readFileSync(process.argv[1])).results, ...JSON.parse(fs.readFileSync(process.argv[2])).results];
+  const pooled = {};
+  for (const f of process.argv.slice(1)) for (const r of JSON.parse(fs.readFileSync(f)).results) (pooled[r.command] ??= []).push(...r.times);
+  const median = (t) => { const s = [...t].sort((a, b) => a - b); const m = s.length >> 1; return s.length % 2 ? s[m] : (s[m - 1] + s[m]) / 2; };
+  const rows = Object.entries(pooled).map(([command, times]) => ({ command, times, min: Math.min(...times), median: median(times) }));
   const ms = (v) => (v * 1000).toFixed(1);
   const by = Object.fromEntries(rows.map((r) => [r.command, r]));
-  console.log(`runs per command: ${rows[0].times.length}`);
+  console.log(`runs per command: ${rows[0].times.length} (in ${process.argv.length - 1 >> 1} rounds)`);
   console.log("command                        min ms  median ms");
   for (const r of rows) console.log(`${r.command.padEnd(30)} ${ms(r.min).padStart(6)} ${ms(r.median).padStart(10)}`);
   for (const what of ["run", "create+start+delete"]) {
@@ -70,4 +79,4 @@ node -e '
       const p = by[`${peer} ${what}`];
       console.log(`berth/${peer} ${what}: min ${(b.min / p.min).toFixed(2)}  median ${(b.median / p.median).toFixed(2)}`);
     }
-  }' "$WORK/result.json" "$WORK/cycle.json"
+  }' "$WORK"/run-*.json "$WORK"/cycle-*.json
