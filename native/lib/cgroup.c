@@ -34,8 +34,7 @@ controllers_from_opts (const char *opts, char *out, size_t len)
   snprintf (buf, sizeof buf, "%s", opts);
   for (tok = strtok_r (buf, ",", &save); tok; tok = strtok_r (NULL, ",", &save))
     {
-      if (strcmp (tok, "rw") == 0 || strcmp (tok, "ro") == 0 || strncmp (tok, "name=", 5) == 0
-          || strcmp (tok, "clone_children") == 0 || strncmp (tok, "release_agent", 13) == 0
+      if (strcmp (tok, "rw") == 0 || strcmp (tok, "ro") == 0 || strcmp (tok, "clone_children") == 0 || strncmp (tok, "release_agent", 13) == 0
           || strcmp (tok, "noprefix") == 0 || strcmp (tok, "xattr") == 0 || strcmp (tok, "cpuset_v2_mode") == 0)
         continue;
       if (out[0])
@@ -56,6 +55,7 @@ add_hierarchy (struct cgroup *cg, const char *controllers, const char *mountpoin
     return 0;
   h = &cg->h[cg->n++];
   snprintf (h->controllers, sizeof h->controllers, "%s", controllers);
+  snprintf (h->name, sizeof h->name, "%s", strrchr (mountpoint, '/') ? strrchr (mountpoint, '/') + 1 : mountpoint);
   if (asprintf (&h->dir, "%s%s", mountpoint, cg->path) < 0)
     abort ();
   return 0;
@@ -73,13 +73,19 @@ find_v1_hierarchies (struct cgroup *cg, berth_error_t *err)
       const char *sep = strstr (line, " - ");
       if (sep == NULL || sscanf (sep + 3, "%63s %255s %511s", fstype, source, opts) != 3)
         continue;
-      if (strcmp (fstype, "cgroup") != 0)
+      if (strcmp (fstype, "cgroup") != 0 && strcmp (fstype, "cgroup2") != 0)
         continue;
       if (sscanf (line, "%*s %*s %*s %*s %4095s", mountpoint) != 1)
         continue;
-      controllers_from_opts (opts, controllers, sizeof controllers);
-      if (controllers[0] == '\0')
-        continue; /* named hierarchies (name=systemd) limit nothing */
+      /* Named hierarchies (name=systemd) and hybrid cgroup2 limit nothing, but the
+       * container must leave its creator's cgroup there too: systemd tracks (and on
+       * stop kills) a service by those. */
+      if (strcmp (fstype, "cgroup2") == 0)
+        controllers[0] = '\0';
+      else
+        controllers_from_opts (opts, controllers, sizeof controllers);
+      if (controllers[0] == '\0' && strcmp (fstype, "cgroup2") != 0)
+        continue;
       add_hierarchy (cg, controllers, mountpoint);
     }
   free (info);

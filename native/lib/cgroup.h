@@ -11,7 +11,8 @@
 #define CGROUP_MAX_HIERARCHIES 16
 
 struct cgroup_hierarchy {
-  char controllers[128]; /* comma-separated, e.g. "cpu,cpuacct"; "" for cgroup2 */
+  char controllers[128]; /* comma-separated, e.g. "cpu,cpuacct"; "name=systemd"; "" for cgroup2 */
+  char name[64];         /* the mount point's basename: "cpu", "systemd", "unified" */
   char *dir;             /* the container's directory in this hierarchy */
   bool created;          /* made by us, so ours to remove */
 };

@@ -156,7 +156,7 @@ mount_cgroups (int rootfd, const struct mount_spec *m, const struct cgroup *cg, 
   close (fd);
   for (i = 0; i < cg->n; i++)
     {
-      const char *name = cg->h[i].controllers;
+      const char *name = cg->h[i].name;
       int sfd;
       snprintf (sub, sizeof sub, "%s/%s", m->destination, name);
       sfd = create_in_root (rootfd, sub, false, err);
