@@ -5,7 +5,7 @@
  */
 import { spawn } from 'node:child_process';
 import { createReadStream, createWriteStream } from 'node:fs';
-import { chown, link, lstat, mkdir, rm, symlink, unlink, utimes, chmod } from 'node:fs/promises';
+import { chown, link, lstat, mkdir, rm, stat, symlink, unlink, utimes, chmod } from 'node:fs/promises';
 import { basename, dirname, posix } from 'node:path';
 import { pipeline } from 'node:stream/promises';
 import type { Readable } from 'node:stream';
@@ -31,7 +31,8 @@ export async function statInRoot(root: string, path: string): Promise<{ host: st
     const { readlink } = await import('node:fs/promises');
     linkTarget = await readlink(host);
   }
-  const mode = (st.mode & 0o777) | (st.isDirectory() ? GO_DIR : 0) | (st.isSymbolicLink() ? GO_SYMLINK : 0);
+  // Addition, not |: JS bit operators are signed 32-bit and would make GO_DIR negative.
+  const mode = (st.mode & 0o777) + (st.isDirectory() ? GO_DIR : 0) + (st.isSymbolicLink() ? GO_SYMLINK : 0);
   return { host, stat: { name: basename(path) || '/', size: st.size, mode, mtime: st.mtime.toISOString(), linkTarget } };
 }
 
@@ -62,7 +63,13 @@ async function forEachEntry(file: string, fn: (h: tar.Header, body: Readable) =>
   const ex = tar.extract();
   const done = new Promise<void>((resolve, reject) => {
     ex.on('entry', (h, stream, next) => {
-      fn(h, stream as unknown as Readable).then(() => { stream.resume(); stream.on('end', () => next()); }, (err) => { stream.resume(); ex.destroy(err); reject(err); });
+      // 'end' is listened to first: fn may consume the whole entry itself.
+      let ended = false;
+      stream.once('end', () => { ended = true; });
+      fn(h, stream as unknown as Readable).then(() => {
+        if (ended) next();
+        else { stream.once('end', () => next()); stream.resume(); }
+      }, (err) => { stream.resume(); ex.destroy(err); reject(err); });
     });
     ex.on('finish', resolve);
     ex.on('error', reject);
@@ -79,7 +86,8 @@ export async function extractInto(root: string, dest: string, body: Readable, sp
     const destHost = resolveInRoot(root, dest, true);
     let st;
     try {
-      st = await lstat(destHost);
+      // stat: the root itself may be /proc/<pid>/root, a magic link.
+      st = await stat(destHost);
     } catch {
       throw new NotFoundError(`Could not find the file ${dest} in container`);
     }

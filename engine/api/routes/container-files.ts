@@ -15,6 +15,16 @@ import { queryBool } from '../query.js';
 import type { Router } from '../router.js';
 import type { Readable } from 'node:stream';
 
+/** Files the engine and runtime create as mount points; docker keeps them in an init layer, out of `diff`. */
+const MOUNTPOINTS = new Set(['/etc/hostname', '/etc/hosts', '/etc/resolv.conf', '/dev', '/proc', '/sys', '/.dockerenv', '/sbin/docker-init']);
+
+function hideRuntimeMountpoints(changes: { Path: string; Kind: number }[]): { Path: string; Kind: number }[] {
+  const kept = changes.filter((c) => !MOUNTPOINTS.has(c.Path) && !/^\/(dev|proc|sys)\//.test(c.Path));
+  // A directory shown as modified only because of hidden entries goes too.
+  return kept.filter((c) => c.Kind !== 0 || !changes.some((h) => MOUNTPOINTS.has(h.Path) && h.Path.startsWith(c.Path + '/'))
+    || kept.some((o) => o !== c && o.Path.startsWith(c.Path + '/')));
+}
+
 export function registerContainerFiles(router: Router, engine: Engine, svc: ContainerService): void {
   const event = (rec: ContainerRecord, action: string, extra: Record<string, string> = {}) =>
     engine.events.emit({ Type: 'container', Action: action, Actor: { ID: rec.id, Attributes: { image: rec.image, name: rec.name, ...extra } } });
@@ -78,7 +88,7 @@ export function registerContainerFiles(router: Router, engine: Engine, svc: Cont
 
   router.get('/containers/:id/changes', async (ctx) => {
     const rec = svc.get(ctx.params.id);
-    const changes = await engine.snapshots.changes(rec.snapshotKey);
+    const changes = hideRuntimeMountpoints(await engine.snapshots.changes(rec.snapshotKey));
     return changes.length ? changes : null;
   });
 
