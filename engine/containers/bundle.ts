@@ -100,37 +100,43 @@ export async function prepareBundle(rec: ContainerRecord, ctx: BundleContext, co
     hosts = defaultHosts(rec);
     resolvConf = hostResolvConf(rec);
   }
-  await writeEtcFiles(rec, { hosts, resolvConf, hostname });
+  try {
+    await writeEtcFiles(rec, { hosts, resolvConf, hostname });
 
-  const mounts = await resolveMounts(rec, ctx, rootfs);
-  const user = resolveUser(rootfs, rec.config.User, rec.hostConfig.GroupAdd ?? []);
-  const cwd = rec.config.WorkingDir || '/';
-  // docker creates a missing working directory inside the rootfs.
-  if (cwd !== '/') {
-    const inRoot = resolveInRoot(rootfs, cwd);
-    if (!existsSync(inRoot)) mkdirSync(inRoot, { recursive: true });
+    const mounts = await resolveMounts(rec, ctx, rootfs);
+    const user = resolveUser(rootfs, rec.config.User, rec.hostConfig.GroupAdd ?? []);
+    const cwd = rec.config.WorkingDir || '/';
+    // docker creates a missing working directory inside the rootfs.
+    if (cwd !== '/') {
+      const inRoot = resolveInRoot(rootfs, cwd);
+      if (!existsSync(inRoot)) mkdirSync(inRoot, { recursive: true });
+    }
+    let env = mergeEnv([DEFAULT_PATH_ENV, `HOSTNAME=${hostname}`], rec.config.Env ?? []);
+    if (rec.config.Tty) env = mergeEnv(env, ['TERM=xterm']);
+    if (!env.some((e) => e.startsWith('HOME='))) env.push(`HOME=${user.home}`);
+
+    const { spec, warnings } = buildSpec({
+      id: rec.id,
+      config: { ...rec.config, Hostname: hostname },
+      hostConfig: rec.hostConfig,
+      rootfs,
+      args: [rec.path, ...rec.args],
+      env,
+      cwd,
+      user,
+      mounts,
+      etcFiles: { hostname: rec.hostnamePath, hosts: rec.hostsPath, resolvConf: rec.resolvConfPath },
+      network,
+      initBinary: ctx.initBinary,
+      cgroupsPath: `/berth/${rec.id}`,
+      annotations: ctx.hasMonitor ? annotations(rec, paths) : {},
+      consoleSize,
+    });
+    await writeFileAtomicAsync(`${bundle}/config.json`, JSON.stringify(spec));
+    return { bundle, warnings, networkAttached };
+  } catch (err) {
+    // Nothing of a failed start may stay attached (the caller only detaches what it knows of).
+    if (networkAttached) await (engine.networking as { detach?: (id: string) => Promise<void> }).detach?.(rec.id).catch(() => undefined);
+    throw err;
   }
-  let env = mergeEnv([DEFAULT_PATH_ENV, `HOSTNAME=${hostname}`], rec.config.Env ?? []);
-  if (rec.config.Tty) env = mergeEnv(env, ['TERM=xterm']);
-  if (!env.some((e) => e.startsWith('HOME='))) env.push(`HOME=${user.home}`);
-
-  const { spec, warnings } = buildSpec({
-    id: rec.id,
-    config: { ...rec.config, Hostname: hostname },
-    hostConfig: rec.hostConfig,
-    rootfs,
-    args: [rec.path, ...rec.args],
-    env,
-    cwd,
-    user,
-    mounts,
-    etcFiles: { hostname: rec.hostnamePath, hosts: rec.hostsPath, resolvConf: rec.resolvConfPath },
-    network,
-    initBinary: ctx.initBinary,
-    cgroupsPath: `/berth/${rec.id}`,
-    annotations: ctx.hasMonitor ? annotations(rec, paths) : {},
-    consoleSize,
-  });
-  await writeFileAtomicAsync(`${bundle}/config.json`, JSON.stringify(spec));
-  return { bundle, warnings, networkAttached };
 }

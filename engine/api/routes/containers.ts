@@ -151,6 +151,8 @@ export function register(router: Router, engine: Engine): void {
     const logs = queryBool(ctx.query, 'logs');
     const stream = queryBool(ctx.query, 'stream');
     if (!streams.stdout && !streams.stderr && !streams.stdin) throw new InvalidArgumentError('Bad parameters: you must choose at least one stream');
+    // Some clients (dockerode) send the options as a JSON body before stdin: consume it first.
+    if (Number(ctx.req.headers['content-length'] ?? 0) > 0) await ctx.body().catch(() => undefined);
     const pending = stream ? svc.attachStreams(rec.id, streams) : undefined;
     // Awaited after the hijack; a rejection before that must not go unhandled.
     pending?.catch(() => undefined);
