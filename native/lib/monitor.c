@@ -33,8 +33,15 @@ struct client {
 
 #define BACKLOG_MAX (1 << 20)
 
+#define STDIN_HIGH (1 << 20)
+
 struct loop {
   struct monitor *m;
+  /* Bytes for the process's stdin not written yet: the monitor never blocks on a
+   * process that does not read its stdin (it would stop relaying its output). */
+  struct jsonw stdin_buf;
+  size_t stdin_off;
+  bool stdin_close_pending;
   struct jsonw backlog; /* [stream:1][len:4][data] records, for m->replay */
   bool attached_once;
   struct client clients[MAX_CLIENTS];
@@ -207,13 +214,69 @@ pump (struct loop *l, int fd, int stream)
   return true;
 }
 
-static void
-close_stdin (struct monitor *m)
+static bool
+stdin_pending (struct loop *l)
 {
-  if (m->in_fd >= 0 && !m->tty)
+  return l->stdin_buf.buf && l->stdin_off < l->stdin_buf.len;
+}
+
+static void
+close_stdin (struct loop *l)
+{
+  struct monitor *m = l->m;
+  if (m->in_fd < 0 || m->tty)
+    return;
+  if (stdin_pending (l))
     {
-      close (m->in_fd);
-      m->in_fd = -1;
+      l->stdin_close_pending = true;
+      return;
+    }
+  close (m->in_fd);
+  m->in_fd = -1;
+}
+
+static void flush_stdin (struct loop *l);
+
+static void
+queue_stdin (struct loop *l, const char *buf, size_t len)
+{
+  if (l->m->in_fd < 0 || len == 0)
+    return;
+  if (l->stdin_buf.buf == NULL)
+    {
+      jsonw_init (&l->stdin_buf);
+      fcntl (l->m->in_fd, F_SETFL, fcntl (l->m->in_fd, F_GETFL) | O_NONBLOCK);
+    }
+  jsonw_mem (&l->stdin_buf, buf, len);
+  flush_stdin (l);
+}
+
+/* Called when in_fd is writable. */
+static void
+flush_stdin (struct loop *l)
+{
+  struct monitor *m = l->m;
+  while (stdin_pending (l))
+    {
+      ssize_t w = write (m->in_fd, l->stdin_buf.buf + l->stdin_off, l->stdin_buf.len - l->stdin_off);
+      if (w < 0 && errno == EINTR)
+        continue;
+      if (w < 0 && errno == EAGAIN)
+        return;
+      if (w <= 0)
+        {
+          /* The reader is gone (EPIPE): what is left can never be delivered. */
+          l->stdin_off = l->stdin_buf.len;
+          break;
+        }
+      l->stdin_off += (size_t) w;
+    }
+  l->stdin_buf.len = 0;
+  l->stdin_off = 0;
+  if (l->stdin_close_pending)
+    {
+      l->stdin_close_pending = false;
+      close_stdin (l);
     }
 }
 
@@ -242,8 +305,8 @@ header (struct loop *l, struct client *c, char *line, const char *rest, size_t r
       c->err = strstr (line, "stderr=1") != NULL;
       if (m->replay && !l->attached_once)
         replay_backlog (l, c);
-      if (rest_len && c->in && m->in_fd >= 0)
-        (void) write_all (m->in_fd, rest, rest_len);
+      if (c->in)
+        queue_stdin (l, rest, rest_len);
       return true;
     }
   if (strncmp (line, "RESIZE", 6) == 0)
@@ -317,11 +380,11 @@ client_readable (struct loop *l, struct client *c)
         return false;
       c->read_closed = true;
       if (c->in && l->m->stdin_once)
-        close_stdin (l->m);
+        close_stdin (l);
       return true;
     }
-  if (c->kind == C_ATTACH && c->in && l->m->in_fd >= 0)
-    (void) write_all (l->m->in_fd, buf, (size_t) n);
+  if (c->kind == C_ATTACH && c->in)
+    queue_stdin (l, buf, (size_t) n);
   return true;
 }
 
@@ -459,6 +522,7 @@ monitor_run (struct monitor *m)
 {
   struct loop l = { .m = m };
   struct pollfd pfds[MAX_CLIENTS + 8];
+  bool full;
   sigset_t set;
   char finished[64];
   int sfd, code;
@@ -483,10 +547,14 @@ monitor_run (struct monitor *m)
       pfds[n++] = (struct pollfd) { .fd = m->listen_fd, .events = POLLIN };
       pfds[n++] = (struct pollfd) { .fd = m->out_fd, .events = POLLIN };
       pfds[n++] = (struct pollfd) { .fd = m->err_fd, .events = POLLIN };
-      pfds[n++] = (struct pollfd) { .fd = m->relay_in, .events = POLLIN };
+      full = stdin_pending (&l) && l.stdin_buf.len - l.stdin_off > STDIN_HIGH;
+      pfds[n++] = (struct pollfd) { .fd = full ? -1 : m->relay_in, .events = POLLIN };
+      pfds[n++] = (struct pollfd) { .fd = stdin_pending (&l) ? m->in_fd : -1, .events = POLLOUT };
       base = n;
+      /* While stdin is backed up, writers of stdin wait in their socket buffers. */
       for (i = 0; i < l.n; i++)
-        pfds[n++] = (struct pollfd) { .fd = l.clients[i].read_closed ? -1 : l.clients[i].fd, .events = POLLIN };
+        pfds[n++] = (struct pollfd) { .fd = l.clients[i].read_closed || (full && l.clients[i].in) ? -1 : l.clients[i].fd,
+                                      .events = POLLIN };
       if (poll (pfds, n, -1) < 0)
         {
           if (errno == EINTR)
@@ -506,12 +574,14 @@ monitor_run (struct monitor *m)
           close (m->err_fd);
           m->err_fd = -1;
         }
+      if (pfds[5].revents)
+        flush_stdin (&l);
       if (pfds[4].revents)
         {
           char buf[4096];
           ssize_t r = read (m->relay_in, buf, sizeof buf);
-          if (r > 0 && m->in_fd >= 0)
-            (void) write_all (m->in_fd, buf, (size_t) r);
+          if (r > 0)
+            queue_stdin (&l, buf, (size_t) r);
           else if (r <= 0)
             m->relay_in = -1;
         }
@@ -541,6 +611,8 @@ monitor_run (struct monitor *m)
       close (m->listen_fd);
       unlink (m->socket_path);
     }
+  if (l.stdin_buf.buf)
+    jsonw_free (&l.stdin_buf);
   close (sfd);
   return code;
 }

@@ -153,3 +153,20 @@ test('exec with its own monitor: output before the first ATTACH is replayed, exi
   expect(h.state(id).status).toBe('running'); // the container is not affected
   expect(h.rt(['delete', '--force', id]).status).toBe(0);
 });
+
+test('a process that writes before it reads its stdin does not deadlock with a client that writes first', async () => {
+  const id = h.id();
+  const sock = join(h.work, `${id}.sock`);
+  const b = h.bundle({
+    id, args: ['sh', '-c', 'head -c 300000 /dev/zero | tr "\\0" x; wc -c'],
+    annotations: { 'io.berth.monitor.socket': sock, 'io.berth.stdin': '1', 'io.berth.stdin-once': '1' },
+  });
+  expect(h.rt(['create', '--bundle', b.dir, id]).stderr).toBe('');
+  const att = await open(sock, 'ATTACH stdin=1 stdout=1 stderr=1\n');
+  att.sock.end(Buffer.alloc(500000, 'y')); // far more than a pipe holds, before anything is read
+  expect(h.rt(['start', id]).status).toBe(0);
+  const out = demux(await att.closed).stdout;
+  expect(out.length).toBe(300000 + '500000\n'.length);
+  expect(out.endsWith('500000\n')).toBe(true);
+  expect(h.rt(['delete', id]).status).toBe(0);
+});
