@@ -244,7 +244,6 @@ container_spawn (struct spawn *s, berth_error_t *err)
       close (fds[0]);
       a.spec = s->spec;
       a.cg = &s->cg;
-      a.bundle = s->st.bundle;
       a.sync_fd = fds[1];
       a.console_fd = s->console_fd;
       for (i = 0; i < 3; i++)

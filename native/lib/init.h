@@ -10,7 +10,6 @@
 struct init_args {
   struct spec *spec;
   const struct cgroup *cg;
-  const char *bundle;
   int sync_fd;
   int console_fd;  /* connected --console-socket, or -1 (then the master goes to the parent) */
   int stdio[3];    /* become fds 0-2 unless -1 */
