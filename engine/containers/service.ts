@@ -600,8 +600,12 @@ export class ContainerService {
         // Crashed between runtime start and saving the state: the container runs.
         rec.state = { status: 'running', pid: st.pid, startedAt: st.startedAt ?? new Date().toISOString(), finishedAt: rec.state.finishedAt };
       }
-      const wantPaused = st.status === 'paused';
-      if (wantPaused !== (rec.state.status === 'paused')) rec.state = { ...rec.state, status: wantPaused ? 'paused' : 'running', pid: st.pid } as ContainerRecord['state'];
+      if (st.status === 'paused' && rec.state.status === 'running') {
+        // Only a commit pauses on its own: it was cut short, so thaw the container.
+        await this.runtime.resume(rec.id);
+      } else if (st.status === 'running' && rec.state.status === 'paused') {
+        rec.state = { ...rec.state, status: 'running' } as ContainerRecord['state'];
+      }
       await this.networkRestore(rec);
       await this.store.save(rec);
       this.watchExit(rec.id);

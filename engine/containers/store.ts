@@ -32,6 +32,8 @@ export class ContainerStore {
     }
     for (const id of entries) {
       if (!/^[0-9a-f]{64}$/.test(id)) continue;
+      // Temp files of writes a crash interrupted: the renamed file (or none) is the truth.
+      for (const f of readdirSafe(join(this.root, id))) if (/^\..*\.tmp$/.test(f)) rmSync(join(this.root, id, f), { force: true });
       let rec: ContainerRecord;
       try {
         rec = JSON.parse(readFileSync(join(this.root, id, RECORD_FILE), 'utf8')) as ContainerRecord;
@@ -98,5 +100,13 @@ export class ContainerStore {
     const rec = this.find(ref);
     if (!rec) throw new NotFoundError(`No such container: ${ref}`);
     return rec;
+  }
+}
+
+function readdirSafe(dir: string): string[] {
+  try {
+    return readdirSync(dir);
+  } catch {
+    return [];
   }
 }
