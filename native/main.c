@@ -8,8 +8,6 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <linux/close_range.h>
-#include <sys/syscall.h>
 #include <unistd.h>
 
 static const struct {
@@ -49,8 +47,6 @@ main (int argc, char **argv)
   int c, ret;
 
   base = base ? base + 1 : argv[0];
-  /* Descriptors inherited from the caller must not leak into containers. */
-  (void) syscall (SYS_close_range, 3U, ~0U, CLOSE_RANGE_CLOEXEC);
   if (strcmp (base, "docker-init") == 0)
     {
       ret = cmd_init (&g, argc, argv, &err);

@@ -1,5 +1,8 @@
 #include "cli.h"
+#include "fsutil.h"
 #include "lifecycle.h"
+
+#include <stdlib.h>
 
 #include <getopt.h>
 #include <string.h>
@@ -16,6 +19,7 @@ create_or_run (struct global_opts *g, int argc, char **argv, bool run, berth_err
     { NULL, 0, NULL, 0 },
   };
   struct create_opts o = { .root = g->root, .bundle = ".", .start = run, .detach = !run };
+  unsigned preserve = 0;
   int c, code = 0;
   optind = 0;
   while ((c = getopt_long (argc, argv, "+b:p:c:d", opts, NULL)) != -1)
@@ -28,7 +32,8 @@ create_or_run (struct global_opts *g, int argc, char **argv, bool run, berth_err
         if (run)
           o.detach = true;
         break;
-      case 'P': case 'K': case 'F': case 'k': break; /* accepted for runc compatibility */
+      case 'F': preserve = (unsigned) atoi (optarg); break;
+      case 'P': case 'K': case 'k': break; /* accepted for runc compatibility */
       default:
         return berth_make_error (err, 0, "usage: berth-runtime %s [--bundle DIR] [--pid-file F] [--console-socket S]%s ID",
                                  run ? "run" : "create", run ? " [--detach]" : "");
@@ -36,6 +41,7 @@ create_or_run (struct global_opts *g, int argc, char **argv, bool run, berth_err
   if (optind != argc - 1)
     return berth_make_error (err, 0, "%s needs exactly one container ID", run ? "run" : "create");
   o.id = argv[optind];
+  cloexec_from (3 + preserve);
   if (container_create (&o, &code, err) < 0)
     return -1;
   return code;

@@ -54,6 +54,7 @@ cmd_exec (struct global_opts *g, int argc, char **argv, berth_error_t *err)
   o.args = argv + optind + 1;
   if (o.process_file && o.args[0])
     return berth_make_error (err, 0, "exec: give either --process FILE or a command, not both");
+  cloexec_from (3);
   if (container_exec (&o, &code, err) < 0)
     return -1;
   return code;

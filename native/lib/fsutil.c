@@ -7,6 +7,8 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
+#include <linux/close_range.h>
+#include <sys/syscall.h>
 #include <unistd.h>
 
 int
@@ -189,4 +191,11 @@ path_absolute (const char *path)
   if (asprintf (&abs, "%s/%s", cwd, path) < 0)
     return path;
   return abs;
+}
+
+void
+cloexec_from (unsigned first)
+{
+  /* Kernels before 5.11 lack close_range: the descriptors then stay as they are. */
+  (void) syscall (SYS_close_range, first, ~0U, CLOSE_RANGE_CLOEXEC);
 }

@@ -18,6 +18,9 @@ int mkdir_p (const char *path, mode_t mode);
 /* Removes a directory tree that the runtime owns (no mount points inside). */
 int remove_tree (const char *path);
 int write_all (int fd, const void *buf, size_t len);
+/* Marks every descriptor from `first` on close-on-exec: what the caller left open
+ * must not leak into containers (--preserve-fds keeps 3..first-1). */
+void cloexec_from (unsigned first);
 /* path itself when absolute (or NULL), else cwd/path in new memory. */
 const char *path_absolute (const char *path);
 

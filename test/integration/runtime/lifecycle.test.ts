@@ -2,7 +2,7 @@
  * create → start → state → kill → delete, as the engine drives them, and state that
  * stays right after the caller is gone.
  */
-import { existsSync, readFileSync, writeFileSync, chmodSync } from 'node:fs';
+import { chmodSync, closeSync, existsSync, openSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { execFileSync, spawn } from 'node:child_process';
 import { Harness, RUNTIME, cgroupDir } from './harness.js';
@@ -154,4 +154,26 @@ test('signals to the monitor are forwarded to the container, detached or in the 
   await until(join(h.rootfs, 'tmp', `${fg}.ready`));
   child.kill('SIGTERM');
   expect(await code).toBe(7);
+});
+
+test('--preserve-fds passes descriptors 3.. on; other inherited ones never reach the container', async () => {
+  const file = join(h.work, 'preserved');
+  writeFileSync(file, 'through fd 3\n');
+  const b = h.bundle({ args: ['sh', '-c', 'cat <&3; ls /proc/self/fd | tr "\\n" " "'] });
+  const fd = openSync(file, 'r');
+  const fd2 = openSync(file, 'r');
+  try {
+    const run = (extra: string[], id: string) => new Promise<string>((res) => {
+      const child = spawn(RUNTIME, ['--root', h.root, 'run', ...extra, '--bundle', b.dir, id], { stdio: ['ignore', 'pipe', 'pipe', fd, fd2] });
+      let out = '';
+      child.stdout!.on('data', (d) => { out += d; });
+      child.stderr!.on('data', (d) => { out += d; });
+      child.on('close', () => res(out));
+    });
+    expect(await run(['--preserve-fds', '1'], h.id())).toBe('through fd 3\n0 1 2 3 4 ');
+    expect(await run([], h.id())).toMatch(/Bad file descriptor[\s\S]*^0 1 2 3 $/m);
+  } finally {
+    closeSync(fd);
+    closeSync(fd2);
+  }
 });
