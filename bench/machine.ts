@@ -40,7 +40,7 @@ for (let i = 0; i < runs; i++) {
   const ssh = ['-o', 'StrictHostKeyChecking=no', '-o', 'UserKnownHostsFile=/dev/null', '-o', 'LogLevel=quiet', '-i', f.keyPath];
   try {
     sshFloor.push(timed('ssh', [...ssh, `root@${ip}`, 'true']));
-    scpFloor.push(timed('scp', [...ssh, bundle.path, `root@${ip}:/opt/bundle.tgz`]));
+    scpFloor.push(timed('scp', [...ssh, (await ensureBundle()).path, `root@${ip}:/opt/bundle.tgz`]));
     const create = (name: string) => timed(berth, ['machine', 'create', '-d', 'generic', '--generic-ip-address', ip, '--generic-ssh-key', f.keyPath, name], env);
     fresh.push(create('b1'));
     timed(berth, ['machine', 'rm', '-y', 'b1'], env);

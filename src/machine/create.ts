@@ -103,7 +103,20 @@ function createSteps(store: Store, name: string, driver: Driver, opts: CreateOpt
       }),
     },
     { title: 'Creating the host', task: guard(async () => { await driver.create(); host.Driver = driver.settings; host.Driver.IPAddress = await driver.ip(); await store.save(host); }) },
-    { title: 'Waiting for the host', task: guard(async () => { runner = await openRunner(driver); prov = new Provisioner(host, driver, runner); }) },
+    {
+      title: 'Waiting for the host',
+      task: guard(async () => {
+        // The server key is made while SSH connects: both take a moment.
+        host.Driver.IPAddress = await driver.ip();
+        const certs = writeMachineCerts(store, host);
+        try {
+          runner = await openRunner(driver);
+        } finally {
+          await certs;
+        }
+        prov = new Provisioner(host, driver, runner);
+      }),
+    },
     { title: 'Detecting the OS', task: guard(async () => { const f = await prov.probe(); return f; }) },
     {
       title: 'Installing the engine bundle',
@@ -113,8 +126,8 @@ function createSteps(store: Store, name: string, driver: Driver, opts: CreateOpt
         await prov.installBundle(await ctxBundle);
       }),
     },
-    { title: 'Configuring TLS and the service', task: guard(async () => { await writeMachineCerts(store, host); await prov.configure(); }) },
-    { title: 'Starting the engine', task: guard(async () => { await prov.restartEngine(); await prov.waitForEngine(); }) },
+    { title: 'Configuring TLS and starting the engine', task: guard(async () => { await prov.configure({ restart: true }); }) },
+    { title: 'Waiting for the engine', task: guard(async () => { await prov.waitForEngine(); }) },
     { title: 'Saving', task: guard(async () => { await store.save(host); runner?.close(); }) },
   ];
 }

@@ -74,8 +74,8 @@ export class Provisioner {
     return true;
   }
 
-  /** Server cert, CA, engine arguments and the service files, in one upload. */
-  async configure(): Promise<void> {
+  /** Server cert, CA, engine arguments and the service files, in one upload; `restart` in the same round trip. */
+  async configure(opts: { restart?: boolean } = {}): Promise<void> {
     const facts = this.facts ?? (await this.probe());
     const l = this.layout;
     const a = this.host.HostOptions.AuthOptions;
@@ -90,7 +90,8 @@ export class Provisioner {
       ...serviceFiles(l, facts.service).map((f) => ({ path: f.path, data: Buffer.from(f.content), mode: f.mode })),
     ];
     const tar = await tarFiles(files.map((f) => ({ ...f, name: f.path.replace(/^\/+/, '') })));
-    await mustRun(this.runner, `tar -xf - -C / && ${serviceCommand(l, facts.service, 'enable')}`, 'writing the engine configuration', { stdin: tar });
+    const restart = opts.restart ? ` && ${serviceCommand(l, facts.service, 'restart')}` : '';
+    await mustRun(this.runner, `tar -xf - -C / && ${serviceCommand(l, facts.service, 'enable')}${restart}`, 'writing the engine configuration', { stdin: tar });
   }
 
   async restartEngine(): Promise<void> {

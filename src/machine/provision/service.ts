@@ -131,7 +131,9 @@ export function serviceCommand(l: HostLayout, kind: ServiceKind, action: 'enable
     case 'enable':
       // Boot registration only for a real install: a prefixed engine is a guest on this host.
       if (l.prefix) return 'true';
-      return `if command -v update-rc.d >/dev/null; then update-rc.d ${shq(l.service)} defaults >/dev/null 2>&1 || true; ` +
+      // Already registered (a re-provision): skip the registration tools, they are slow scripts.
+      return `if [ -n "$(ls /etc/rc2.d/S*${l.service} /etc/runlevels/default/${l.service} 2>/dev/null)" ]; then :; ` +
+        `elif command -v update-rc.d >/dev/null; then update-rc.d ${shq(l.service)} defaults >/dev/null 2>&1 || true; ` +
         `elif command -v rc-update >/dev/null; then rc-update add ${shq(l.service)} default >/dev/null 2>&1 || true; ` +
         `elif command -v chkconfig >/dev/null; then chkconfig --add ${shq(l.service)} || true; fi`;
     case 'disable':

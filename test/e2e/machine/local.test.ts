@@ -3,7 +3,8 @@
  * (install dir, certs, data-root, exec-root) and a random engine port.
  */
 import { jest } from '@jest/globals';
-import { existsSync, readFileSync, rmSync } from 'node:fs';
+import { copyFileSync, existsSync, readFileSync, rmSync } from 'node:fs';
+import { ensureBundle } from '../../../src/machine/bundle/build.js';
 import { join } from 'node:path';
 import { berth, requireDockerCli, sh, startRegistry, tempDir } from './helpers.js';
 
@@ -12,7 +13,7 @@ jest.setTimeout(120_000);
 const store = tempDir('berth-local-store-');
 const prefix = join('/var/tmp', `berth-local-${process.pid}-${Date.now()}`);
 const port = 21000 + Math.floor(Math.random() * 20000);
-const env = { BERTH_STORAGE_PATH: store, DOCKER_CONFIG: tempDir('berth-local-docker-'), DOCKER_HOST: '', DOCKER_TLS_VERIFY: '', DOCKER_CERT_PATH: '' };
+const env: NodeJS.ProcessEnv = { BERTH_STORAGE_PATH: store, DOCKER_CONFIG: tempDir('berth-local-docker-'), DOCKER_HOST: '', DOCKER_TLS_VERIFY: '', DOCKER_CERT_PATH: '' };
 const BERTH = join(process.cwd(), 'bin', 'berth');
 let reg: Awaited<ReturnType<typeof startRegistry>>;
 
@@ -22,6 +23,10 @@ const alive = (pid: number) => { try { process.kill(pid, 0); return true; } catc
 beforeAll(async () => {
   requireDockerCli();
   reg = await startRegistry('127.0.0.1');
+  // One bundle for the whole file, whatever happens to the sources meanwhile.
+  const pinned = join(tempDir('berth-local-bundle-'), 'bundle.tgz');
+  copyFileSync((await ensureBundle()).path, pinned);
+  Object.assign(env, { BERTH_BUNDLE: pinned });
 });
 afterAll(() => {
   berth(['machine', 'rm', '-f', 'loc'], env);
