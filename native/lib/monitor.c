@@ -461,7 +461,6 @@ drain (struct loop *l)
     }
 }
 
-/* Connections that arrived as the process exited still get their answer. */
 static long long
 now_ms (void)
 {
@@ -472,7 +471,7 @@ now_ms (void)
 
 /* See monitor.replay: give the first ATTACH a chance to collect the output. */
 static void
-linger_for_attach (struct loop *l)
+linger_for_attach (struct loop *l, int code, const char *finished, bool oom)
 {
   long long deadline = now_ms () + 2000;
   struct pollfd pfds[MAX_CLIENTS + 1];
@@ -490,29 +489,56 @@ linger_for_attach (struct loop *l)
           drop_client (l, i - 1);
       if (pfds[0].revents)
         accept_clients (l);
+      for (i = l->n; i > 0; i--)
+        if (l->clients[i - 1].kind == C_WAIT)
+          {
+            wait_reply (l->clients[i - 1].fd, code, finished, oom);
+            drop_client (l, i - 1);
+          }
     }
 }
 
+/* Connections that arrived as the process exited still get their answer. */
+
 static void
-late_clients (struct loop *l, int code, const char *finished, bool oom)
+answer_waits (struct loop *l, int code, const char *finished, bool oom)
 {
-  size_t i;
-  if (l->m->replay && l->m->listen_fd >= 0 && l->backlog.len > 0)
-    linger_for_attach (l);
-  if (l->m->listen_fd >= 0)
-    accept_clients (l);
-  for (i = 0; i < l->n; i++)
+  size_t i = 0;
+  while (i < l->n)
     {
       struct client *c = &l->clients[i];
       if (c->kind == C_HEADER)
         {
           struct pollfd p = { .fd = c->fd, .events = POLLIN };
-          if (poll (&p, 1, 100) > 0)
-            client_readable (l, c);
+          if (poll (&p, 1, 100) > 0 && !client_readable (l, c))
+            {
+              drop_client (l, i);
+              continue;
+            }
         }
       if (c->kind == C_WAIT)
-        wait_reply (c->fd, code, finished, oom);
+        {
+          wait_reply (c->fd, code, finished, oom);
+          drop_client (l, i);
+          continue;
+        }
+      i++;
     }
+}
+
+/* Connections that arrived as the process exited still get their answer. WAIT is
+ * answered at once; a first ATTACH may still come for the replay (monitor.replay). */
+static void
+late_clients (struct loop *l, int code, const char *finished, bool oom)
+{
+  if (l->m->listen_fd >= 0)
+    accept_clients (l);
+  answer_waits (l, code, finished, oom);
+  if (l->m->replay && l->m->listen_fd >= 0 && l->backlog.len > 0)
+    linger_for_attach (l, code, finished, oom);
+  if (l->m->listen_fd >= 0)
+    accept_clients (l);
+  answer_waits (l, code, finished, oom);
   while (l->n)
     drop_client (l, 0);
 }

@@ -146,6 +146,10 @@ test('exec with its own monitor: output before the first ATTACH is replayed, exi
   const r = h.rt(['exec', '--detach', '--monitor-socket', sock, '--exit-file', exitFile, '--pid-file', pidFile, id, 'sh', '-c', 'echo early; echo oops >&2; exit 6']);
   expect(r.stderr).toBe('');
   expect(Number(readFileSync(pidFile, 'utf8'))).toBeGreaterThan(1);
+  // WAIT is answered at the exit, without waiting for an ATTACH; the ATTACH that comes
+  // afterwards still gets the output made before it
+  const wait = await open(sock, 'WAIT\n');
+  expect((JSON.parse((await wait.closed).toString()) as { exitCode: number }).exitCode).toBe(6);
   const att = await open(sock, 'ATTACH stdin=0 stdout=1 stderr=1\n');
   expect(demux(await att.closed)).toEqual({ stdout: 'early\n', stderr: 'oops\n' });
   await until(() => existsSync(exitFile), 'the exit file');
