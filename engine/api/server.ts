@@ -47,6 +47,9 @@ function makeServer(tls: boolean, config: DaemonConfig, router: Router): Server 
       key: read('tlskey', config.tlsKey),
       ...(config.tlsVerify ? { ca: read('tlscacert', config.tlsCaCert), requestCert: true, rejectUnauthorized: true } : {}),
       minVersion: 'TLSv1.2',
+      // The docker CLI half-closes a hijacked stream (TLS close_notify) when stdin ends: keep
+      // sending output; without this Node ends the TLS socket and attach output is lost.
+      allowHalfOpen: true,
     }) as unknown as Server;
   } else {
     server = createHttpServer();
