@@ -147,3 +147,21 @@ test('TCP with mTLS: a client certificate from the CA works, none or a foreign o
   expect(err).toBeDefined();
   expect(String(err)).toMatch(/certificate|alert|socket hang up|ECONNRESET/i);
 });
+
+test('rmi of an image a container uses is a 409; forced, it only untags; after rm it goes', async () => {
+  const ref = `${registry.host}/lib/busybox`;
+  await docker('pull', ref);
+  // Only one tag left, so rmi by name would delete the image.
+  await docker('rmi', `${registry.host}/copy/busybox:v1`);
+  const cid = (await docker('create', ref, 'true')).trim();
+  const refused = await dockerFails({}, 'rmi', ref);
+  expect(refused).toContain(`image is being used by container ${cid.slice(0, 12)}`);
+  const forced = await docker('rmi', '-f', ref);
+  expect(forced).toContain(`Untagged: ${ref}:latest`);
+  expect(forced).not.toContain('Deleted:');
+  // The container still resolves its image by id.
+  expect((await docker('image', 'inspect', '--format', '{{.Id}}', image.configDigest)).trim()).toBe(image.configDigest);
+  await docker('rm', cid);
+  const gone = await docker('rmi', image.configDigest);
+  expect(gone).toContain(`Deleted: ${image.configDigest}`);
+});
