@@ -4,9 +4,10 @@
  * - A network is a Linux bridge with a gateway address, an IPAM pool and rules in the
  *   daemon's own nft table (masquerade, isolation, internal). Stored as
  *   data-root/networks/<id>.json.
- * - A sandbox is one container's network namespace, bound at exec-root/netns/<id>,
- *   with one veth endpoint per network. Stored as data-root/networks/sandboxes/<id>.json,
- *   so a restarted engine rebuilds what running containers need.
+ * - A sandbox is one container's network namespace, bound at a file of exec-root/netns
+ *   (made ahead by a small pool, see links.ts), with one veth endpoint per network.
+ *   Stored as exec-root/sandboxes/<container id>.json, so a restarted engine rebuilds
+ *   what running containers need.
  * - Published ports: a userland proxy holds each host port (and serves loopback), nft
  *   DNAT serves every other address, including hairpin from containers.
  * - Name resolution on user networks: one embedded resolver per network (resolver.ts).

@@ -1,4 +1,6 @@
+import { randomBytes } from 'node:crypto';
 import { promises as fs } from 'node:fs';
+import { join } from 'node:path';
 import { run } from './exec.js';
 
 /** A shell-quoted word. */
@@ -65,7 +67,7 @@ export interface DnsRedirect { target: string; port: number }
  * straight to the engine's namespace, named by its pid), addresses, routes, and the
  * 127.0.0.11:53 redirect to the network's resolver.
  */
-function insideScript(links: EndpointLink[], dns: DnsRedirect | null, enginePid: number, withLo: boolean): string {
+function insideIp(links: EndpointLink[], enginePid: number, withLo: boolean): string[] {
   const ip: string[] = withLo ? ['link set lo up'] : [];
   for (const l of links) {
     ip.push(`link add ${l.ifname} mtu ${l.mtu} address ${l.mac} type veth peer name ${l.hostVeth} mtu ${l.mtu} netns ${enginePid}`);
@@ -73,15 +75,13 @@ function insideScript(links: EndpointLink[], dns: DnsRedirect | null, enginePid:
     ip.push(`link set ${l.ifname} up`);
     if (l.gateway) ip.push(`route add default via ${l.gateway} dev ${l.ifname}`);
   }
-  const parts = [];
-  if (ip.length) parts.push(`ip -batch - <<'EOF'\n${ip.join('\n')}\nEOF`);
-  if (dns) {
-    // The resolver listens on the gateway in the engine's namespace; packets from
-    // 127.0.0.1 may only leave through eth0 with route_localnet in this namespace.
-    parts.push('echo 1 > /proc/sys/net/ipv4/conf/all/route_localnet');
-    parts.push(`nft -f - <<'EOF'\n${dnsRules(dns)}EOF`);
-  }
-  return ['set -e', ...parts].join('\n');
+  return ip;
+}
+
+function dnsSetup(dns: DnsRedirect): string {
+  // The resolver listens on the gateway in the engine's namespace; packets from
+  // 127.0.0.1 may only leave through eth0 with route_localnet in this namespace.
+  return `echo 1 > /proc/sys/net/ipv4/conf/all/route_localnet\nnft -f - <<'EOF'\n${dnsRules(dns)}EOF`;
 }
 
 export function dnsRules(dns: DnsRedirect): string {
@@ -108,16 +108,34 @@ function hostScript(links: EndpointLink[]): string {
 }
 
 /**
- * Makes a new network namespace bound at `path` (a file under exec-root/netns), with
- * lo up and the given endpoints. On failure, nothing is left behind.
+ * The whole setup as one shell script, so a container's network costs one process
+ * spawn from the engine: the namespace's own part (ip alone when it can, as each
+ * process counts on the path of `docker run`), then the host ends join their bridges.
+ * `enter` runs a command in the namespace (nsenter, or unshare making it).
  */
-export async function createSandbox(path: string, links: EndpointLink[], dns: DnsRedirect | null): Promise<void> {
-  await fs.writeFile(path, '', { flag: 'wx' });
+function setupScript(enter: string, ip: string[], dns: DnsRedirect | null, links: EndpointLink[]): string {
+  const lines = ['set -e'];
+  if (dns) lines.push(`${enter} sh -s <<'BERTH_NS'`, 'set -e', ...(ip.length ? [`ip -batch - <<'EOF'`, ...ip, 'EOF'] : []), dnsSetup(dns), 'BERTH_NS');
+  else if (ip.length) lines.push(`${enter} ip -batch - <<'BERTH_NS'`, ...ip, 'BERTH_NS');
+  else lines.push(`${enter} true`);
+  if (links.length) lines.push(`ip -batch - <<'BERTH_HOST'`, hostScript(links) + 'BERTH_HOST');
+  return lines.join('\n') + '\n';
+}
+
+/**
+ * Makes the sandbox of a container: a namespace from the pool (or a new one bound at
+ * `path`) with lo up and the given endpoints. Returns the namespace file. On failure,
+ * nothing is left behind.
+ */
+export async function createSandbox(path: string, links: EndpointLink[], dns: DnsRedirect | null, pool?: NetnsPool): Promise<string> {
+  const pooled = pool?.take();
+  const nsPath = pooled ?? path;
+  const enter = pooled ? `nsenter --net=${sq(nsPath)}` : `: > ${sq(nsPath)}; unshare --net=${sq(nsPath)}`;
   try {
-    await run('unshare', [`--net=${path}`, 'sh', '-c', insideScript(links, dns, process.pid, true)]);
-    if (links.length) await run('ip', ['-batch', '-'], hostScript(links));
+    await run('sh', ['-c', setupScript(enter, insideIp(links, process.pid, !pooled), dns, links)]);
+    return nsPath;
   } catch (err) {
-    await destroySandbox(path, links.map((l) => l.hostVeth));
+    await destroySandbox(nsPath, links.map((l) => l.hostVeth));
     throw err;
   }
 }
@@ -125,8 +143,7 @@ export async function createSandbox(path: string, links: EndpointLink[], dns: Dn
 /** Adds endpoints to an existing namespace (network connect on a running container). */
 export async function addLinks(path: string, links: EndpointLink[], dns: DnsRedirect | null): Promise<void> {
   try {
-    await run('nsenter', [`--net=${path}`, 'sh', '-c', insideScript(links, dns, process.pid, false)]);
-    await run('ip', ['-batch', '-'], hostScript(links));
+    await run('sh', ['-c', setupScript(`nsenter --net=${sq(path)}`, insideIp(links, process.pid, false), dns, links)]);
   } catch (err) {
     await Promise.all(links.map((l) => deleteLink(l.hostVeth).catch(() => undefined)));
     throw err;
@@ -140,8 +157,10 @@ export async function removeLinks(path: string, ifnames: string[]): Promise<void
 }
 
 /**
- * Removes the namespace file and the host ends of its veths, in one process: deleting
- * a veth is synchronous, while a namespace's own teardown runs later in the kernel.
+ * Unbinds and removes the namespace file. Its veths go when the kernel frees the
+ * namespace, asynchronously: deleting a veth ourselves waits for an RCU grace period
+ * (tens of ms). `hostVeths` are deleted explicitly only after a failed setup, when a
+ * peer may already sit in the engine's namespace.
  */
 export async function destroySandbox(path: string, hostVeths: string[] = []): Promise<void> {
   const script = [
@@ -152,10 +171,51 @@ export async function destroySandbox(path: string, hostVeths: string[] = []): Pr
   await run('sh', ['-c', script]);
 }
 
+/**
+ * Namespaces made ahead of time (lo up), because making one costs the kernel several
+ * milliseconds on the path of `docker run`. Refilled in the background after each take.
+ */
+export class NetnsPool {
+  private readonly ready: string[] = [];
+  private filling: Promise<void> | null = null;
+  private closed = false;
+
+  constructor(private readonly dir: string, private readonly size = 2) {}
+
+  take(): string | undefined {
+    const path = this.ready.shift();
+    this.refill();
+    return path;
+  }
+
+  refill(): Promise<void> {
+    if (this.filling || this.closed) return this.filling ?? Promise.resolve();
+    const want = this.size - this.ready.length;
+    if (want <= 0) return Promise.resolve();
+    const paths = Array.from({ length: want }, () => join(this.dir, `pool-${randomBytes(6).toString('hex')}`));
+    const script = ['set -e', ...paths.map((p) => `: > ${sq(p)}; unshare --net=${sq(p)} ip link set lo up`)].join('\n');
+    this.filling = run('sh', ['-c', script]).then(
+      () => { if (this.closed) return Promise.all(paths.map((p) => destroySandbox(p))).then(() => undefined); this.ready.push(...paths); },
+      () => Promise.all(paths.map((p) => destroySandbox(p).catch(() => undefined))).then(() => undefined), // a pool miss only costs speed
+    ).finally(() => { this.filling = null; });
+    return this.filling;
+  }
+
+  async close(): Promise<void> {
+    this.closed = true;
+    await this.filling;
+    await Promise.all(this.ready.splice(0).map((p) => destroySandbox(p)));
+  }
+
+  /** Pool files left by an engine that died: never handed out, safe to remove. */
+  static async sweep(dir: string): Promise<void> {
+    const names = await fs.readdir(dir).catch(() => [] as string[]);
+    await Promise.all(names.filter((n) => n.startsWith('pool-')).map((n) => destroySandbox(join(dir, n))));
+  }
+}
+
 /** Updates the DNS redirect of a namespace (first user network changed). */
 export async function setDnsRedirect(path: string, dns: DnsRedirect | null): Promise<void> {
-  const script = dns
-    ? `set -e\necho 1 > /proc/sys/net/ipv4/conf/all/route_localnet\nnft -f - <<'EOF'\n${dnsRules(dns)}EOF`
-    : `nft -f - <<'EOF'\ntable ip berth_dns {}\ndelete table ip berth_dns\nEOF`;
+  const script = dns ? `set -e\n${dnsSetup(dns)}\n` : `nft -f - <<'EOF'\ntable ip berth_dns {}\ndelete table ip berth_dns\nEOF\n`;
   await run('nsenter', [`--net=${path}`, 'sh', '-c', script]);
 }

@@ -11,7 +11,7 @@ import {
   type NetworkRecord, type Networking, type SandboxRecord,
 } from './index.js';
 import { DEFAULT_POOLS, parsePoolSpec, pickSubnet } from './ipam.js';
-import { type EndpointLink, addLinks, createSandbox, deleteLink, destroySandbox, ensureBridge, hostMtu, hostRoutes, removeLinks, setDnsRedirect } from './links.js';
+import { type EndpointLink, NetnsPool, addLinks, createSandbox, deleteLink, destroySandbox, ensureBridge, hostMtu, hostRoutes, removeLinks, setDnsRedirect } from './links.js';
 import { type BridgeRules, deleteScript, nftApply, renderRuleset, tableName } from './nft.js';
 import { forwardScript, readForwardChain } from './hostforward.js';
 import { portRequests, portsMap } from './ports.js';
@@ -43,15 +43,18 @@ export class NetworkService implements Networking {
   private readonly defaultBridge: string;
   private readonly pools: Array<{ base: string; size: number }>;
   private rulesQueue: Promise<void> = Promise.resolve();
+  private readonly pool: NetnsPool;
 
   private constructor(private readonly opts: NetworkServiceOptions, private readonly store: NetworkStore, private readonly registry: NetworkRegistry) {
     this.defaultBridge = opts.bridge || defaultBridgeName(opts.dataRoot);
     this.table = tableName(this.defaultBridge);
     this.pools = opts.defaultAddressPools?.length ? opts.defaultAddressPools.map(parsePoolSpec) : DEFAULT_POOLS;
+    this.pool = new NetnsPool(join(opts.execRoot, 'netns'));
   }
 
   static async open(opts: NetworkServiceOptions): Promise<NetworkService> {
-    const store = new NetworkStore(join(opts.dataRoot, 'networks'));
+    // sandboxes live as long as their namespaces: runtime state, beside them in exec-root
+    const store = new NetworkStore(join(opts.dataRoot, 'networks'), join(opts.execRoot, 'sandboxes'));
     const svc = new NetworkService(opts, store, new NetworkRegistry(store, await hostMtu()));
     await svc.init();
     return svc;
@@ -64,6 +67,7 @@ export class NetworkService implements Networking {
   private async init(): Promise<void> {
     if (!/^[a-zA-Z0-9_.-]{1,15}$/.test(this.defaultBridge)) throw new InvalidArgumentError(`--bridge ${this.defaultBridge}: an interface name of up to 15 letters, digits, "_", "." or "-"`);
     await fs.mkdir(this.netnsDir(), { recursive: true });
+    await NetnsPool.sweep(this.netnsDir());
     for (const rec of await this.store.loadNetworks()) this.registry.load(rec);
     for (const sb of await this.store.loadSandboxes()) this.sandboxes.set(sb.containerId, sb);
     await this.ensurePredefined();
@@ -73,6 +77,7 @@ export class NetworkService implements Networking {
       for (const ep of sb.endpoints) this.registry.tryFind(ep.networkId)?.pool?.reserve(ep.ip);
     }
     await this.syncRules(true);
+    void this.pool.refill();
   }
 
   /** The predefined bridge, host and none networks; the default bridge follows --bridge/--bip. */
@@ -239,8 +244,8 @@ export class NetworkService implements Networking {
     }
     const path = join(this.netnsDir(), req.id);
     if (mode === 'none') {
-      await createSandbox(path, [], null);
-      return this.commit({ ...base, mode: 'none', netnsPath: path });
+      const netnsPath = await createSandbox(path, [], null, this.pool);
+      return this.commit({ ...base, mode: 'none', netnsPath });
     }
     return this.attachBridge(base, mode, path, req);
   }
@@ -276,8 +281,7 @@ export class NetworkService implements Networking {
         routed ||= withRoute;
         return this.linkOf(n, ep, withRoute);
       });
-      await createSandbox(path, links, this.dnsTarget(sb));
-      sb.netnsPath = path;
+      sb.netnsPath = await createSandbox(path, links, this.dnsTarget(sb), this.pool);
       this.proxies.set(sb.containerId, proxies);
       const result = await this.commit(sb);
       if (sb.ports.length) await this.syncRules();
@@ -300,7 +304,7 @@ export class NetworkService implements Networking {
     this.proxies.delete(containerId);
     await Promise.all(proxies.map((p) => p.close()));
     for (const ep of sb.endpoints) this.registry.tryFind(ep.networkId)?.pool?.release(ep.ip);
-    if ((sb.mode === 'bridge' || sb.mode === 'none') && sb.netnsPath) await destroySandbox(sb.netnsPath, sb.endpoints.map((e) => e.hostVeth));
+    if ((sb.mode === 'bridge' || sb.mode === 'none') && sb.netnsPath) await destroySandbox(sb.netnsPath);
     if (sb.ports.length) await this.syncRules();
     await this.store.removeSandbox(containerId);
   }
@@ -328,6 +332,7 @@ export class NetworkService implements Networking {
 
   /** Live restore: with containers still attached, the bridges, rules and namespaces stay. */
   async shutdown(): Promise<void> {
+    await this.pool.close();
     await Promise.all([...this.proxies.values()].flat().map((p) => p.close()));
     this.proxies.clear();
     await Promise.all([...this.resolvers.values()].map((r) => r.close()));

@@ -5,17 +5,17 @@ import type { NetworkRecord, SandboxRecord } from './index.js';
 
 /** Networks and sandboxes as JSON files, each written atomically. */
 export class NetworkStore {
-  constructor(private readonly dir: string) {}
+  constructor(private readonly dir: string, private readonly sandboxDir: string) {}
 
   private netPath(id: string) { return join(this.dir, `${id}.json`); }
-  private sbPath(id: string) { return join(this.dir, 'sandboxes', `${id}.json`); }
+  private sbPath(id: string) { return join(this.sandboxDir, `${id}.json`); }
 
   async loadNetworks(): Promise<NetworkRecord[]> {
     return this.loadAll<NetworkRecord>(this.dir);
   }
 
   async loadSandboxes(): Promise<SandboxRecord[]> {
-    return this.loadAll<SandboxRecord>(join(this.dir, 'sandboxes'));
+    return this.loadAll<SandboxRecord>(this.sandboxDir);
   }
 
   saveNetwork(n: NetworkRecord): Promise<void> { return writeJsonAtomic(this.netPath(n.Id), n); }

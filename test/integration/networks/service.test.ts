@@ -30,8 +30,12 @@ let outside: OutsideHost;
 const children: ChildProcess[] = [];
 let n = 0;
 
+const ids: string[] = [];
+const namespaces = () => readdirSync(join(opts.execRoot, 'netns')).filter((f) => !f.startsWith('pool-'));
+
 function req(name: string, hostConfig: AttachRequest['hostConfig'] = {}, extra: Partial<AttachRequest> = {}): AttachRequest {
   const id = `${t}${(n++).toString(16).padStart(4, '0')}`.padEnd(64, '0');
+  ids.push(id);
   return { id, name: `/${name}`, hostname: id.slice(0, 12), domainname: '', config: {}, hostConfig, ...extra };
 }
 
@@ -47,7 +51,7 @@ beforeAll(async () => {
 
 afterAll(async () => {
   for (const c of children) c.kill();
-  for (const sb of readdirSync(join(opts.execRoot, 'netns'))) await svc.detach(sb).catch(() => undefined);
+  for (const id of ids) await svc.detach(id).catch(() => undefined);
   await svc.shutdown().catch(() => undefined);
   outside?.destroy();
   rmSync(root, { recursive: true, force: true });
@@ -61,12 +65,15 @@ test('the default bridge exists with the given address, and the daemon table wit
 
 describe('a user network', () => {
   let netId: string;
+  let alphaId: string;
   let a: Awaited<ReturnType<NetworkService['attach']>>;
   let bRes: Awaited<ReturnType<NetworkService['attach']>>;
 
   beforeAll(async () => {
     netId = (await svc.create({ Name: `net${t}`, Labels: { purpose: 'test' } })).Id;
-    a = await svc.attach(req('alpha', { NetworkMode: `net${t}` }));
+    const ra = req('alpha', { NetworkMode: `net${t}` });
+    alphaId = ra.id;
+    a = await svc.attach(ra);
     bRes = await svc.attach(req('beta', { NetworkMode: `net${t}` }, { networkingConfig: { EndpointsConfig: { [`net${t}`]: { Aliases: ['db'] } } } }));
   });
 
@@ -116,7 +123,7 @@ describe('a user network', () => {
     const ip = sub.replace(/\.\d+\/\d+$/, (m) => `.${Number(m.slice(1).split('/')[0]) + 20}`);
     await svc.connect(`other${t}`, 'alpha', { IPAMConfig: { IPv4Address: ip } });
     expect(await inNs(a.netnsPath!, 'ip -br addr show eth1')).toContain(ip);
-    expect((svc.settings(a.netnsPath!.split('/').pop()!) as any).Networks[`other${t}`].IPAddress).toBe(ip);
+    expect((svc.settings(alphaId) as any).Networks[`other${t}`].IPAddress).toBe(ip);
     await svc.disconnect(`other${t}`, 'alpha');
     expect(await okInNs(a.netnsPath!, 'ip link show eth1')).toBe(false);
   });
@@ -137,10 +144,10 @@ describe('published ports on the default bridge', () => {
     expect(await sh(`nft list table ip ${table}`)).toContain(`tcp dport ${hostPort} dnat to`);
 
     // the same host port again: a clear conflict, and no namespace or address is left behind
-    const before = readdirSync(join(opts.execRoot, 'netns')).length;
+    const before = namespaces().length;
     const clash = req('web2', { PortBindings: { '80/tcp': [{ HostPort: hostPort }] } });
     await expect(svc.attach(clash)).rejects.toThrow(new RegExp(`host port 0.0.0.0:${hostPort}/tcp is already in use`));
-    expect(readdirSync(join(opts.execRoot, 'netns')).length).toBe(before);
+    expect(namespaces().length).toBe(before);
     expect(svc.settings(clash.id)).toBeNull();
 
     await svc.detach(r.id);
@@ -170,7 +177,7 @@ test('a restart with a running sandbox keeps it and restores its published port;
   expect(await sh(`busybox wget -q -O - http://127.0.0.1:${hostPort}/`)).toBe('kept\n');
 
   for (const c of children.splice(1)) c.kill();
-  for (const id of readdirSync(join(opts.execRoot, 'netns'))) await svc.detach(id);
+  for (const id of ids) await svc.detach(id);
   const bridges = svc.list({ driver: ['bridge'] }).map((x: any) => x.Options['com.docker.network.bridge.name']);
   await svc.shutdown();
   for (const br of bridges) expect(await shOk(`ip link show ${br}`)).toBe(false);
