@@ -18,6 +18,7 @@ import { prepareBundle, type BundleContext } from './bundle.js';
 import { commandOf, mergeImageConfig } from './imageconfig.js';
 import { KeyedMutex } from './lock.js';
 import { parseMounts } from './mounts.js';
+import { anonymousVolumes, volumesFrom } from '../volumes/implicit.js';
 import { normalizeName, randomName } from './names.js';
 import { ContainerPaths } from './paths.js';
 import type { ContainerRecord } from './record.js';
@@ -131,6 +132,9 @@ export class ContainerService {
     const { HostConfig: _h, NetworkingConfig: _n, ...config } = req;
     const merged = mergeImageConfig(config, image);
     const { path, args } = commandOf(merged);
+    // engine/volumes: --volumes-from, then anonymous volumes for Config.Volumes (image VOLUME, -v /path)
+    mounts.push(...volumesFrom((hc as { VolumesFrom?: string[] }).VolumesFrom, (ref) => this.get(ref).mounts, mounts));
+    mounts.push(...anonymousVolumes(merged.Volumes, mounts));
 
     const id = randomBytes(32).toString('hex');
     let finalName: string;
