@@ -14,9 +14,8 @@ import {
   chmodSync, mkdirSync, openSync, rmSync, symlinkSync, writeSync, type Stats,
 } from 'node:fs';
 import { join } from 'node:path';
-import { Transform, type Readable } from 'node:stream';
-import { pipeline } from 'node:stream/promises';
-import { tarStream } from './tarlib.js';
+import type { Readable } from 'node:stream';
+import { readTar, type EntrySink, type TarHeader } from './tarparse.js';
 import { InvalidArgumentError } from '../errors.js';
 import { autoDecompress } from './decompress.js';
 import { applyFsOps, type FsOp } from './fsops.js';
@@ -80,126 +79,109 @@ export async function unpackLayer(input: Readable, dest: string, what: string): 
     rmSync(abs, { recursive: true, force: true });
     symlinks.delete(rel);
   };
+  const xattrOps = (xattrs: Record<string, Buffer>, path: string) => {
+    for (const [name, value] of Object.entries(xattrs)) ops.push({ op: 'setxattr', path, name, value });
+  };
 
-  const tar = await tarStream();
-  const extract = tar.extract();
-  extract.on('entry', (header, stream, next) => {
-    // Destroying the extractor errors the current entry stream too: the pipeline reports it.
-    stream.on('error', () => undefined);
-    const fail = (err: unknown) => {
-      stream.resume();
-      extract.destroy(err as Error);
-    };
-    try {
-      const parts = entryParts(header.name, what);
-      if (parts.length === 0) {
-        dirs.set('', { path: dest, mode: header.mode ?? 0o755, uid: header.uid ?? 0, gid: header.gid ?? 0, mtime: header.mtime ?? new Date(0) });
-        stream.resume();
-        stream.on('end', next);
+  const onEntry = (header: TarHeader): EntrySink | void => {
+    const parts = entryParts(header.name, what);
+    const mtime = header.mtime;
+    const { uid, gid, mode } = header;
+    if (parts.length === 0) {
+      dirs.set('', { path: dest, mode: mode || 0o755, uid, gid, mtime });
+      return;
+    }
+    checkNoSymlinkOnTheWay(parts, header.name);
+    const rel = parts.join('/');
+    const abs = join(dest, rel);
+    const parent = join(dest, ...parts.slice(0, -1));
+    const base = parts[parts.length - 1];
+    mkdirSync(parent, { recursive: true });
+
+    if (base === OPAQUE) {
+      ops.push({ op: 'setxattr', path: parent, name: 'trusted.overlay.opaque', value: Buffer.from('y') });
+      return;
+    }
+    if (base.startsWith(WHITEOUT)) {
+      if (!base.startsWith(`${WHITEOUT}${WHITEOUT}`)) {
+        const target = join(parent, base.slice(WHITEOUT.length));
+        clear(rel, target, false);
+        ops.push({ op: 'mknod', path: target, mode: S_IFCHR, major: 0, minor: 0 });
+      }
+      return;
+    }
+    switch (header.type) {
+      case 'directory':
+        clear(rel, abs, true);
+        mkdirSync(abs, { recursive: true });
+        dirs.set(rel, { path: abs, mode, uid, gid, mtime });
+        xattrOps(header.xattrs, abs);
+        return;
+      case 'file': {
+        clear(rel, abs, false);
+        const fd = openSync(abs, 'wx', 0o600);
+        return {
+          data: (chunk) => {
+            writeSync(fd, chunk);
+          },
+          end: () => {
+            fchownSync(fd, uid, gid);
+            fchmodSync(fd, mode);
+            futimesSync(fd, mtime, mtime);
+            closeSync(fd);
+            size += header.size;
+            xattrOps(header.xattrs, abs);
+          },
+        };
+      }
+      case 'symlink':
+        clear(rel, abs, false);
+        symlinkSync(header.linkname, abs);
+        lchownSync(abs, uid, gid);
+        lutimesSync(abs, mtime, mtime);
+        symlinks.add(rel);
+        return;
+      case 'link': {
+        const targetParts = entryParts(header.linkname, what);
+        checkNoSymlinkOnTheWay([...targetParts, ''], `${header.name} -> ${header.linkname}`);
+        const target = join(dest, ...targetParts);
+        if (!lstatOrNull(target)) {
+          throw new InvalidArgumentError(`${what}: hardlink "${header.name}" points to "${header.linkname}", which is not earlier in this layer`);
+        }
+        clear(rel, abs, false);
+        linkSync(target, abs);
         return;
       }
-      checkNoSymlinkOnTheWay(parts, header.name);
-      const rel = parts.join('/');
-      const abs = join(dest, rel);
-      const parent = join(dest, ...parts.slice(0, -1));
-      const base = parts[parts.length - 1];
-      mkdirSync(parent, { recursive: true });
-      const mtime = header.mtime ?? new Date(0);
-      const uid = header.uid ?? 0;
-      const gid = header.gid ?? 0;
-      const mode = (header.mode ?? 0o644) & 0o7777;
-
-      if (base === OPAQUE) {
-        ops.push({ op: 'setxattr', path: parent, name: 'trusted.overlay.opaque', value: Buffer.from('y') });
-      } else if (base.startsWith(WHITEOUT)) {
-        const target = join(parent, base.slice(WHITEOUT.length));
-        if (!base.startsWith(`${WHITEOUT}${WHITEOUT}`)) {
-          clear(rel, target, false);
-          ops.push({ op: 'mknod', path: target, mode: S_IFCHR, major: 0, minor: 0 });
-        }
-      } else {
-        switch (header.type) {
-          case 'directory':
-            clear(rel, abs, true);
-            mkdirSync(abs, { recursive: true });
-            dirs.set(rel, { path: abs, mode, uid, gid, mtime });
-            break;
-          case 'file':
-          case 'contiguous-file': {
-            clear(rel, abs, false);
-            const fd = openSync(abs, 'wx', 0o600);
-            stream.on('data', (chunk: unknown) => {
-              try {
-                writeSync(fd, chunk as Buffer);
-              } catch (err) {
-                closeSync(fd);
-                fail(err);
-              }
-            });
-            stream.on('end', () => {
-              try {
-                fchownSync(fd, uid, gid);
-                fchmodSync(fd, mode);
-                futimesSync(fd, mtime, mtime);
-                closeSync(fd);
-                size += header.size ?? 0;
-                xattrOps(header.pax as Record<string, string> | undefined, abs, ops);
-                next();
-              } catch (err) {
-                fail(err);
-              }
-            });
-            return;
-          }
-          case 'symlink':
-            clear(rel, abs, false);
-            symlinkSync(header.linkname ?? '', abs);
-            lchownSync(abs, uid, gid);
-            lutimesSync(abs, mtime, mtime);
-            symlinks.add(rel);
-            break;
-          case 'link': {
-            const targetParts = entryParts(header.linkname ?? '', what);
-            checkNoSymlinkOnTheWay([...targetParts, ''], `${header.name} -> ${header.linkname}`);
-            const target = join(dest, ...targetParts);
-            if (!lstatOrNull(target)) {
-              throw new InvalidArgumentError(`${what}: hardlink "${header.name}" points to "${header.linkname}", which is not earlier in this layer`);
-            }
-            clear(rel, abs, false);
-            linkSync(target, abs);
-            break;
-          }
-          case 'character-device':
-          case 'block-device':
-          case 'fifo': {
-            clear(rel, abs, false);
-            const type = header.type === 'fifo' ? S_IFIFO : header.type === 'block-device' ? S_IFBLK : S_IFCHR;
-            ops.push({ op: 'mknod', path: abs, mode: type | mode, major: header.devmajor ?? 0, minor: header.devminor ?? 0 });
-            specials.push({ path: abs, uid, gid, mtime });
-            break;
-          }
-          default:
-            // pax/gnu long-name headers are consumed by tar-stream; anything else has no meaning in a layer.
-            break;
-        }
-        if (header.type !== 'symlink') xattrOps(header.pax as Record<string, string> | undefined, abs, ops);
+      case 'character-device':
+      case 'block-device':
+      case 'fifo': {
+        clear(rel, abs, false);
+        const type = header.type === 'fifo' ? S_IFIFO : header.type === 'block-device' ? S_IFBLK : S_IFCHR;
+        ops.push({ op: 'mknod', path: abs, mode: type | mode, major: header.devmajor, minor: header.devminor });
+        specials.push({ path: abs, uid, gid, mtime });
+        xattrOps(header.xattrs, abs);
+        return;
       }
-      stream.resume();
-      stream.on('end', next);
-    } catch (err) {
-      fail(err);
+      default:
+        // Volume labels, sparse-file maps and the like mean nothing in a layer.
+        return;
     }
-  });
+  };
 
-  const tap = new Transform({
-    transform(chunk: Buffer, _e, cb) {
-      hash.update(chunk);
-      cb(null, chunk);
-    },
-  });
+  const decompressed = autoDecompress();
+  input.on('error', (err) => decompressed.destroy(err));
+  input.pipe(decompressed);
+  async function* hashed(): AsyncIterable<Buffer> {
+    for await (const chunk of decompressed) {
+      hash.update(chunk as Buffer);
+      yield chunk as Buffer;
+    }
+  }
   try {
-    await pipeline(input, autoDecompress(), tap, extract);
+    await readTar(hashed(), onEntry);
   } catch (err) {
+    input.destroy(err as Error);
+    decompressed.destroy();
     if (err instanceof InvalidArgumentError) throw err;
     throw new InvalidArgumentError(`${what}: cannot unpack: ${(err as Error).message}`, { cause: err });
   }
@@ -215,12 +197,4 @@ export async function unpackLayer(input: Readable, dest: string, what: string): 
     lutimesSync(d.path, d.mtime, d.mtime);
   }
   return { diffId: `sha256:${hash.digest('hex')}`, size };
-}
-
-function xattrOps(pax: Record<string, string> | null | undefined, path: string, ops: FsOp[]): void {
-  if (!pax) return;
-  for (const [k, v] of Object.entries(pax)) {
-    if (k.startsWith('SCHILY.xattr.')) ops.push({ op: 'setxattr', path, name: k.slice('SCHILY.xattr.'.length), value: Buffer.from(v, 'utf8') });
-    else if (k.startsWith('LIBARCHIVE.xattr.')) ops.push({ op: 'setxattr', path, name: decodeURIComponent(k.slice('LIBARCHIVE.xattr.'.length)), value: Buffer.from(v, 'base64') });
-  }
 }
