@@ -13,6 +13,7 @@ let daemon: Daemon;
 let proxy: Awaited<ReturnType<typeof startProxy>>;
 let good: Image;
 const tamper = new Map<string, 'swap' | 'truncate'>();
+let flaky = 0;
 
 function storeEntries(): string[] {
   const d = daemon.dataRoot;
@@ -48,6 +49,19 @@ beforeAll(async () => {
   // A config whose diff id doesn't match the layer's content.
   await pushImage(registry.url, 'evil/diffid', 'latest', imageFromLayers([layer], {}, { diffIds: [sha256('not this')] }));
   proxy = await startProxy(registry.url, (req) => {
+    if (req.url === '/v2/evil/schema1/manifests/latest') {
+      return async (_req, res) => {
+        res.writeHead(200, { 'Content-Type': 'application/vnd.docker.distribution.manifest.v1+prettyjws' });
+        res.end(JSON.stringify({ schemaVersion: 1, name: 'evil/schema1', tag: 'latest', fsLayers: [], history: [] }));
+      };
+    }
+    if (flaky > 0 && req.url?.includes('/manifests/')) {
+      flaky--;
+      return async (_req, res) => {
+        res.writeHead(503, { 'Content-Type': 'application/json' });
+        res.end('{"errors":[{"code":"UNAVAILABLE","message":"try again"}]}');
+      };
+    }
     const m = /\/blobs\/(sha256:[a-f0-9]{64})$/.exec(req.url ?? '');
     const how = m && req.method === 'GET' ? tamper.get(m[1]) : undefined;
     if (!how) return undefined;
@@ -114,18 +128,24 @@ test('a config whose diff id does not match the layer is refused', async () => {
   expect(await pullError(`${registry.host}/evil/diffid`)).toMatch(/does not match the image config's diff id/);
 });
 
+test('a schema 1 manifest is refused with a clear error', async () => {
+  expect(await pullError(`${proxy.host}/evil/schema1`)).toMatch(/uses image manifest schema 1, which is not supported/);
+});
+
 test('a malformed reference is a 400 with a clear message', async () => {
   const res = await api(daemon, 'POST', `/images/create?fromImage=${encodeURIComponent('Not/Valid:::tag')}`);
   expect(res.status).toBe(400);
   expect(res.json.message).toMatch(/invalid reference format/);
 });
 
-test('after all that, a good pull works', async () => {
-  const res = await api(daemon, 'POST', `/images/create?fromImage=${encodeURIComponent(`${registry.host}/ok/busybox`)}`);
+test('after all that, a good pull works, through transient registry failures', async () => {
+  flaky = 2;
+  const res = await api(daemon, 'POST', `/images/create?fromImage=${encodeURIComponent(`${proxy.host}/ok/busybox`)}`);
   expect(res.lines.find((l) => l.error)).toBeUndefined();
-  const img = await api(daemon, 'GET', `/images/${registry.host}/ok/busybox/json`);
+  expect(flaky).toBe(0);
+  const img = await api(daemon, 'GET', `/images/${proxy.host}/ok/busybox/json`);
   expect(img.json.Id).toBe(good.configDigest);
-  const del = await api(daemon, 'DELETE', `/images/${registry.host}/ok/busybox`);
+  const del = await api(daemon, 'DELETE', `/images/${proxy.host}/ok/busybox`);
   expect(del.status).toBe(200);
 });
 
