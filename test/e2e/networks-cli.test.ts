@@ -143,6 +143,26 @@ test('network ls, inspect, connect, disconnect, rm and prune', async () => {
   expect(await docker('network', 'ls', '--format', '{{.Name}}')).toContain('appnet');
 });
 
+test('--dns, --dns-search, --add-host, --hostname, --mac-address, --ip, --link and container:ID', async () => {
+  const files = await docker('run', '--rm', '--dns', '10.9.9.9', '--dns-search', 'example.test', '--add-host', 'db:10.1.2.3', '--add-host', 'gw:host-gateway',
+    '--hostname', 'box', '--mac-address', '02:42:ac:11:99:99', IMG, 'sh', '-c', 'cat /etc/resolv.conf /etc/hosts; hostname; cat /sys/class/net/eth0/address');
+  expect(files).toContain('nameserver 10.9.9.9');
+  expect(files).toContain('search example.test');
+  expect(files).toMatch(/10\.1\.2\.3\tdb/);
+  expect(files).toContain(`10.216.${o}.1\tgw`);
+  expect(files).toMatch(/\tbox\n/);
+  expect(files).toMatch(/\nbox\n02:42:ac:11:99:99$/);
+
+  const sub = JSON.parse(await docker('network', 'inspect', 'appnet'))[0].IPAM.Config[0].Subnet as string;
+  const fixed = sub.replace(/\.(\d+)\/\d+$/, (_m, last) => `.${Number(last) + 25}`);
+  expect(await docker('run', '--rm', '--network', 'appnet', '--ip', fixed, IMG, 'ip', '-o', '-4', 'addr', 'show', 'eth0')).toContain(`${fixed}/`);
+  expect(await dockerFails('run', '--rm', '--ip', '10.216.' + o + '.50', IMG, 'true')).toMatch(/user defined networks only/);
+
+  expect(await docker('run', '--rm', '--link', 'pub:p', IMG, 'wget', '-q', '-O', '-', 'http://p/')).toBe('hello from berth');
+  const pubIp = await docker('inspect', '-f', '{{.NetworkSettings.IPAddress}}', 'pub');
+  expect(await docker('run', '--rm', '--network', 'container:pub', IMG, 'ip', '-o', '-4', 'addr', 'show', 'eth0')).toContain(`${pubIp}/`);
+});
+
 test('a restart keeps running containers reachable; a stop with none running leaves nothing behind', async () => {
   const port = (await docker('port', 'pub', '80')).split('\n')[0].split(':').pop()!;
   const bridge = await bridgeOf(daemon);
