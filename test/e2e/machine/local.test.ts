@@ -83,7 +83,13 @@ test('the supervisor restarts an engine that dies', async () => {
 });
 
 test('upgrade with the same bundle uploads nothing; ssh runs locally; config prints client flags', () => {
-  expect(berth(['machine', 'upgrade', 'loc'], env).stdout).toBe('"loc" already runs this engine bundle\n');
+  expect(JSON.parse(berth(['machine', 'upgrade', '--json', 'loc'], env).stdout)).toEqual({ upgraded: { loc: false }, errors: [] });
+  const before = enginePid();
+  const prov = berth(['machine', 'provision', 'loc'], env);
+  expect([prov.code, prov.stderr]).toEqual([0, '']);
+  expect(prov.stdout).toMatch(/Provisioning loc/);
+  expect(enginePid()).not.toBe(before);
+  expect(berth(['machine', 'status', 'loc'], env).stdout).toBe('Running\n');
   const r = berth(['machine', 'ssh', 'loc', 'echo here; exit 4'], env);
   expect([r.stdout, r.code]).toEqual(['here\n', 4]);
   expect(berth(['machine', 'config', 'loc'], env).stdout).toBe(`--tlsverify\n--tlscacert="${store}/machines/loc/ca.pem"\n--tlscert="${store}/machines/loc/cert.pem"\n--tlskey="${store}/machines/loc/key.pem"\n-H=tcp://127.0.0.1:${port}\n`);
