@@ -3,8 +3,7 @@
  * snapshot, /etc files, mounts with host paths, user, and config.json.
  */
 import { existsSync, mkdirSync } from 'node:fs';
-import { mkdir } from 'node:fs/promises';
-import { writeFileAtomicAsync } from '../fsutil.js';
+import { mkdir, writeFile } from 'node:fs/promises';
 import { NotImplementedError } from '../errors.js';
 import type { Engine } from '../engine.js';
 import { buildSpec, type NetworkNamespace } from '../runtime/spec.js';
@@ -132,7 +131,8 @@ export async function prepareBundle(rec: ContainerRecord, ctx: BundleContext, co
       annotations: ctx.hasMonitor ? annotations(rec, paths) : {},
       consoleSize,
     });
-    await writeFileAtomicAsync(`${bundle}/config.json`, JSON.stringify(spec));
+    // The bundle lives in exec-root (volatile, rebuilt at every start): no fsync needed.
+    await writeFile(`${bundle}/config.json`, JSON.stringify(spec));
     return { bundle, warnings, networkAttached };
   } catch (err) {
     // Nothing of a failed start may stay attached (the caller only detaches what it knows of).

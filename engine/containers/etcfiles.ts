@@ -1,7 +1,7 @@
 /** /etc/hostname, /etc/hosts and /etc/resolv.conf of a container, written beside its record. */
 import { readFileSync } from 'node:fs';
 import { hostname as hostHostname } from 'node:os';
-import { writeFileAtomicAsync } from '../fsutil.js';
+import { rename, writeFile } from 'node:fs/promises';
 import type { ContainerRecord } from './record.js';
 
 const BASE_HOSTS = `127.0.0.1\tlocalhost
@@ -43,11 +43,18 @@ export function hostResolvConf(rec: ContainerRecord): string {
   return out;
 }
 
+/** Rewritten at every start from the record: rename for atomicity, no fsync (nothing is lost in a crash). */
+async function replaceFile(path: string, data: string): Promise<void> {
+  const tmp = `${path}.${process.pid}.tmp`;
+  await writeFile(tmp, data);
+  await rename(tmp, path);
+}
+
 export async function writeEtcFiles(rec: ContainerRecord, files: { hosts: string; resolvConf: string; hostname: string }): Promise<void> {
   await Promise.all([
-    writeFileAtomicAsync(rec.hostnamePath, files.hostname + '\n'),
-    writeFileAtomicAsync(rec.hostsPath, files.hosts),
-    writeFileAtomicAsync(rec.resolvConfPath, files.resolvConf),
+    replaceFile(rec.hostnamePath, files.hostname + '\n'),
+    replaceFile(rec.hostsPath, files.hosts),
+    replaceFile(rec.resolvConfPath, files.resolvConf),
   ]);
 }
 

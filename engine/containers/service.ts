@@ -196,7 +196,7 @@ export class ContainerService {
     try {
       const prepared = await prepareBundle(rec, this.ctx(), consoleSize);
       networkAttached = prepared.networkAttached;
-      await this.runtime.delete(rec.id, true);
+      if (this.runtimeKnows(rec.id)) await this.runtime.delete(rec.id, true);
       await this.runtime.create(rec.id, prepared.bundle, this.paths.pidFile(rec.id));
       await this.connectPendingAttaches(rec);
       await this.runtime.start(rec.id);
@@ -221,6 +221,11 @@ export class ContainerService {
     }
     this.event(rec, 'start');
     this.watchExit(rec.id);
+  }
+
+  /** Cheaper than `runtime state`: the runtime keeps a state dir per container under its root. */
+  private runtimeKnows(id: string): boolean {
+    return existsSync(join(this.paths.runtimeRoot(), id));
   }
 
   private async detachNetwork(rec: ContainerRecord): Promise<void> {
@@ -324,7 +329,11 @@ export class ContainerService {
     await this.mutex.run(id, async () => {
       if (!isActive(rec.state)) return;
       const startedAt = Date.parse(rec.state.startedAt);
-      await this.setState(rec, { type: 'exit', exitCode: status.exitCode, oomKilled: status.oomKilled, at: status.finishedAt || new Date().toISOString() });
+      const exit: StateEvent = { type: 'exit', exitCode: status.exitCode, oomKilled: status.oomKilled, at: status.finishedAt || new Date().toISOString() };
+      // A --rm container's record is deleted right away: persisting its exit first is wasted I/O
+      // (after a crash in between, restore reads the exit from the runtime).
+      if (rec.hostConfig.AutoRemove && !shouldRestart(rec, status.exitCode)) rec.state = transition(rec.id, rec.state, exit);
+      else await this.setState(rec, exit);
       await this.cleanupAfterExit(rec);
       if (status.oomKilled) this.event(rec, 'oom');
       this.event(rec, 'die', { exitCode: String(status.exitCode) });
@@ -342,10 +351,13 @@ export class ContainerService {
     }
   }
 
+  /** Independent steps, run together: the container's processes are gone. */
   private async cleanupAfterExit(rec: ContainerRecord): Promise<void> {
-    await this.runtime.delete(rec.id, true).catch((err) => log.warn(`runtime delete ${rec.id.slice(0, 12)}: ${(err as Error).message}`));
-    await unmountRootfs(this.paths.rootfs(rec.id)).catch((err) => log.warn(`umount ${rec.id.slice(0, 12)}: ${(err as Error).message}`));
-    await this.detachNetwork(rec);
+    await Promise.all([
+      this.runtime.delete(rec.id, true).catch((err) => log.warn(`runtime delete ${rec.id.slice(0, 12)}: ${(err as Error).message}`)),
+      unmountRootfs(this.paths.rootfs(rec.id)).catch((err) => log.warn(`umount ${rec.id.slice(0, 12)}: ${(err as Error).message}`)),
+      this.detachNetwork(rec),
+    ]);
   }
 
   private scheduleRestart(rec: ContainerRecord, delayMs: number): void {
@@ -555,7 +567,7 @@ export class ContainerService {
       if (!this.store.find(rec.id)) return;
       if (isActive(rec.state)) throw new ConflictError(`container ${rec.id.slice(0, 12)} is still running after SIGKILL`);
       rec.state = transition(rec.id, rec.state, { type: 'remove' });
-      await this.runtime.delete(rec.id, true);
+      if (this.runtimeKnows(rec.id)) await this.runtime.delete(rec.id, true);
       await unmountRootfs(this.paths.rootfs(rec.id)).catch(() => undefined);
       const volumes = this.engine.volumes as { release?: (id: string, o: { removeAnonymous: boolean }) => Promise<void> } | undefined;
       await volumes?.release?.(rec.id, { removeAnonymous: !!opts.volumes });

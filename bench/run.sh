@@ -1,0 +1,89 @@
+#!/usr/bin/env bash
+# `docker run --rm --network none busybox true` through berthd vs Debian's dockerd
+# (overlay2, runc) in the same run, then 50 detached containers started concurrently.
+# Prints min/median (ms) and the ratios. Needs root, hyperfine, docker.io, busybox-static.
+# Usage: bench/run.sh [RUNS]   (default 20)
+set -euo pipefail
+cd "$(dirname "$0")/.."
+RUNS=${1:-20}
+CONCURRENT=50
+DOCKER=/usr/local/bin/docker
+
+for tool in hyperfine dockerd busybox jq; do
+  command -v "$tool" >/dev/null || { echo "bench/run.sh: $tool is missing: apt-get install -y hyperfine docker.io busybox-static jq" >&2; exit 1; }
+done
+[ -x "$DOCKER" ] || { echo "bench/run.sh: the docker CLI is missing at $DOCKER" >&2; exit 1; }
+
+npx tsc -p tsconfig.json >/dev/null || echo "bench/run.sh: tsc reported type errors (dist/ is emitted anyway)" >&2
+make -s -C native
+
+T=$(mktemp -d /tmp/berth-bench-run.XXXXXX)
+BERTH_PID= ; DOCKERD_PID=
+cleanup() {
+  set +e
+  if [ -n "$BERTH_PID" ]; then
+    DOCKER_HOST=unix://$T/b/run/berthd.sock $DOCKER ps -aq | xargs -r env DOCKER_HOST=unix://$T/b/run/berthd.sock $DOCKER rm -f >/dev/null 2>&1
+    kill "$BERTH_PID"; wait "$BERTH_PID" 2>/dev/null
+  fi
+  if [ -n "$DOCKERD_PID" ]; then
+    DOCKER_HOST=unix://$T/d/docker.sock $DOCKER ps -aq | xargs -r env DOCKER_HOST=unix://$T/d/docker.sock $DOCKER rm -f >/dev/null 2>&1
+    kill "$DOCKERD_PID"; wait "$DOCKERD_PID" 2>/dev/null
+  fi
+  grep -F "$T" /proc/mounts | awk '{print $2}' | sort -r | xargs -r -n1 umount -l 2>/dev/null
+  rm -rf "$T"
+}
+trap cleanup EXIT
+
+# The busybox image both engines run: one layer, imported from the same tar.
+mkdir -p "$T/rootfs/bin" "$T/rootfs/etc" "$T/rootfs/tmp"
+cp "$(command -v busybox)" "$T/rootfs/bin/busybox"
+for a in $("$T/rootfs/bin/busybox" --list); do [ "$a" = busybox ] || ln -s busybox "$T/rootfs/bin/$a"; done
+printf 'root:x:0:0:root:/root:/bin/sh\n' > "$T/rootfs/etc/passwd"
+printf 'root:x:0:\n' > "$T/rootfs/etc/group"
+tar -C "$T/rootfs" -cf "$T/busybox.tar" .
+
+wait_sock() { for _ in $(seq 300); do [ -S "$1" ] && DOCKER_HOST=unix://$1 $DOCKER version >/dev/null 2>&1 && return 0; sleep 0.1; done; echo "bench/run.sh: $2 did not start" >&2; exit 1; }
+
+mkdir -p "$T/b"
+# A private copy: a concurrent `make` must not swap the binary under the benchmark.
+cp native/build/berth-runtime "$T/berth-runtime"
+BERTH_RUNTIME="$T/berth-runtime" bin/berthd --data-root "$T/b/data" --exec-root "$T/b/run" -H "unix://$T/b/run/berthd.sock" >"$T/berthd.log" 2>&1 &
+BERTH_PID=$!
+wait_sock "$T/b/run/berthd.sock" berthd
+
+sysctl -qw net.ipv4.ip_forward=1
+mkdir -p "$T/d"
+dockerd --data-root "$T/d/data" --exec-root "$T/d/exec" -H "unix://$T/d/docker.sock" --pidfile "$T/d/docker.pid" \
+  --storage-driver overlay2 --bridge none --iptables=false --ip6tables=false >"$T/dockerd.log" 2>&1 &
+DOCKERD_PID=$!
+wait_sock "$T/d/docker.sock" dockerd
+
+B="env DOCKER_HOST=unix://$T/b/run/berthd.sock $DOCKER"
+D="env DOCKER_HOST=unix://$T/d/docker.sock $DOCKER"
+$B import "$T/busybox.tar" busybox:latest >/dev/null
+$D import "$T/busybox.tar" busybox:latest >/dev/null
+
+echo "== docker run --rm --network none busybox true ($RUNS runs each)"
+hyperfine -N --warmup 3 --runs "$RUNS" --export-json "$T/run.json" \
+  -n berthd "$B run --rm --network none busybox true" \
+  -n dockerd "$D run --rm --network none busybox true" >/dev/null
+jq -r '.results[] | "\(.command)\tmin \(.min*1000|floor) ms\tmedian \(.median*1000|floor) ms"' "$T/run.json"
+jq -r '"ratio dockerd/berthd: min \((.results[1].min/.results[0].min*10|floor)/10)x, median \((.results[1].median/.results[0].median*10|floor)/10)x"' "$T/run.json"
+
+concurrent() { # $1 = client command; prints wall ms of CONCURRENT detached runs
+  local start end
+  start=$(date +%s%N)
+  seq "$CONCURRENT" | xargs -P "$CONCURRENT" -I{} $1 run -d --network none busybox sleep 600 >/dev/null
+  end=$(date +%s%N)
+  echo $(( (end - start) / 1000000 ))
+  $1 ps -aq | xargs -r $1 rm -f >/dev/null
+}
+
+echo "== $CONCURRENT detached containers started concurrently (3 rounds, ms)"
+bt=(); dt=()
+for _ in 1 2 3; do bt+=("$(concurrent "$B")"); dt+=("$(concurrent "$D")"); done
+bmin=$(printf '%s\n' "${bt[@]}" | sort -n | head -1); dmin=$(printf '%s\n' "${dt[@]}" | sort -n | head -1)
+bmed=$(printf '%s\n' "${bt[@]}" | sort -n | sed -n 2p); dmed=$(printf '%s\n' "${dt[@]}" | sort -n | sed -n 2p)
+echo -e "berthd\tmin $bmin ms\tmedian $bmed ms"
+echo -e "dockerd\tmin $dmin ms\tmedian $dmed ms"
+awk -v b="$bmin" -v d="$dmin" -v bm="$bmed" -v dm="$dmed" 'BEGIN { printf "ratio dockerd/berthd: min %.1fx, median %.1fx\n", d/b, dm/bm }'
