@@ -4,7 +4,6 @@
  * GNU long names and base-256 numbers. Entries are handed to a synchronous
  * sink, chunk by chunk, with no per-entry stream objects.
  */
-import { InvalidArgumentError } from '../errors.js';
 
 export type TarType = 'file' | 'link' | 'symlink' | 'character-device' | 'block-device' | 'directory' | 'fifo' | 'other';
 
@@ -91,7 +90,7 @@ export async function readTar(source: AsyncIterable<Buffer>, onEntry: (h: TarHea
   let longLink: string | undefined;
 
   const startEntry = (b: Buffer, off: number): State => {
-    if (!checksumOk(b, off)) throw new InvalidArgumentError('layer is not a valid tar archive (bad header checksum)');
+    if (!checksumOk(b, off)) throw new Error('not a valid tar archive (bad header checksum)');
     const flag = String.fromCharCode(b[off + 156]);
     const size = num(b, off + 124, 12);
     if (flag === 'x' || flag === 'g' || flag === 'L' || flag === 'K') {
@@ -197,6 +196,6 @@ export async function readTar(source: AsyncIterable<Buffer>, onEntry: (h: TarHea
     }
   }
   if (state === 'data' || state === 'meta' || (state === 'pad' && padding > 0)) {
-    throw new InvalidArgumentError('layer tar ends in the middle of an entry (truncated)');
+    throw new Error('the tar ends in the middle of an entry (truncated)');
   }
 }

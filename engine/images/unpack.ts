@@ -72,12 +72,26 @@ export async function unpackLayer(input: Readable, dest: string, what: string): 
       return null;
     }
   };
+  // The layer dir starts empty: only paths this layer made can exist, so most
+  // entries need no lstat, and known directories no mkdir.
+  const made = new Set<string>();
+  const knownDirs = new Set<string>([dest]);
+  const ensureDir = (abs: string) => {
+    if (knownDirs.has(abs)) return;
+    mkdirSync(abs, { recursive: true });
+    knownDirs.add(abs);
+  };
   const clear = (rel: string, abs: string, keepDir: boolean) => {
+    if (!made.has(rel) && !knownDirs.has(abs)) {
+      made.add(rel);
+      return;
+    }
     const st = lstatOrNull(abs);
     if (!st) return;
     if (keepDir && st.isDirectory()) return;
     rmSync(abs, { recursive: true, force: true });
     symlinks.delete(rel);
+    for (const d of knownDirs) if (d === abs || d.startsWith(`${abs}/`)) knownDirs.delete(d);
   };
   const xattrOps = (xattrs: Record<string, Buffer>, path: string) => {
     for (const [name, value] of Object.entries(xattrs)) ops.push({ op: 'setxattr', path, name, value });
@@ -96,7 +110,7 @@ export async function unpackLayer(input: Readable, dest: string, what: string): 
     const abs = join(dest, rel);
     const parent = join(dest, ...parts.slice(0, -1));
     const base = parts[parts.length - 1];
-    mkdirSync(parent, { recursive: true });
+    ensureDir(parent);
 
     if (base === OPAQUE) {
       ops.push({ op: 'setxattr', path: parent, name: 'trusted.overlay.opaque', value: Buffer.from('y') });
@@ -104,8 +118,9 @@ export async function unpackLayer(input: Readable, dest: string, what: string): 
     }
     if (base.startsWith(WHITEOUT)) {
       if (!base.startsWith(`${WHITEOUT}${WHITEOUT}`)) {
-        const target = join(parent, base.slice(WHITEOUT.length));
-        clear(rel, target, false);
+        const name = base.slice(WHITEOUT.length);
+        const target = join(parent, name);
+        clear([...parts.slice(0, -1), name].join('/'), target, false);
         ops.push({ op: 'mknod', path: target, mode: S_IFCHR, major: 0, minor: 0 });
       }
       return;
@@ -113,7 +128,7 @@ export async function unpackLayer(input: Readable, dest: string, what: string): 
     switch (header.type) {
       case 'directory':
         clear(rel, abs, true);
-        mkdirSync(abs, { recursive: true });
+        ensureDir(abs);
         dirs.set(rel, { path: abs, mode, uid, gid, mtime });
         xattrOps(header.xattrs, abs);
         return;
