@@ -130,6 +130,7 @@ function setupScript(enter: string, ip: string[], dns: DnsRedirect | null, links
 export async function createSandbox(path: string, links: EndpointLink[], dns: DnsRedirect | null, pool?: NetnsPool): Promise<string> {
   const pooled = pool?.take();
   const nsPath = pooled ?? path;
+  if (pooled && !links.length && !dns) return nsPath; // --network none: the pool made it ready
   const enter = pooled ? `nsenter --net=${sq(nsPath)}` : `: > ${sq(nsPath)}; unshare --net=${sq(nsPath)}`;
   try {
     await run('sh', ['-c', setupScript(enter, insideIp(links, process.pid, !pooled), dns, links)]);

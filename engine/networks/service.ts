@@ -285,6 +285,7 @@ export class NetworkService implements Networking {
       this.proxies.set(sb.containerId, proxies);
       const result = await this.commit(sb);
       if (sb.ports.length) await this.syncRules();
+      for (const [n] of allocated) this.emit(n, 'connect', sb.containerId);
       return result;
     } catch (err) {
       this.sandboxes.delete(sb.containerId);
@@ -307,6 +308,10 @@ export class NetworkService implements Networking {
     if ((sb.mode === 'bridge' || sb.mode === 'none') && sb.netnsPath) await destroySandbox(sb.netnsPath);
     if (sb.ports.length) await this.syncRules();
     await this.store.removeSandbox(containerId);
+    for (const ep of sb.endpoints) {
+      const n = this.registry.tryFind(ep.networkId);
+      if (n) this.emit(n, 'disconnect', containerId);
+    }
   }
 
   /** After an engine restart, for a container that kept running: proxies and DNS redirect come back. */

@@ -2,7 +2,8 @@
  * The network service on the real kernel, without containers: sandboxes are the
  * namespaces the service makes, and the tests run busybox inside them with nsenter.
  */
-import type { ChildProcess } from 'node:child_process';
+import { spawn, type ChildProcess } from 'node:child_process';
+import { createSocket } from 'node:dgram';
 import { existsSync, readdirSync, rmSync } from 'node:fs';
 import { join } from 'node:path';
 import { EventBus } from '../../../engine/events.js';
@@ -155,6 +156,27 @@ describe('published ports on the default bridge', () => {
     expect(existsSync(res.netnsPath!)).toBe(false);
   });
 });
+
+test('a published UDP port answers through the proxy (loopback) and DNAT (host address)', async () => {
+  const r = req('udp', { PortBindings: { '9999/udp': [{ HostPort: '' }] } });
+  const res = await svc.attach(r);
+  const echo = spawn('nsenter', [`--net=${res.netnsPath}`, process.execPath, '-e',
+    "const d=require('dgram').createSocket('udp4');d.on('message',(m,r)=>d.send(Buffer.concat([Buffer.from('echo:'),m]),r.port,r.address));d.bind(9999,()=>console.log('ready'))"], { stdio: ['ignore', 'pipe', 'inherit'] });
+  children.push(echo);
+  await new Promise<void>((resolve) => echo.stdout!.once('data', () => resolve()));
+  const hostPort = Number((res.settings.Ports as any)['9999/udp'][0].HostPort);
+  for (const addr of ['127.0.0.1', hostAddress()]) expect(await udpRoundTrip(addr, hostPort, 'hi')).toBe('echo:hi');
+  await svc.detach(r.id);
+});
+
+function udpRoundTrip(host: string, port: number, text: string): Promise<string> {
+  return new Promise((resolve, reject) => {
+    const sock = createSocket('udp4');
+    const timer = setTimeout(() => { sock.close(); reject(new Error(`no UDP answer from ${host}:${port}`)); }, 3000);
+    sock.on('message', (m) => { clearTimeout(timer); sock.close(); resolve(m.toString()); });
+    sock.send(text, port, host);
+  });
+}
 
 test('--network none has only lo; host has no namespace', async () => {
   const none = await svc.attach(req('nothing', { NetworkMode: 'none' }));
