@@ -51,12 +51,14 @@ export function octet(): number {
   return 1 + Math.floor(Math.random() * 250);
 }
 
-/** The host's first non-loopback IPv4 address ("the host's other address"). */
+/** The address of the host's default-route interface ("the host's other address"). */
 export function hostAddress(): string {
-  for (const list of Object.values(networkInterfaces())) {
-    for (const a of list ?? []) if (a.family === 'IPv4' && !a.internal) return a.address;
-  }
-  throw new Error('the host has no non-loopback IPv4 address');
+  const routes = JSON.parse(shSync('ip -j -4 route show default')) as Array<{ dev?: string }>;
+  const dev = routes.find((r) => r.dev)?.dev;
+  const list = (dev && networkInterfaces()[dev]) || Object.values(networkInterfaces()).flat();
+  const found = list?.find((a) => a && a.family === 'IPv4' && !a.internal);
+  if (!found) throw new Error('the host has no non-loopback IPv4 address (tests need one on the default route)');
+  return found.address;
 }
 
 export function tempDir(prefix: string): string {

@@ -178,6 +178,34 @@ function udpRoundTrip(host: string, port: number, text: string): Promise<string>
   });
 }
 
+test('exhausted address pools: a clear error and nothing half-made', async () => {
+  // the pool 10.214.b.0/24 in /27s: a user network exists already (and others were made)
+  const made: string[] = [];
+  let err: Error | undefined;
+  for (let i = 0; i < 9 && !err; i++) {
+    await svc.create({ Name: `fill${t}${i}` }).then((r) => made.push(r.Id), (e) => { err = e; });
+  }
+  expect(err?.message).toMatch(/all predefined address pools are in use: give a --subnet/);
+  expect(svc.list({ name: [`fill${t}`] })).toHaveLength(made.length);
+  for (const id of made) await svc.remove(id);
+
+  const sub = `10.214.${b}.224/27`;
+  await svc.create({ Name: `tiny${t}`, IPAM: { Config: [{ Subnet: sub, IPRange: `10.214.${b}.228/31` }] } });
+  const first = req('tiny1', { NetworkMode: `tiny${t}` });
+  const second = req('tiny2', { NetworkMode: `tiny${t}` });
+  await svc.attach(first);
+  await svc.attach(second);
+  const before = namespaces().length;
+  const third = req('tiny3', { NetworkMode: `tiny${t}` });
+  await expect(svc.attach(third)).rejects.toThrow(/no address left in 10.214.\d+.228\/31/);
+  expect(namespaces().length).toBe(before);
+  await svc.detach(first.id);
+  await svc.attach(third); // the released address serves again
+  await svc.detach(second.id);
+  await svc.detach(third.id);
+  await svc.remove(`tiny${t}`);
+});
+
 test('--network none has only lo; host has no namespace', async () => {
   const none = await svc.attach(req('nothing', { NetworkMode: 'none' }));
   expect((await inNs(none.netnsPath!, 'ip -o link')).trim().split('\n').map((l) => l.split(':')[1].trim())).toEqual(['lo']);
