@@ -127,7 +127,11 @@ export async function pullFromRegistry(deps: PullDeps, repo: RepoClient, ref: Re
           });
           // The unpack side reports the blob error when the store side fails first.
           stored.catch(() => undefined);
-          await layers.apply(() => toUnpack, parent, diffIds[i], what, blobRecord, stored);
+          // Another pull may be unpacking the same layer already: then this copy is only stored.
+          let unpacking = false;
+          const applied = layers.apply(() => ((unpacking = true), toUnpack), parent, diffIds[i], what, blobRecord, stored);
+          if (!unpacking) toUnpack.resume();
+          await applied;
           await stored;
         }
         onProgress({ status: 'Pull complete', id: ids[i] });

@@ -116,3 +116,12 @@ test('unknown repository and missing tag are clear errors', async () => {
   expect(await dockerFails('pull', `${registry.host}/test/busybox:nope`)).toContain('manifest for');
   expect(await dockerFails('pull', 'UPPER/Case')).toMatch(/invalid reference format|must be lowercase/);
 });
+
+test('two pulls of the same image at once both succeed, unpacking it once', async () => {
+  const ref = `${registry.host}/test/zstd`;
+  await docker('rmi', ref);
+  const [a, b] = await Promise.all([docker('pull', ref), docker('pull', ref)]);
+  for (const out of [a, b]) expect(out).toMatch(/Status: (Downloaded newer image|Image is up to date) for/);
+  const [info] = JSON.parse(await docker('image', 'inspect', ref));
+  expect(readFileSync(join(info.GraphDriver.Data.UpperDir, 'etc/zstd'), 'utf8')).toBe('zstd\n');
+});
