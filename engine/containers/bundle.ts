@@ -73,17 +73,26 @@ export async function prepareBundle(rec: ContainerRecord, ctx: BundleContext, co
   const bundle = paths.bundle(rec.id);
   const rootfs = paths.rootfs(rec.id);
   await mkdir(bundle, { recursive: true });
-  await mountRootfs(await engine.snapshots.mounts(rec.snapshotKey), rootfs);
 
   let network = networkNamespace(rec, ctx);
   let hostname = rec.config.Hostname || rec.id.slice(0, 12);
   let hosts: string;
   let resolvConf: string;
   let networkAttached = false;
-  const networking = engine.networking as { attach?: (req: unknown) => Promise<{ netnsPath: string | null; settings: Record<string, unknown>; hosts: string; resolvConf: string }> } | undefined;
+  const networking = engine.networking as { attach?: (req: unknown) => Promise<{ netnsPath: string | null; settings: Record<string, unknown>; hosts: string; resolvConf: string }>; detach?: (id: string) => Promise<void> } | undefined;
   const { defaultHosts, hostResolvConf, hostModeFiles, writeEtcFiles } = await import('./etcfiles.js');
-  if (networking?.attach && network.mode !== 'path') {
-    const r = await networking.attach({ id: rec.id, name: rec.name, hostname, domainname: rec.config.Domainname ?? '', config: rec.config, hostConfig: rec.hostConfig, networkingConfig: { EndpointsConfig: (rec.networkSettings.Networks ?? {}) as Record<string, unknown> } });
+  // The rootfs mount and the network sandbox are independent: set them up together.
+  const mounted = engine.snapshots.mounts(rec.snapshotKey).then((m) => mountRootfs(m, rootfs));
+  const attached = networking?.attach && network.mode !== 'path'
+    ? networking.attach({ id: rec.id, name: rec.name, hostname, domainname: rec.config.Domainname ?? '', config: rec.config, hostConfig: rec.hostConfig, networkingConfig: { EndpointsConfig: (rec.networkSettings.Networks ?? {}) as Record<string, unknown> } })
+    : undefined;
+  const [m, a] = await Promise.allSettled([mounted, attached]);
+  if (m.status === 'rejected' || a.status === 'rejected') {
+    if (attached && a.status === 'fulfilled') await networking?.detach?.(rec.id).catch(() => undefined);
+    throw m.status === 'rejected' ? m.reason : (a as PromiseRejectedResult).reason;
+  }
+  const r = a.value;
+  if (r) {
     networkAttached = true;
     network = r.netnsPath ? { mode: 'path', path: r.netnsPath } : { mode: 'host' };
     rec.networkSettings = r.settings;

@@ -571,9 +571,12 @@ export class ContainerService {
       await unmountRootfs(this.paths.rootfs(rec.id)).catch(() => undefined);
       const volumes = this.engine.volumes as { release?: (id: string, o: { removeAnonymous: boolean }) => Promise<void> } | undefined;
       await volumes?.release?.(rec.id, { removeAnonymous: !!opts.volumes });
-      await this.engine.snapshots.remove(rec.snapshotKey).catch((err) => log.warn(`snapshot remove ${rec.id.slice(0, 12)}: ${(err as Error).message}`));
-      await rm(this.paths.bundle(rec.id), { recursive: true, force: true });
+      // The record goes first: a crash after it leaves only leftovers that no record claims.
       this.store.delete(rec.id);
+      await Promise.all([
+        this.engine.snapshots.remove(rec.snapshotKey).catch((err) => log.warn(`snapshot remove ${rec.id.slice(0, 12)}: ${(err as Error).message}`)),
+        rm(this.paths.bundle(rec.id), { recursive: true, force: true }),
+      ]);
       this.backoff.forget(rec.id);
     });
     this.event(rec, 'destroy');
