@@ -208,10 +208,10 @@ export class NetnsPool {
     await Promise.all(this.ready.splice(0).map((p) => destroySandbox(p)));
   }
 
-  /** Pool files left by an engine that died: never handed out, safe to remove. */
-  static async sweep(dir: string): Promise<void> {
+  /** Pool files a previous engine left unused; `inUse` are those handed out to sandboxes. */
+  static async sweep(dir: string, inUse: Set<string>): Promise<void> {
     const names = await fs.readdir(dir).catch(() => [] as string[]);
-    await Promise.all(names.filter((n) => n.startsWith('pool-')).map((n) => destroySandbox(join(dir, n))));
+    await Promise.all(names.filter((n) => n.startsWith('pool-') && !inUse.has(join(dir, n))).map((n) => destroySandbox(join(dir, n))));
   }
 }
 

@@ -67,9 +67,9 @@ export class NetworkService implements Networking {
   private async init(): Promise<void> {
     if (!/^[a-zA-Z0-9_.-]{1,15}$/.test(this.defaultBridge)) throw new InvalidArgumentError(`--bridge ${this.defaultBridge}: an interface name of up to 15 letters, digits, "_", "." or "-"`);
     await fs.mkdir(this.netnsDir(), { recursive: true });
-    await NetnsPool.sweep(this.netnsDir());
     for (const rec of await this.store.loadNetworks()) this.registry.load(rec);
     for (const sb of await this.store.loadSandboxes()) this.sandboxes.set(sb.containerId, sb);
+    await NetnsPool.sweep(this.netnsDir(), new Set([...this.sandboxes.values()].flatMap((s) => (s.netnsPath ? [s.netnsPath] : []))));
     await this.ensurePredefined();
     for (const n of this.registry.bridges()) await this.bringUp(n);
     await enableForwarding();

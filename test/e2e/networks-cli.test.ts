@@ -171,6 +171,8 @@ test('a restart keeps running containers reachable; a stop with none running lea
   daemon = await startDaemon({ args: extraArgs, dataRoot: daemon.dataRoot, execRoot: daemon.execRoot, keep: true });
   await waitFor(() => shOk(`busybox wget -q -O /dev/null http://127.0.0.1:${port}/`), 'the restored port');
   expect(await docker('run', '--rm', '--network', 'appnet', IMG, 'wget', '-q', '-O', '-', 'http://web/')).toBe('hello from berth');
+  // a container that kept running resolves names through the restarted resolver
+  expect(await docker('exec', 'web', 'wget', '-q', '-O', '-', 'http://www/')).toBe('hello from berth');
 
   // a second engine with its own bridge and data-root coexists
   const second = await startDaemon();

@@ -100,10 +100,12 @@ describe('a user network', () => {
 
   test('an overlapping subnet is refused and nothing is made', async () => {
     const sub = (svc.inspect(netId) as any).IPAM.Config[0].Subnet;
-    const before = await sh('ip -br link');
+    const mine = async () => (await sh('ip -br addr')).split('\n').filter((l) => l.includes(`10.214.${b}.`)).sort().join('\n');
+    const before = await mine();
     await expect(svc.create({ Name: `dup${t}`, IPAM: { Config: [{ Subnet: sub }] } })).rejects.toThrow(/overlaps network/);
     await expect(svc.create({ Name: `net${t}` })).rejects.toThrow(/already exists/);
-    expect(await sh('ip -br link')).toBe(before);
+    expect(await mine()).toBe(before);
+    expect(svc.list().map((x) => x.Name)).not.toContain(`dup${t}`);
   });
 
   test('containers on another network cannot reach them; an internal network has no way out', async () => {
@@ -218,6 +220,9 @@ test('a restart with a running sandbox keeps it and restores its published port;
   const res = await svc.attach(r);
   children.push(httpdIn(res.netnsPath!, 80, 'kept\n', root));
   const hostPort = (res.settings.Ports as any)['80/tcp'][0].HostPort;
+  await svc.create({ Name: `rs${t}` });
+  const named = req('named', { NetworkMode: `rs${t}` });
+  const namedRes = await svc.attach(named);
   await svc.shutdown();
   expect(await sh(`ip -br link show ${bridge}`)).toContain(bridge);
   svc = await NetworkService.open(opts);
@@ -225,6 +230,8 @@ test('a restart with a running sandbox keeps it and restores its published port;
   expect((again.settings.Ports as any)['80/tcp'][0].HostPort).toBe(hostPort);
   await waitFor(() => shOk(`busybox wget -q -O /dev/null http://127.0.0.1:${hostPort}/`), 'restored proxy');
   expect(await sh(`busybox wget -q -O - http://127.0.0.1:${hostPort}/`)).toBe('kept\n');
+  await svc.restore(named.id);
+  expect(await inNs(namedRes.netnsPath!, 'busybox nslookup named 127.0.0.11')).toContain((namedRes.settings.Networks as any)[`rs${t}`].IPAddress);
 
   for (const c of children.splice(1)) c.kill();
   for (const id of ids) await svc.detach(id);
