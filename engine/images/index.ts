@@ -113,6 +113,14 @@ export interface RemoveOptions {
   noprune?: boolean;
 }
 
+export interface SearchResult {
+  name: string;
+  description: string;
+  star_count: number;
+  is_official: boolean;
+  is_automated: boolean;
+}
+
 export interface ImageService extends Service {
   resolve(nameOrId: string): Promise<ImageRecord>;
   pull(ref: string, opts?: PullOptions, onProgress?: OnProgress): Promise<ImageRecord>;
@@ -133,7 +141,7 @@ export interface ImageService extends Service {
   push(name: string, tag: string | undefined, auth: RegistryAuth | undefined, onProgress: OnProgress): Promise<void>;
   save(names: string[]): Promise<Readable>;
   load(input: Readable, onProgress: OnProgress): Promise<void>;
-  search(term: string, limit: number, auth: RegistryAuth | undefined): Promise<Array<{ name: string; description: string; star_count: number; is_official: boolean; is_automated: boolean }>>;
+  search(term: string, limit: number, auth: RegistryAuth | undefined): Promise<SearchResult[]>;
   /** Content bytes of each layer of an image, bottom first (history). */
   layerSizes(image: ImageRecord): Promise<number[]>;
   /** Where each layer's files are, for the snapshotter. */

@@ -7,16 +7,16 @@ import { join } from 'node:path';
 import type { Readable } from 'node:stream';
 import { familiarString, fullString, parseReference, withDefaultTag, isTag, type Reference } from '../../src/common/reference.js';
 import type { DaemonConfig } from '../config.js';
-import { ConflictError, InvalidArgumentError, NotFoundError, UnavailableError } from '../errors.js';
+import { InvalidArgumentError, NotFoundError } from '../errors.js';
 import type { EventBus } from '../events.js';
 import { log } from '../log.js';
 import { ContentStore } from './content.js';
-import { chainIds, shortId } from './digest.js';
-import { pushToRegistry } from './push.js';
-import { saveArchive, type SaveItem } from './save.js';
-import { fileStream, readArchive } from './load.js';
 import { collectGarbage } from './gc.js';
-import type { CommitOptions, ImageConfig, ImageRecord, ImageService, ListOptions, OnProgress, PullOptions, RegistryAuth, RemoveOptions } from './index.js';
+import type { CommitOptions, ImageConfig, ImageRecord, ImageService, ListOptions, OnProgress, PullOptions, RegistryAuth, RemoveOptions, SearchResult } from './index.js';
+import { applyChanges } from './changes.js';
+import { pruneImages, removeImage } from './remove.js';
+import { searchImages } from './search.js';
+import { loadImages, pushImage, saveImages } from './transfer.js';
 import { LayerStore, type LayerDirs } from './layers.js';
 import { Leases } from './leases.js';
 import { hostPlatform, parsePlatform } from './platform.js';
@@ -46,7 +46,7 @@ export class LocalImageService implements ImageService {
   /** Set by the daemon once the containers service exists. */
   usedBy: (imageId: string) => string | undefined = () => undefined;
 
-  constructor(readonly config: DaemonConfig, private readonly events: EventBus) {
+  constructor(readonly config: DaemonConfig, readonly events: EventBus) {
     this.content = new ContentStore(join(config.dataRoot, 'content'));
     this.layers = new LayerStore(join(config.dataRoot, 'layers'));
     this.meta = new ImageMetaStore(join(config.dataRoot, 'images'));
@@ -248,194 +248,28 @@ export class LocalImageService implements ImageService {
     this.events.emit({ Type: 'image', Action: 'tag', Actor: { ID: id, Attributes: { name: familiarString(ref) } } });
   }
 
-  async remove(nameOrId: string, opts: RemoveOptions = {}, usedBy?: (id: string) => string | undefined): Promise<Array<{ Untagged?: string; Deleted?: string }>> {
-    const inUse = usedBy ?? this.usedBy;
-    const id = findImageId(this.meta, nameOrId);
-    const refs = this.meta.refsOf(id);
-    const out: Array<{ Untagged?: string; Deleted?: string }> = [];
-    const byRef = refs.find((r) => {
-      try {
-        return fullString(withDefaultTag(parseReference(nameOrId))) === r;
-      } catch {
-        return false;
-      }
-    });
-    if (byRef) {
-      const tagRefs = refs.filter((r) => !r.includes('@'));
-      const others = tagRefs.filter((r) => r !== byRef && parseReference(r).tag);
-      if (others.length > 0 || byRef.includes('@') && tagRefs.length > 0) {
-        await this.meta.deleteRefs([byRef]);
-        out.push({ Untagged: familiarString(parseReference(byRef)) });
-        this.events.emit({ Type: 'image', Action: 'untag', Actor: { ID: id, Attributes: { name: familiarString(parseReference(byRef)) } } });
-        return out;
-      }
-    } else if (refs.filter((r) => !r.includes('@')).length > 1 && !opts.force) {
-      throw new ConflictError(`conflict: unable to delete ${shortId(id)} (must be forced) - image is referenced in multiple repositories`);
-    }
-    const user = inUse(id);
-    if (user) {
-      if (!opts.force) throw new ConflictError(`conflict: unable to delete ${byRef ? familiarString(parseReference(byRef)) : shortId(id)} (must be forced) - image is being used by container ${user.slice(0, 12)}`);
-      // Forced while in use: untag only, the container keeps its image (docker does the same).
-      await this.meta.deleteRefs(refs);
-      for (const r of refs) out.push({ Untagged: familiarString(parseReference(r)) });
-      return out;
-    }
-    const children = this.meta.all().filter((m) => m.parent === id);
-    if (children.length > 0) {
-      throw new ConflictError(`conflict: unable to delete ${shortId(id)} (cannot be forced) - image has dependent child images`);
-    }
-    for (const r of refs) {
-      out.push({ Untagged: familiarString(parseReference(r)) });
-      this.events.emit({ Type: 'image', Action: 'untag', Actor: { ID: id, Attributes: { name: familiarString(parseReference(r)) } } });
-    }
-    const parent = this.meta.get(id)?.parent;
-    await this.meta.delete(id);
-    out.push({ Deleted: id });
-    this.events.emit({ Type: 'image', Action: 'delete', Actor: { ID: id, Attributes: { name: id } } });
-    // Untagged parents with no other children go too, unless noprune.
-    if (!opts.noprune && parent && this.meta.get(parent) && this.meta.refsOf(parent).length === 0 && !this.meta.all().some((m) => m.parent === parent) && !inUse(parent)) {
-      out.push(...(await this.remove(parent, {}, inUse)));
-    }
-    const gc = await this.gc();
-    for (const l of gc.layers) out.push({ Deleted: l });
-    return out;
+  remove(nameOrId: string, opts: RemoveOptions = {}, usedBy?: (id: string) => string | undefined): Promise<Array<{ Untagged?: string; Deleted?: string }>> {
+    return removeImage(this, nameOrId, opts, usedBy);
   }
 
-  /** POST /images/prune: dangling images (or all unused with dangling=false). */
-  async prune(filters: Record<string, string[]>): Promise<{ ImagesDeleted: Array<{ Untagged?: string; Deleted?: string }>; SpaceReclaimed: number }> {
-    const danglingOnly = !(filters.dangling ?? ['true']).some((v) => v === 'false' || v === '0');
-    const deleted: Array<{ Untagged?: string; Deleted?: string }> = [];
-    let reclaimed = 0;
-    const candidates = await this.list({ all: true, filters: { ...filters, dangling: danglingOnly ? ['true'] : [] } });
-    for (const img of candidates) {
-      if (!this.meta.get(img.id) || this.usedBy(img.id)) continue;
-      if (this.meta.all().some((m) => m.parent === img.id)) continue;
-      reclaimed += img.size;
-      try {
-        deleted.push(...(await this.remove(img.id, { force: true })));
-      } catch (err) {
-        log.warn(`prune ${img.id}: ${(err as Error).message}`);
-      }
-    }
-    return { ImagesDeleted: deleted, SpaceReclaimed: reclaimed };
+  prune(filters: Record<string, string[]>): Promise<{ ImagesDeleted: Array<{ Untagged?: string; Deleted?: string }>; SpaceReclaimed: number }> {
+    return pruneImages(this, filters);
   }
 
-  async push(name: string, tag: string | undefined, auth: RegistryAuth | undefined, onProgress: OnProgress): Promise<void> {
-    const base = parseRef(name);
-    if (base.digest) throw new InvalidArgumentError(`cannot push a digest reference (${name}): push a tag`);
-    const tags = tag || base.tag ? [tag || base.tag!] : this.tagsOfRepo(base);
-    if (tags.length === 0) throw new NotFoundError(`An image does not exist locally with the tag: ${familiarString(base)}`);
-    const repo = this.registry.repo(base.domain, base.path, this.authFor(base.domain, auth), 'pull,push');
-    for (const t of tags) {
-      const ref = { ...base, tag: t };
-      let image: ImageRecord;
-      try {
-        image = await this.resolve(fullString(ref));
-      } catch (err) {
-        if (err instanceof NotFoundError) throw new NotFoundError(`An image does not exist locally with the tag: ${familiarString(ref)}`);
-        throw err;
-      }
-      const meta = this.meta.get(image.id)!;
-      const sources = [...new Set(Object.keys(this.meta.allRefs()).map((r) => parseReference(r)).filter((r) => r.domain === base.domain && r.path !== base.path).map((r) => r.path))];
-      const lease = this.leases.open();
-      try {
-        const pushed = await pushToRegistry({ content: this.content, layers: this.layers }, repo, ref, image, meta.manifests, sources, onProgress);
-        lease.add(pushed.digest);
-        await this.meta.update(image.id, (m) => {
-          if (!m.manifests.includes(pushed.digest)) m.manifests.push(pushed.digest);
-        });
-        await this.meta.setRefs([[fullString({ ...base, tag: undefined, digest: pushed.digest }), image.id]]);
-      } finally {
-        lease.close();
-      }
-      this.events.emit({ Type: 'image', Action: 'push', Actor: { ID: familiarString(ref), Attributes: { name: familiarString(ref) } } });
-    }
+  push(name: string, tag: string | undefined, auth: RegistryAuth | undefined, onProgress: OnProgress): Promise<void> {
+    return pushImage(this, name, tag, auth, onProgress);
   }
 
-  private tagsOfRepo(base: Reference): string[] {
-    return Object.keys(this.meta.allRefs())
-      .map((r) => parseReference(r))
-      .filter((r) => r.domain === base.domain && r.path === base.path && r.tag)
-      .map((r) => r.tag!);
+  save(names: string[]): Promise<Readable> {
+    return saveImages(this, names);
   }
 
-  /** docker save of images by name or id. */
-  async save(names: string[]): Promise<Readable> {
-    const items: SaveItem[] = [];
-    for (const n of names) {
-      const image = await this.resolve(n);
-      let refs: Reference[] = [];
-      if (!/^(sha256:)?[a-f0-9]{6,64}$/.test(n)) {
-        const r = withDefaultTag(parseRef(n));
-        refs = r.tag ? [r] : [];
-      }
-      const existing = items.find((i) => i.image.id === image.id);
-      if (existing) existing.refs.push(...refs);
-      else items.push({ image, refs, manifests: this.meta.get(image.id)?.manifests ?? [] });
-    }
-    if (items.length === 0) throw new InvalidArgumentError('docker save needs at least one image');
-    return saveArchive({ content: this.content, layers: this.layers }, items);
+  load(input: Readable, onProgress: OnProgress): Promise<void> {
+    return loadImages(this, input, onProgress);
   }
 
-  /** docker load: returns what was loaded, as docker's progress lines. */
-  async load(input: Readable, onProgress: OnProgress): Promise<void> {
-    await readArchive(input, join(this.config.dataRoot, 'tmp'), async (img) => {
-      const lease = this.leases.open();
-      try {
-        const diffIds = img.config.rootfs?.diff_ids ?? [];
-        if (!Array.isArray(diffIds) || diffIds.length !== img.layers.length) {
-          throw new InvalidArgumentError(`load: the image config lists ${diffIds.length} layers, the archive ${img.layers.length}`);
-        }
-        const chains = chainIds(diffIds);
-        for (let i = 0; i < img.layers.length; i++) {
-          lease.add(chains[i]);
-          if (this.layers.has(chains[i])) continue;
-          const what = `layer ${i + 1} of the loaded image`;
-          onProgress({ status: 'Loading layer', id: shortId(diffIds[i]) });
-          const layer = await this.addLayer(fileStream(img.layers[i].path), i > 0 ? chains[i - 1] : undefined, what, img.layers[i].digest);
-          if (layer.diffId !== diffIds[i]) {
-            await this.layers.remove(layer.chainId);
-            throw new InvalidArgumentError(`load: ${what} has content ${layer.diffId}, but the image config says ${diffIds[i]}`);
-          }
-        }
-        const manifests: string[] = [];
-        if (img.manifest) manifests.push((await this.content.put(img.manifest)).digest);
-        const tags = img.tags.map((t) => repoTagRef(t));
-        const id = await this.register(img.config, chains[chains.length - 1], '', tags[0], manifests);
-        if (tags.length > 1) await this.meta.setRefs(tags.slice(1).map((t) => [fullString(t), id]));
-        if (tags.length === 0) onProgress({ stream: `Loaded image ID: ${id}\n` });
-        for (const t of tags) onProgress({ stream: `Loaded image: ${familiarString(t)}\n` });
-        this.events.emit({ Type: 'image', Action: 'load', Actor: { ID: id, Attributes: { name: tags[0] ? familiarString(tags[0]) : id } } });
-      } finally {
-        lease.close();
-      }
-    });
-  }
-
-  /** Image search: a registry's v2 catalog when the term names a host, else Docker Hub's v1 search. */
-  async search(term: string, limit: number, auth: RegistryAuth | undefined): Promise<Array<{ name: string; description: string; star_count: number; is_official: boolean; is_automated: boolean }>> {
-    if (!term) throw new InvalidArgumentError('search needs a term');
-    const slash = term.indexOf('/');
-    const first = slash > 0 ? term.slice(0, slash) : '';
-    const isHost = first.includes('.') || first.includes(':') || first === 'localhost';
-    if (isHost) {
-      const needle = term.slice(slash + 1);
-      const repos = await this.registry.catalog(first, this.authFor(first, auth));
-      return repos
-        .filter((r) => r.includes(needle))
-        .slice(0, limit)
-        .map((r) => ({ name: `${first}/${r}`, description: '', star_count: 0, is_official: false, is_automated: false }));
-    }
-    const url = `https://index.docker.io/v1/search?q=${encodeURIComponent(term)}&n=${limit}`;
-    let res: Response;
-    try {
-      res = await fetch(url, { signal: AbortSignal.timeout(10_000) });
-    } catch (err) {
-      throw new UnavailableError(`Docker Hub search is unreachable (${(err as Error).cause ? String(((err as Error).cause as Error).message ?? '') : (err as Error).message}): search a private registry with HOST/TERM`);
-    }
-    if (!res.ok) throw new UnavailableError(`Docker Hub search answered ${res.status}`);
-    const body = (await res.json()) as { results?: Array<{ name: string; description?: string; star_count?: number; is_official?: boolean; is_automated?: boolean }> };
-    return (body.results ?? []).slice(0, limit).map((r) => ({ name: r.name, description: r.description ?? '', star_count: r.star_count ?? 0, is_official: Boolean(r.is_official), is_automated: Boolean(r.is_automated) }));
+  search(term: string, limit: number, auth: RegistryAuth | undefined): Promise<SearchResult[]> {
+    return searchImages(this, term, limit, auth);
   }
 
   async shutdown(): Promise<void> {
@@ -448,52 +282,6 @@ export function repoTagRef(repo: string, tag?: string): Reference {
   const ref = parseRef(tag ? `${repo}:${tag}` : repo);
   if (ref.digest) throw new InvalidArgumentError(`refusing to create a tag with a digest reference: ${repo}`);
   return withDefaultTag(ref);
-}
-
-/** The few Dockerfile instructions `docker import --change` accepts. */
-export function applyChanges(config: NonNullable<ImageConfig['config']>, changes: string[]): NonNullable<ImageConfig['config']> {
-  const out = { ...config };
-  for (const line of changes) {
-    const m = /^\s*(\w+)\s+(.*)$/s.exec(line);
-    if (!m) throw new InvalidArgumentError(`--change ${JSON.stringify(line)}: expected INSTRUCTION ARGS`);
-    const [, ins, arg] = m;
-    const list = (): string[] => {
-      const t = arg.trim();
-      if (t.startsWith('[')) {
-        try {
-          return JSON.parse(t) as string[];
-        } catch {
-          throw new InvalidArgumentError(`--change ${ins}: invalid JSON array ${t}`);
-        }
-      }
-      return ['/bin/sh', '-c', t];
-    };
-    switch (ins.toUpperCase()) {
-      case 'CMD': out.Cmd = list(); break;
-      case 'ENTRYPOINT': out.Entrypoint = list(); break;
-      case 'ENV': {
-        const kv = arg.includes('=') ? arg.trim() : arg.trim().replace(/\s+/, '=');
-        out.Env = [...(out.Env ?? []).filter((e) => !e.startsWith(`${kv.split('=')[0]}=`)), kv];
-        break;
-      }
-      case 'WORKDIR': out.WorkingDir = arg.trim(); break;
-      case 'USER': out.User = arg.trim(); break;
-      case 'EXPOSE': out.ExposedPorts = { ...(out.ExposedPorts ?? {}), ...Object.fromEntries(arg.trim().split(/\s+/).map((p) => [p.includes('/') ? p : `${p}/tcp`, {}])) }; break;
-      case 'VOLUME': out.Volumes = { ...(out.Volumes ?? {}), ...Object.fromEntries((arg.trim().startsWith('[') ? (JSON.parse(arg) as string[]) : arg.trim().split(/\s+/)).map((v) => [v, {}])) }; break;
-      case 'LABEL': {
-        const labels = { ...(out.Labels ?? {}) };
-        for (const kv of arg.match(/(?:[^\s"]+|"[^"]*")+/g) ?? []) {
-          const i = kv.indexOf('=');
-          if (i > 0) labels[kv.slice(0, i)] = kv.slice(i + 1).replace(/^"|"$/g, '');
-        }
-        out.Labels = labels;
-        break;
-      }
-      case 'STOPSIGNAL': out.StopSignal = arg.trim(); break;
-      default: throw new InvalidArgumentError(`--change ${ins}: only CMD, ENTRYPOINT, ENV, EXPOSE, LABEL, STOPSIGNAL, USER, VOLUME and WORKDIR are supported`);
-    }
-  }
-  return out;
 }
 
 async function sniffLayerType(content: ContentStore, digest: string): Promise<string> {
