@@ -4,13 +4,13 @@ import type { Engine } from '../../engine.js';
 import { cgroupVersion, goArch, operatingSystem } from '../../host.js';
 import { BERTH_VERSION } from '../../version.js';
 import { queryFilters, checkFilterKeys } from '../query.js';
-import type { Router } from '../router.js';
+import type { Ctx, Router } from '../router.js';
 import { MAX_API_VERSION, MIN_API_VERSION } from '../version.js';
 import { InvalidArgumentError } from '../../errors.js';
 import { imageSummary } from './image-views.js';
 
 export function register(router: Router, engine: Engine): void {
-  const ping = async (ctx: Parameters<Parameters<Router['get']>[1]>[0]) => {
+  const ping = (ctx: Ctx) => {
     ctx.res.writeHead(200, {
       'Api-Version': MAX_API_VERSION,
       'Ostype': 'linux',
