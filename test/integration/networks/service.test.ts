@@ -208,6 +208,29 @@ test('exhausted address pools: a clear error and nothing half-made', async () =>
   await svc.remove(`tiny${t}`);
 });
 
+test('network options: bridge name, MTU, gateway, ip-range, labels; bad options are refused', async () => {
+  const name = `bo${t}`;
+  await svc.create({ Name: `opt${t}`, Labels: { tier: 'db' }, Options: { 'com.docker.network.bridge.name': name, 'com.docker.network.driver.mtu': '1400' },
+    IPAM: { Config: [{ Subnet: `10.214.${b}.192/27`, Gateway: `10.214.${b}.222`, IPRange: `10.214.${b}.208/28` }] } });
+  expect(await sh(`ip -d link show ${name}`)).toMatch(/mtu 1400 .*\n[\s\S]*bridge/);
+  expect(await sh(`ip -br addr show ${name}`)).toContain(`10.214.${b}.222/27`);
+  const r = req('opt', { NetworkMode: `opt${t}` });
+  const res = await svc.attach(r);
+  expect((res.settings.Networks as any)[`opt${t}`]).toMatchObject({ IPAddress: `10.214.${b}.208`, Gateway: `10.214.${b}.222`, IPPrefixLen: 27 });
+  expect(await inNs(res.netnsPath!, 'ip link show eth0')).toContain('mtu 1400');
+  expect(svc.list({ label: ['tier=db'] }).map((x) => x.Name)).toEqual([`opt${t}`]);
+  await svc.detach(r.id);
+  await svc.remove(`opt${t}`);
+  expect(await shOk(`ip link show ${name}`)).toBe(false);
+
+  await expect(svc.create({ Name: `x${t}`, Options: { 'com.docker.network.driver.mtu': 'big' } })).rejects.toThrow(/invalid MTU/);
+  await expect(svc.create({ Name: `x${t}`, Options: { 'com.docker.network.bridge.name': 'much-too-long-name' } })).rejects.toThrow(/invalid bridge name/);
+  await expect(svc.create({ Name: `x${t}`, Driver: 'overlay' })).rejects.toThrow(/not supported/);
+  await expect(svc.create({ Name: 'bad name' })).rejects.toThrow(/invalid network name/);
+  await expect(svc.create({ Name: `x${t}`, IPAM: { Config: [{ Subnet: '10.0.0.5/8' }] } })).rejects.toThrow(/host bits/);
+  expect(svc.list().map((x) => x.Name)).not.toContain(`x${t}`);
+});
+
 test('--network none has only lo; host has no namespace', async () => {
   const none = await svc.attach(req('nothing', { NetworkMode: 'none' }));
   expect((await inNs(none.netnsPath!, 'ip -o link')).trim().split('\n').map((l) => l.split(':')[1].trim())).toEqual(['lo']);
