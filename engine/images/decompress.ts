@@ -1,6 +1,6 @@
 /** Layer decompression chosen by magic bytes: gzip, zstd or plain tar. */
 import { Transform, type TransformCallback } from 'node:stream';
-import { createGunzip } from 'node:zlib';
+import { createGunzip, createGzip } from 'node:zlib';
 import { Decompress } from 'fzstd';
 
 const GZIP = [0x1f, 0x8b];
@@ -62,6 +62,42 @@ export function autoDecompress(): Transform {
       } catch (err) {
         cb(err as Error);
       }
+    },
+  });
+  return self;
+}
+
+/** Gzips a plain tar on its way to the content store; compressed input passes as is. */
+export function gzipIfPlain(): Transform {
+  let gz: ReturnType<typeof createGzip> | undefined;
+  let mode: 'gzip' | 'pass' | undefined;
+  let head = Buffer.alloc(0);
+  const self: Transform = new Transform({
+    transform(chunk: Buffer, _enc, cb: TransformCallback) {
+      if (!mode) {
+        head = Buffer.concat([head, chunk]);
+        if (head.length < 4) return cb();
+        chunk = head;
+        mode = startsWith(head, GZIP) || startsWith(head, ZSTD) ? 'pass' : 'gzip';
+        if (mode === 'gzip') {
+          gz = createGzip({ level: 6, chunkSize: 256 * 1024 });
+          gz.on('data', (d: Buffer) => self.push(d));
+          gz.on('error', (e) => self.destroy(e));
+        }
+      }
+      if (mode === 'pass') return cb(null, chunk);
+      if (!gz!.write(chunk)) gz!.once('drain', () => cb());
+      else cb();
+    },
+    flush(cb: TransformCallback) {
+      if (!mode) {
+        // Shorter than a magic number: not a tar worth compressing.
+        if (head.length) self.push(head);
+        return cb();
+      }
+      if (mode === 'pass') return cb();
+      gz!.once('end', () => cb());
+      gz!.end();
     },
   });
   return self;

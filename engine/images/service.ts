@@ -11,6 +11,7 @@ import { InvalidArgumentError, NotFoundError } from '../errors.js';
 import type { EventBus } from '../events.js';
 import { log } from '../log.js';
 import { ContentStore } from './content.js';
+import { gzipIfPlain } from './decompress.js';
 import { collectGarbage } from './gc.js';
 import type { CommitOptions, ImageConfig, ImageRecord, ImageService, ListOptions, OnProgress, PullOptions, RegistryAuth, RemoveOptions, SearchResult } from './index.js';
 import { applyChanges } from './changes.js';
@@ -182,7 +183,10 @@ export class LocalImageService implements ImageService {
   async addLayer(tar: Readable, parentChain: string | undefined, what: string, expectedDigest?: string): Promise<{ chainId: string; diffId: string }> {
     const lease = this.leases.open();
     try {
-      const blob = await this.content.ingest(tar, expectedDigest ? { digest: expectedDigest } : {}, what);
+      // An archive's blob is kept byte for byte (its digest is checked); commits and imports are stored gzipped.
+      const source = expectedDigest ? tar : tar.pipe(gzipIfPlain());
+      if (!expectedDigest) tar.on('error', (err) => source.destroy(err));
+      const blob = await this.content.ingest(source, expectedDigest ? { digest: expectedDigest } : {}, what);
       lease.add(blob.digest);
       const info = await this.layers.apply(() => this.content.reader(blob.digest), parentChain, undefined, what, {
         digest: blob.digest,

@@ -12,7 +12,8 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { promisify } from 'node:util';
 import { startDaemon, type Daemon } from '../fixtures/daemon.js';
-import { buildImage, pushImage, type Image } from '../fixtures/images.js';
+import { buildImage, busyboxEntries, layerTar, pushImage, type Image } from '../fixtures/images.js';
+import { writeFileSync } from 'node:fs';
 import { startRegistry, type Registry } from '../fixtures/registry.js';
 import { makeTlsFiles, type TlsFiles } from '../fixtures/tls.js';
 
@@ -164,4 +165,22 @@ test('rmi of an image a container uses is a 409; forced, it only untags; after r
   await docker('rm', cid);
   const gone = await docker('rmi', image.configDigest);
   expect(gone).toContain(`Deleted: ${image.configDigest}`);
+});
+
+test('import a root filesystem, push it (real chunked upload, gzipped layer), pull it back', async () => {
+  const fsTar = join(work, 'rootfs.tar');
+  writeFileSync(fsTar, await layerTar(busyboxEntries([{ name: 'etc/imported', content: 'yes\n' }])));
+  const ref = `${registry.host}/imported/fs:1`;
+  const id = (await docker('import', '--change', 'CMD ["sh"]', '--message', 'from a tar', fsTar, ref)).trim();
+  expect(id).toMatch(/^sha256:[a-f0-9]{64}$/);
+  const pushed = await docker('push', ref);
+  expect(pushed).toContain('Pushed');
+  const manifest = await (await fetch(`${registry.url}/v2/imported/fs/manifests/1`, { headers: { Accept: 'application/vnd.docker.distribution.manifest.v2+json' } })).json();
+  expect(manifest.layers[0].mediaType).toBe('application/vnd.docker.image.rootfs.diff.tar.gzip');
+  await docker('rmi', ref);
+  await docker('pull', ref);
+  const [info] = JSON.parse(await docker('image', 'inspect', ref));
+  expect(info.Id).toBe(id);
+  expect(info.Config.Cmd).toEqual(['sh']);
+  expect(info.Comment).toBe('from a tar');
 });
