@@ -6,7 +6,7 @@ import type { Engine } from '../engine.js';
 import { ConflictError, InvalidArgumentError, NotFoundError } from '../errors.js';
 import { writeFileAtomicAsync } from '../fsutil.js';
 import { log } from '../log.js';
-import { ALL_CAPABILITIES } from '../runtime/defaults.js';
+import { hostCapabilities } from '../runtime/security.js';
 import type { OciSpec } from '../runtime/oci.js';
 import { attach as monitorAttach, resize as monitorResize, waitExit, type ExitStatus } from '../runtime/monitor.js';
 import { resolveUser } from '../runtime/user.js';
@@ -77,7 +77,7 @@ export class ExecService {
     const spec = JSON.parse(await readFile(`${this.containers.paths.bundle(rec.id)}/config.json`, 'utf8')) as OciSpec;
     const root = `/proc/${rec.state.pid}/root`;
     const user = e.config.User ? resolveUser(root, e.config.User) : spec.process.user;
-    const caps = e.config.Privileged ? ALL_CAPABILITIES : spec.process.capabilities?.bounding ?? [];
+    const caps = e.config.Privileged ? hostCapabilities() : spec.process.capabilities?.bounding ?? [];
     const tty = opts.tty ?? !!e.config.Tty;
     const size = opts.consoleSize ?? e.config.ConsoleSize ?? undefined;
     const proc = {

@@ -1,4 +1,5 @@
 /** Capabilities, seccomp and SecurityOpt of a container, with docker's semantics. */
+import { readFileSync } from 'node:fs';
 import { InvalidArgumentError } from '../errors.js';
 import type { HostConfig } from '../containers/types.js';
 import { ALL_CAPABILITIES, DEFAULT_CAPABILITIES } from './defaults.js';
@@ -13,11 +14,23 @@ function normalizeCap(cap: string): string {
   return full;
 }
 
+let hostCaps: string[] | undefined;
+/** The capabilities berthd itself may hand out (its bounding set), like docker's GetAllCapabilities. */
+export function hostCapabilities(): string[] {
+  if (!hostCaps) {
+    const m = /^CapBnd:\s*([0-9a-f]+)$/m.exec(readFileSync('/proc/self/status', 'utf8'));
+    const mask = m ? BigInt(`0x${m[1]}`) : (1n << BigInt(ALL_CAPABILITIES.length)) - 1n;
+    // ALL_CAPABILITIES is in kernel bit order.
+    hostCaps = ALL_CAPABILITIES.filter((_, bit) => (mask >> BigInt(bit)) & 1n);
+  }
+  return hostCaps;
+}
+
 export function capabilitySet(hc: HostConfig): string[] {
-  if (hc.Privileged) return [...ALL_CAPABILITIES];
+  if (hc.Privileged) return hostCapabilities();
   const add = (hc.CapAdd ?? []).map(normalizeCap);
   const drop = (hc.CapDrop ?? []).map(normalizeCap);
-  let caps = add.includes('ALL') ? [...ALL_CAPABILITIES] : [...DEFAULT_CAPABILITIES];
+  let caps = add.includes('ALL') ? hostCapabilities() : [...DEFAULT_CAPABILITIES];
   if (drop.includes('ALL')) caps = [];
   for (const c of add) if (c !== 'ALL' && !caps.includes(c)) caps.push(c);
   return caps.filter((c) => !drop.includes(c));

@@ -4,6 +4,7 @@
  */
 import { jest } from '@jest/globals';
 import { existsSync, readFileSync } from 'node:fs';
+import { execFileSync } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
 import Docker from 'dockerode';
 import tar from 'tar-stream';
@@ -236,3 +237,56 @@ describe('API details through dockerode', () => {
     await c.remove({ force: true });
   });
 });
+
+describe('more run options', () => {
+  test('--log-opt max-size/max-file rotate the json-file log; logs reads across the files', async () => {
+    const id = await ok(d, ['run', '-d', '--log-opt', 'max-size=1k', '--log-opt', 'max-file=3', 'busybox', 'sh', '-c', 'i=0; while [ $i -lt 200 ]; do echo "line-$i"; i=$((i+1)); done']);
+    expect((await ok(d, ['wait', id]))).toBe('0');
+    const logPath = await ok(d, ['inspect', '-f', '{{.LogPath}}', id]);
+    expect(existsSync(`${logPath}.1`)).toBe(true);
+    expect(existsSync(`${logPath}.3`)).toBe(false);
+    const lines = (await ok(d, ['logs', id])).split('\n');
+    expect(lines[lines.length - 1]).toBe('line-199');
+    expect(lines.length).toBeLessThan(200);
+    expect((await ok(d, ['logs', '--tail', '3', id])).split('\n')).toEqual(['line-197', 'line-198', 'line-199']);
+    const none = await ok(d, ['run', '-d', '--log-driver', 'none', 'busybox', 'echo', 'x']);
+    await ok(d, ['wait', none]);
+    const r = await docker(d, ['logs', none]);
+    expect(r.code).not.toBe(0);
+    expect(r.stderr).toContain('does not support reading');
+  });
+
+  test('--restart on-failure:2 retries twice with back-off, then stays exited', async () => {
+    const id = await ok(d, ['run', '-d', '--restart', 'on-failure:2', 'busybox', 'sh', '-c', 'echo try; exit 3']);
+    await waitFor('two restarts', async () => (await ok(d, ['inspect', '-f', '{{.RestartCount}} {{.State.Status}}', id])) === '2 exited', 10000);
+    expect(await ok(d, ['inspect', '-f', '{{.State.ExitCode}}', id])).toBe('3');
+    expect((await ok(d, ['logs', id])).split('\n')).toEqual(['try', 'try', 'try']);
+  });
+
+  test('--device, --sysctl, --shm-size, --ulimit, --oom-score-adj, --group-add, --hostname, --privileged', async () => {
+    const out = await ok(d, ['run', '--rm', '--device', '/dev/null:/dev/xnull', '--sysctl', 'kernel.shmmax=123456789', '--shm-size', '8m',
+      '--ulimit', 'nofile=512:1024', '--oom-score-adj', '300', '--group-add', '1234', '--hostname', 'box', 'busybox', 'sh', '-c',
+      'echo x > /dev/xnull && cat /proc/sys/kernel/shmmax; df -k /dev/shm | tail -1; ulimit -n; ulimit -Hn; cat /proc/self/oom_score_adj; id -G; hostname']);
+    const [shmmax, shm, soft, hard, oom, groups, host] = out.split('\n');
+    expect(shmmax).toBe('123456789');
+    expect(shm).toMatch(/\s8192\s/);
+    expect([soft, hard, oom]).toEqual(['512', '1024', '300']);
+    expect(groups.split(' ')).toContain('1234');
+    expect(host).toBe('box');
+    // Privileged gets every capability berthd has (its bounding set, like docker).
+    const hostBnd = /^CapBnd:\s*(\S+)$/m.exec(readFileSync(`/proc/${d.pid}/status`, 'utf8'))![1];
+    expect(await ok(d, ['run', '--rm', '--privileged', 'busybox', 'sh', '-c', 'grep CapEff /proc/self/status; mount -t tmpfs none /tmp && echo mounted'])).toBe(`CapEff:\t${hostBnd}\nmounted`);
+    const denied = await docker(d, ['run', '--rm', 'busybox', 'mount', '-t', 'tmpfs', 'none', '/tmp']);
+    expect(denied.code).not.toBe(0);
+  });
+
+  test('--network host shares the host\'s interfaces; none has only lo', async () => {
+    const host = await ok(d, ['run', '--rm', '--network', 'host', 'busybox', 'ls', '/sys/class/net']);
+    expect(host.split('\n').sort()).toEqual(execFileSyncText('ls', ['/sys/class/net']).split('\n').sort());
+    expect(await ok(d, ['run', '--rm', '--network', 'none', 'busybox', 'ls', '/sys/class/net'])).toBe('lo');
+  });
+});
+
+function execFileSyncText(cmd: string, args: string[]): string {
+  return execFileSync(cmd, args, { encoding: 'utf8' }).trim();
+}
