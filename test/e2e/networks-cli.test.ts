@@ -131,8 +131,18 @@ test('network ls, inspect, connect, disconnect, rm and prune', async () => {
   const info = JSON.parse(await docker('network', 'inspect', 'othernet'))[0];
   expect(Object.values(info.Containers).map((c: any) => c.Name)).toEqual(['web']);
   expect(await docker('run', '--rm', '--network', 'othernet', IMG, 'wget', '-q', '-O', '-', 'http://front/')).toBe('hello from berth');
+  expect(Object.keys(JSON.parse(await docker('inspect', '-f', '{{json .NetworkSettings.Networks}}', 'web'))).sort()).toEqual(['appnet', 'othernet']);
   await docker('network', 'disconnect', 'othernet', 'web');
   expect(Object.keys(JSON.parse(await docker('network', 'inspect', 'othernet'))[0].Containers)).toEqual([]);
+  expect(Object.keys(JSON.parse(await docker('inspect', '-f', '{{json .NetworkSettings.Networks}}', 'web')))).toEqual(['appnet']);
+
+  // a container connected before it starts joins both networks when it starts
+  await docker('create', '--name', 'late', '--network', 'appnet', IMG, 'sleep', '1000');
+  await docker('network', 'connect', '--alias', 'tardy', 'othernet', 'late');
+  await docker('start', 'late');
+  expect(Object.values(JSON.parse(await docker('network', 'inspect', 'othernet'))[0].Containers).map((c: any) => c.Name)).toEqual(['late']);
+  expect(await docker('run', '--rm', '--network', 'othernet', IMG, 'ping', '-c', '1', '-W', '2', 'tardy')).toContain('1 packets received');
+  await docker('rm', '-f', 'late');
 
   expect(await dockerFails('network', 'rm', 'appnet')).toMatch(/has active endpoints/);
   expect(await dockerFails('network', 'rm', 'bridge')).toMatch(/pre-defined network/);

@@ -1,14 +1,28 @@
 /** Network endpoints: HTTP <-> NetworkService. */
 import type { Engine } from '../../engine.js';
-import { InvalidArgumentError } from '../../errors.js';
+import { ConflictError, InvalidArgumentError, NotFoundError } from '../../errors.js';
 import type { NetworkService } from '../../networks/service.js';
 import { checkFilterKeys, queryFilters } from '../query.js';
 import type { Router } from '../router.js';
 
-/** The id of a container reference, through the containers service when there is one. */
-function containerId(engine: Engine, ref: string): string {
-  const get = engine.containers?.get as ((r: string) => { id: string }) | undefined;
-  return get ? get.call(engine.containers, ref).id : ref;
+/** The containers service as seen from here: a lookup of its records (engine/containers). */
+interface ContainerRecordView { id: string; name: string; networkSettings: Record<string, any> }
+
+function containerOf(engine: Engine, ref: string): ContainerRecordView | undefined {
+  const get = engine.containers?.get as ((r: string) => ContainerRecordView) | undefined;
+  return get?.call(engine.containers, ref);
+}
+
+/**
+ * After connect/disconnect, the container's record shows the live settings (docker
+ * inspect tells the truth). A container that is not running keeps the request in its
+ * NetworkSettings.Networks, which containers hand to networking.attach at start.
+ */
+function remember(rec: ContainerRecordView | undefined, settings: Record<string, unknown> | null, network: string, endpoint: unknown): void {
+  if (!rec) return;
+  if (settings) rec.networkSettings = settings;
+  else if (endpoint === null) delete rec.networkSettings?.Networks?.[network];
+  else rec.networkSettings = { ...rec.networkSettings, Networks: { ...(rec.networkSettings?.Networks ?? {}), [network]: endpoint } };
 }
 
 export function register(router: Router, engine: Engine): void {
@@ -42,20 +56,33 @@ export function register(router: Router, engine: Engine): void {
   router.post('/networks/:id/connect', async (ctx) => {
     const body = (await ctx.body()) ?? {};
     if (!body.Container) throw new InvalidArgumentError('POST /networks/{id}/connect needs a Container');
-    await svc().connect(ctx.params.id, containerId(engine, body.Container), body.EndpointConfig ?? {});
+    const rec = containerOf(engine, body.Container);
+    const id = rec?.id ?? body.Container;
+    const net = svc().inspect(ctx.params.id) as { Name: string; Driver: string };
+    if (svc().settings(id) || !rec) {
+      await svc().connect(ctx.params.id, id, body.EndpointConfig ?? {});
+    } else {
+      if (net.Driver !== 'bridge') throw new InvalidArgumentError(`container ${rec.name} cannot be connected to network ${net.Name}: only bridge networks can be connected`);
+      if (rec.networkSettings?.Networks?.[net.Name]) throw new ConflictError(`endpoint with name ${rec.name} already exists in network ${net.Name}`);
+    }
+    remember(rec, svc().settings(id), net.Name, body.EndpointConfig ?? {});
     ctx.res.writeHead(200, { 'Content-Length': '0' }).end();
   });
 
   router.post('/networks/:id/disconnect', async (ctx) => {
     const body = (await ctx.body()) ?? {};
     if (!body.Container) throw new InvalidArgumentError('POST /networks/{id}/disconnect needs a Container');
-    let id = body.Container as string;
+    let rec: ContainerRecordView | undefined;
     try {
-      id = containerId(engine, id);
+      rec = containerOf(engine, body.Container);
     } catch (err) {
       if (!body.Force) throw err;
     }
-    await svc().disconnect(ctx.params.id, id, Boolean(body.Force));
+    const id = rec?.id ?? body.Container;
+    const net = svc().inspect(ctx.params.id) as { Name: string };
+    if (svc().settings(id) || !rec) await svc().disconnect(ctx.params.id, id, Boolean(body.Force));
+    else if (!rec.networkSettings?.Networks?.[net.Name] && !body.Force) throw new NotFoundError(`container ${rec.name} is not connected to network ${net.Name}`);
+    remember(rec, svc().settings(id), net.Name, null);
     ctx.res.writeHead(200, { 'Content-Length': '0' }).end();
   });
 }
