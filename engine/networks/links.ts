@@ -164,6 +164,11 @@ export async function removeLinks(path: string, ifnames: string[]): Promise<void
  * peer may already sit in the engine's namespace.
  */
 export async function destroySandbox(path: string, hostVeths: string[] = []): Promise<void> {
+  if (!hostVeths.length) {
+    await run('umount', ['-l', path]).catch(() => undefined); // not mounted when creation failed early
+    await fs.rm(path, { force: true });
+    return;
+  }
   const script = [
     ...hostVeths.map((v) => `[ ! -e /sys/class/net/${sq(v)} ] || ip link del ${sq(v)} 2>/dev/null`),
     `umount -l ${sq(path)} 2>/dev/null`, // not mounted when creation failed early
