@@ -4,7 +4,7 @@
  */
 import { randomBytes } from 'node:crypto';
 import { readFile, rm } from 'node:fs/promises';
-import { existsSync } from 'node:fs';
+import { existsSync, readdirSync } from 'node:fs';
 import { join } from 'node:path';
 import type { Engine } from '../engine.js';
 import { ConflictError, EngineError, InvalidArgumentError, NotModifiedError, NotFoundError } from '../errors.js';
@@ -597,12 +597,32 @@ export class ContainerService {
       await rm(this.paths.dir(id), { recursive: true, force: true });
       await rm(this.paths.bundle(id), { recursive: true, force: true });
     }
+    await this.removeOrphans(new Set(loaded.map((r) => r.id)));
     for (const rec of loaded) {
       try {
         await this.restore(rec);
       } catch (err) {
         log.error(`container ${rec.id.slice(0, 12)}: restore: ${(err as Error).message}`);
       }
+    }
+  }
+
+  /** Bundles and writable snapshots of containers whose record is gone (a crash during rm). */
+  private async removeOrphans(known: Set<string>): Promise<void> {
+    const isContainerId = (k: string) => /^[0-9a-f]{64}$/.test(k) && !known.has(k);
+    let bundles: string[] = [];
+    try {
+      bundles = readdirSync(join(this.engine.config.execRoot, 'bundles'));
+    } catch {
+      bundles = [];
+    }
+    const snapshots = await this.engine.snapshots.list().catch(() => [] as string[]);
+    for (const id of new Set([...bundles, ...snapshots].filter(isContainerId))) {
+      log.warn(`container ${id.slice(0, 12)}: leftovers without a record: removing them`);
+      if (this.runtimeKnows(id)) await this.runtime.delete(id, true).catch(() => undefined);
+      await unmountRootfs(this.paths.rootfs(id)).catch(() => undefined);
+      await rm(this.paths.bundle(id), { recursive: true, force: true });
+      if (snapshots.includes(id)) await this.engine.snapshots.remove(id).catch(() => undefined);
     }
   }
 
