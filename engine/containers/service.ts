@@ -201,7 +201,10 @@ export class ContainerService {
       await this.connectPendingAttaches(rec);
       await this.runtime.start(rec.id);
       const pid = Number((await readFile(this.paths.pidFile(rec.id), 'utf8')).trim());
-      await this.setState(rec, { type: 'start', pid, at: new Date().toISOString() });
+      rec.state = transition(rec.id, rec.state, { type: 'start', pid, at: new Date().toISOString() });
+      // Not awaited: after a crash before this write lands, restore finds the container
+      // running in the runtime and records it so. Writes stay ordered per container.
+      void this.store.save(rec).catch((err) => log.error(`container ${rec.id.slice(0, 12)}: saving its state: ${(err as Error).message}`));
     } catch (err) {
       const msg = (err as Error).message;
       const exitCode = /not found|no such file/i.test(msg) ? 127 : /permission denied/i.test(msg) ? 126 : 128;
@@ -572,7 +575,7 @@ export class ContainerService {
       const volumes = this.engine.volumes as { release?: (id: string, o: { removeAnonymous: boolean }) => Promise<void> } | undefined;
       await volumes?.release?.(rec.id, { removeAnonymous: !!opts.volumes });
       // The record goes first: a crash after it leaves only leftovers that no record claims.
-      this.store.delete(rec.id);
+      await this.store.delete(rec.id);
       await Promise.all([
         this.engine.snapshots.remove(rec.snapshotKey).catch((err) => log.warn(`snapshot remove ${rec.id.slice(0, 12)}: ${(err as Error).message}`)),
         rm(this.paths.bundle(rec.id), { recursive: true, force: true }),

@@ -69,15 +69,31 @@ export class ContainerStore {
     return this.byName.has(name);
   }
 
-  async save(rec: ContainerRecord): Promise<void> {
+  private writes = new Map<string, Promise<void>>();
+
+  /**
+   * Writes are chained per container and serialize the record when their turn
+   * comes, so the file always ends with the newest state; none runs after delete.
+   */
+  save(rec: ContainerRecord): Promise<void> {
     this.byId.set(rec.id, rec);
-    await writeJsonAtomic(join(this.dir(rec.id), RECORD_FILE), rec);
+    const prev = this.writes.get(rec.id) ?? Promise.resolve();
+    const next = prev.catch(() => undefined).then(() => {
+      if (this.byId.get(rec.id) !== rec) return undefined;
+      return writeJsonAtomic(join(this.dir(rec.id), RECORD_FILE), rec);
+    });
+    this.writes.set(rec.id, next);
+    void next.catch(() => undefined).then(() => {
+      if (this.writes.get(rec.id) === next) this.writes.delete(rec.id);
+    });
+    return next;
   }
 
-  delete(id: string): void {
+  async delete(id: string): Promise<void> {
     const rec = this.byId.get(id);
     if (rec) this.releaseName(rec.name, id);
     this.byId.delete(id);
+    await this.writes.get(id)?.catch(() => undefined);
     // Remove the record file first so a crash mid-removal leaves no loadable half.
     rmSync(join(this.dir(id), RECORD_FILE), { force: true });
     rmSync(this.dir(id), { recursive: true, force: true });
