@@ -152,7 +152,11 @@ export function engineService(host: HostConfig, driver: Driver, open: () => Prom
     async start() { await must(await runOnce('start'), 'start'); },
     async stop() { await must(await runOnce('stop'), 'stop'); },
     async kill() { await must(await runOnce('kill'), 'kill'); },
-    async running() { return (await runOnce('status')).code === 0; },
+    async running() {
+      // On this computer the pidfile answers without spawning a shell (ls asks for every machine).
+      if (driver.connection().kind === 'local') return pidAlive(l.pidfile);
+      return (await runOnce('status')).code === 0;
+    },
   };
   async function must(res: { code: number; stderr: string }, what: string) {
     if (res.code !== 0) throw new Error(`${what} of ${l.service} failed (exit ${res.code}): ${res.stderr.trim()}`);
@@ -168,4 +172,12 @@ export async function uninstall(runner: CommandRunner, l: HostLayout, purge: boo
     `rm -rf ${rmPaths.map(shq).join(' ')}`,
   ].join('\n');
   await mustRun(runner, script, 'removing the engine');
+}
+
+/** Whether the pid in a pidfile is a live process (a zombie awaiting its reaper is not). */
+async function pidAlive(pidfile: string): Promise<boolean> {
+  const pid = Number((await readFile(pidfile, 'utf8').catch(() => '')).trim());
+  if (!pid) return false;
+  const stat = await readFile(`/proc/${pid}/stat`, 'utf8').catch(() => '');
+  return stat !== '' && stat.slice(stat.lastIndexOf(')') + 2, stat.lastIndexOf(')') + 3) !== 'Z';
 }

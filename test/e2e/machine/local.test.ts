@@ -18,7 +18,15 @@ const BERTH = join(process.cwd(), 'bin', 'berth');
 let reg: Awaited<ReturnType<typeof startRegistry>>;
 
 const enginePid = () => Number(readFileSync(join(prefix, 'run', 'berth', 'berthd.pid'), 'utf8'));
-const alive = (pid: number) => { try { process.kill(pid, 0); return true; } catch { return false; } };
+// Alive and not a zombie: here PID 1 reaps orphans late, and a killed engine lingers as one.
+const alive = (pid: number) => {
+  try {
+    const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
+    return stat.slice(stat.lastIndexOf(')') + 2, stat.lastIndexOf(')') + 3) !== 'Z';
+  } catch {
+    return false;
+  }
+};
 
 beforeAll(async () => {
   requireDockerCli();
