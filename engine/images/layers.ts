@@ -5,7 +5,7 @@
  * whole and its diff id verified; leftovers of a crash are removed at start.
  */
 import { randomBytes } from 'node:crypto';
-import { existsSync } from 'node:fs';
+import { existsSync, mkdirSync, readlinkSync, rmSync, symlinkSync } from 'node:fs';
 import { mkdir, readFile, readdir, rename, rm } from 'node:fs/promises';
 import { join } from 'node:path';
 import type { Readable } from 'node:stream';
@@ -60,15 +60,40 @@ export class LayerStore implements LayerDirs {
     }
   }
 
+  /**
+   * Short paths (layers/l/<12 hex>, a symlink to the diff dir) keep overlay's
+   * lowerdir option under the kernel's page-size limit for deep images (~100
+   * layers under /var/lib/berth). A prefix taken by another layer falls back to
+   * the full path.
+   */
   async lowerDirs(chainId: string): Promise<string[]> {
     const out: string[] = [];
     let cur: string | undefined = chainId;
     while (cur) {
       const info = await this.info(cur);
-      out.push(join(this.dir(cur), 'diff'));
+      out.push(this.shortLink(cur));
       cur = info.parent;
     }
     return out;
+  }
+
+  private shortLink(chainId: string): string {
+    const link = join(this.root, 'l', hexOf(chainId).slice(0, 12));
+    const target = `../${hexOf(chainId)}/diff`;
+    try {
+      if (readlinkSync(link) === target) return link;
+      return join(this.dir(chainId), 'diff');
+    } catch {
+      // No link yet: make it.
+    }
+    mkdirSync(join(this.root, 'l'), { recursive: true });
+    try {
+      symlinkSync(target, link);
+    } catch (err) {
+      if ((err as NodeJS.ErrnoException).code !== 'EEXIST') throw err;
+      if (readlinkSync(link) !== target) return join(this.dir(chainId), 'diff');
+    }
+    return link;
   }
 
   /** Sum of content bytes along a chain. */
@@ -150,6 +175,12 @@ export class LayerStore implements LayerDirs {
   async remove(chainId: string): Promise<void> {
     // Rename first so a crash mid-delete leaves a partial dir (cleaned at start), never a half layer.
     const dir = this.dir(chainId);
+    const link = join(this.root, 'l', hexOf(chainId).slice(0, 12));
+    try {
+      if (readlinkSync(link) === `../${hexOf(chainId)}/diff`) rmSync(link, { force: true });
+    } catch {
+      // No short link was made for this layer.
+    }
     const doomed = join(this.root, `.partial-rm-${randomBytes(8).toString('hex')}`);
     try {
       await rename(dir, doomed);

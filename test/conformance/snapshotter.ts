@@ -112,6 +112,25 @@ export function snapshotterSuite(driver: 'overlay2' | 'vfs'): void {
     await expect(images.remove(baseId, { force: true })).rejects.toThrow(/dependent child images/);
   });
 
+  test(`${driver}: an image of 60 layers mounts (overlay's option length limit)`, async () => {
+    let chain: string | undefined;
+    const diffIds: string[] = [];
+    for (let i = 0; i < 60; i++) {
+      const tarBytes = await layerTar(i === 0 ? busyboxEntries() : [{ name: `layer${i}`, content: `${i}\n` }]);
+      const layer = await images.addLayer(Readable.from([tarBytes]), chain, `layer ${i}`);
+      chain = layer.chainId;
+      diffIds.push(layer.diffId);
+    }
+    const id = await images.register({ architecture: 'amd64', os: 'linux', rootfs: { type: 'layers', diff_ids: diffIds } }, chain, '', undefined);
+    const img = await images.resolve(id);
+    const mounts = await snaps.prepare('deep', img.chainId);
+    try {
+      expect(inMounted(mounts, 'cat "$R/layer1" "$R/layer59"; ls "$R" | grep -c layer')).toBe('1\n59\n59\n');
+    } finally {
+      await snaps.remove('deep');
+    }
+  });
+
   test(`${driver}: remove deletes the snapshot`, async () => {
     await snaps.remove('c1');
     await snaps.remove('c2');

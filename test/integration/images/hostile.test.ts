@@ -18,7 +18,7 @@ let flaky = 0;
 function storeEntries(): string[] {
   const d = daemon.dataRoot;
   const list = (p: string) => (existsSync(join(d, p)) ? readdirSync(join(d, p)).map((n) => `${p}/${n}`) : []);
-  return [...list('content/sha256'), ...list('content/ingest'), ...list('layers'), ...list('images').filter((n) => !n.endsWith('index.json')), ...list('snapshots'), ...list('tmp')];
+  return [...list('content/sha256'), ...list('content/ingest'), ...list('layers').filter((n) => n !== 'layers/l'), ...list('layers/l'), ...list('images').filter((n) => !n.endsWith('index.json')), ...list('snapshots'), ...list('tmp')];
 }
 
 async function pullError(ref: string): Promise<string> {
