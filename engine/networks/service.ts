@@ -292,6 +292,7 @@ export class NetworkService implements Networking {
       this.proxies.delete(sb.containerId);
       await Promise.all(proxies.map((p) => p.close()));
       for (const [n, ep] of allocated) n.pool!.release(ep.ip);
+      if (sb.netnsPath) await destroySandbox(sb.netnsPath).catch(() => undefined);
       await this.store.removeSandbox(sb.containerId).catch(() => undefined);
       throw err;
     }
