@@ -72,7 +72,17 @@ function words(list: string): string[] {
   return list.split(/\s+/).filter(Boolean);
 }
 
+const cache = new Map<string, OciSeccomp>();
+
+/** Memoized per capability set: every container of a kind shares one profile object. */
 export function defaultSeccompProfile(capabilities: string[]): OciSeccomp {
+  const key = [...capabilities].sort().join(',');
+  let profile = cache.get(key);
+  if (!profile) cache.set(key, (profile = buildProfile(capabilities)));
+  return profile;
+}
+
+function buildProfile(capabilities: string[]): OciSeccomp {
   const caps = new Set(capabilities);
   const rules: OciSeccompRule[] = [{ names: words(ALLOWED), action: 'SCMP_ACT_ALLOW' }];
   // personality() only with the values that don't weaken ASLR (docker's list).
