@@ -3,11 +3,9 @@ import { readFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import type { Driver, EngineService } from '../../../drivers/driver.js';
 import { loadTlsMaterial, ping } from '../../client/tls.js';
-import { tarFiles } from '../bundle/tar.js';
 import type { Bundle } from '../bundle/build.js';
 import { TimeoutError, reason } from '../errors.js';
 import { LocalRunner } from '../runner/local.js';
-import { SshRunner } from '../runner/ssh.js';
 import { mustRun, shq, type CommandRunner } from '../runner/index.js';
 import type { HostConfig } from '../store/host.js';
 import { engineArgs, engineEnv } from './engine-flags.js';
@@ -28,6 +26,8 @@ function defaultSshTimeout(): number {
 export async function openRunner(driver: Driver, sshTimeoutMs = defaultSshTimeout()): Promise<CommandRunner> {
   const c = driver.connection();
   if (c.kind === 'local') return new LocalRunner();
+  // Loaded on demand: node-ssh costs ~100 ms of start-up that ls, env and friends don't need.
+  const { SshRunner } = await import('../runner/ssh.js');
   const runner = await SshRunner.connect(c, sshTimeoutMs);
   try {
     await runner.becomeRoot();
@@ -89,6 +89,7 @@ export class Provisioner {
       { path: l.envFile, data: Buffer.from(Object.entries(env).map(([k, v]) => `${k}=${shq(v)}\n`).join('')), mode: 0o600 },
       ...serviceFiles(l, facts.service).map((f) => ({ path: f.path, data: Buffer.from(f.content), mode: f.mode })),
     ];
+    const { tarFiles } = await import('../bundle/tar.js');
     const tar = await tarFiles(files.map((f) => ({ ...f, name: f.path.replace(/^\/+/, '') })));
     const restart = opts.restart ? ` && ${serviceCommand(l, facts.service, 'restart')}` : '';
     await mustRun(this.runner, `tar -xf - -C / && ${serviceCommand(l, facts.service, 'enable')}${restart}`, 'writing the engine configuration', { stdin: tar });
