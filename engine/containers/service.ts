@@ -197,9 +197,14 @@ export class ContainerService {
       const prepared = await prepareBundle(rec, this.ctx(), consoleSize);
       networkAttached = prepared.networkAttached;
       if (this.runtimeKnows(rec.id)) await this.runtime.delete(rec.id, true);
-      await this.runtime.create(rec.id, prepared.bundle, this.paths.pidFile(rec.id));
-      await this.connectPendingAttaches(rec);
-      await this.runtime.start(rec.id);
+      if (this.pendingAttach.get(rec.id)?.size) {
+        // Attached clients must be connected between create and start to see all output.
+        await this.runtime.create(rec.id, prepared.bundle, this.paths.pidFile(rec.id));
+        await this.connectPendingAttaches(rec);
+        await this.runtime.start(rec.id);
+      } else {
+        await this.runtime.runDetached(rec.id, prepared.bundle, this.paths.pidFile(rec.id));
+      }
       const pid = Number((await readFile(this.paths.pidFile(rec.id), 'utf8')).trim());
       rec.state = transition(rec.id, rec.state, { type: 'start', pid, at: new Date().toISOString() });
       // Not awaited: after a crash before this write lands, restore finds the container

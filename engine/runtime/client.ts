@@ -56,8 +56,17 @@ export class RuntimeClient {
    * the container exits. So stdio is /dev/null and errors come from --log.
    */
   async create(id: string, bundle: string, pidFile?: string): Promise<void> {
+    await this.spawnDetached('create', id, bundle, pidFile);
+  }
+
+  /** create + start in one exec (`run --detach`), for a container nobody attaches to first. */
+  async runDetached(id: string, bundle: string, pidFile?: string): Promise<void> {
+    await this.spawnDetached('run', id, bundle, pidFile);
+  }
+
+  private async spawnDetached(verb: 'create' | 'run', id: string, bundle: string, pidFile?: string): Promise<void> {
     const logFile = `${bundle}/runtime.log`;
-    const args = ['--root', this.root, '--log', logFile, '--log-format', 'json', 'create', '--bundle', bundle, ...(pidFile ? ['--pid-file', pidFile] : []), id];
+    const args = ['--root', this.root, '--log', logFile, '--log-format', 'json', verb, ...(verb === 'run' ? ['--detach'] : []), '--bundle', bundle, ...(pidFile ? ['--pid-file', pidFile] : []), id];
     const code = await new Promise<number>((resolve, reject) => {
       const child = spawn(this.binary, args, { stdio: 'ignore' });
       child.on('error', reject);
@@ -78,7 +87,7 @@ export class RuntimeClient {
       }
     }).filter(Boolean);
     const msg = msgs.join('; ') || `exited with status ${code}`;
-    throw new RuntimeError(`${basename(this.binary)} create: ${msg}`);
+    throw new RuntimeError(`${basename(this.binary)} ${verb}: ${msg}`);
   }
 
   async start(id: string): Promise<void> {
