@@ -13,7 +13,7 @@ function labelMatches(labels: Record<string, string>, expr: string): boolean {
   return labels[expr.slice(0, eq)] === expr.slice(eq + 1);
 }
 
-export function makeFilter(filters: Filters, find: (ref: string) => ContainerRecord | undefined, imageMatches: (rec: ContainerRecord, ref: string) => boolean): (rec: ContainerRecord) => boolean {
+export function makeFilter(filters: Filters, find: (ref: string) => ContainerRecord | undefined, healthOf: (rec: ContainerRecord) => string, imageMatches: (rec: ContainerRecord, ref: string) => boolean): (rec: ContainerRecord) => boolean {
   for (const k of Object.keys(filters)) if (!KNOWN.has(k)) throw new InvalidArgumentError(`invalid filter '${k}'`);
   for (const s of filters.status ?? []) if (!STATUSES.has(s)) throw new InvalidArgumentError(`invalid filter 'status=${s}': use one of created, restarting, running, removing, paused, exited, dead`);
   for (const e of filters.exited ?? []) if (!/^-?\d+$/.test(e)) throw new InvalidArgumentError(`invalid filter 'exited=${e}': must be an integer`);
@@ -32,6 +32,7 @@ export function makeFilter(filters: Filters, find: (ref: string) => ContainerRec
     if (filters.ancestor && !filters.ancestor.some((a) => imageMatches(rec, a))) return false;
     if (before && !before.every((b) => Date.parse(rec.created) < Date.parse(b.created))) return false;
     if (since && !since.every((s) => Date.parse(rec.created) > Date.parse(s.created))) return false;
+    if (filters.health && !filters.health.includes(healthOf(rec))) return false;
     if (filters.volume && !filters.volume.some((v) => rec.mounts.some((m) => m.name === v || m.source === v || m.target === v))) return false;
     if (filters.network && !filters.network.some((n) => rec.hostConfig.NetworkMode === n || Object.keys((rec.networkSettings.Networks as Record<string, unknown>) ?? {}).includes(n))) return false;
     return true;

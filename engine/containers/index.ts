@@ -12,7 +12,7 @@ import { ContainerService } from './service.js';
 export { ContainerService } from './service.js';
 export { ExecService } from './exec.js';
 
-export type ContainersWithExec = ContainerService & { execs: ExecService };
+export type ContainersWithExec = ContainerService;
 
 /** Builds both services and re-adopts containers left running by a previous berthd. */
 export async function createContainerService(engine: Engine): Promise<ContainersWithExec> {

@@ -27,6 +27,7 @@ import { unmountRootfs } from './rootfs.js';
 import { initialState, isActive, transition, type StateEvent } from './state.js';
 import { ContainerStore } from './store.js';
 import type { CreateRequest, HostConfig } from './types.js';
+import { HealthChecks } from './health.js';
 import { Waiters, type WaitCondition, type WaitResult } from './waiters.js';
 import type { Socket } from 'node:net';
 
@@ -69,11 +70,15 @@ export class ContainerService {
   private readonly restartTimers = new Map<string, NodeJS.Timeout>();
   private readonly watching = new Set<string>();
   private closing = false;
+  /** Set by index.ts once the exec service exists. */
+  execs!: import('./exec.js').ExecService;
+  readonly health: HealthChecks;
 
   constructor(readonly engine: Engine, runtimeBinary: string, readonly initBinary: string) {
     this.paths = new ContainerPaths(engine.config.dataRoot, engine.config.execRoot);
     this.store = new ContainerStore(this.paths.containersRoot());
     this.runtime = new RuntimeClient(runtimeBinary, this.paths.runtimeRoot());
+    this.health = new HealthChecks(engine, () => this.execs);
   }
 
   private event(rec: ContainerRecord, action: string, extra: Record<string, string> = {}): void {
@@ -228,6 +233,7 @@ export class ContainerService {
       throw err;
     }
     this.event(rec, 'start');
+    this.health.start(rec);
     this.watchExit(rec.id);
   }
 
@@ -336,6 +342,7 @@ export class ContainerService {
     let autoRemove = false;
     await this.mutex.run(id, async () => {
       if (!isActive(rec.state)) return;
+      this.health.stop(id);
       const startedAt = Date.parse(rec.state.startedAt);
       const exit: StateEvent = { type: 'exit', exitCode: status.exitCode, oomKilled: status.oomKilled, at: status.finishedAt || new Date().toISOString() };
       // A --rm container's record is deleted right away: persisting its exit first is wasted I/O
@@ -655,6 +662,7 @@ export class ContainerService {
       }
       await this.networkRestore(rec);
       await this.store.save(rec);
+      this.health.start(rec);
       this.watchExit(rec.id);
       return;
     }
@@ -692,6 +700,7 @@ export class ContainerService {
   async shutdown(): Promise<void> {
     this.closing = true;
     for (const id of [...this.restartTimers.keys()]) this.cancelRestart(id);
+    for (const rec of this.store.all()) this.health.stop(rec.id);
   }
 
   /** For exec and files: the host path of the container's root as its processes see it. */

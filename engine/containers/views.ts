@@ -3,11 +3,12 @@ import type { ContainerRecord } from './record.js';
 import { dockerState } from './state.js';
 import { humanDuration } from './humanize.js';
 import type { Mount } from '../snapshots/index.js';
+import type { Health } from './health.js';
 
-export function statusText(rec: ContainerRecord, now = Date.now()): string {
+export function statusText(rec: ContainerRecord, now = Date.now(), health?: Health): string {
   const s = rec.state;
   switch (s.status) {
-    case 'running': return `Up ${humanDuration(now - Date.parse(s.startedAt))}`;
+    case 'running': return `Up ${humanDuration(now - Date.parse(s.startedAt))}${health ? ` (${health.Status === 'starting' ? 'health: starting' : health.Status})` : ''}`;
     case 'paused': return `Up ${humanDuration(now - Date.parse(s.startedAt))} (Paused)`;
     case 'restarting': return `Restarting (${s.exitCode}) ${humanDuration(now - Date.parse(s.finishedAt))} ago`;
     case 'exited': return s.startedAt.startsWith('0001') && s.exitCode === 0 ? 'Created' : `Exited (${s.exitCode}) ${humanDuration(now - Date.parse(s.finishedAt))} ago`;
@@ -74,13 +75,13 @@ export function hostConfigView(rec: ContainerRecord): Record<string, unknown> {
   };
 }
 
-export function inspectView(rec: ContainerRecord, opts: { mounts?: Mount[]; mergedDir: string; sizeRw?: number; execIds: string[] }): Record<string, unknown> {
+export function inspectView(rec: ContainerRecord, opts: { mounts?: Mount[]; mergedDir: string; sizeRw?: number; execIds: string[]; health?: Health }): Record<string, unknown> {
   return {
     Id: rec.id,
     Created: rec.created,
     Path: rec.path,
     Args: rec.args,
-    State: dockerState(rec.state),
+    State: { ...dockerState(rec.state), ...(opts.health ? { Health: opts.health } : {}) },
     Image: rec.imageId,
     ResolvConfPath: rec.resolvConfPath,
     HostnamePath: rec.hostnamePath,
@@ -103,7 +104,7 @@ export function inspectView(rec: ContainerRecord, opts: { mounts?: Mount[]; merg
   };
 }
 
-export function summaryView(rec: ContainerRecord, sizeRw?: number): Record<string, unknown> {
+export function summaryView(rec: ContainerRecord, sizeRw?: number, health?: Health): Record<string, unknown> {
   const cmd = [rec.path, ...rec.args].map((a) => (/\s/.test(a) ? `'${a}'` : a)).join(' ');
   const ns = networkSettings(rec);
   return {
@@ -116,7 +117,7 @@ export function summaryView(rec: ContainerRecord, sizeRw?: number): Record<strin
     Ports: [],
     Labels: rec.config.Labels ?? {},
     State: rec.state.status,
-    Status: statusText(rec),
+    Status: statusText(rec, Date.now(), health),
     HostConfig: { NetworkMode: rec.hostConfig.NetworkMode ?? 'default' },
     NetworkSettings: { Networks: ns.Networks ?? {} },
     Mounts: mountPoints(rec),

@@ -280,6 +280,16 @@ describe('more run options', () => {
     expect(denied.code).not.toBe(0);
   });
 
+  test('--health-cmd: unhealthy while the probe fails, healthy once it passes; ps shows it', async () => {
+    await ok(d, ['run', '-d', '--name', 'probed', '--health-cmd', 'cat /tmp/ok', '--health-interval', '200ms', '--health-retries', '1', 'busybox', 'sleep', '300']);
+    await waitFor('unhealthy', async () => (await ok(d, ['inspect', '-f', '{{.State.Health.Status}}', 'probed'])) === 'unhealthy');
+    expect(await ok(d, ['ps', '--filter', 'health=unhealthy', '--format', '{{.Names}} {{.Status}}'])).toMatch(/^probed Up .* \(unhealthy\)$/);
+    await ok(d, ['exec', 'probed', 'sh', '-c', 'echo fine > /tmp/ok']);
+    await waitFor('healthy', async () => (await ok(d, ['inspect', '-f', '{{.State.Health.Status}}', 'probed'])) === 'healthy');
+    const log = JSON.parse(await ok(d, ['inspect', '-f', '{{json .State.Health.Log}}', 'probed']));
+    expect(log[log.length - 1]).toMatchObject({ ExitCode: 0, Output: 'fine\n' });
+  });
+
   test('--network host shares the host\'s interfaces; none has only lo', async () => {
     const host = await ok(d, ['run', '--rm', '--network', 'host', 'busybox', 'ls', '/sys/class/net']);
     expect(host.split('\n').sort()).toEqual(execFileSyncText('ls', ['/sys/class/net']).split('\n').sort());

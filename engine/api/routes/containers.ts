@@ -44,11 +44,11 @@ export function register(router: Router, engine: Engine): void {
     const limit = queryInt(ctx.query, 'limit', -1)!;
     const size = queryBool(ctx.query, 'size');
     const filters = queryFilters(ctx.query);
-    const match = makeFilter(filters, (r) => svc.store.find(r), (rec, ref) => rec.image === ref || rec.imageId === ref || rec.imageId.startsWith(`sha256:${ref}`) || rec.image === `${ref}:latest`);
+    const match = makeFilter(filters, (r) => svc.store.find(r), (r) => svc.health.of(r.id)?.Status ?? 'none', (rec, ref) => rec.image === ref || rec.imageId === ref || rec.imageId.startsWith(`sha256:${ref}`) || rec.image === `${ref}:latest`);
     let recs = svc.list().filter((r) => (all || limit > 0 || filters.status || filters.exited ? true : isActive(r.state) || r.state.status === 'restarting') && match(r));
     recs.sort((a, b) => Date.parse(b.created) - Date.parse(a.created));
     if (limit > 0) recs = recs.slice(0, limit);
-    return Promise.all(recs.map(async (r) => summaryView(r, size ? await engine.snapshots.usage(r.snapshotKey).catch(() => 0) : undefined)));
+    return Promise.all(recs.map(async (r) => summaryView(r, size ? await engine.snapshots.usage(r.snapshotKey).catch(() => 0) : undefined, svc.health.of(r.id))));
   });
 
   router.get('/containers/:id/json', async (ctx) => {
@@ -56,7 +56,7 @@ export function register(router: Router, engine: Engine): void {
     const mounts = await engine.snapshots.mounts(rec.snapshotKey).catch(() => undefined);
     const sizeRw = queryBool(ctx.query, 'size') ? await engine.snapshots.usage(rec.snapshotKey).catch(() => 0) : undefined;
     const execs = (engine.containers as unknown as { execs?: { idsOf(id: string): string[] } }).execs;
-    return inspectView(rec, { mounts, mergedDir: svc.paths.rootfs(rec.id), sizeRw, execIds: execs?.idsOf(rec.id) ?? [] });
+    return inspectView(rec, { mounts, mergedDir: svc.paths.rootfs(rec.id), sizeRw, execIds: execs?.idsOf(rec.id) ?? [], health: svc.health.of(rec.id) });
   });
 
   router.post('/containers/:id/start', async (ctx) => {
