@@ -347,9 +347,11 @@ export class ContainerService {
       const exit: StateEvent = { type: 'exit', exitCode: status.exitCode, oomKilled: status.oomKilled, at: status.finishedAt || new Date().toISOString() };
       // A --rm container's record is deleted right away: persisting its exit first is wasted I/O
       // (after a crash in between, restore reads the exit from the runtime).
-      if (rec.hostConfig.AutoRemove && !shouldRestart(rec, status.exitCode)) rec.state = transition(rec.id, rec.state, exit);
+      const removing = rec.hostConfig.AutoRemove && !shouldRestart(rec, status.exitCode);
+      if (removing) rec.state = transition(rec.id, rec.state, exit);
       else await this.setState(rec, exit);
-      await this.cleanupAfterExit(rec);
+      // remove() cleans up a --rm container itself, after it has answered the waiters.
+      if (!removing) await this.cleanupAfterExit(rec);
       if (status.oomKilled) this.event(rec, 'oom');
       this.event(rec, 'die', { exitCode: String(status.exitCode) });
       restart = shouldRestart(rec, status.exitCode) && !this.closing;
@@ -582,21 +584,26 @@ export class ContainerService {
       if (!this.store.find(rec.id)) return;
       if (isActive(rec.state)) throw new ConflictError(`container ${rec.id.slice(0, 12)} is still running after SIGKILL`);
       rec.state = transition(rec.id, rec.state, { type: 'remove' });
-      if (this.runtimeKnows(rec.id)) await this.runtime.delete(rec.id, true);
-      await unmountRootfs(this.paths.rootfs(rec.id)).catch(() => undefined);
-      const volumes = this.engine.volumes as { release?: (id: string, o: { removeAnonymous: boolean }) => Promise<void> } | undefined;
-      await volumes?.release?.(rec.id, { removeAnonymous: !!opts.volumes });
-      // The record goes first: a crash after it leaves only leftovers that no record claims.
+      // The record goes first: a crash after it leaves only leftovers that no record
+      // claims (removed on the next start). Clients learn of the removal right then.
       await this.store.delete(rec.id);
+      this.event(rec, 'destroy');
+      const code = 'exitCode' in rec.state ? rec.state.exitCode : 0;
+      this.waiters.notify(rec.id, 'exit', { StatusCode: code, Error: null });
+      this.waiters.notify(rec.id, 'removed', { StatusCode: code, Error: null });
       await Promise.all([
+        this.runtimeKnows(rec.id) ? this.runtime.delete(rec.id, true).catch((err) => log.warn(`runtime delete ${rec.id.slice(0, 12)}: ${(err as Error).message}`)) : undefined,
+        unmountRootfs(this.paths.rootfs(rec.id)).catch(() => undefined),
+        this.detachNetwork(rec),
+      ]);
+      const volumes = this.engine.volumes as { release?: (id: string, o: { removeAnonymous: boolean }) => Promise<void> } | undefined;
+      await Promise.all([
+        volumes?.release?.(rec.id, { removeAnonymous: !!opts.volumes }).catch((err: Error) => log.warn(`volumes release ${rec.id.slice(0, 12)}: ${err.message}`)),
         this.engine.snapshots.remove(rec.snapshotKey).catch((err) => log.warn(`snapshot remove ${rec.id.slice(0, 12)}: ${(err as Error).message}`)),
         rm(this.paths.bundle(rec.id), { recursive: true, force: true }),
       ]);
       this.backoff.forget(rec.id);
     });
-    this.event(rec, 'destroy');
-    this.waiters.notify(rec.id, 'exit', { StatusCode: 'exitCode' in rec.state ? rec.state.exitCode : 0, Error: null });
-    this.waiters.notify(rec.id, 'removed', { StatusCode: 'exitCode' in rec.state ? rec.state.exitCode : 0, Error: null });
   }
 
   // ---- engine start / stop ----
