@@ -6,7 +6,7 @@ import { jest } from '@jest/globals';
 import { mkdirSync, readdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { startSshHosts, type SshHosts } from '../../fixtures/sshhosts.js';
-import { berth, tempDir } from './helpers.js';
+import { berth, tempDir, removeTempDirs } from './helpers.js';
 
 jest.setTimeout(60_000);
 
@@ -22,7 +22,10 @@ beforeAll(async () => {
   mkdirSync(join(store, 'machines', 'taken'), { recursive: true });
   writeFileSync(join(store, 'machines', 'taken', 'config.json'), JSON.stringify({ ConfigVersion: 3, Name: 'taken', DriverName: 'generic', Driver: { IPAddress: '10.9.9.9', SSHUser: 'root', SSHPort: 22, SSHKeyPath: '', StorePath: '.' }, HostOptions: { EngineOptions: {}, AuthOptions: { ServerCertSANs: [] } } }));
 });
-afterAll(() => f?.cleanup());
+afterAll(() => {
+  f?.cleanup();
+  removeTempDirs();
+});
 
 test.each([
   [['machine', 'create', '-d', 'generic', '-bad'], /Nonexistent flag|invalid machine name/],

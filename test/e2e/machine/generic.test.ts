@@ -7,7 +7,7 @@ import { readFileSync, writeFileSync, mkdirSync } from 'node:fs';
 import { join } from 'node:path';
 import { startSshHosts, type SshHosts } from '../../fixtures/sshhosts.js';
 import { serialOf } from './certs.js';
-import { berth, berthAsync, requireDockerCli, sh, startRegistry, tempDir } from './helpers.js';
+import { berth, berthAsync, requireDockerCli, sh, startRegistry, tempDir, removeTempDirs } from './helpers.js';
 
 import { jest } from '@jest/globals';
 
@@ -29,6 +29,7 @@ beforeAll(async () => {
 afterAll(() => {
   reg?.stop();
   f?.cleanup();
+  removeTempDirs();
 });
 
 test('two generic hosts are created at once', async () => {

@@ -1,6 +1,6 @@
 /** Helpers of the machine e2e tests: run the real CLI, a throwaway registry, temp dirs. */
 import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
-import { mkdtempSync, writeFileSync, existsSync } from 'node:fs';
+import { mkdtempSync, rmSync, writeFileSync, existsSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { projectRoot } from '../../../src/common/paths.js';
@@ -33,8 +33,17 @@ export function sh(script: string, env: NodeJS.ProcessEnv = {}): Run {
   return { code: res.status ?? -1, stdout: res.stdout, stderr: res.stderr };
 }
 
+const made: string[] = [];
+
+/** A temp dir that removeTempDirs() deletes (call it in afterAll). */
 export function tempDir(prefix: string): string {
-  return mkdtempSync(join(tmpdir(), prefix));
+  const dir = mkdtempSync(join(tmpdir(), prefix));
+  made.push(dir);
+  return dir;
+}
+
+export function removeTempDirs(): void {
+  for (const d of made.splice(0)) rmSync(d, { recursive: true, force: true });
 }
 
 export function requireDockerCli(): void {
@@ -56,5 +65,5 @@ export async function startRegistry(addr: string): Promise<{ host: string; image
   const host = `${addr}:${port}`;
   const push = spawnSync('skopeo', ['copy', '-q', '--dest-tls-verify=false', `docker-archive:${archive}`, `docker://${host}/busybox:latest`], { encoding: 'utf8' });
   if (push.status !== 0) throw new Error(`skopeo push failed: ${push.stderr}`);
-  return { host, image: `${host}/busybox:latest`, proc, stop: () => { try { process.kill(proc.pid!, 'SIGKILL'); } catch { /* exited */ } } };
+  return { host, image: `${host}/busybox:latest`, proc, stop: () => { try { process.kill(proc.pid!, 'SIGKILL'); } catch { /* exited */ } rmSync(dir, { recursive: true, force: true }); } };
 }

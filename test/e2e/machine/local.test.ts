@@ -6,7 +6,7 @@ import { jest } from '@jest/globals';
 import { copyFileSync, existsSync, readFileSync, rmSync } from 'node:fs';
 import { ensureBundle } from '../../../src/machine/bundle/build.js';
 import { join } from 'node:path';
-import { berth, requireDockerCli, sh, startRegistry, tempDir } from './helpers.js';
+import { berth, requireDockerCli, sh, startRegistry, tempDir, removeTempDirs } from './helpers.js';
 
 jest.setTimeout(120_000);
 
@@ -40,6 +40,7 @@ afterAll(() => {
   berth(['machine', 'rm', '-f', 'loc'], env);
   reg?.stop();
   rmSync(prefix, { recursive: true, force: true });
+  removeTempDirs();
 });
 
 test('create -d local (the default driver) installs and starts an engine on this host', () => {

@@ -1,5 +1,5 @@
 import { execFileSync } from 'node:child_process';
-import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { baseSettings } from '../../../drivers/driver.js';
@@ -10,7 +10,9 @@ import { newHostConfig } from '../../../src/machine/create.js';
 import { newEd25519Key } from '../../../src/machine/sshkey.js';
 import { Store } from '../../../src/machine/store/index.js';
 
-const tmp = () => mkdtempSync(join(tmpdir(), 'berth-certs-test-'));
+const dirs: string[] = [];
+const tmp = () => { const d = mkdtempSync(join(tmpdir(), 'berth-certs-test-')); dirs.push(d); return d; };
+afterAll(() => { for (const d of dirs) rmSync(d, { recursive: true, force: true }); });
 
 test('server certs carry the SANs, RSA 2048 PKCS#1 keys, and verify with openssl against the CA', () => {
   const ca = issueCA('tester');

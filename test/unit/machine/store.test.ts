@@ -1,5 +1,5 @@
 import { readFileSync, writeFileSync, mkdirSync } from 'node:fs';
-import { mkdtempSync } from 'node:fs';
+import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { baseSettings } from '../../../drivers/driver.js';
@@ -8,7 +8,9 @@ import { newHostConfig } from '../../../src/machine/create.js';
 import { withLock } from '../../../src/machine/lock.js';
 import { Store, validateName } from '../../../src/machine/store/index.js';
 
-const tmp = () => mkdtempSync(join(tmpdir(), 'berth-store-test-'));
+const dirs: string[] = [];
+const tmp = () => { const d = mkdtempSync(join(tmpdir(), 'berth-store-test-')); dirs.push(d); return d; };
+afterAll(() => { for (const d of dirs) rmSync(d, { recursive: true, force: true }); });
 
 function sample(store: Store, name: string) {
   const d = genericDriver.fromFlags(baseSettings(name, store.root, join(store.machineDir(name), 'id_rsa')), { 'generic-ip-address': '10.0.0.7' });
