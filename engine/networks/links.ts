@@ -67,14 +67,15 @@ export interface DnsRedirect { target: string; port: number }
  * straight to the engine's namespace, named by its pid), addresses, routes, and the
  * 127.0.0.11:53 redirect to the network's resolver.
  */
-function insideIp(links: EndpointLink[], enginePid: number, withLo: boolean): string[] {
+function insideIp(links: EndpointLink[], enginePid: number, withLo: boolean, premade: boolean): string[] {
   const ip: string[] = withLo ? ['link set lo up'] : [];
-  for (const l of links) {
-    ip.push(`link add ${l.ifname} mtu ${l.mtu} address ${l.mac} type veth peer name ${l.hostVeth} mtu ${l.mtu} netns ${enginePid}`);
+  links.forEach((l, i) => {
+    if (i === 0 && premade) ip.push(`link set ${l.ifname} mtu ${l.mtu} address ${l.mac}`);
+    else ip.push(`link add ${l.ifname} mtu ${l.mtu} address ${l.mac} type veth peer name ${l.hostVeth} mtu ${l.mtu} netns ${enginePid}`);
     ip.push(`addr add ${l.addressCidr} dev ${l.ifname}`);
     ip.push(`link set ${l.ifname} up`);
     if (l.gateway) ip.push(`route add default via ${l.gateway} dev ${l.ifname}`);
-  }
+  });
   return ip;
 }
 
@@ -104,7 +105,7 @@ export function dnsRules(dns: DnsRedirect): string {
 }
 
 function hostScript(links: EndpointLink[]): string {
-  return links.map((l) => `link set ${l.hostVeth} master ${l.bridge} up\nlink set dev ${l.hostVeth} type bridge_slave hairpin on`).join('\n') + '\n';
+  return links.map((l) => `link set ${l.hostVeth} mtu ${l.mtu} master ${l.bridge} up\nlink set dev ${l.hostVeth} type bridge_slave hairpin on`).join('\n') + '\n';
 }
 
 /**
@@ -124,19 +125,23 @@ function setupScript(enter: string, ip: string[], dns: DnsRedirect | null, links
 
 /**
  * Makes the sandbox of a container: a namespace from the pool (or a new one bound at
- * `path`) with lo up and the given endpoints. Returns the namespace file. On failure,
- * nothing is left behind.
+ * `path`) with lo up and the given endpoints. A pooled namespace for a bridge network
+ * comes with its first veth pair made; the host end's name is then the pool's.
+ * Returns the namespace file and the host ends, in `links` order. On failure, nothing
+ * is left behind.
  */
-export async function createSandbox(path: string, links: EndpointLink[], dns: DnsRedirect | null, pool?: NetnsPool): Promise<string> {
-  const pooled = pool?.take();
-  const nsPath = pooled ?? path;
-  if (pooled && !links.length && !dns) return nsPath; // --network none: the pool made it ready
+export async function createSandbox(path: string, links: EndpointLink[], dns: DnsRedirect | null, pool?: NetnsPool): Promise<{ netnsPath: string; hostVeths: string[] }> {
+  const pooled = pool?.take(links.length ? 'veth' : 'plain');
+  const nsPath = pooled?.path ?? path;
+  if (pooled && !links.length && !dns) return { netnsPath: nsPath, hostVeths: [] }; // --network none: ready as made
+  const premade = Boolean(pooled?.hostVeth && links.length);
+  const all = premade ? [{ ...links[0], hostVeth: pooled!.hostVeth! }, ...links.slice(1)] : links;
   const enter = pooled ? `nsenter --net=${sq(nsPath)}` : `: > ${sq(nsPath)}; unshare --net=${sq(nsPath)}`;
   try {
-    await run('sh', ['-c', setupScript(enter, insideIp(links, process.pid, !pooled), dns, links)]);
-    return nsPath;
+    await run('sh', ['-c', setupScript(enter, insideIp(all, process.pid, !pooled, premade), dns, all)]);
+    return { netnsPath: nsPath, hostVeths: all.map((l) => l.hostVeth) };
   } catch (err) {
-    await destroySandbox(nsPath, links.map((l) => l.hostVeth));
+    await destroySandbox(nsPath, all.map((l) => l.hostVeth));
     throw err;
   }
 }
@@ -144,7 +149,7 @@ export async function createSandbox(path: string, links: EndpointLink[], dns: Dn
 /** Adds endpoints to an existing namespace (network connect on a running container). */
 export async function addLinks(path: string, links: EndpointLink[], dns: DnsRedirect | null): Promise<void> {
   try {
-    await run('sh', ['-c', setupScript(`nsenter --net=${sq(path)}`, insideIp(links, process.pid, false), dns, links)]);
+    await run('sh', ['-c', setupScript(`nsenter --net=${sq(path)}`, insideIp(links, process.pid, false, false), dns, links)]);
   } catch (err) {
     await Promise.all(links.map((l) => deleteLink(l.hostVeth).catch(() => undefined)));
     throw err;
@@ -177,40 +182,57 @@ export async function destroySandbox(path: string, hostVeths: string[] = []): Pr
   await run('sh', ['-c', script]);
 }
 
+/** A namespace made ahead; `hostVeth` names the host end of its eth0 pair when it has one. */
+export interface PooledNetns { path: string; hostVeth?: string }
+type PoolKind = 'plain' | 'veth';
+
 /**
- * Namespaces made ahead of time (lo up), because making one costs the kernel several
- * milliseconds on the path of `docker run`. Refilled in the background after each take.
+ * Namespaces made ahead of time, because making a namespace and a veth pair costs the
+ * kernel milliseconds on the path of `docker run`: 'plain' ones (lo up) for
+ * --network none, 'veth' ones with eth0 made and its peer waiting, down and unattached,
+ * in the engine's namespace. Refilled in the background after each take.
  */
 export class NetnsPool {
-  private readonly ready: string[] = [];
+  private readonly ready: Record<PoolKind, PooledNetns[]> = { plain: [], veth: [] };
   private filling: Promise<void> | null = null;
   private closed = false;
 
-  constructor(private readonly dir: string, private readonly size = 2) {}
+  constructor(private readonly dir: string, private readonly sizes: Record<PoolKind, number> = { plain: 1, veth: 2 }) {}
 
-  take(): string | undefined {
-    const path = this.ready.shift();
-    this.refill();
-    return path;
+  take(kind: PoolKind): PooledNetns | undefined {
+    const entry = this.ready[kind].shift();
+    void this.refill();
+    return entry;
   }
 
   refill(): Promise<void> {
     if (this.filling || this.closed) return this.filling ?? Promise.resolve();
-    const want = this.size - this.ready.length;
-    if (want <= 0) return Promise.resolve();
-    const paths = Array.from({ length: want }, () => join(this.dir, `pool-${randomBytes(6).toString('hex')}`));
-    const script = ['set -e', ...paths.map((p) => `: > ${sq(p)}; unshare --net=${sq(p)} ip link set lo up`)].join('\n');
-    this.filling = run('sh', ['-c', script]).then(
-      () => { if (this.closed) return Promise.all(paths.map((p) => destroySandbox(p))).then(() => undefined); this.ready.push(...paths); },
-      () => Promise.all(paths.map((p) => destroySandbox(p).catch(() => undefined))).then(() => undefined), // a pool miss only costs speed
+    const made: Array<[PoolKind, PooledNetns]> = [];
+    const lines = ['set -e'];
+    for (const kind of ['veth', 'plain'] as const) {
+      for (let i = this.ready[kind].length; i < this.sizes[kind]; i++) {
+        const tag = randomBytes(6).toString('hex');
+        const entry: PooledNetns = { path: join(this.dir, `pool-${tag}`), ...(kind === 'veth' ? { hostVeth: `veth${tag.slice(0, 7)}` } : {}) };
+        const ip = ['link set lo up', ...(entry.hostVeth ? [`link add eth0 type veth peer name ${entry.hostVeth} netns ${process.pid}`] : [])];
+        lines.push(`: > ${sq(entry.path)}; unshare --net=${sq(entry.path)} ip -batch - <<'EOF'`, ...ip, 'EOF');
+        made.push([kind, entry]);
+      }
+    }
+    if (!made.length) return Promise.resolve();
+    const discard = () => Promise.all(made.map(([, e]) => destroySandbox(e.path, e.hostVeth ? [e.hostVeth] : []).catch(() => undefined))).then(() => undefined);
+    this.filling = run('sh', ['-c', lines.join('\n') + '\n']).then(
+      () => { if (this.closed) return discard(); for (const [kind, e] of made) this.ready[kind].push(e); },
+      discard, // a pool miss only costs speed
     ).finally(() => { this.filling = null; });
     return this.filling;
   }
 
+  /** Removes what is left, host ends of veths included (not left for the kernel to reap later). */
   async close(): Promise<void> {
     this.closed = true;
     await this.filling;
-    await Promise.all(this.ready.splice(0).map((p) => destroySandbox(p)));
+    const left = [...this.ready.plain.splice(0), ...this.ready.veth.splice(0)];
+    await Promise.all(left.map((e) => destroySandbox(e.path, e.hostVeth ? [e.hostVeth] : [])));
   }
 
   /** Pool files a previous engine left unused; `inUse` are those handed out to sandboxes. */

@@ -244,7 +244,7 @@ export class NetworkService implements Networking {
     }
     const path = join(this.netnsDir(), req.id);
     if (mode === 'none') {
-      const netnsPath = await createSandbox(path, [], null, this.pool);
+      const { netnsPath } = await createSandbox(path, [], null, this.pool);
       return this.commit({ ...base, mode: 'none', netnsPath });
     }
     return this.attachBridge(base, mode, path, req);
@@ -281,7 +281,9 @@ export class NetworkService implements Networking {
         routed ||= withRoute;
         return this.linkOf(n, ep, withRoute);
       });
-      sb.netnsPath = await createSandbox(path, links, this.dnsTarget(sb), this.pool);
+      const made = await createSandbox(path, links, this.dnsTarget(sb), this.pool);
+      sb.netnsPath = made.netnsPath;
+      made.hostVeths.forEach((v, i) => { sb.endpoints[i].hostVeth = v; });
       this.proxies.set(sb.containerId, proxies);
       const result = await this.commit(sb);
       if (sb.ports.length) await this.syncRules();
