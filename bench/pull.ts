@@ -14,7 +14,7 @@ import { imageFromLayers, pushImage } from '../test/fixtures/images.js';
 import { startRegistry } from '../test/fixtures/registry.js';
 import { startDockerd } from './lib/dockerd.js';
 
-const RUNS = Number(process.env.RUNS ?? 5);
+const RUNS = Number(process.env.RUNS ?? 7);
 const DOCKER = '/usr/local/bin/docker';
 
 async function sha256File(path: string): Promise<string> {
@@ -23,10 +23,17 @@ async function sha256File(path: string): Promise<string> {
   return `sha256:${h.digest('hex')}`;
 }
 
-function hyperfine(name: string, prepare: string, command: string, out: string): { min: number; median: number } {
-  execFileSync('hyperfine', ['--runs', String(RUNS), '--style', 'none', '--prepare', prepare, '--export-json', out, '-n', name, command], { stdio: ['ignore', 'inherit', 'inherit'] });
-  const r = JSON.parse(readFileSync(out, 'utf8')).results[0];
-  return { min: r.min * 1000, median: r.median * 1000 };
+/** Runs prepare (untimed) then command (timed); returns ms. */
+function timed(prepare: string, command: string): number {
+  execFileSync('sh', ['-c', prepare], { stdio: 'ignore' });
+  const t = performance.now();
+  execFileSync('sh', ['-c', command], { stdio: ['ignore', 'ignore', 'inherit'] });
+  return performance.now() - t;
+}
+
+function stats(xs: number[]): { min: number; median: number } {
+  const s = [...xs].sort((a, b) => a - b);
+  return { min: s[0], median: s.length % 2 ? s[(s.length - 1) >> 1] : (s[s.length / 2 - 1] + s[s.length / 2]) / 2 };
 }
 
 const cacheDir = join(projectRoot(), 'bench', '.cache');
@@ -44,10 +51,21 @@ const tmp = mkdtempSync(join(tmpdir(), 'bench-pull-'));
 try {
   await pushImage(registry.url, 'bench/debootstrap', 'latest', imageFromLayers([layer], { cmd: ['bash'] }));
   const ref = `${registry.host}/bench/debootstrap:latest`;
-  const b = hyperfine('berthd', `${DOCKER} -H unix://${berthd.socket} rmi -f ${ref} >/dev/null 2>&1 || true`, `${DOCKER} -H unix://${berthd.socket} pull -q ${ref}`, join(tmp, 'b.json'));
-  const d = hyperfine('dockerd', `${DOCKER} -H unix://${dockerd.socket} rmi -f ${ref} >/dev/null 2>&1 || true`, `${DOCKER} -H unix://${dockerd.socket} pull -q ${ref}`, join(tmp, 'd.json'));
   const dir = join(tmp, 'x');
-  const f = hyperfine('tar -xzf (floor)', `rm -rf ${dir} && mkdir ${dir}`, `tar -xzf ${gz} -C ${dir}`, join(tmp, 'f.json'));
+  const cases = {
+    berthd: [`${DOCKER} -H unix://${berthd.socket} rmi -f ${ref} >/dev/null 2>&1 || true`, `${DOCKER} -H unix://${berthd.socket} pull -q ${ref}`],
+    dockerd: [`${DOCKER} -H unix://${dockerd.socket} rmi -f ${ref} >/dev/null 2>&1 || true`, `${DOCKER} -H unix://${dockerd.socket} pull -q ${ref}`],
+    floor: [`rm -rf ${dir} && mkdir ${dir}`, `tar -xzf ${gz} -C ${dir}`],
+  } as const;
+  // Interleaved rounds: on a shared, noisy machine each round sees the same load for all three.
+  const times: Record<keyof typeof cases, number[]> = { berthd: [], dockerd: [], floor: [] };
+  for (let i = 0; i < RUNS; i++) {
+    for (const k of Object.keys(cases) as Array<keyof typeof cases>) times[k].push(timed(cases[k][0], cases[k][1]));
+    console.log(`round ${i + 1}: berthd ${times.berthd[i].toFixed(0)} ms, dockerd ${times.dockerd[i].toFixed(0)} ms, tar -xzf ${times.floor[i].toFixed(0)} ms`);
+  }
+  const b = stats(times.berthd);
+  const d = stats(times.dockerd);
+  const f = stats(times.floor);
   const row = (n: string, r: { min: number; median: number }) => console.log(`${n.padEnd(18)} min ${r.min.toFixed(0).padStart(6)} ms   median ${r.median.toFixed(0).padStart(6)} ms`);
   console.log('\npull + unpack, ms');
   row('berthd', b);

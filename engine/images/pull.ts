@@ -82,7 +82,7 @@ export async function pullFromRegistry(deps: PullDeps, repo: RepoClient, ref: Re
     const chains = chainIds(diffIds);
     for (const c of chains) lease.add(c);
 
-    // Layers: download up to 3 at once, unpack each as soon as it is whole.
+    // Layers: up to 3 at once, each unpacked while it downloads.
     const ids = manifest.layers.map((l) => shortId(l.digest));
     const present = chains.map((c) => layers.has(c));
     manifest.layers.forEach((_, i) => onProgress(present[i] ? { status: 'Already exists', id: ids[i] } : { status: 'Pulling fs layer', id: ids[i] }));

@@ -11,7 +11,7 @@
 import { createHash } from 'node:crypto';
 import {
   closeSync, fchmodSync, fchownSync, futimesSync, linkSync, lchownSync, lstatSync, lutimesSync,
-  chmodSync, mkdirSync, openSync, rmSync, symlinkSync, writeSync, type Stats,
+  chmodSync, mkdirSync, openSync, readFileSync, rmSync, symlinkSync, writeSync, type Stats,
 } from 'node:fs';
 import { join } from 'node:path';
 import type { Readable } from 'node:stream';
@@ -32,6 +32,19 @@ const OPAQUE = '.wh..wh..opq';
 const S_IFCHR = 0o020000;
 const S_IFBLK = 0o060000;
 const S_IFIFO = 0o010000;
+
+const EUID = process.geteuid?.() ?? 0;
+const EGID = process.getegid?.() ?? 0;
+/** The process umask, read without changing it (process.umask() with no argument is deprecated). */
+const UMASK = (() => {
+  try {
+    const m = /^Umask:\s+([0-7]+)$/m.exec(readFileSync('/proc/self/status', 'utf8'));
+    if (m) return parseInt(m[1], 8);
+  } catch {
+    // No /proc: assume the common default.
+  }
+  return 0o022;
+})();
 
 /** Splits a tar entry name into safe components, or refuses it. */
 export function entryParts(name: string, what: string): string[] {
@@ -134,14 +147,15 @@ export async function unpackLayer(input: Readable, dest: string, what: string): 
         return;
       case 'file': {
         clear(rel, abs, false);
-        const fd = openSync(abs, 'wx', 0o600);
+        const fd = openSync(abs, 'wx', mode);
         return {
           data: (chunk) => {
             writeSync(fd, chunk);
           },
           end: () => {
-            fchownSync(fd, uid, gid);
-            fchmodSync(fd, mode);
+            // Creating is the dominant cost of unpack: skip calls that change nothing.
+            if (uid !== EUID || gid !== EGID) fchownSync(fd, uid, gid);
+            if ((mode & ~UMASK) !== mode || uid !== EUID || gid !== EGID) fchmodSync(fd, mode);
             futimesSync(fd, mtime, mtime);
             closeSync(fd);
             size += header.size;
@@ -152,7 +166,7 @@ export async function unpackLayer(input: Readable, dest: string, what: string): 
       case 'symlink':
         clear(rel, abs, false);
         symlinkSync(header.linkname, abs);
-        lchownSync(abs, uid, gid);
+        if (uid !== EUID || gid !== EGID) lchownSync(abs, uid, gid);
         lutimesSync(abs, mtime, mtime);
         symlinks.add(rel);
         return;
@@ -207,8 +221,8 @@ export async function unpackLayer(input: Readable, dest: string, what: string): 
   }
   // Directory metadata last, deepest first: writing inside a directory changes its mtime.
   for (const d of [...dirs.values()].sort((a, b) => b.path.length - a.path.length)) {
-    lchownSync(d.path, d.uid, d.gid);
-    chmodSync(d.path, d.mode);
+    if (d.uid !== EUID || d.gid !== EGID) lchownSync(d.path, d.uid, d.gid);
+    if (d.mode !== (0o777 & ~UMASK) || d.uid !== EUID || d.gid !== EGID) chmodSync(d.path, d.mode);
     lutimesSync(d.path, d.mtime, d.mtime);
   }
   return { diffId: `sha256:${hash.digest('hex')}`, size };

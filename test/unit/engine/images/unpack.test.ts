@@ -30,6 +30,9 @@ test('later entries replace earlier ones; implicit parents; whiteouts and opaque
     { name: 'opq/.wh..wh..opq' },
     { name: 'dated/', mtime: new Date('2020-01-01T00:00:00Z') },
     { name: 'dated/child', content: 'writing here must not change the dir mtime' },
+    { name: 'suid-root', content: 'x', mode: 0o4755 },
+    { name: 'group-writable', content: 'x', mode: 0o664 },
+    { name: 'sticky/', mode: 0o1777 },
   ]);
   const d = dest();
   const r = await unpackLayer(Readable.from([tar]), d, 'test layer');
@@ -44,6 +47,9 @@ test('later entries replace earlier ones; implicit parents; whiteouts and opaque
   const [x] = await listXattrs([join(d, 'opq')]);
   expect(x['trusted.overlay.opaque']?.toString()).toBe('y');
   expect(lstatSync(join(d, 'dated')).mtime.toISOString()).toBe('2020-01-01T00:00:00.000Z');
+  expect(lstatSync(join(d, 'suid-root')).mode & 0o7777).toBe(0o4755);
+  expect(lstatSync(join(d, 'group-writable')).mode & 0o7777).toBe(0o664);
+  expect(lstatSync(join(d, 'sticky')).mode & 0o7777).toBe(0o1777);
 });
 
 test('gzip, zstd and plain tars give the same diff id and files', async () => {
