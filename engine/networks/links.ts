@@ -136,9 +136,15 @@ export async function createSandbox(path: string, links: EndpointLink[], dns: Dn
   if (pooled && !links.length && !dns) return { netnsPath: nsPath, hostVeths: [] }; // --network none: ready as made
   const premade = Boolean(pooled?.hostVeth && links.length);
   const all = premade ? [{ ...links[0], hostVeth: pooled!.hostVeth! }, ...links.slice(1)] : links;
-  const enter = pooled ? `nsenter --net=${sq(nsPath)}` : `: > ${sq(nsPath)}; unshare --net=${sq(nsPath)}`;
+  // the pool already put the host end on the default bridge: nothing to do on the host
+  const onHost = premade && pooled!.bridge === all[0].bridge && pooled!.mtu === all[0].mtu ? all.slice(1) : all;
+  const ip = insideIp(all, process.pid, !pooled, premade);
   try {
-    await run('sh', ['-c', setupScript(enter, insideIp(all, process.pid, !pooled, premade), dns, all)]);
+    if (pooled && !dns && !onHost.length) await run('nsenter', [`--net=${nsPath}`, 'ip', '-batch', '-'], ip.join('\n') + '\n');
+    else {
+      const enter = pooled ? `nsenter --net=${sq(nsPath)}` : `: > ${sq(nsPath)}; unshare --net=${sq(nsPath)}`;
+      await run('sh', ['-c', setupScript(enter, ip, dns, onHost)]);
+    }
     return { netnsPath: nsPath, hostVeths: all.map((l) => l.hostVeth) };
   } catch (err) {
     await destroySandbox(nsPath, all.map((l) => l.hostVeth));
@@ -182,8 +188,11 @@ export async function destroySandbox(path: string, hostVeths: string[] = []): Pr
   await run('sh', ['-c', script]);
 }
 
-/** A namespace made ahead; `hostVeth` names the host end of its eth0 pair when it has one. */
-export interface PooledNetns { path: string; hostVeth?: string }
+/**
+ * A namespace made ahead; `hostVeth` names the host end of its eth0 pair when it has
+ * one, already a port of `bridge` (the default bridge) with `mtu`.
+ */
+export interface PooledNetns { path: string; hostVeth?: string; bridge?: string; mtu?: number }
 type PoolKind = 'plain' | 'veth';
 
 /**
@@ -197,7 +206,14 @@ export class NetnsPool {
   private filling: Promise<void> | null = null;
   private closed = false;
 
+  private port: { bridge: string; mtu: number } | null = null;
+
   constructor(private readonly dir: string, private readonly sizes: Record<PoolKind, number> = { plain: 1, veth: 2 }) {}
+
+  /** The bridge that pooled veths join ahead (the default bridge). */
+  joinBridge(bridge: string, mtu: number): void {
+    this.port = { bridge, mtu };
+  }
 
   take(kind: PoolKind): PooledNetns | undefined {
     const entry = this.ready[kind].shift();
@@ -209,16 +225,20 @@ export class NetnsPool {
     if (this.filling || this.closed) return this.filling ?? Promise.resolve();
     const made: Array<[PoolKind, PooledNetns]> = [];
     const lines = ['set -e'];
+    const host: string[] = [];
+    const port = this.port;
     for (const kind of ['veth', 'plain'] as const) {
       for (let i = this.ready[kind].length; i < this.sizes[kind]; i++) {
         const tag = randomBytes(6).toString('hex');
-        const entry: PooledNetns = { path: join(this.dir, `pool-${tag}`), ...(kind === 'veth' ? { hostVeth: `veth${tag.slice(0, 7)}` } : {}) };
+        const entry: PooledNetns = { path: join(this.dir, `pool-${tag}`), ...(kind === 'veth' ? { hostVeth: `veth${tag.slice(0, 7)}`, ...(port ?? {}) } : {}) };
         const ip = ['link set lo up', ...(entry.hostVeth ? [`link add eth0 type veth peer name ${entry.hostVeth} netns ${process.pid}`] : [])];
         lines.push(`: > ${sq(entry.path)}; unshare --net=${sq(entry.path)} ip -batch - <<'EOF'`, ...ip, 'EOF');
+        if (entry.hostVeth && port) host.push(`link set ${entry.hostVeth} mtu ${port.mtu} master ${port.bridge} up`, `link set dev ${entry.hostVeth} type bridge_slave hairpin on`);
         made.push([kind, entry]);
       }
     }
     if (!made.length) return Promise.resolve();
+    if (host.length) lines.push(`ip -batch - <<'EOF'`, ...host, 'EOF');
     const discard = () => Promise.all(made.map(([, e]) => destroySandbox(e.path, e.hostVeth ? [e.hostVeth] : []).catch(() => undefined))).then(() => undefined);
     this.filling = run('sh', ['-c', lines.join('\n') + '\n']).then(
       () => { if (this.closed) return discard(); for (const [kind, e] of made) this.ready[kind].push(e); },

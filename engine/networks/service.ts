@@ -77,6 +77,8 @@ export class NetworkService implements Networking {
       for (const ep of sb.endpoints) this.registry.tryFind(ep.networkId)?.pool?.reserve(ep.ip);
     }
     await this.syncRules(true);
+    const def = this.registry.all().find((n) => n.isDefault)!;
+    this.pool.joinBridge(def.bridge!, def.mtu);
     void this.pool.refill();
   }
 
