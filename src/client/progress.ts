@@ -1,0 +1,51 @@
+import type { Readable } from 'node:stream';
+
+/**
+ * Newline-delimited JSON progress (pull, push): printed line by line like the docker
+ * CLI does without a terminal ("ID: Status"), per-byte progress updates left out.
+ * An {"error"} message ends the stream with a ProgressError.
+ */
+export class ProgressError extends Error {}
+
+export interface ProgressMessage {
+  status?: string;
+  id?: string;
+  progress?: string;
+  progressDetail?: { current?: number; total?: number };
+  error?: string;
+  errorDetail?: { message?: string };
+  aux?: unknown;
+}
+
+const NOISY = /^(Downloading|Extracting|Pushing|Waiting)$/;
+
+export function progressLine(m: ProgressMessage): string | undefined {
+  if (!m.status || NOISY.test(m.status)) return undefined;
+  return m.id ? `${m.id}: ${m.status}` : m.status;
+}
+
+export async function printProgress(stream: Readable, write: (line: string) => void, json = false): Promise<ProgressMessage[]> {
+  const seen: ProgressMessage[] = [];
+  let rest = '';
+  const handle = (line: string) => {
+    if (!line.trim()) return;
+    let m: ProgressMessage;
+    try {
+      m = JSON.parse(line);
+    } catch {
+      throw new ProgressError(`the engine sent a progress line that is not JSON: ${line.slice(0, 200)}`);
+    }
+    if (m.error || m.errorDetail?.message) throw new ProgressError(m.errorDetail?.message || m.error!);
+    seen.push(m);
+    if (json) return write(JSON.stringify(m));
+    const text = progressLine(m);
+    if (text !== undefined) write(text);
+  };
+  for await (const chunk of stream) {
+    const lines = (rest + chunk.toString('utf8')).split('\n');
+    rest = lines.pop()!;
+    lines.forEach(handle);
+  }
+  handle(rest);
+  return seen;
+}
