@@ -79,3 +79,11 @@ test('--json errors are JSON with a code', () => {
   expect(r.code).toBe(1);
   expect(JSON.parse(r.stdout)).toEqual({ error: { code: 'not_found', message: 'machine "ghost" does not exist', hint: 'see `berth machine ls`' } });
 });
+
+test('--keep-on-failure keeps the store entry of a failed create; rm -f removes it', () => {
+  const r = berth(generic(f.freeIp(), ['--generic-ssh-key', f.keyPath, '--keep-on-failure'], 'kept'), { ...env, BERTH_SSH_TIMEOUT: '1' });
+  expect(r.code).toBe(1);
+  expect(machines()).toEqual(['kept', 'taken']);
+  expect(berth(['machine', 'rm', '-f', 'kept'], env).code).toBe(0);
+  expect(machines()).toEqual(['taken']);
+});
