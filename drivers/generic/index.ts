@@ -2,7 +2,7 @@ import { Socket } from 'node:net';
 import { isIP } from 'node:net';
 import { InvalidArgumentError, NotSupportedError } from '../../src/machine/errors.js';
 import type { DriverSettings } from '../../src/machine/store/host.js';
-import type { Driver, DriverFactory, EngineService, FlagValues, MachineState, Connection } from '../driver.js';
+import type { Driver, DriverFactory, FlagValues, MachineState, Connection } from '../driver.js';
 
 /**
  * An existing host reached over SSH. Its state is whether the SSH port answers;
@@ -22,9 +22,9 @@ export class GenericDriver implements Driver {
   async start(): Promise<void> { throw new NotSupportedError('the generic driver cannot start a host: power it on yourself'); }
   async stop(): Promise<void> { throw new NotSupportedError('the generic driver cannot stop a host: shut it down yourself'); }
   async kill(): Promise<void> { throw new NotSupportedError('the generic driver cannot kill a host'); }
-  async restart(engine: EngineService): Promise<void> {
-    // The provisioner reaches the host as root; the reboot drops the session.
-    void engine;
+  async restart(): Promise<void> {
+    // Docker Machine reboots the host here. berth leaves that to the user: a reboot
+    // issued from a test's namespace host would reboot the computer running the test.
     throw new NotSupportedError('the generic driver restarts a host by rebooting it over SSH: run `berth machine ssh NAME reboot`');
   }
   async remove(): Promise<void> {}

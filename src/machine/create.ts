@@ -5,7 +5,7 @@ import { baseSettings, type Driver, type FlagValues } from '../../drivers/driver
 import { getDriver } from '../../drivers/registry.js';
 import { ensureBundle, type Bundle } from './bundle/build.js';
 import { ensureStoreCerts, storeCertPaths, writeMachineCerts } from './certs/index.js';
-import { InvalidArgumentError, MachineError, ProvisionError, reason } from './errors.js';
+import { InvalidArgumentError, reason } from './errors.js';
 import { openRunner, Provisioner } from './provision/index.js';
 import type { CommandRunner } from './runner/index.js';
 import { removeMachine } from './remove.js';
@@ -45,7 +45,6 @@ export function newHostConfig(store: Store, name: string, driver: Driver, engine
   };
 }
 
-interface Ctx { bundle?: Promise<Bundle> }
 
 /** Creates several machines at once; returns the names that failed with their errors. */
 export async function createMachines(store: Store, names: string[], opts: CreateOptions): Promise<{ name: string; error: Error }[]> {
@@ -66,16 +65,15 @@ export async function createMachines(store: Store, names: string[], opts: Create
   await ensureStoreCerts(store);
 
   const failures: { name: string; error: Error }[] = [];
-  const ctx: Ctx = {};
-  const tasks: ListrTask<Ctx>[] = names.map((name, i) => ({
+  const tasks: ListrTask<object>[] = names.map((name, i) => ({
     title: `${name} (${opts.driver})`,
     task: (_c, task) => task.newListr(createSteps(store, name, drivers[i], opts, (err) => failures.push({ name, error: err })), { concurrent: false, exitOnError: true }),
   }));
-  await runTasks(tasks, opts.progress, true, ctx);
+  await runTasks(tasks, opts.progress, true, {});
   return failures;
 }
 
-function createSteps(store: Store, name: string, driver: Driver, opts: CreateOptions, onFail: (e: Error) => void): ListrTask<Ctx>[] {
+function createSteps(store: Store, name: string, driver: Driver, opts: CreateOptions, onFail: (e: Error) => void): ListrTask<object>[] {
   let host: HostConfig;
   let runner: CommandRunner | undefined;
   let prov: Provisioner;
@@ -121,7 +119,6 @@ function createSteps(store: Store, name: string, driver: Driver, opts: CreateOpt
     {
       title: 'Installing the engine bundle',
       task: guard(async () => {
-        // One bundle build per command, shared by all machines being created.
         const ctxBundle = (sharedBundle ??= ensureBundle());
         await prov.installBundle(await ctxBundle);
       }),
@@ -132,6 +129,7 @@ function createSteps(store: Store, name: string, driver: Driver, opts: CreateOpt
   ];
 }
 
+/** One bundle build per command, shared by all the machines it creates. */
 let sharedBundle: Promise<Bundle> | undefined;
 
 async function prepareSshKey(store: Store, name: string, driver: Driver): Promise<void> {
@@ -154,9 +152,4 @@ async function prepareSshKey(store: Store, name: string, driver: Driver): Promis
 
 function cleanup(store: Store, name: string, driver: Driver, host: HostConfig | undefined): Promise<void> {
   return removeMachine(store, host ?? null, name, driver, true);
-}
-
-export function describeFailure(name: string, err: Error): MachineError {
-  if (err instanceof MachineError) return err;
-  return new ProvisionError(`creating "${name}" failed: ${reason(err)}`);
 }

@@ -21,12 +21,13 @@ export async function lifecycle(store: Store, name: string, verb: LifecycleVerb)
     }
     await waitForEngine(m.host, m.driver, 60_000);
     // The address may have changed while the host was down: certs follow it.
-    const { reissued } = await checkTlsUnlocked(store, m);
+    const { reissued } = await followIpChange(store, m);
     return { warning: reissued ? `the IP of "${name}" changed: its server certificate was reissued` : undefined };
   });
 }
 
-async function checkTlsUnlocked(store: Store, m: Machine) {
+/** A machine that came back on another address gets a server cert for it (caller holds the lock). */
+async function followIpChange(store: Store, m: Machine) {
   const before = m.host.Driver.IPAddress;
   const now = await m.driver.ip();
   if (before !== now) {
