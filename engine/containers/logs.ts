@@ -9,9 +9,9 @@ import { frame, STDERR, STDOUT } from './frames.js';
 export interface LogOptions {
   stdout: boolean;
   stderr: boolean;
-  /** Unix seconds (fractions allowed); 0 = no bound. */
-  since: number;
-  until: number;
+  /** Unix time in nanoseconds (docker's precision); 0n = no bound. */
+  since: bigint;
+  until: bigint;
   timestamps: boolean;
   /** Number of lines from the end; -1 = all. */
   tail: number;
@@ -34,8 +34,22 @@ function parseLines(text: string): Entry[] {
   return out;
 }
 
-function timeOf(e: Entry): number {
-  return Date.parse(e.time) / 1000;
+/** RFC 3339 with up to 9 fraction digits -> unix nanoseconds (Date.parse keeps only ms). */
+export function rfc3339Nanos(t: string): bigint {
+  const m = /^(.*T\d\d:\d\d:\d\d)(?:\.(\d+))?(Z|[+-]\d\d:\d\d)$/.exec(t);
+  if (!m) return BigInt(Date.parse(t)) * 1_000_000n;
+  const secs = BigInt(Date.parse(`${m[1]}${m[3]}`) / 1000);
+  return secs * 1_000_000_000n + BigInt((m[2] ?? '').padEnd(9, '0').slice(0, 9) || '0');
+}
+
+/** docker's query form "seconds[.nanoseconds]" -> unix nanoseconds. */
+export function unixParamNanos(v: string): bigint {
+  const [sec, frac = ''] = v.split('.');
+  return BigInt(sec) * 1_000_000_000n + BigInt(frac.padEnd(9, '0').slice(0, 9) || '0');
+}
+
+function timeOf(e: Entry): bigint {
+  return rfc3339Nanos(e.time);
 }
 
 export function encodeEntry(e: Entry, opts: Pick<LogOptions, 'timestamps' | 'tty'>): Buffer {
@@ -80,7 +94,8 @@ export function readLogs(path: string, o: LogOptions, isRunning: () => boolean, 
     entries = entries.filter((e) => accept(e, o));
     if (o.tail >= 0) entries = entries.slice(Math.max(0, entries.length - o.tail));
     for (const e of entries) out.write(encodeEntry(e, o));
-    if (!o.follow || (o.until && o.until * 1000 < Date.now())) return out.end();
+    const pastUntil = () => o.until !== 0n && o.until < BigInt(Date.now()) * 1_000_000n;
+    if (!o.follow || pastUntil()) return out.end();
     let offset = 0;
     let ino = 0;
     try {
@@ -112,7 +127,7 @@ export function readLogs(path: string, o: LogOptions, isRunning: () => boolean, 
         continue;
       }
       if (!isRunning()) break;
-      if (o.until && o.until * 1000 < Date.now()) break;
+      if (pastUntil()) break;
       await new Promise((r) => setTimeout(r, 100));
     }
     out.end();

@@ -75,7 +75,10 @@ export function hostConfigView(rec: ContainerRecord): Record<string, unknown> {
   };
 }
 
-export function inspectView(rec: ContainerRecord, opts: { mounts?: Mount[]; mergedDir: string; sizeRw?: number; execIds: string[]; health?: Health }): Record<string, unknown> {
+/** SizeRw: the writable layer; SizeRootFs: that plus the image (docker's "virtual" size). */
+export interface Sizes { rw: number; image: number }
+
+export function inspectView(rec: ContainerRecord, opts: { mounts?: Mount[]; mergedDir: string; sizeRw?: Sizes; execIds: string[]; health?: Health }): Record<string, unknown> {
   return {
     Id: rec.id,
     Created: rec.created,
@@ -97,14 +100,14 @@ export function inspectView(rec: ContainerRecord, opts: { mounts?: Mount[]; merg
     ExecIDs: opts.execIds.length ? opts.execIds : null,
     HostConfig: hostConfigView(rec),
     GraphDriver: graphDriver(rec, opts.mounts, opts.mergedDir),
-    ...(opts.sizeRw !== undefined ? { SizeRw: opts.sizeRw, SizeRootFs: opts.sizeRw } : {}),
+    ...(opts.sizeRw ? { SizeRw: opts.sizeRw.rw, SizeRootFs: opts.sizeRw.rw + opts.sizeRw.image } : {}),
     Mounts: mountPoints(rec),
     Config: { AttachStdin: false, AttachStdout: false, AttachStderr: false, Tty: false, OpenStdin: false, StdinOnce: false, Env: [], Cmd: null, Image: rec.image, Volumes: null, WorkingDir: '', Entrypoint: null, OnBuild: null, Labels: {}, ...rec.config },
     NetworkSettings: networkSettings(rec),
   };
 }
 
-export function summaryView(rec: ContainerRecord, sizeRw?: number, health?: Health): Record<string, unknown> {
+export function summaryView(rec: ContainerRecord, sizes?: Sizes, health?: Health): Record<string, unknown> {
   const cmd = [rec.path, ...rec.args].map((a) => (/\s/.test(a) ? `'${a}'` : a)).join(' ');
   const ns = networkSettings(rec);
   return {
@@ -121,6 +124,6 @@ export function summaryView(rec: ContainerRecord, sizeRw?: number, health?: Heal
     HostConfig: { NetworkMode: rec.hostConfig.NetworkMode ?? 'default' },
     NetworkSettings: { Networks: ns.Networks ?? {} },
     Mounts: mountPoints(rec),
-    ...(sizeRw !== undefined ? { SizeRw: sizeRw, SizeRootFs: sizeRw } : {}),
+    ...(sizes ? { SizeRw: sizes.rw, SizeRootFs: sizes.rw + sizes.image } : {}),
   };
 }

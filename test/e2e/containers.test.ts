@@ -161,6 +161,11 @@ describe('container commands', () => {
     expect(lines).toHaveLength(2);
     for (const l of lines) expect(l).toMatch(/^\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d\.\d+Z (line5|oops)$/);
     expect(tail.stderr).toContain('oops');
+    // --since/--until: the early lines are more than a second older than "late".
+    await waitFor('the late line', async () => (await ok(d, ['logs', 'logger'])).includes('late'));
+    const lateAt = (await ok(d, ['logs', '-t', 'logger'])).split('\n').find((l) => l.endsWith(' late'))!.split(' ')[0];
+    expect(await ok(d, ['logs', '--since', lateAt, 'logger'])).toBe('late');
+    expect((await ok(d, ['logs', '--until', lateAt, 'logger'])).split('\n')).toEqual(['line1', 'line2', 'line3', 'line4', 'line5', 'late']);
     const follow = await docker(d, ['logs', '-f', '--tail', '1', 'logger'], { timeoutMs: 2500 });
     // -f keeps streaming until killed by the timeout: it saw the late line.
     expect(follow.stdout).toContain('late');
@@ -170,6 +175,7 @@ describe('container commands', () => {
     expect((await docker(d, ['run', '--name', 'psexited', '--label', 'team=c', 'busybox', 'sh', '-c', 'exit 2'])).code).toBe(2);
     const out = await ok(d, ['ps', '-a', '--filter', 'label=team=c', '--filter', 'exited=2', '--format', '{{.Names}} {{.Status}} {{.Command}}']);
     expect(out).toMatch(/^psexited Exited \(2\) .* "sh -c 'exit 2'"$/);
+    expect(await ok(d, ['ps', '-a', '-s', '--filter', 'name=^psexited$', '--format', '{{.Size}}'])).toMatch(/^\d+(\.\d+)?k?B \(virtual \d+(\.\d+)?MB\)$/);
     expect(await ok(d, ['ps', '--filter', 'name=psexited', '-q'])).toBe('');
     expect(await ok(d, ['ps', '-a', '--filter', 'status=exited', '--filter', 'name=^psexited$', '--format', '{{.Names}}'])).toBe('psexited');
     expect(await inspect('psexited', '{{.Name}} {{.State.ExitCode}} {{.Config.Labels.team}} {{.HostConfig.NetworkMode}}')).toMatch(/^\/psexited 2 c \w+$/);

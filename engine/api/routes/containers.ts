@@ -5,7 +5,7 @@ import { InvalidArgumentError, NotImplementedError } from '../../errors.js';
 import type { ContainerService } from '../../containers/service.js';
 import { isActive } from '../../containers/state.js';
 import { join as joinAttach, parseDetachKeys, DEFAULT_DETACH_KEYS } from '../../containers/attach.js';
-import { readLogs } from '../../containers/logs.js';
+import { readLogs, unixParamNanos } from '../../containers/logs.js';
 import { inspectView, summaryView } from '../../containers/views.js';
 import { makeFilter } from '../../containers/filters.js';
 import type { WaitCondition } from '../../containers/waiters.js';
@@ -30,6 +30,12 @@ function parseTime(v: string | null, name: string): number {
   return Number(v);
 }
 
+function parseTimeNanos(v: string | null, name: string): bigint {
+  if (!v) return 0n;
+  if (/^\d+(\.\d+)?$/.test(v)) return unixParamNanos(v);
+  return BigInt(Math.round(parseTime(v, name) * 1000)) * 1_000_000n;
+}
+
 export function register(router: Router, engine: Engine): void {
   const svc = engine.containers as unknown as ContainerService;
 
@@ -48,13 +54,19 @@ export function register(router: Router, engine: Engine): void {
     let recs = svc.list().filter((r) => (all || limit > 0 || filters.status || filters.exited ? true : isActive(r.state) || r.state.status === 'restarting') && match(r));
     recs.sort((a, b) => Date.parse(b.created) - Date.parse(a.created));
     if (limit > 0) recs = recs.slice(0, limit);
-    return Promise.all(recs.map(async (r) => summaryView(r, size ? await engine.snapshots.usage(r.snapshotKey).catch(() => 0) : undefined, svc.health.of(r.id))));
+    const imageSize = async (id: string) => (await engine.images.resolve(id).catch(() => undefined))?.size ?? 0;
+    return Promise.all(recs.map(async (r) => {
+      const sizes = size ? { rw: await engine.snapshots.usage(r.snapshotKey).catch(() => 0), image: await imageSize(r.imageId) } : undefined;
+      return summaryView(r, sizes, svc.health.of(r.id));
+    }));
   });
 
   router.get('/containers/:id/json', async (ctx) => {
     const rec = svc.get(ctx.params.id);
     const mounts = await engine.snapshots.mounts(rec.snapshotKey).catch(() => undefined);
-    const sizeRw = queryBool(ctx.query, 'size') ? await engine.snapshots.usage(rec.snapshotKey).catch(() => 0) : undefined;
+    const sizeRw = queryBool(ctx.query, 'size')
+      ? { rw: await engine.snapshots.usage(rec.snapshotKey).catch(() => 0), image: (await engine.images.resolve(rec.imageId).catch(() => undefined))?.size ?? 0 }
+      : undefined;
     const execs = (engine.containers as unknown as { execs?: { idsOf(id: string): string[] } }).execs;
     return inspectView(rec, { mounts, mergedDir: svc.paths.rootfs(rec.id), sizeRw, execIds: execs?.idsOf(rec.id) ?? [], health: svc.health.of(rec.id) });
   });
@@ -128,8 +140,8 @@ export function register(router: Router, engine: Engine): void {
     if (!Number.isInteger(tail)) throw new InvalidArgumentError(`invalid tail ${tailQ}: use a number or "all"`);
     const stream = readLogs(rec.logPath, {
       stdout, stderr, tail,
-      since: parseTime(ctx.query.get('since'), 'since'),
-      until: parseTime(ctx.query.get('until'), 'until'),
+      since: parseTimeNanos(ctx.query.get('since'), 'since'),
+      until: parseTimeNanos(ctx.query.get('until'), 'until'),
       timestamps: queryBool(ctx.query, 'timestamps'),
       follow: queryBool(ctx.query, 'follow'),
       tty: !!rec.config.Tty,
@@ -165,7 +177,7 @@ export function register(router: Router, engine: Engine): void {
     }
     engine.events.emit({ Type: 'container', Action: 'attach', Actor: { ID: rec.id, Attributes: { image: rec.image, name: rec.name } } });
     if (logs && rec.hostConfig.LogConfig?.Type !== 'none') {
-      const past = readLogs(rec.logPath, { stdout: streams.stdout, stderr: streams.stderr, tail: -1, since: 0, until: 0, timestamps: false, follow: false, tty: !!rec.config.Tty }, () => false);
+      const past = readLogs(rec.logPath, { stdout: streams.stdout, stderr: streams.stderr, tail: -1, since: 0n, until: 0n, timestamps: false, follow: false, tty: !!rec.config.Tty }, () => false);
       for await (const chunk of past) client.write(chunk);
     }
     if (!pending) { client.end(); return; }
