@@ -81,6 +81,20 @@ for round in $(seq 1 $ROUNDS); do
     -n 'dockerd none' "$D run --rm --network none busybox true" >/dev/null 2>&1
 done
 
+# --- 1b. the bridge's cost as paired differences: each bridge run next to a none run,
+# so drifting load on a shared machine cancels out (median of the differences)
+paired() { # $1 = docker command line; prints the median of (bridge - none) in ms
+  local e=$1 out=()
+  for _ in $(seq 1 "$RUNS"); do
+    local a b c
+    a=$(date +%s%N); $e run --rm busybox true; b=$(date +%s%N); $e run --rm --network none busybox true; c=$(date +%s%N)
+    out+=($(( (b - a) - (c - b) )))
+  done
+  printf '%s\n' "${out[@]}" | sort -n | awk '{v[NR]=$1} END {printf "%.1f", v[int((NR+1)/2)]/1e6}'
+}
+PB=$(paired "$B")
+PD=$(paired "$D")
+
 # --- 2. throughput between two containers of a user network (MB/s, best of 3)
 throughput() { # $1 = docker command line
   local e=$1 best=0
@@ -107,9 +121,9 @@ throughput() { # $1 = docker command line
 TB=$(throughput "$B")
 TD=$(throughput "$D")
 
-node - "$WORK" "$ROUNDS" "$TB" "$TD" <<'JS'
+node - "$WORK" "$ROUNDS" "$TB" "$TD" "$PB" "$PD" <<'JS'
 const fs = require('fs');
-const [dir, rounds, tb, td] = process.argv.slice(2);
+const [dir, rounds, tb, td, pb, pd] = process.argv.slice(2);
 const times = {};
 for (let i = 1; i <= Number(rounds); i++) {
   for (const r of JSON.parse(fs.readFileSync(`${dir}/run-${i}.json`, 'utf8')).results) (times[r.command] ??= []).push(...r.times);
@@ -122,6 +136,7 @@ for (const n of ['berthd bridge', 'berthd none', 'dockerd bridge', 'dockerd none
 }
 const cost = (e, k) => stat(`${e} bridge`)[k] - stat(`${e} none`)[k];
 console.log(`bridge cost (bridge - none): berthd ${cost('berthd', 'min').toFixed(1)} ms by min, ${cost('berthd', 'median').toFixed(1)} ms by median; dockerd ${cost('dockerd', 'min').toFixed(1)} ms by min, ${cost('dockerd', 'median').toFixed(1)} ms by median`);
+console.log(`bridge cost, median of paired differences (a bridge run minus the none run right after it): berthd ${pb} ms, dockerd ${pd} ms`);
 const ratio = (k, c) => (stat(`berthd ${c}`)[k] / stat(`dockerd ${c}`)[k]).toFixed(2);
 console.log(`ratio berthd/dockerd: bridge ${ratio('min', 'bridge')} (min) ${ratio('median', 'bridge')} (median), none ${ratio('min', 'none')} (min) ${ratio('median', 'none')} (median)`);
 console.log(`container-to-container throughput (nc + dd, user network, best of 3): berthd ${Number(tb).toFixed(0)} MB/s, dockerd ${Number(td).toFixed(0)} MB/s, ratio ${(tb / td).toFixed(2)}`);
