@@ -1,6 +1,6 @@
 /** Layer decompression chosen by magic bytes: gzip, zstd or plain tar. */
 import { Transform, type TransformCallback } from 'node:stream';
-import { createGunzip, createGzip } from 'node:zlib';
+import { createGunzip, createGzip, type ZlibOptions } from 'node:zlib';
 import { Decompress } from 'fzstd';
 
 const GZIP = [0x1f, 0x8b];
@@ -11,12 +11,19 @@ function startsWith(buf: Buffer, magic: number[]): boolean {
 }
 
 /** A transform that sniffs the first bytes and decompresses accordingly. */
+/**
+ * Big buffers on the inflate side let zlib (on the threadpool) run ahead while
+ * the main thread writes files; with stream defaults (16 KB) the two take turns.
+ */
+const AHEAD = 8 << 20;
+
 export function autoDecompress(): Transform {
   let inner: Transform | undefined;
   let zstd: Decompress | undefined;
   let mode: 'gzip' | 'zstd' | 'plain' | undefined;
   let head = Buffer.alloc(0);
   const self: Transform = new Transform({
+    readableHighWaterMark: AHEAD,
     transform(chunk: Buffer, _enc, cb: TransformCallback) {
       if (!mode) {
         head = Buffer.concat([head, chunk]);
@@ -24,7 +31,7 @@ export function autoDecompress(): Transform {
         chunk = head;
         mode = startsWith(head, GZIP) ? 'gzip' : startsWith(head, ZSTD) ? 'zstd' : 'plain';
         if (mode === 'gzip') {
-          inner = createGunzip({ chunkSize: 256 * 1024 });
+          inner = createGunzip({ chunkSize: 256 * 1024, highWaterMark: AHEAD } as ZlibOptions);
           inner.on('data', (d: Buffer) => self.push(d));
           inner.on('error', (e) => self.destroy(e));
         } else if (mode === 'zstd') {
