@@ -1,5 +1,6 @@
 import type { OptionTable, Parsed } from '../client/argv.js';
 import { ClientCommand, helpFlags } from '../client/command.js';
+import { EngineApiError } from '../client/engine.js';
 import { copyOutput } from '../client/frames.js';
 import { pipeStdin, releaseStdin } from '../client/session.js';
 import { enterRawMode, followWindowSize } from '../client/tty.js';
@@ -16,7 +17,7 @@ const OPTIONS = {
 
 export default class Exec extends ClientCommand<typeof OPTIONS> {
   static summary = 'Execute a command in a running container';
-  static description = "Exits with the command's status (126/127 when it cannot be run).";
+  static description = "Exits with the command's status (126 when it cannot be started).";
   static stopAtFirstArg = true;
   static minArgs = 2;
   static argsUsage = 'CONTAINER COMMAND [ARG...]';
@@ -36,7 +37,15 @@ export default class Exec extends ClientCommand<typeof OPTIONS> {
       await this.client.json('POST', `/exec/${execId}/start`, { body: startBody });
       return 0;
     }
-    const { socket } = await this.client.hijack(`/exec/${execId}/start`, { body: startBody });
+    let socket;
+    try {
+      ({ socket } = await this.client.hijack(`/exec/${execId}/start`, { body: startBody }));
+    } catch (err) {
+      // As with dockerd, a process that could not be started (not found, not executable) exits 126.
+      if (!(err instanceof EngineApiError) || err.status < 500) throw err;
+      this.err(`berth: ${err.message}\n`);
+      return 126;
+    }
     const output = copyOutput(socket, process.stdout, process.stderr, !tty);
     const terminal = tty && stdin ? enterRawMode() : undefined;
     const stopResize = tty ? followWindowSize((rows, cols) => this.client.json('POST', `/exec/${execId}/resize`, { query: { h: rows, w: cols } })) : () => undefined;
