@@ -1,4 +1,5 @@
 import type { Driver } from '../../drivers/driver.js';
+import { contextName, removeContext } from './context.js';
 import { openRunner, uninstall, layoutOf } from './provision/index.js';
 import type { Store } from './store/index.js';
 import type { HostConfig } from './store/host.js';
@@ -25,4 +26,6 @@ export async function removeMachine(store: Store, host: HostConfig | null, name:
     if (!force) throw err;
   }
   await store.remove(name);
+  // A docker context written by `machine use` would point at nothing now.
+  await removeContext(contextName(name));
 }

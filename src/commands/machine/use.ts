@@ -24,5 +24,6 @@ export default class Use extends MachineCommand {
     await writeContext(contextName(name), `berth machine ${name}`, url, clientTlsPaths(m.host));
     await selectContext(contextName(name));
     this.log(`Using docker context "${contextName(name)}" (${url})`);
+    if (process.env.DOCKER_HOST) this.warn('DOCKER_HOST is set and wins over contexts: clear it with eval $(berth machine env -u)');
   }
 }

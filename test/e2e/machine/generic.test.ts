@@ -158,4 +158,5 @@ test('rm removes the machines from the store and leaves the hosts alone', () => 
   expect(r.code).toBe(0);
   expect(berth(['machine', 'ls', '-q'], env).stdout).toBe('');
   expect(berth(['machine', 'status', 'm0'], env).code).toBe(1);
+  expect(sh('docker context ls -q', env).stdout).toBe('default\n');
 });
