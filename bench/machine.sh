@@ -21,9 +21,10 @@ cleanup() {
 trap cleanup EXIT
 
 echo "== create (namespace hosts, ${RUNS:-5} runs)"
-node_modules/.bin/esbuild bench/machine.ts --bundle --platform=node --format=esm --packages=external --log-level=error --outfile="$work/machine-bench.mjs"
-cp "$work/machine-bench.mjs" ./.bench-machine.mjs && trap 'rm -f ./.bench-machine.mjs; cleanup' EXIT
-node ./.bench-machine.mjs
+# Bundled into bench/.cache (git-ignored) so its imports resolve from node_modules.
+mkdir -p bench/.cache
+node_modules/.bin/esbuild bench/machine.ts --bundle --platform=node --format=esm --packages=external --log-level=error --outfile=bench/.cache/machine-bench.mjs
+node bench/.cache/machine-bench.mjs
 
 echo "== ls with 20 machines"
 export BERTH_STORAGE_PATH="$store"
