@@ -10,6 +10,7 @@ export default class Create extends ClientCommand<typeof CREATE_OPTIONS> {
   static argsUsage = 'IMAGE [COMMAND] [ARG...]';
   static failExit = 125;
   static usageExit = 125;
+  static usage = 'create [OPTIONS] IMAGE [COMMAND] [ARG...]';
   static flags = helpFlags(CREATE_OPTIONS);
   protected readonly options = CREATE_OPTIONS;
 

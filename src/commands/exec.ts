@@ -21,6 +21,7 @@ export default class Exec extends ClientCommand<typeof OPTIONS> {
   static stopAtFirstArg = true;
   static minArgs = 2;
   static argsUsage = 'CONTAINER COMMAND [ARG...]';
+  static usage = 'exec [OPTIONS] CONTAINER COMMAND [ARG...]';
   static flags = helpFlags(OPTIONS);
   protected readonly options = OPTIONS;
 

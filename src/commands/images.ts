@@ -18,6 +18,7 @@ export default class Images extends ClientCommand<typeof OPTIONS> {
   static summary = 'List images';
   static maxArgs = 1;
   static argsUsage = '[REPOSITORY[:TAG]]';
+  static usage = 'images [OPTIONS] [REPOSITORY[:TAG]]';
   static flags = helpFlags(OPTIONS);
   protected readonly options = OPTIONS;
 

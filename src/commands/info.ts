@@ -10,6 +10,7 @@ const OPTIONS = {
 export default class Info extends ClientCommand<typeof OPTIONS> {
   static summary = 'Display system-wide information from the engine';
   static maxArgs = 0;
+  static usage = 'info [OPTIONS]';
   static flags = helpFlags(OPTIONS);
   protected readonly options = OPTIONS;
 

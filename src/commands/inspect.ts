@@ -22,6 +22,7 @@ export default class Inspect extends ClientCommand<typeof OPTIONS> {
   static summary = 'Return low-level information on containers, images, networks or volumes';
   static minArgs = 1;
   static argsUsage = 'NAME|ID [NAME|ID...]';
+  static usage = 'inspect [OPTIONS] NAME|ID [NAME|ID...]';
   static flags = helpFlags(OPTIONS);
   protected readonly options = OPTIONS;
 

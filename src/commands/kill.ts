@@ -9,6 +9,7 @@ export default class Kill extends ClientCommand<typeof OPTIONS> {
   static summary = 'Kill one or more running containers';
   static minArgs = 1;
   static argsUsage = 'CONTAINER [CONTAINER...]';
+  static usage = 'kill [OPTIONS] CONTAINER [CONTAINER...]';
   static flags = helpFlags(OPTIONS);
   protected readonly options = OPTIONS;
 

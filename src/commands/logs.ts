@@ -16,6 +16,7 @@ export default class Logs extends ClientCommand<typeof OPTIONS> {
   static minArgs = 1;
   static maxArgs = 1;
   static argsUsage = 'CONTAINER';
+  static usage = 'logs [OPTIONS] CONTAINER';
   static flags = helpFlags(OPTIONS);
   protected readonly options = OPTIONS;
 

@@ -17,6 +17,7 @@ const OPTIONS = {
 
 export default class Ps extends ClientCommand<typeof OPTIONS> {
   static summary = 'List containers';
+  static usage = 'ps [OPTIONS]';
   static flags = helpFlags(OPTIONS);
   static maxArgs = 0;
   protected readonly options = OPTIONS;

@@ -14,6 +14,7 @@ export default class Pull extends ClientCommand<typeof OPTIONS> {
   static minArgs = 1;
   static maxArgs = 1;
   static argsUsage = 'NAME[:TAG|@DIGEST]';
+  static usage = 'pull [OPTIONS] NAME[:TAG|@DIGEST]';
   static flags = helpFlags(OPTIONS);
   protected readonly options = OPTIONS;
 

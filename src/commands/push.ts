@@ -12,6 +12,7 @@ export default class Push extends ClientCommand<typeof OPTIONS> {
   static minArgs = 1;
   static maxArgs = 1;
   static argsUsage = 'NAME[:TAG]';
+  static usage = 'push [OPTIONS] NAME[:TAG]';
   static flags = helpFlags(OPTIONS);
   protected readonly options = OPTIONS;
 

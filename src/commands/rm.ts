@@ -11,6 +11,7 @@ export default class Rm extends ClientCommand<typeof OPTIONS> {
   static summary = 'Remove one or more containers';
   static minArgs = 1;
   static argsUsage = 'CONTAINER [CONTAINER...]';
+  static usage = 'rm [OPTIONS] CONTAINER [CONTAINER...]';
   static flags = helpFlags(OPTIONS);
   protected readonly options = OPTIONS;
 

@@ -11,6 +11,7 @@ export default class Rmi extends ClientCommand<typeof OPTIONS> {
   static summary = 'Remove one or more images';
   static minArgs = 1;
   static argsUsage = 'IMAGE [IMAGE...]';
+  static usage = 'rmi [OPTIONS] IMAGE [IMAGE...]';
   static flags = helpFlags(OPTIONS);
   protected readonly options = OPTIONS;
 

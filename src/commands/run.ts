@@ -19,6 +19,7 @@ export default class Run extends ClientCommand<typeof OPTIONS> {
   static argsUsage = 'IMAGE [COMMAND] [ARG...]';
   static failExit = 125;
   static usageExit = 125;
+  static usage = 'run [OPTIONS] IMAGE [COMMAND] [ARG...]';
   static flags = helpFlags(OPTIONS);
   protected readonly options = OPTIONS;
 

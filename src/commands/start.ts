@@ -12,6 +12,7 @@ export default class Start extends ClientCommand<typeof OPTIONS> {
   static summary = 'Start one or more stopped containers';
   static minArgs = 1;
   static argsUsage = 'CONTAINER [CONTAINER...]';
+  static usage = 'start [OPTIONS] CONTAINER [CONTAINER...]';
   static flags = helpFlags(OPTIONS);
   protected readonly options = OPTIONS;
 

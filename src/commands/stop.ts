@@ -10,6 +10,7 @@ export default class Stop extends ClientCommand<typeof OPTIONS> {
   static summary = 'Stop one or more running containers';
   static minArgs = 1;
   static argsUsage = 'CONTAINER [CONTAINER...]';
+  static usage = 'stop [OPTIONS] CONTAINER [CONTAINER...]';
   static flags = helpFlags(OPTIONS);
   protected readonly options = OPTIONS;
 

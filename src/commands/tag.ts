@@ -10,6 +10,7 @@ export default class Tag extends ClientCommand<typeof OPTIONS> {
   static minArgs = 2;
   static maxArgs = 2;
   static argsUsage = 'SOURCE_IMAGE[:TAG] TARGET_IMAGE[:TAG]';
+  static usage = 'tag [OPTIONS] SOURCE_IMAGE[:TAG] TARGET_IMAGE[:TAG]';
   static flags = helpFlags(OPTIONS);
   protected readonly options = OPTIONS;
 

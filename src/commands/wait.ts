@@ -7,6 +7,7 @@ export default class Wait extends ClientCommand<typeof OPTIONS> {
   static summary = 'Block until one or more containers stop, then print their exit codes';
   static minArgs = 1;
   static argsUsage = 'CONTAINER [CONTAINER...]';
+  static usage = 'wait [OPTIONS] CONTAINER [CONTAINER...]';
   static flags = helpFlags(OPTIONS);
   protected readonly options = OPTIONS;
 
