@@ -1,14 +1,14 @@
-import { createHash, randomBytes } from 'node:crypto';
+import { randomBytes } from 'node:crypto';
 import { promises as fs, readFileSync } from 'node:fs';
-import { join, resolve } from 'node:path';
+import { join } from 'node:path';
 import { ConflictError, ForbiddenError, InvalidArgumentError, NotFoundError } from '../errors.js';
 import type { EventBus } from '../events.js';
-import { formatIp, parseCidr, parseIp } from './cidr.js';
+import { formatIp, parseCidr } from './cidr.js';
 import { type DnsOverrides, type HostsEntry, hostResolvConf, parseExtraHost, renderHosts, renderResolvConf, upstreamServers, validateDns } from './etcfiles.js';
 import { type CreateRequest, type Network, NetworkRegistry, newId } from './registry.js';
 import {
   type AttachRequest, type AttachResult, DRIVER_OPT_BRIDGE, DRIVER_OPT_DEFAULT_BRIDGE, type EndpointRecord, type EndpointRequest,
-  type NetworkRecord, type Networking, type SandboxRecord,
+  type Networking, type SandboxRecord,
 } from './index.js';
 import { DEFAULT_POOLS, parsePoolSpec, pickSubnet } from './ipam.js';
 import { type EndpointLink, NetnsPool, addLinks, createSandbox, deleteLink, destroySandbox, ensureBridge, hostMtu, hostRoutes, removeLinks, setDnsRedirect } from './links.js';
@@ -18,6 +18,8 @@ import { portRequests, portsMap } from './ports.js';
 import { type PortProxy, openProxy } from './proxy.js';
 import { EmbeddedResolver } from './resolver.js';
 import { NetworkStore } from './store.js';
+import { matchFilters, matchPruneFilters } from './filters.js';
+import { baseRecord, bipConfig, defaultBridgeName, dnsNames, enableForwarding, macFromIp, oneOf } from './defaults.js';
 import { networkSettings } from './settings.js';
 
 export interface NetworkServiceOptions {
@@ -512,82 +514,4 @@ export class NetworkService implements Networking {
   private emit(n: Network, action: string, container?: string): void {
     this.opts.events.emit({ Type: 'network', Action: action, Actor: { ID: n.record.Id, Attributes: { name: n.record.Name, type: n.record.Driver, ...(container ? { container } : {}) } } });
   }
-}
-
-/**
- * berth0 for the default data-root; another data-root gets its own name, so two
- * daemons coexist without flags and a restart on the same data-root finds its bridge.
- */
-export function defaultBridgeName(dataRoot: string): string {
-  if (resolve(dataRoot) === '/var/lib/berth') return 'berth0';
-  return `berth-${createHash('sha256').update(resolve(dataRoot)).digest('hex').slice(0, 8)}`;
-}
-
-export function dnsNames(sb: SandboxRecord, ep: EndpointRecord): string[] {
-  return [sb.name, ...ep.aliases, sb.containerId.slice(0, 12), sb.containerId].map((s) => s.toLowerCase());
-}
-
-function oneOf<T>(list: T[]): T | undefined {
-  return list.length === 1 ? list[0] : undefined;
-}
-
-function macFromIp(ip: string): string {
-  const n = parseIp(ip);
-  return ['02', '42', ...[n >>> 24, (n >>> 16) & 255, (n >>> 8) & 255, n & 255].map((b) => b.toString(16).padStart(2, '0'))].join(':');
-}
-
-function bipConfig(bip: string): { Subnet: string; Gateway: string } {
-  const withHost = parseCidr(bip, '--bip', true);
-  const gw = parseIp(bip.split('/')[0], '--bip');
-  if (gw === withHost.base) throw new InvalidArgumentError(`--bip ${bip}: give the bridge's own address, like 10.20.0.1/24`);
-  return { Subnet: `${formatIp(withHost.base)}/${withHost.prefix}`, Gateway: formatIp(gw) };
-}
-
-function baseRecord(name: string, driver: NetworkRecord['Driver']): NetworkRecord {
-  return {
-    Name: name, Id: newId(), Created: new Date().toISOString(), Scope: 'local', Driver: driver, EnableIPv6: false,
-    IPAM: { Driver: 'default', Options: null, Config: [] }, Internal: false, Attachable: false, Ingress: false,
-    ConfigFrom: { Network: '' }, ConfigOnly: false, Options: {}, Labels: {},
-  };
-}
-
-async function enableForwarding(): Promise<void> {
-  const path = '/proc/sys/net/ipv4/ip_forward';
-  if ((await fs.readFile(path, 'utf8')).trim() !== '1') await fs.writeFile(path, '1\n');
-}
-
-function labelMatches(labels: Record<string, string>, wanted: string[]): boolean {
-  return wanted.every((w) => {
-    const [k, v] = w.split('=', 2);
-    return k in labels && (v === undefined || labels[k] === v);
-  });
-}
-
-function matchFilters(n: Network, f: Record<string, string[]>, endpoints: number): boolean {
-  const builtin = ['bridge', 'host', 'none'].includes(n.record.Name) && (n.isDefault || n.record.Driver !== 'bridge');
-  if (f.driver && !f.driver.includes(n.record.Driver)) return false;
-  if (f.id && !f.id.some((id) => n.record.Id.startsWith(id))) return false;
-  if (f.name && !f.name.some((x) => n.record.Name.includes(x))) return false;
-  if (f.label && !labelMatches(n.record.Labels, f.label)) return false;
-  if (f.scope && !f.scope.includes('local')) return false;
-  if (f.type && !f.type.includes(builtin ? 'builtin' : 'custom')) return false;
-  if (f.dangling) {
-    const want = f.dangling.some((v) => v === 'true' || v === '1');
-    if (builtin || (endpoints === 0) !== want) return false;
-  }
-  return true;
-}
-
-function matchPruneFilters(n: Network, f: Record<string, string[]>): boolean {
-  if (f.label && !labelMatches(n.record.Labels, f.label)) return false;
-  if (f['label!'] && f['label!'].some((w) => labelMatches(n.record.Labels, [w]))) return false;
-  if (f.until && f.until.some((u) => new Date(n.record.Created).getTime() >= untilTime(u))) return false;
-  return true;
-}
-
-function untilTime(u: string): number {
-  const m = /^(\d+)(s|m|h)$/.exec(u);
-  if (m) return Date.now() - Number(m[1]) * { s: 1e3, m: 6e4, h: 3.6e6 }[m[2] as 's' | 'm' | 'h'];
-  const n = Number(u);
-  return Number.isFinite(n) ? n * 1000 : new Date(u).getTime();
 }
