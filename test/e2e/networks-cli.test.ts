@@ -6,7 +6,7 @@
 import { execFile } from 'node:child_process';
 import { existsSync, readdirSync, rmSync } from 'node:fs';
 import { promisify } from 'node:util';
-import { startDaemon, type Daemon } from '../fixtures/daemon.js';
+import { api, startDaemon, type Daemon } from '../fixtures/daemon.js';
 import { buildImage, busyboxEntries, pushImage } from '../fixtures/images.js';
 import { startRegistry, type Registry } from '../fixtures/registry.js';
 import { OutsideHost, hostAddress, httpdIn, octet, sh, shOk, tempDir, waitFor } from '../integration/networks/netenv.js';
@@ -105,6 +105,18 @@ test('a host port already in use, and invalid port specs, fail clearly with noth
   await docker('rm', '-f', 'clash');
   expect(await dockerFails('run', '--rm', '-p', '99999:80', IMG, 'true')).toMatch(/invalid|port/i);
   expect(await dockerFails('run', '--rm', '-p', '80/sctpx', IMG, 'true')).toMatch(/invalid|protocol/i);
+  // the engine checks too, whatever the client sent
+  const created = await api(daemon, 'POST', '/v1.47/containers/create', { Image: IMG, Cmd: ['true'], HostConfig: { PortBindings: { '80/tcp': [{ HostPort: '99999' }] } } });
+  const started = await api(daemon, 'POST', `/v1.47/containers/${created.json.Id}/start`);
+  expect(started.status).toBe(400);
+  expect(started.json.message).toMatch(/invalid host port "99999"/);
+  await docker('rm', '-f', created.json.Id);
+
+  // -P publishes every exposed port on an ephemeral host port
+  const all = await docker('run', '-d', '-P', '--expose', '8081', IMG, 'httpd', '-f', '-p', '8081', '-h', '/srv/www');
+  const p8081 = (await docker('port', all, '8081/tcp')).split('\n')[0].split(':').pop()!;
+  await waitFor(() => shOk(`busybox wget -q -O /dev/null http://127.0.0.1:${p8081}/`), 'the -P port');
+  await docker('rm', '-f', all);
 });
 
 test('a container reaches a server outside the engine through NAT; --network none has only lo', async () => {
