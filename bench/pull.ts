@@ -3,7 +3,7 @@
  * registry: berthd vs Debian's dockerd, in one run, with `tar -xzf` of the same
  * layer as the floor. Prints min/median (ms) and ratios. Run: bench/pull.sh
  */
-import { execFileSync } from 'node:child_process';
+import { execFileSync, spawnSync } from 'node:child_process';
 import { createHash } from 'node:crypto';
 import { createReadStream, mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -12,7 +12,7 @@ import { projectRoot } from '../src/common/paths.js';
 import { startDaemon } from '../test/fixtures/daemon.js';
 import { imageFromLayers, pushImage } from '../test/fixtures/images.js';
 import { startRegistry } from '../test/fixtures/registry.js';
-import { startDockerd } from './lib/dockerd.js';
+import { childPids, startDockerd } from './lib/dockerd.js';
 
 const RUNS = Number(process.env.RUNS ?? 7);
 const DOCKER = '/usr/local/bin/docker';
@@ -23,12 +23,28 @@ async function sha256File(path: string): Promise<string> {
   return `sha256:${h.digest('hex')}`;
 }
 
-/** Runs prepare (untimed) then command (timed); returns ms. */
-function timed(prepare: string, command: string): number {
+/** CPU ms (user + system, all threads) used so far by these processes. */
+function cpuMs(pids: number[]): number {
+  const hz = 100;
+  return pids.reduce((n, pid) => {
+    const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
+    const f = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
+    return n + ((Number(f[11]) + Number(f[12])) * 1000) / hz;
+  }, 0);
+}
+
+/** Runs prepare (untimed) then command (timed): wall ms, and CPU ms of the daemon pids (or of the command). */
+function timed(prepare: string, command: string, pids: () => number[]): { wall: number; cpu: number } {
   execFileSync('sh', ['-c', prepare], { stdio: 'ignore' });
+  const ps = pids();
+  const c0 = cpuMs(ps);
   const t = performance.now();
-  execFileSync('sh', ['-c', command], { stdio: ['ignore', 'ignore', 'inherit'] });
-  return performance.now() - t;
+  const r = spawnSync('sh', ['-c', ps.length ? command : `/usr/bin/time -f '%U %S' ${command}`], { stdio: ['ignore', 'ignore', 'pipe'], encoding: 'utf8' });
+  const wall = performance.now() - t;
+  if (r.status !== 0) throw new Error(`${command} failed: ${r.stderr}`);
+  if (ps.length) return { wall, cpu: cpuMs(ps) - c0 };
+  const [u, sys] = r.stderr.trim().split('\n').pop()!.split(' ').map(Number);
+  return { wall, cpu: (u + sys) * 1000 };
 }
 
 function stats(xs: number[]): { min: number; median: number } {
@@ -53,19 +69,27 @@ try {
   const ref = `${registry.host}/bench/debootstrap:latest`;
   const dir = join(tmp, 'x');
   const cases = {
-    berthd: [`${DOCKER} -H unix://${berthd.socket} rmi -f ${ref} >/dev/null 2>&1 || true`, `${DOCKER} -H unix://${berthd.socket} pull -q ${ref}`],
-    dockerd: [`${DOCKER} -H unix://${dockerd.socket} rmi -f ${ref} >/dev/null 2>&1 || true`, `${DOCKER} -H unix://${dockerd.socket} pull -q ${ref}`],
-    floor: [`rm -rf ${dir} && mkdir ${dir}`, `tar -xzf ${gz} -C ${dir}`],
+    berthd: [`${DOCKER} -H unix://${berthd.socket} rmi -f ${ref} >/dev/null 2>&1 || true`, `${DOCKER} -H unix://${berthd.socket} pull -q ${ref}`, () => [berthd.pid]],
+    dockerd: [`${DOCKER} -H unix://${dockerd.socket} rmi -f ${ref} >/dev/null 2>&1 || true`, `${DOCKER} -H unix://${dockerd.socket} pull -q ${ref}`, () => [dockerd.pid, ...childPids(dockerd.pid)]],
+    floor: [`rm -rf ${dir} && mkdir ${dir}`, `tar -xzf ${gz} -C ${dir}`, () => []],
   } as const;
   // Interleaved rounds: on a shared, noisy machine each round sees the same load for all three.
   const times: Record<keyof typeof cases, number[]> = { berthd: [], dockerd: [], floor: [] };
+  const cpu: Record<keyof typeof cases, number[]> = { berthd: [], dockerd: [], floor: [] };
   for (let i = 0; i < RUNS; i++) {
-    for (const k of Object.keys(cases) as Array<keyof typeof cases>) times[k].push(timed(cases[k][0], cases[k][1]));
-    console.log(`round ${i + 1}: berthd ${times.berthd[i].toFixed(0)} ms, dockerd ${times.dockerd[i].toFixed(0)} ms, tar -xzf ${times.floor[i].toFixed(0)} ms`);
+    for (const k of Object.keys(cases) as Array<keyof typeof cases>) {
+      const r = timed(cases[k][0], cases[k][1], cases[k][2]);
+      times[k].push(r.wall);
+      cpu[k].push(r.cpu);
+    }
+    console.log(`round ${i + 1}: berthd ${times.berthd[i].toFixed(0)} ms (cpu ${cpu.berthd[i].toFixed(0)}), dockerd ${times.dockerd[i].toFixed(0)} ms (cpu ${cpu.dockerd[i].toFixed(0)}), tar -xzf ${times.floor[i].toFixed(0)} ms (cpu ${cpu.floor[i].toFixed(0)})`);
   }
   const b = stats(times.berthd);
   const d = stats(times.dockerd);
   const f = stats(times.floor);
+  const cb = stats(cpu.berthd);
+  const cd = stats(cpu.dockerd);
+  const cf = stats(cpu.floor);
   const row = (n: string, r: { min: number; median: number }) => console.log(`${n.padEnd(18)} min ${r.min.toFixed(0).padStart(6)} ms   median ${r.median.toFixed(0).padStart(6)} ms`);
   console.log('\npull + unpack, ms');
   row('berthd', b);
@@ -73,6 +97,11 @@ try {
   row('tar -xzf floor', f);
   console.log(`berthd / dockerd: min ${(b.min / d.min).toFixed(2)}x, median ${(b.median / d.median).toFixed(2)}x`);
   console.log(`berthd / floor:   min ${(b.min / f.min).toFixed(2)}x, median ${(b.median / f.median).toFixed(2)}x`);
+  console.log('\nCPU time used (user + system, ms; steadier than wall time on a loaded machine)');
+  row('berthd', cb);
+  row('dockerd+containerd', cd);
+  row('tar -xzf + gzip', cf);
+  console.log(`berthd / dockerd: min ${(cb.min / cd.min).toFixed(2)}x, median ${(cb.median / cd.median).toFixed(2)}x; berthd / floor: min ${(cb.min / cf.min).toFixed(2)}x, median ${(cb.median / cf.median).toFixed(2)}x`);
 } finally {
   await dockerd.stop();
   await berthd.stop();
