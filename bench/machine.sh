@@ -20,6 +20,17 @@ cleanup() {
 }
 trap cleanup EXIT
 
+# hyperfine RUNS CMD PEER: min and median of both, and the ratio of the medians.
+compare() {
+  hyperfine -N -w 2 -r "$1" --style none --export-json "$work/h.json" "$2" "$3" >/dev/null
+  node -e '
+    const r = JSON.parse(require("fs").readFileSync(process.argv[1], "utf8")).results;
+    const med = (xs) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)] * 1000;
+    for (const x of r) console.log(`${x.command.padEnd(24)} min ${(x.min * 1000).toFixed(1).padStart(7)} ms   median ${med(x.times).toFixed(1).padStart(7)} ms`);
+    console.log(`ratio of medians: ${(med(r[0].times) / med(r[1].times)).toFixed(1)}`);
+  ' "$work/h.json"
+}
+
 echo "== create (namespace hosts, ${RUNS:-5} runs)"
 # Bundled into bench/.cache (git-ignored) so its imports resolve from node_modules.
 mkdir -p bench/.cache
@@ -37,7 +48,7 @@ done
 [ "$(bin/berth machine ls -q | wc -l)" = 20 ] || { echo "expected 20 machines" >&2; exit 1; }
 export DOCKER_CONFIG="$work/docker"
 for i in $(seq 0 19); do docker context create "ctx$i" --docker "host=tcp://127.0.0.1:$port" >/dev/null 2>&1; done
-hyperfine -N -w 2 -r 15 --style basic 'bin/berth machine ls' 'docker context ls' 2>&1 | grep -E 'Time|±|faster|Benchmark' || true
+compare 15 'bin/berth machine ls' 'docker context ls'
 
 echo "== cold start"
-hyperfine -N -w 2 -r 20 --style basic 'bin/berth --version' 'docker --version' 2>&1 | grep -E 'Time|±|faster|Benchmark|Range' || true
+compare 20 'bin/berth --version' 'docker --version'
