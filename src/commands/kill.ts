@@ -1,22 +1,4 @@
-import type { OptionTable, Parsed } from '../client/argv.js';
-import { ClientCommand, helpFlags } from '../client/command.js';
+import { clientCommand } from '../client/command.js';
+import Kill from '../client/commands/kill.js';
 
-const OPTIONS = {
-  signal: { kind: 'string', char: 's', description: 'signal to send to the container (default KILL)', value: 'SIGNAL' },
-} as const satisfies OptionTable;
-
-export default class Kill extends ClientCommand<typeof OPTIONS> {
-  static summary = 'Kill one or more running containers';
-  static minArgs = 1;
-  static argsUsage = 'CONTAINER [CONTAINER...]';
-  static usage = 'kill [OPTIONS] CONTAINER [CONTAINER...]';
-  static flags = helpFlags(OPTIONS);
-  protected readonly options = OPTIONS;
-
-  protected exec({ opts, args }: Parsed<typeof OPTIONS>): Promise<number> {
-    return this.each(args, async (name) => {
-      await this.client.json('POST', `/containers/${encodeURIComponent(name)}/kill`, { query: { signal: opts.signal } });
-      return name;
-    });
-  }
-}
+export default clientCommand(Kill);

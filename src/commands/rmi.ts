@@ -1,24 +1,4 @@
-import type { OptionTable, Parsed } from '../client/argv.js';
-import { ClientCommand, helpFlags } from '../client/command.js';
-import { encodeImage } from '../client/images.js';
+import { clientCommand } from '../client/command.js';
+import Rmi from '../client/commands/rmi.js';
 
-const OPTIONS = {
-  force: { kind: 'bool', char: 'f', description: 'force removal of the image' },
-  'no-prune': { kind: 'bool', description: 'do not delete untagged parents' },
-} as const satisfies OptionTable;
-
-export default class Rmi extends ClientCommand<typeof OPTIONS> {
-  static summary = 'Remove one or more images';
-  static minArgs = 1;
-  static argsUsage = 'IMAGE [IMAGE...]';
-  static usage = 'rmi [OPTIONS] IMAGE [IMAGE...]';
-  static flags = helpFlags(OPTIONS);
-  protected readonly options = OPTIONS;
-
-  protected exec({ opts, args }: Parsed<typeof OPTIONS>): Promise<number> {
-    return this.each(args, async (name) => {
-      const items = await this.client.json<Array<{ Untagged?: string; Deleted?: string }>>('DELETE', `/images/${encodeImage(name)}`, { query: { force: opts.force, noprune: opts['no-prune'] } });
-      return (items ?? []).map((i) => (i.Untagged ? `Untagged: ${i.Untagged}` : `Deleted: ${i.Deleted}`)).join('\n');
-    });
-  }
-}
+export default clientCommand(Rmi);

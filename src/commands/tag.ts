@@ -1,21 +1,4 @@
-import type { OptionTable, Parsed } from '../client/argv.js';
-import { ClientCommand, helpFlags } from '../client/command.js';
-import { encodeImage, parseImageRef } from '../client/images.js';
-import { familiarName } from '../common/reference.js';
+import { clientCommand } from '../client/command.js';
+import Tag from '../client/commands/tag.js';
 
-const OPTIONS = {} as const satisfies OptionTable;
-
-export default class Tag extends ClientCommand<typeof OPTIONS> {
-  static summary = 'Create a tag TARGET_IMAGE that refers to SOURCE_IMAGE';
-  static minArgs = 2;
-  static maxArgs = 2;
-  static argsUsage = 'SOURCE_IMAGE[:TAG] TARGET_IMAGE[:TAG]';
-  static usage = 'tag [OPTIONS] SOURCE_IMAGE[:TAG] TARGET_IMAGE[:TAG]';
-  static flags = helpFlags(OPTIONS);
-  protected readonly options = OPTIONS;
-
-  protected async exec({ args }: Parsed<typeof OPTIONS>): Promise<void> {
-    const target = parseImageRef(args[1]);
-    await this.client.json('POST', `/images/${encodeImage(args[0])}/tag`, { query: { repo: familiarName(target), tag: target.tag ?? 'latest' } });
-  }
-}
+export default clientCommand(Tag);

@@ -1,20 +1,4 @@
-import type { OptionTable, Parsed } from '../client/argv.js';
-import { ClientCommand, helpFlags } from '../client/command.js';
+import { clientCommand } from '../client/command.js';
+import Wait from '../client/commands/wait.js';
 
-const OPTIONS = {} as const satisfies OptionTable;
-
-export default class Wait extends ClientCommand<typeof OPTIONS> {
-  static summary = 'Block until one or more containers stop, then print their exit codes';
-  static minArgs = 1;
-  static argsUsage = 'CONTAINER [CONTAINER...]';
-  static usage = 'wait [OPTIONS] CONTAINER [CONTAINER...]';
-  static flags = helpFlags(OPTIONS);
-  protected readonly options = OPTIONS;
-
-  protected exec({ args }: Parsed<typeof OPTIONS>): Promise<number> {
-    return this.each(args, async (name) => {
-      const r = await this.client.json<{ StatusCode: number }>('POST', `/containers/${encodeURIComponent(name)}/wait`);
-      return String(r.StatusCode);
-    });
-  }
-}
+export default clientCommand(Wait);

@@ -208,6 +208,10 @@ describe('images and the registry', () => {
     expect(unknown).toEqual({ code: 2, stdout: '', stderr: "berth: unknown flag: --bogus\nSee 'berth ps --help'.\n" });
     expect((await berth(['rm'])).code).toBe(2);
     expect((await berth(['run'])).code).toBe(125);
+    const help = await berth(['run', '--help']);
+    expect(help.code).toBe(0);
+    expect(help.stdout).toContain('$ berth run [OPTIONS] IMAGE [COMMAND] [ARG...]');
+    expect(help.stdout).toMatch(/-e, --env=KEY=VALUE\.\.\.\s+set environment variables/);
   });
 });
 
