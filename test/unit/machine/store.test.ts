@@ -93,3 +93,10 @@ test('the machine lock serialises work and survives a dead holder', async () => 
   writeFileSync(join(dir, 'stale.lock'), '999999999');
   await expect(withLock(join(dir, 'stale.lock'), 'm', async () => 'taken over')).resolves.toBe('taken over');
 });
+
+test('two creates racing for one name: exactly one reserves it', async () => {
+  const store = new Store(tmp());
+  const results = await Promise.allSettled([store.reserve('race'), store.reserve('race'), store.reserve('race')]);
+  expect(results.filter((r) => r.status === 'fulfilled')).toHaveLength(1);
+  for (const r of results) if (r.status === 'rejected') expect(String(r.reason)).toMatch(/machine "race" already exists/);
+});
