@@ -68,6 +68,7 @@ const httpd = ['httpd', '-f', '-p', '80', '-h', '/srv/www'];
 test('two containers on a user network reach each other by name and alias', async () => {
   await docker('network', 'create', 'appnet');
   await docker('run', '-d', '--name', 'web', '--network', 'appnet', '--network-alias', 'www', IMG, ...httpd);
+  await waitFor(() => docker('exec', 'web', 'wget', '-q', '-O', '/dev/null', 'http://127.0.0.1/').then(() => true, () => false), 'httpd in web');
   expect(await docker('run', '--rm', '--network', 'appnet', IMG, 'wget', '-q', '-O', '-', 'http://web/')).toBe('hello from berth');
   expect(await docker('run', '--rm', '--network', 'appnet', IMG, 'wget', '-q', '-O', '-', 'http://www/')).toBe('hello from berth');
   expect(await docker('run', '--rm', '--network', 'appnet', IMG, 'ping', '-c', '1', '-W', '2', 'web')).toContain('1 packets received');
