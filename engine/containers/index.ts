@@ -3,7 +3,8 @@
  * ExecService (docker exec), with the OCI runtime chosen by --runtime.
  */
 import { mkdirSync } from 'node:fs';
-import { dirname } from 'node:path';
+import { dirname, join } from 'node:path';
+import { configureSpawner } from '../runtime/spawner.js';
 import { runtimePath } from '../../src/common/paths.js';
 import type { Engine } from '../engine.js';
 import { ExecService } from './exec.js';
@@ -16,6 +17,7 @@ export type ContainersWithExec = ContainerService;
 
 /** Builds both services and re-adopts containers left running by a previous berthd. */
 export async function createContainerService(engine: Engine): Promise<ContainersWithExec> {
+  configureSpawner(join(engine.config.execRoot, 'spawn'));
   const berthRuntime = runtimePath();
   const svc = new ContainerService(engine, engine.config.runtime ?? berthRuntime, berthRuntime) as ContainersWithExec;
   svc.execs = new ExecService(engine, svc);

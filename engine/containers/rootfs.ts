@@ -3,8 +3,15 @@ import { execFile } from 'node:child_process';
 import { mkdir } from 'node:fs/promises';
 import { EngineError } from '../errors.js';
 import type { Mount } from '../snapshots/index.js';
+import { spawner } from '../runtime/spawner.js';
 
-function run(cmd: string, args: string[]): Promise<void> {
+async function run(cmd: string, args: string[]): Promise<void> {
+  const helper = spawner();
+  if (helper) {
+    const r = await helper.run([cmd, ...args], { stdout: false, stderr: true });
+    if (r.code !== 0) throw new EngineError(`${cmd} ${args.join(' ')}: ${r.stderr.trim() || `exited with status ${r.code}`}`);
+    return;
+  }
   return new Promise((resolve, reject) => {
     execFile(cmd, args, (err, _out, stderr) => (err ? reject(new EngineError(`${cmd} ${args.join(' ')}: ${String(stderr).trim() || err.message}`)) : resolve()));
   });

@@ -6,6 +6,7 @@ import { execFile, spawn } from 'node:child_process';
 import { readFile, rm } from 'node:fs/promises';
 import { basename } from 'node:path';
 import { ConflictError, EngineError, NotFoundError } from '../errors.js';
+import { spawner } from './spawner.js';
 
 export interface RuntimeState {
   id: string;
@@ -38,15 +39,25 @@ export class RuntimeClient {
     this.hasMonitor = basename(binary).startsWith('berth-runtime');
   }
 
-  private run(args: string[], timeoutMs = 30000): Promise<string> {
+  private fail(args: string[], msg: string, cause?: unknown): EngineError {
+    const what = `${basename(this.binary)} ${args[0]}`;
+    msg = msg.replace(/\s+/g, ' ').trim();
+    if (/does not exist|not found|no such/i.test(msg) && !/exec/.test(args[0])) return new NotFoundError(`${what}: ${msg}`);
+    if (/not (running|paused)|is (running|paused|stopped)|cannot .* in .* state/i.test(msg)) return new ConflictError(`${what}: ${msg}`);
+    return new RuntimeError(`${what}: ${msg}`, { cause });
+  }
+
+  private async run(args: string[], timeoutMs = 30000): Promise<string> {
+    const helper = spawner();
+    if (helper) {
+      const r = await helper.run([this.binary, '--root', this.root, ...args]);
+      if (r.code === 0) return r.stdout;
+      throw this.fail(args, r.stderr || `exited with status ${r.code}`);
+    }
     return new Promise((resolve, reject) => {
       execFile(this.binary, ['--root', this.root, ...args], { timeout: timeoutMs, maxBuffer: 16 << 20 }, (err, stdout, stderr) => {
         if (!err) return resolve(stdout);
-        const msg = `${String(stderr).trim() || err.message}`.replace(/\s+/g, ' ');
-        const what = `${basename(this.binary)} ${args[0]}`;
-        if (/does not exist|not found|no such/i.test(msg) && !/exec/.test(args[0])) reject(new NotFoundError(`${what}: ${msg}`));
-        else if (/not (running|paused)|is (running|paused|stopped)|cannot .* in .* state/i.test(msg)) reject(new ConflictError(`${what}: ${msg}`));
-        else reject(new RuntimeError(`${what}: ${msg}`, { cause: err }));
+        reject(this.fail(args, String(stderr).trim() || err.message, err));
       });
     });
   }
@@ -67,11 +78,14 @@ export class RuntimeClient {
   private async spawnDetached(verb: 'create' | 'run', id: string, bundle: string, pidFile?: string): Promise<void> {
     const logFile = `${bundle}/runtime.log`;
     const args = ['--root', this.root, '--log', logFile, '--log-format', 'json', verb, ...(verb === 'run' ? ['--detach'] : []), '--bundle', bundle, ...(pidFile ? ['--pid-file', pidFile] : []), id];
-    const code = await new Promise<number>((resolve, reject) => {
-      const child = spawn(this.binary, args, { stdio: 'ignore' });
-      child.on('error', reject);
-      child.on('exit', (c, sig) => resolve(c ?? (sig ? 128 : 1)));
-    });
+    const helper = spawner();
+    const code = helper
+      ? (await helper.run([this.binary, ...args], { stdout: false, stderr: false })).code
+      : await new Promise<number>((resolve, reject) => {
+        const child = spawn(this.binary, args, { stdio: 'ignore' });
+        child.on('error', reject);
+        child.on('exit', (c, sig) => resolve(c ?? (sig ? 128 : 1)));
+      });
     if (code === 0) {
       await rm(logFile, { force: true });
       return;
