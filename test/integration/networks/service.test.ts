@@ -133,7 +133,7 @@ describe('a user network', () => {
 });
 
 describe('published ports on the default bridge', () => {
-  test('reachable on loopback, on the host address, and by hairpin from the container itself', async () => {
+  test('reachable on loopback, on the host address, from another host, and by hairpin from the container itself', async () => {
     const r = req('web', { PortBindings: { '80/tcp': [{ HostPort: '' }] } }, { config: { ExposedPorts: { '80/tcp': {}, '81/tcp': {} } } });
     const res = await svc.attach(r);
     children.push(httpdIn(res.netnsPath!, 80, 'hello\n', root));
@@ -144,6 +144,8 @@ describe('published ports on the default bridge', () => {
     expect(await sh(`busybox wget -q -O - http://127.0.0.1:${hostPort}/`)).toBe('hello\n');
     expect(await sh(`busybox wget -q -O - http://${hostAddress()}:${hostPort}/`)).toBe('hello\n');
     expect(await get(res.netnsPath!, `http://${hostAddress()}:${hostPort}/`)).toBe('hello\n');
+    // from another host: the outside namespace reaches the host's address on their link
+    expect(await get(outside.netns, `http://10.215.${b}.1:${hostPort}/`)).toBe('hello\n');
     expect(await sh(`nft list table ip ${table}`)).toContain(`tcp dport ${hostPort} dnat to`);
 
     // the same host port again: a clear conflict, and no namespace or address is left behind
