@@ -15,8 +15,11 @@ export default class Ls extends MachineCommand {
   async run(): Promise<void> {
     const { flags } = await this.parse(Ls);
     const rows = await listMachines(this.storeFrom(flags), parseFilters(flags.filter ?? []), flags.timeout * 1000);
-    if (flags.json) return this.printJson(rows);
-    if (flags.quiet) return void process.stdout.write(rows.map((r) => r.Name + '\n').join(''));
-    process.stdout.write(flags.format ? (rows.length ? renderFormat(rows, flags.format) : '') : renderTable(rows));
+    const out = flags.json ? JSON.stringify(rows, null, 2) + '\n'
+      : flags.quiet ? rows.map((r) => r.Name + '\n').join('')
+        : flags.format ? (rows.length ? renderFormat(rows, flags.format) : '') : renderTable(rows);
+    // A host that timed out may still hold a pending dial: don't wait for it, the answer is out.
+    if (rows.some((r) => r.State === 'Timeout')) process.stdout.write(out, () => process.exit(0));
+    else process.stdout.write(out);
   }
 }
