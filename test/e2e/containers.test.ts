@@ -149,6 +149,9 @@ describe('container commands', () => {
     expect(r.code).toBe(4);
     expect(r.stdout.trim()).toBe('1 /etc nobody');
     expect(await ok(d, ['exec', '-i', 'ex2', 'cat'], { input: 'piped-stdin\n' })).toBe('piped-stdin');
+    const hostBnd = /^CapBnd:\s*(\S+)$/m.exec(readFileSync(`/proc/${d.pid}/status`, 'utf8'))![1];
+    expect(await ok(d, ['exec', '--privileged', 'ex2', 'grep', 'CapEff', '/proc/self/status'])).toBe(`CapEff:\t${hostBnd}`);
+    expect(await ok(d, ['exec', 'ex2', 'grep', 'CapEff', '/proc/self/status'])).toBe('CapEff:\t00000000a80425fb');
     await ok(d, ['exec', '-d', 'ex2', 'sh', '-c', 'echo detached > /tmp/marker']);
     await waitFor('the detached exec', async () => (await docker(d, ['exec', 'ex2', 'cat', '/tmp/marker'])).stdout.includes('detached'));
   });
