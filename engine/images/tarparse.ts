@@ -26,6 +26,15 @@ export interface EntrySink {
   end?(): void;
 }
 
+/** Returned by onEntry when the entry must wait for work in flight: the reader awaits hooks.barrier() and calls onEntry again. */
+export const NEEDS_BARRIER = Symbol('needs barrier');
+
+export interface ReadHooks {
+  barrier(): Promise<void>;
+  /** Awaited after each input chunk (backpressure for asynchronous sinks). */
+  afterChunk(): Promise<void>;
+}
+
 const BLOCK = 512;
 const TYPES: Record<string, TarType> = { '0': 'file', '\0': 'file', '7': 'file', '1': 'link', '2': 'symlink', '3': 'character-device', '4': 'block-device', '5': 'directory', '6': 'fifo' };
 
@@ -75,13 +84,14 @@ function parsePax(buf: Buffer): Map<string, Buffer> {
   return out;
 }
 
-export async function readTar(source: AsyncIterable<Buffer>, onEntry: (h: TarHeader) => EntrySink | void): Promise<void> {
+export async function readTar(source: AsyncIterable<Buffer>, onEntry: (h: TarHeader) => EntrySink | void | typeof NEEDS_BARRIER, hooks?: ReadHooks): Promise<void> {
   let pending: Buffer = Buffer.alloc(0);
-  type State = 'header' | 'data' | 'meta' | 'pad' | 'done';
+  type State = 'header' | 'data' | 'meta' | 'pad' | 'done' | 'barrier';
   let state = 'header' as State;
   let remaining = 0;
   let padding = 0;
   let sink = undefined as EntrySink | void;
+  let waitingHeader: TarHeader | undefined;
   let metaKind = '';
   let metaChunks: Buffer[] = [];
   let globalPax = new Map<string, Buffer>();
@@ -131,7 +141,16 @@ export async function readTar(source: AsyncIterable<Buffer>, onEntry: (h: TarHea
     longLink = undefined;
     // Only regular files carry data (a hardlink's size field is ignored, as tar does).
     const dataSize = header.type === 'file' || header.type === 'other' ? header.size : 0;
-    sink = onEntry(header);
+    const r = onEntry(header);
+    if (r === NEEDS_BARRIER) {
+      waitingHeader = header;
+      return 'barrier';
+    }
+    sink = r;
+    return afterHeader(dataSize);
+  };
+
+  const afterHeader = (dataSize: number): State => {
     remaining = dataSize;
     padding = (BLOCK - (dataSize % BLOCK)) % BLOCK;
     if (remaining > 0) return 'data';
@@ -171,6 +190,15 @@ export async function readTar(source: AsyncIterable<Buffer>, onEntry: (h: TarHea
         zeroBlocks = 0;
         state = startEntry(chunk, off);
         off += BLOCK;
+        if (state === 'barrier') {
+          const h = waitingHeader!;
+          waitingHeader = undefined;
+          await hooks!.barrier();
+          const r = onEntry(h);
+          if (r === NEEDS_BARRIER) throw new Error(`entry ${h.name} still blocked after a barrier`);
+          sink = r;
+          state = afterHeader(h.type === 'file' || h.type === 'other' ? h.size : 0);
+        }
         continue;
       }
       if (state === 'data' || state === 'meta') {
@@ -194,6 +222,7 @@ export async function readTar(source: AsyncIterable<Buffer>, onEntry: (h: TarHea
         if (padding === 0) state = 'header';
       }
     }
+    await hooks?.afterChunk();
   }
   if (state === 'data' || state === 'meta' || (state === 'pad' && padding > 0)) {
     throw new Error('the tar ends in the middle of an entry (truncated)');

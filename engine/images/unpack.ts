@@ -15,7 +15,8 @@ import {
 } from 'node:fs';
 import { join } from 'node:path';
 import type { Readable } from 'node:stream';
-import { readTar, type EntrySink, type TarHeader } from './tarparse.js';
+import { open } from 'node:fs/promises';
+import { NEEDS_BARRIER, readTar, type EntrySink, type TarHeader } from './tarparse.js';
 import { InvalidArgumentError } from '../errors.js';
 import { autoDecompress } from './decompress.js';
 import { applyFsOps, type FsOp } from './fsops.js';
@@ -45,6 +46,26 @@ const UMASK = (() => {
   }
   return 0o022;
 })();
+
+const ASYNC_MAX_FILE = 1 << 20;
+const MAX_INFLIGHT = 64;
+
+async function writeSmallFile(abs: string, chunks: Buffer[], size: number, mode: number, uid: number, gid: number, mtime: Date): Promise<void> {
+  const fh = await open(abs, 'wx', mode);
+  try {
+    let written = chunks.length ? (await fh.writev(chunks)).bytesWritten : 0;
+    if (written < size) {
+      // A short writev (rare on regular files): finish with plain writes.
+      const all = Buffer.concat(chunks);
+      while (written < size) written += (await fh.write(all, written, size - written, written)).bytesWritten;
+    }
+    if (uid !== EUID || gid !== EGID) await fh.chown(uid, gid);
+    if ((mode & ~UMASK) !== mode || uid !== EUID || gid !== EGID) await fh.chmod(mode);
+    await fh.utimes(mtime, mtime);
+  } finally {
+    await fh.close();
+  }
+}
 
 /** Splits a tar entry name into safe components, or refuses it. */
 export function entryParts(name: string, what: string): string[] {
@@ -106,11 +127,29 @@ export async function unpackLayer(input: Readable, dest: string, what: string): 
     symlinks.delete(rel);
     for (const d of knownDirs) if (d === abs || d.startsWith(`${abs}/`)) knownDirs.delete(d);
   };
+  // Small files are written on the threadpool, many at once: creating files is
+  // kernel work, and this spreads it over the cores. Entries that touch a path
+  // made earlier in this layer wait for every write in flight (a barrier).
+  const pending = new Map<string, Promise<void>>();
+  let inflight = 0;
+  let failure: unknown;
+  const waiters: Array<() => void> = [];
+  const hooks = {
+    barrier: async () => {
+      await Promise.allSettled([...pending.values()]);
+      if (failure) throw failure;
+    },
+    afterChunk: async () => {
+      while (inflight >= MAX_INFLIGHT) await new Promise<void>((r) => waiters.push(r));
+      if (failure) throw failure;
+    },
+  };
+  const touchesMade = (r: string, a: string) => made.has(r) || knownDirs.has(a);
   const xattrOps = (xattrs: Record<string, Buffer>, path: string) => {
     for (const [name, value] of Object.entries(xattrs)) ops.push({ op: 'setxattr', path, name, value });
   };
 
-  const onEntry = (header: TarHeader): EntrySink | void => {
+  const onEntry = (header: TarHeader): EntrySink | void | typeof NEEDS_BARRIER => {
     const parts = entryParts(header.name, what);
     const mtime = header.mtime;
     const { uid, gid, mode } = header;
@@ -123,6 +162,12 @@ export async function unpackLayer(input: Readable, dest: string, what: string): 
     const abs = join(dest, rel);
     const parent = join(dest, ...parts.slice(0, -1));
     const base = parts[parts.length - 1];
+    if (pending.size > 0) {
+      const target = base.startsWith(WHITEOUT) ? [...parts.slice(0, -1), base.slice(WHITEOUT.length)].join('/') : rel;
+      if (touchesMade(rel, abs) || touchesMade(target, join(dest, target)) || (header.type === 'link' && pending.has(entryParts(header.linkname, what).join('/')))) {
+        return NEEDS_BARRIER;
+      }
+    }
     ensureDir(parent);
 
     if (base === OPAQUE) {
@@ -147,6 +192,29 @@ export async function unpackLayer(input: Readable, dest: string, what: string): 
         return;
       case 'file': {
         clear(rel, abs, false);
+        if (header.size <= ASYNC_MAX_FILE) {
+          const chunks: Buffer[] = [];
+          return {
+            data: (chunk) => {
+              chunks.push(chunk);
+            },
+            end: () => {
+              size += header.size;
+              xattrOps(header.xattrs, abs);
+              inflight++;
+              const p = writeSmallFile(abs, chunks, header.size, mode, uid, gid, mtime)
+                .catch((err) => {
+                  failure ??= err;
+                })
+                .finally(() => {
+                  pending.delete(rel);
+                  inflight--;
+                  for (const w of waiters.splice(0)) w();
+                });
+              pending.set(rel, p);
+            },
+          };
+        }
         const fd = openSync(abs, 'wx', mode);
         return {
           data: (chunk) => {
@@ -207,8 +275,12 @@ export async function unpackLayer(input: Readable, dest: string, what: string): 
     }
   }
   try {
-    await readTar(hashed(), onEntry);
+    await readTar(hashed(), onEntry, hooks);
+    await Promise.allSettled([...pending.values()]);
+    if (failure) throw failure;
   } catch (err) {
+    // Nothing may still be writing when the caller removes the partial layer.
+    await Promise.allSettled([...pending.values()]);
     input.destroy(err as Error);
     decompressed.destroy();
     if (err instanceof InvalidArgumentError) throw err;
