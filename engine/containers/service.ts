@@ -137,6 +137,10 @@ export class ContainerService {
     const { HostConfig: _h, NetworkingConfig: _n, ...config } = req;
     const merged = mergeImageConfig(config, image);
     const { path, args } = commandOf(merged);
+    // Config.Volumes (image VOLUMEs, `-v /path`) without a mount of their own become anonymous volumes.
+    for (const target of Object.keys(merged.Volumes ?? {})) {
+      if (!mounts.some((m) => m.target === target.replace(/\/$/, ''))) mounts.push({ type: 'volume', source: '', target: target.replace(/\/$/, '') || target, readOnly: false, options: [] });
+    }
     // engine/volumes: --volumes-from, then anonymous volumes for Config.Volumes (image VOLUME, -v /path)
     mounts.push(...volumesFrom((hc as { VolumesFrom?: string[] }).VolumesFrom, (ref) => this.get(ref).mounts, mounts));
     mounts.push(...anonymousVolumes(merged.Volumes, mounts));

@@ -290,6 +290,17 @@ describe('more run options', () => {
     expect(log[log.length - 1]).toMatchObject({ ExitCode: 0, Output: 'fine\n' });
   });
 
+  test('named and anonymous volumes (-v name:/path, -v /path) persist and are released by rm -v', async () => {
+    await ok(d, ['run', '--rm', '-v', 'cdata:/data', 'busybox', 'sh', '-c', 'echo kept > /data/f']);
+    expect(await ok(d, ['run', '--rm', '-v', 'cdata:/data', 'busybox', 'cat', '/data/f'])).toBe('kept');
+    const id = await ok(d, ['run', '-d', '-v', '/anon', 'busybox', 'sh', '-c', 'echo a > /anon/x; sleep 300']);
+    const mount = JSON.parse(await ok(d, ['inspect', '-f', '{{json .Mounts}}', id]))[0];
+    expect(mount).toMatchObject({ Type: 'volume', Destination: '/anon', RW: true });
+    expect(mount.Name).toMatch(/^[0-9a-f]{64}$/);
+    await ok(d, ['rm', '-f', '-v', id]);
+    expect((await docker(d, ['volume', 'inspect', mount.Name])).code).not.toBe(0);
+  });
+
   test('--network host shares the host\'s interfaces; none has only lo', async () => {
     // Same network namespace as the host (compared by inode: the host's interfaces change under parallel tests).
     const hostNs = execFileSyncText('readlink', ['/proc/self/ns/net']);
