@@ -9,8 +9,8 @@ import { join } from 'node:path';
 import type { Engine } from '../engine.js';
 import { ConflictError, EngineError, InvalidArgumentError, NotModifiedError, NotFoundError } from '../errors.js';
 import { log } from '../log.js';
-import { RuntimeClient } from '../runtime/client.js';
-import { attach as monitorAttach, resize as monitorResize, waitExit, type ExitStatus } from '../runtime/monitor.js';
+import { RuntimeClient, RuntimeError } from '../runtime/client.js';
+import { attach as monitorAttach, resize as monitorResize, startProcess, waitExit, type ExitStatus } from '../runtime/monitor.js';
 import { validateResources, toOciResources } from '../runtime/resources.js';
 import { capabilitySet, parseSecurityOpt } from '../runtime/security.js';
 import { writeFileAtomicAsync } from '../fsutil.js';
@@ -210,7 +210,12 @@ export class ContainerService {
         // Attached clients must be connected between create and start to see all output.
         await this.runtime.create(rec.id, prepared.bundle, this.paths.pidFile(rec.id));
         await this.connectPendingAttaches(rec);
-        await this.runtime.start(rec.id);
+        if (this.runtime.hasMonitor) {
+          // The monitor protocol's START: the same as `berth-runtime start`, one exec fewer.
+          await startProcess(this.paths.monitorSocket(rec.id)).catch((err: Error) => { throw new RuntimeError(`berth-runtime start: ${err.message}`); });
+        } else {
+          await this.runtime.start(rec.id);
+        }
       } else {
         await this.runtime.runDetached(rec.id, prepared.bundle, this.paths.pidFile(rec.id));
       }

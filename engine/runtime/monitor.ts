@@ -1,6 +1,6 @@
 /**
  * Client of berth-runtime's monitor socket (one per container or exec process):
- * ATTACH streams, RESIZE the pty, WAIT for the exit status.
+ * ATTACH streams, RESIZE the pty, WAIT for the exit status, START a created container.
  */
 import { connect, type Socket } from 'node:net';
 
@@ -49,4 +49,10 @@ export async function waitExit(path: string): Promise<ExitStatus> {
   // A pending WAIT must not keep berthd alive at shutdown (live restore).
   sock.unref();
   return JSON.parse(await oneLine(sock)) as ExitStatus;
+}
+
+/** Lets a created container run (what `berth-runtime start` sends), without an exec. */
+export async function startProcess(path: string): Promise<void> {
+  const answer = (await oneLine(await open(path, 'START\n'))).trim();
+  if (!answer.startsWith('OK')) throw new Error(answer.replace(/^ERR /, '') || 'no answer from the monitor');
 }
