@@ -11,7 +11,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { Readable } from 'node:stream';
 import tar from 'tar-stream';
-import type { DaemonConfig } from '../../engine/config.js';
+import { parseDaemonArgs } from '../../engine/config.js';
 import { EventBus } from '../../engine/events.js';
 import { createImageService, type LocalImageService } from '../../engine/images/service.js';
 import { createSnapshotter } from '../../engine/snapshots/factory.js';
@@ -55,10 +55,8 @@ export function snapshotterSuite(driver: 'overlay2' | 'vfs'): void {
 
   beforeAll(async () => {
     root = mkdtempSync(join(tmpdir(), `berth-snap-${driver}-`));
-    const config: DaemonConfig = {
-      hosts: [], tls: false, tlsVerify: false, dataRoot: join(root, 'data'), execRoot: join(root, 'run'), pidfile: join(root, 'pid'),
-      storageDriver: driver, labels: [], logLevel: 'error', insecureRegistries: [], registryMirrors: [],
-    };
+    // Parsed like berthd's flags, so new config fields get their defaults.
+    const { config } = parseDaemonArgs(['--data-root', join(root, 'data'), '--exec-root', join(root, 'run'), '--storage-driver', driver, '--log-level', 'error']);
     for (const d of ['content', 'images', 'layers', 'snapshots']) mkdirSync(join(config.dataRoot, d), { recursive: true });
     images = await createImageService(config, new EventBus());
     snaps = createSnapshotter(config, images.layerDirs);
