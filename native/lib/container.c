@@ -1,4 +1,5 @@
 #include "container.h"
+#include "berth_seccomp.h"
 #include "fsutil.h"
 #include "hooks.h"
 #include "init.h"
@@ -210,22 +211,35 @@ container_spawn (struct spawn *s, berth_error_t *err)
   s->sync_fd = -1;
   s->pty_master = -1;
   memset (&a, 0, sizeof a);
+  /* Here, not in the child: the cache under --root is out of its reach after
+   * pivot_root, and the child inherits the compiled program with its memory. */
+  if (seccomp_prepare (s->spec->seccomp, s->root, &a.seccomp, err) < 0)
+    return -1;
   if (open_namespaces (s->spec, &a, &pidns_fd, err) < 0)
-    return -1;
+    {
+      seccomp_free (a.seccomp);
+      return -1;
+    }
   if (cgroup_create (&s->cg, err) < 0)
-    return -1;
+    {
+      seccomp_free (a.seccomp);
+      return -1;
+    }
   if (cgroup_apply_resources (&s->cg, s->spec->resources, err) < 0)
     {
+      seccomp_free (a.seccomp);
       cgroup_destroy (&s->cg, false, NULL);
       return -1;
     }
   if (pidns_fd >= 0 && setns (pidns_fd, CLONE_NEWPID) < 0)
     {
+      seccomp_free (a.seccomp);
       cgroup_destroy (&s->cg, false, NULL);
       return berth_make_error (err, errno, "join the pid namespace");
     }
   if (sync_pair (fds) < 0)
     {
+      seccomp_free (a.seccomp);
       cgroup_destroy (&s->cg, false, NULL);
       return berth_make_error (err, errno, "socketpair");
     }
@@ -236,6 +250,7 @@ container_spawn (struct spawn *s, berth_error_t *err)
       int e = errno;
       close (fds[0]);
       close (fds[1]);
+      seccomp_free (a.seccomp);
       cgroup_destroy (&s->cg, false, NULL);
       return berth_make_error (err, e, "clone the container process");
     }
@@ -254,6 +269,7 @@ container_spawn (struct spawn *s, berth_error_t *err)
     }
   close (fds[1]);
   s->sync_fd = fds[0];
+  seccomp_free (a.seccomp);
   for (i = 0; a.ns_fds[i] >= 0; i++)
     close (a.ns_fds[i]);
   if (pidns_fd >= 0)

@@ -1,4 +1,5 @@
 #include "exec.h"
+#include "berth_seccomp.h"
 #include "caps.h"
 #include "cgroup.h"
 #include "fsutil.h"
@@ -40,6 +41,7 @@ struct exec_session {
   int console_fd;
   struct monitor m;
   pid_t pid;
+  struct berth_seccomp *seccomp; /* compiled before the fork */
 };
 
 /* Only the namespaces that differ from ours: setns into our own user ns fails. */
@@ -195,7 +197,7 @@ exec_child (struct exec_session *es, int sync_fd)
       if (terminal_make_controlling (slave, &err) < 0)
         goto fail;
     }
-  if (process_prepare (&es->proc, es->spec.seccomp, &pp, &err) < 0)
+  if (process_prepare (&es->proc, es->seccomp, &pp, &err) < 0)
     goto fail;
   process_exec (&es->proc, &pp, &err);
 fail:
@@ -237,6 +239,9 @@ spawn (struct exec_session *es, bool pipes, berth_error_t *err)
 {
   int fds[2], i;
   struct sync_msg msg;
+  /* Before the fork, like create: the cache lives under --root. */
+  if (seccomp_prepare (es->spec.seccomp, es->o->root, &es->seccomp, err) < 0)
+    return -1;
   if (make_stdio (es, pipes, err) < 0)
     return -1;
   if (es->ns_fd[N_NS - 1] >= 0 && setns (es->ns_fd[N_NS - 1], CLONE_NEWPID) < 0)
@@ -253,6 +258,8 @@ spawn (struct exec_session *es, bool pipes, berth_error_t *err)
       exec_child (es, fds[1]);
     }
   close (fds[1]);
+  seccomp_free (es->seccomp);
+  es->seccomp = NULL;
   for (i = 0; i < 3; i++)
     if (es->stdio[i] >= 0)
       close (es->stdio[i]);

@@ -146,7 +146,7 @@ container_init (struct init_args *a)
     fail (a, &err);
   if (spec->process.terminal && setup_terminal (a, &err) < 0)
     fail (a, &err);
-  if (process_prepare (&spec->process, spec->seccomp, &pp, &err) < 0)
+  if (process_prepare (&spec->process, a->seccomp, &pp, &err) < 0)
     fail (a, &err);
   sync_send (a->sync_fd, SYNC_READY, NULL, -1);
   if (wait_for (a, SYNC_START, &err) < 0)

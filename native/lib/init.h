@@ -7,6 +7,8 @@
 #include "spec.h"
 #include "state.h"
 
+struct berth_seccomp;
+
 struct init_args {
   struct spec *spec;
   const struct cgroup *cg;
@@ -17,6 +19,7 @@ struct init_args {
   int ns_types[8];
   bool userns;
   struct container_state *st; /* for the state JSON of in-container hooks */
+  struct berth_seccomp *seccomp; /* compiled by the parent before clone, or NULL */
 };
 
 __attribute__ ((noreturn)) void container_init (struct init_args *a);

@@ -47,7 +47,7 @@ lookup (const char *name, char **env, char *out, size_t len, berth_error_t *err)
 }
 
 int
-process_prepare (const struct process_spec *p, json_t *seccomp_spec, struct process_prepared *out,
+process_prepare (const struct process_spec *p, struct berth_seccomp *seccomp, struct process_prepared *out,
                  berth_error_t *err)
 {
   memset (out, 0, sizeof *out);
@@ -55,8 +55,7 @@ process_prepare (const struct process_spec *p, json_t *seccomp_spec, struct proc
     umask ((mode_t) p->umask);
   if (rlimits_apply (p, err) < 0)
     return -1;
-  if (seccomp_prepare (seccomp_spec, &out->seccomp, err) < 0)
-    return -1;
+  out->seccomp = seccomp;
   if (p->no_new_privileges && prctl (PR_SET_NO_NEW_PRIVS, 1, 0, 0, 0) < 0)
     return berth_make_error (err, errno, "set no_new_privs");
   if (!p->no_new_privileges && out->seccomp)

@@ -15,8 +15,9 @@ struct process_prepared {
 };
 
 /* umask, rlimits, no_new_privs, user and capabilities, cwd, and the executable's path;
- * seccomp is loaded here when no_new_privs is off (loading needs CAP_SYS_ADMIN then). */
-int process_prepare (const struct process_spec *p, json_t *seccomp_spec, struct process_prepared *out,
+ * seccomp (the filter seccomp_prepare built before the fork, or NULL) is loaded here
+ * when no_new_privs is off (loading needs CAP_SYS_ADMIN then), else in process_exec. */
+int process_prepare (const struct process_spec *p, struct berth_seccomp *seccomp, struct process_prepared *out,
                      berth_error_t *err);
 /* Loads a pending seccomp filter and execs; returns only on failure. */
 int process_exec (const struct process_spec *p, struct process_prepared *pp, berth_error_t *err);

@@ -1,13 +1,22 @@
 #include "berth_seccomp.h"
+#include "seccomp_cache.h"
 
 #include <errno.h>
+#include <linux/seccomp.h>
 #include <seccomp.h>
 #include <stdlib.h>
 #include <string.h>
 #include <strings.h>
+#include <sys/prctl.h>
+#include <sys/syscall.h>
+#include <unistd.h>
 
+/* The compiled program, ready for seccomp(2): built (or taken from the cache) by the
+ * runtime before it forks the container process, which inherits it in memory. */
 struct berth_seccomp {
-  scmp_filter_ctx ctx;
+  struct sock_filter *prog;
+  size_t len;
+  unsigned flags; /* SECCOMP_FILTER_FLAG_* from linux.seccomp.flags */
 };
 
 static int
@@ -124,17 +133,15 @@ add_rule (scmp_filter_ctx ctx, uint32_t action, int nr, json_t *args, const char
   return 0;
 }
 
-int
-seccomp_prepare (json_t *spec, struct berth_seccomp **out, berth_error_t *err)
+/* linux.seccomp into a libseccomp context (a cache miss). */
+static int
+compile (json_t *spec, void **out, berth_error_t *err)
 {
   uint32_t def;
   json_t *syscalls;
   scmp_filter_ctx ctx;
   size_t i, k;
 
-  *out = NULL;
-  if (spec == NULL)
-    return 0;
   if (parse_action (json_string (json_get (spec, "defaultAction")), json_get (spec, "defaultErrnoRet"), &def, err) < 0)
     return -1;
   ctx = seccomp_init (def);
@@ -164,22 +171,74 @@ seccomp_prepare (json_t *spec, struct berth_seccomp **out, berth_error_t *err)
             goto fail;
         }
     }
-  *out = calloc (1, sizeof **out);
-  (*out)->ctx = ctx;
+  *out = ctx;
   return 0;
 fail:
   seccomp_release (ctx);
   return -1;
 }
 
+/* The flags runc passes on; others are ignored, as before. */
+static int
+parse_flags (json_t *flags, unsigned *out, berth_error_t *err)
+{
+  size_t i;
+  *out = 0;
+  for (i = 0; flags && i < flags->n; i++)
+    {
+      const char *name = json_string (flags->items[i]);
+      if (name == NULL)
+        return berth_make_error (err, 0, "config.json: seccomp flags must be strings");
+      if (strcmp (name, "SECCOMP_FILTER_FLAG_LOG") == 0)
+        *out |= SECCOMP_FILTER_FLAG_LOG;
+      else if (strcmp (name, "SECCOMP_FILTER_FLAG_SPEC_ALLOW") == 0)
+        *out |= SECCOMP_FILTER_FLAG_SPEC_ALLOW;
+    }
+  return 0;
+}
+
+int
+seccomp_prepare (json_t *spec, const char *root, struct berth_seccomp **out, berth_error_t *err)
+{
+  struct berth_seccomp f;
+  *out = NULL;
+  if (spec == NULL)
+    return 0;
+  if (parse_flags (json_get (spec, "flags"), &f.flags, err) < 0
+      || seccomp_cache_get (spec, root, compile, &f.prog, &f.len, err) < 0)
+    return -1;
+  *out = malloc (sizeof **out);
+  if (*out == NULL)
+    {
+      free (f.prog);
+      return berth_make_error (err, ENOMEM, "seccomp");
+    }
+  **out = f;
+  return 0;
+}
+
+/* What seccomp_load does (libseccomp sets no_new_privs itself only when asked: we
+ * turn that off and leave it to process_prepare). */
 int
 seccomp_install (struct berth_seccomp *f, berth_error_t *err)
 {
-  int ret;
+  struct sock_fprog prog;
   if (f == NULL)
     return 0;
-  ret = seccomp_load (f->ctx);
-  if (ret < 0)
-    return berth_make_error (err, -ret, "load the seccomp filter");
+  prog.len = (unsigned short) f->len;
+  prog.filter = f->prog;
+  if (syscall (SYS_seccomp, SECCOMP_SET_MODE_FILTER, f->flags, &prog) < 0)
+    {
+      if (errno != ENOSYS || f->flags != 0 || prctl (PR_SET_SECCOMP, SECCOMP_MODE_FILTER, &prog) < 0)
+        return berth_make_error (err, errno, "load the seccomp filter");
+    }
   return 0;
+}
+
+void
+seccomp_free (struct berth_seccomp *f)
+{
+  if (f)
+    free (f->prog);
+  free (f);
 }
