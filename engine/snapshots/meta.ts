@@ -1,4 +1,5 @@
-import { readFile } from 'node:fs/promises';
+import { existsSync } from 'node:fs';
+import { readFile, readdir, rm } from 'node:fs/promises';
 import { join } from 'node:path';
 import { execFile } from 'node:child_process';
 import { promisify } from 'node:util';
@@ -35,5 +36,24 @@ export async function duBytes(path: string): Promise<number> {
     return Number(stdout.split('\t')[0]) || 0;
   } catch {
     return 0;
+  }
+}
+
+/** What both snapshotters share: one directory per snapshot key under root, with a snapshot.json. */
+export abstract class SnapshotDirs {
+  constructor(protected readonly root: string) {}
+
+  protected dir(key: string): string {
+    return join(this.root, checkKey(key));
+  }
+
+  async remove(key: string): Promise<void> {
+    const dir = this.dir(key);
+    if (!existsSync(dir)) throw new NotFoundError(`snapshot ${key} not found`);
+    await rm(dir, { recursive: true, force: true });
+  }
+
+  async list(): Promise<string[]> {
+    return (await readdir(this.root)).filter((n) => existsSync(join(this.root, n, 'snapshot.json')));
   }
 }

@@ -3,7 +3,7 @@
  * layer dirs as lowerdirs. Only this file knows where those directories live.
  */
 import { existsSync, lstatSync } from 'node:fs';
-import { mkdir, readdir, rm } from 'node:fs/promises';
+import { mkdir } from 'node:fs/promises';
 import { join } from 'node:path';
 import type { Readable } from 'node:stream';
 import { ConflictError, NotFoundError } from '../errors.js';
@@ -13,15 +13,13 @@ import { listXattrs } from '../images/fsops.js';
 import type { Change, Mount, Snapshotter } from './index.js';
 import { diffTarFrom, type DiffEntry } from './difftar.js';
 import { isWhiteout, walkTree } from './walk.js';
-import { readMeta, checkKey, type SnapshotMeta, duBytes } from './meta.js';
+import { readMeta, type SnapshotMeta, duBytes, SnapshotDirs } from './meta.js';
 
-export class OverlaySnapshotter implements Snapshotter {
+export class OverlaySnapshotter extends SnapshotDirs implements Snapshotter {
   readonly driver = 'overlay2' as const;
 
-  constructor(private readonly root: string, private readonly layers: LayerDirs) {}
-
-  private dir(key: string): string {
-    return join(this.root, checkKey(key));
+  constructor(root: string, private readonly layers: LayerDirs) {
+    super(root);
   }
 
   async prepare(key: string, parentChainId: string | undefined): Promise<Mount[]> {
@@ -42,16 +40,6 @@ export class OverlaySnapshotter implements Snapshotter {
     if (!meta.parent) return [{ type: 'bind', source: upper, options: ['rbind', 'rw'] }];
     const lowers = await this.layers.lowerDirs(meta.parent);
     return [{ type: 'overlay', source: 'overlay', options: [`lowerdir=${lowers.join(':')}`, `upperdir=${upper}`, `workdir=${join(dir, 'work')}`] }];
-  }
-
-  async remove(key: string): Promise<void> {
-    const dir = this.dir(key);
-    if (!existsSync(dir)) throw new NotFoundError(`snapshot ${key} not found`);
-    await rm(dir, { recursive: true, force: true });
-  }
-
-  async list(): Promise<string[]> {
-    return (await readdir(this.root)).filter((n) => existsSync(join(this.root, n, 'snapshot.json')));
   }
 
   async usage(key: string): Promise<number> {

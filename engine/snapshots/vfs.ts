@@ -9,24 +9,22 @@ import { execFile } from 'node:child_process';
 import { promisify } from 'node:util';
 import { join } from 'node:path';
 import type { Readable } from 'node:stream';
-import { ConflictError, NotFoundError } from '../errors.js';
+import { ConflictError } from '../errors.js';
 import { writeJsonAtomic } from '../fsutil.js';
 import type { LayerDirs } from '../images/layers.js';
 import { listXattrs } from '../images/fsops.js';
 import type { Change, Mount, Snapshotter } from './index.js';
 import { diffTarFrom, type DiffEntry } from './difftar.js';
 import { isWhiteout, walkTree } from './walk.js';
-import { checkKey, duBytes, readMeta, type SnapshotMeta } from './meta.js';
+import { duBytes, readMeta, SnapshotDirs, type SnapshotMeta } from './meta.js';
 
 const run = promisify(execFile);
 
-export class VfsSnapshotter implements Snapshotter {
+export class VfsSnapshotter extends SnapshotDirs implements Snapshotter {
   readonly driver = 'vfs' as const;
 
-  constructor(private readonly root: string, private readonly layers: LayerDirs) {}
-
-  private dir(key: string): string {
-    return join(this.root, checkKey(key));
+  constructor(root: string, private readonly layers: LayerDirs) {
+    super(root);
   }
 
   async prepare(key: string, parentChainId: string | undefined): Promise<Mount[]> {
@@ -52,16 +50,6 @@ export class VfsSnapshotter implements Snapshotter {
     const dir = this.dir(key);
     await readMeta(dir, key);
     return [{ type: 'bind', source: join(dir, 'fs'), options: ['rbind', 'rw'] }];
-  }
-
-  async remove(key: string): Promise<void> {
-    const dir = this.dir(key);
-    if (!existsSync(dir)) throw new NotFoundError(`snapshot ${key} not found`);
-    await rm(dir, { recursive: true, force: true });
-  }
-
-  async list(): Promise<string[]> {
-    return (await readdir(this.root)).filter((n) => existsSync(join(this.root, n, 'snapshot.json')));
   }
 
   async usage(key: string): Promise<number> {
