@@ -42,7 +42,10 @@ async function bundleEngine(outFile: string): Promise<void> {
     outfile: outFile,
     logLevel: 'error',
     // import.meta.url has no CJS meaning; the SEA's own path stands in for it.
-    define: { 'import.meta.url': '__berth_import_meta_url' },
+    define: {
+      'import.meta.url': '__berth_import_meta_url',
+      __BERTH_VERSION__: JSON.stringify(JSON.parse(await readFile(join(root, 'package.json'), 'utf8')).version),
+    },
     banner: { js: `const __berth_import_meta_url = require('node:url').pathToFileURL(process.execPath).href;` },
   });
 }
