@@ -3,9 +3,9 @@
  * image loaded, and a promise-based runner for the real docker CLI.
  */
 import { execFile } from 'node:child_process';
-import { existsSync, mkdtempSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
-import { join } from 'node:path';
+import { dirname, join } from 'node:path';
 import { startDaemon, type Daemon, type DaemonOptions } from '../../fixtures/daemon.js';
 import { busyboxEntries, layerTar } from '../../fixtures/images.js';
 
@@ -41,6 +41,10 @@ export async function ok(d: Daemon, args: string[], opts: { input?: string | Buf
 }
 
 let busyboxTar: string | undefined;
+// Each test file gets its own module instance: its tar goes when the file's tests end.
+afterAll(() => {
+  if (busyboxTar) rmSync(dirname(busyboxTar), { recursive: true, force: true });
+});
 
 /** An uncompressed busybox rootfs tar, built once per test process. */
 export async function busyboxRootfsTar(): Promise<string> {

@@ -2,7 +2,7 @@ import { buildSpec, type SpecInput } from '../../../../engine/runtime/spec.js';
 import { DEFAULT_CAPABILITIES } from '../../../../engine/runtime/defaults.js';
 import { validateResources, toOciResources } from '../../../../engine/runtime/resources.js';
 import { resolveUser } from '../../../../engine/runtime/user.js';
-import { mkdtempSync, mkdirSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, rmSync, mkdirSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 
@@ -70,5 +70,6 @@ describe('OCI spec with docker defaults', () => {
     expect(resolveUser(root, '4242')).toMatchObject({ uid: 4242, gid: 0 });
     expect(() => resolveUser(root, 'nobody-here')).toThrow(/unable to find user nobody-here/);
     expect(resolveUser(root, '', ['audio', '7']).additionalGids).toEqual([29, 7]);
+    rmSync(root, { recursive: true, force: true });
   });
 });
