@@ -132,9 +132,10 @@ async function build(dir: string): Promise<Bundle> {
     const tmp = `${cached}.${process.pid}.tmp`;
     await writeFile(tmp, gzipSync(tar, { level: 1 }));
     await rename(tmp, cached);
-    // Older bundles are dead weight (about 40 MB each): keep only this one.
+    // Older bundles are dead weight (about 40 MB each): keep only this one. Temp files
+    // belong to concurrent builds (parallel creates) and are theirs to rename.
     for (const f of await readdir(dir)) {
-      if (f.startsWith('berth-bundle-') && join(dir, f) !== cached) await rm(join(dir, f), { force: true });
+      if (/^berth-bundle-[0-9a-f]+\.tar\.gz$/.test(f) && join(dir, f) !== cached) await rm(join(dir, f), { force: true });
     }
     return describe(cached);
   } finally {

@@ -34,9 +34,8 @@ afterAll(() => {
 
 test('two generic hosts are created at once', async () => {
   const [a, b] = await Promise.all([berthAsync(createArgs(f.hosts[0].ip, 'm0'), env), berthAsync(createArgs(f.hosts[1].ip, 'm1'), env)]);
-  expect(a.stderr).toBe('');
-  expect(a.code).toBe(0);
-  expect(b.code).toBe(0);
+  expect({ code: a.code, stderr: a.stderr }).toEqual({ code: 0, stderr: '' });
+  expect({ code: b.code, stderr: b.stderr }).toEqual({ code: 0, stderr: '' });
   expect(a.stdout).toContain('Installing the engine bundle');
   const config = JSON.parse(readFileSync(join(store, 'machines', 'm0', 'config.json'), 'utf8'));
   expect(config.DriverName).toBe('generic');
