@@ -4,16 +4,17 @@
  * engine, none/internal/isolation, network commands, restart, and cleanup on stop.
  */
 import { execFile } from 'node:child_process';
-import { existsSync, readdirSync, rmSync } from 'node:fs';
+import { readdirSync, rmSync } from 'node:fs';
 import { promisify } from 'node:util';
 import { api, startDaemon, type Daemon } from '../fixtures/daemon.js';
 import { buildImage, busyboxEntries, pushImage } from '../fixtures/images.js';
 import { startRegistry, type Registry } from '../fixtures/registry.js';
+import { DOCKER_CLI, dockerCli, requireDockerCli } from '../fixtures/docker-cli.js';
 import { OutsideHost, hostAddress, httpdIn, octet, sh, shOk, tempDir, waitFor } from '../integration/networks/netenv.js';
 import type { ChildProcess } from 'node:child_process';
 
 const run = promisify(execFile);
-const DOCKER = '/usr/local/bin/docker';
+const DOCKER = DOCKER_CLI;
 const o = octet();
 const work = tempDir('berth-netcli-');
 let registry: Registry;
@@ -23,26 +24,14 @@ let outsideHttpd: ChildProcess;
 let IMG: string;
 const extraArgs = ['--bip', `10.216.${o}.1/24`, '--default-address-pool', `base=10.217.${o}.0/24,size=27`];
 
-async function docker(...args: string[]): Promise<string> {
-  const { stdout } = await run(DOCKER, args, { env: { ...process.env, ...daemon.env }, maxBuffer: 1 << 24 });
-  return stdout.trim();
-}
-
-async function dockerFails(...args: string[]): Promise<string> {
-  try {
-    await run(DOCKER, args, { env: { ...process.env, ...daemon.env } });
-  } catch (err) {
-    return (err as { stderr: string }).stderr;
-  }
-  throw new Error(`docker ${args.join(' ')} succeeded, expected a failure`);
-}
+const { docker, dockerFails } = dockerCli(() => daemon.env);
 
 function bridgeOf(d: Daemon): Promise<string> {
   return run(DOCKER, ['network', 'inspect', 'bridge', '-f', '{{index .Options "com.docker.network.bridge.name"}}'], { env: { ...process.env, ...d.env } }).then((r) => r.stdout.trim());
 }
 
 beforeAll(async () => {
-  if (!existsSync(DOCKER)) throw new Error(`${DOCKER} is missing: install the docker CLI`);
+  requireDockerCli();
   registry = await startRegistry();
   const image = await buildImage({ layers: [busyboxEntries([{ name: 'srv/' }, { name: 'srv/www/' }, { name: 'srv/www/index.html', content: 'hello from berth\n' }])] });
   await pushImage(registry.url, 'lib/busybox', 'latest', image);

@@ -3,35 +3,20 @@
  * engine restarts, copy-up with ownership, --volumes-from, --mount, tmpfs-backed
  * volumes, the volume commands, rm -v, and hostile names.
  */
-import { execFile } from 'node:child_process';
-import { existsSync, rmSync } from 'node:fs';
-import { promisify } from 'node:util';
+import { rmSync } from 'node:fs';
 import { startDaemon, type Daemon } from '../fixtures/daemon.js';
 import { buildImage, busyboxEntries, pushImage } from '../fixtures/images.js';
 import { startRegistry, type Registry } from '../fixtures/registry.js';
+import { dockerCli, requireDockerCli } from '../fixtures/docker-cli.js';
 
-const run = promisify(execFile);
-const DOCKER = '/usr/local/bin/docker';
 let registry: Registry;
 let daemon: Daemon;
 let IMG: string;
 
-async function docker(...args: string[]): Promise<string> {
-  const { stdout } = await run(DOCKER, args, { env: { ...process.env, ...daemon.env }, maxBuffer: 1 << 24 });
-  return stdout.trim();
-}
-
-async function dockerFails(...args: string[]): Promise<string> {
-  try {
-    await run(DOCKER, args, { env: { ...process.env, ...daemon.env } });
-  } catch (err) {
-    return (err as { stderr: string }).stderr;
-  }
-  throw new Error(`docker ${args.join(' ')} succeeded, expected a failure`);
-}
+const { docker, dockerFails } = dockerCli(() => daemon.env);
 
 beforeAll(async () => {
-  if (!existsSync(DOCKER)) throw new Error(`${DOCKER} is missing: install the docker CLI`);
+  requireDockerCli();
   registry = await startRegistry();
   const image = await buildImage({
     layers: [busyboxEntries([
