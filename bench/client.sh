@@ -31,11 +31,8 @@ cleanup() {
 }
 trap cleanup EXIT
 
-mkdir -p "$T/rootfs/bin" "$T/rootfs/etc" "$T/rootfs/tmp"
-cp "$(command -v busybox)" "$T/rootfs/bin/busybox"
-for a in $("$T/rootfs/bin/busybox" --list); do [ "$a" = busybox ] || ln -s busybox "$T/rootfs/bin/$a"; done
-printf 'root:x:0:0:root:/root:/bin/sh\n' > "$T/rootfs/etc/passwd"
-printf 'root:x:0:\n' > "$T/rootfs/etc/group"
+. bench/lib/busybox.sh
+busybox_rootfs "$T/rootfs"
 tar -C "$T/rootfs" -cf "$T/busybox.tar" .
 
 cp native/build/berth-runtime "$T/berth-runtime"

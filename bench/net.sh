@@ -31,11 +31,8 @@ trap cleanup EXIT
 
 # --- a busybox image as a docker-archive, loaded into both engines
 IMG=$WORK/image
-mkdir -p "$IMG/rootfs/bin" "$IMG/rootfs/etc" "$IMG/rootfs/tmp"
-cp /bin/busybox "$IMG/rootfs/bin/busybox"
-for a in $(busybox --list); do [ "$a" = busybox ] || ln -s busybox "$IMG/rootfs/bin/$a"; done
-printf 'root:x:0:0:root:/root:/bin/sh\n' > "$IMG/rootfs/etc/passwd"
-printf 'root:x:0:\n' > "$IMG/rootfs/etc/group"
+. bench/lib/busybox.sh
+busybox_rootfs "$IMG/rootfs"
 tar -C "$IMG/rootfs" --owner=0 --group=0 -cf "$IMG/layer.tar" .
 DIFF=$(sha256sum "$IMG/layer.tar" | cut -d' ' -f1)
 printf '{"architecture":"amd64","os":"linux","config":{"Env":["PATH=/bin"],"Cmd":["sh"]},"rootfs":{"type":"layers","diff_ids":["sha256:%s"]},"history":[{"created_by":"bench"}]}' "$DIFF" > "$IMG/config.json"

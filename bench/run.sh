@@ -35,11 +35,8 @@ cleanup() {
 trap cleanup EXIT
 
 # The busybox image both engines run: one layer, imported from the same tar.
-mkdir -p "$T/rootfs/bin" "$T/rootfs/etc" "$T/rootfs/tmp"
-cp "$(command -v busybox)" "$T/rootfs/bin/busybox"
-for a in $("$T/rootfs/bin/busybox" --list); do [ "$a" = busybox ] || ln -s busybox "$T/rootfs/bin/$a"; done
-printf 'root:x:0:0:root:/root:/bin/sh\n' > "$T/rootfs/etc/passwd"
-printf 'root:x:0:\n' > "$T/rootfs/etc/group"
+. bench/lib/busybox.sh
+busybox_rootfs "$T/rootfs"
 tar -C "$T/rootfs" -cf "$T/busybox.tar" .
 
 wait_sock() { for _ in $(seq 300); do [ -S "$1" ] && DOCKER_HOST=unix://$1 $DOCKER version >/dev/null 2>&1 && return 0; sleep 0.1; done; echo "bench/run.sh: $2 did not start" >&2; exit 1; }
