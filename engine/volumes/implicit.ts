@@ -1,15 +1,7 @@
 import { posix } from 'node:path';
 import { InvalidArgumentError } from '../errors.js';
+import type { MountSpec as ContainerMount } from '../containers/types.js';
 
-/** The mount shape containers keep (engine/containers/types.ts MountSpec). */
-export interface ContainerMount {
-  type: 'bind' | 'volume' | 'tmpfs';
-  source: string;
-  target: string;
-  readOnly: boolean;
-  options: string[];
-  name?: string;
-}
 
 /**
  * Anonymous volumes for the container's Config.Volumes (the image's VOLUME and
