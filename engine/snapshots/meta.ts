@@ -3,7 +3,9 @@ import { readFile, readdir, rm } from 'node:fs/promises';
 import { join } from 'node:path';
 import { execFile } from 'node:child_process';
 import { promisify } from 'node:util';
-import { InvalidArgumentError, NotFoundError } from '../errors.js';
+import { ConflictError, InvalidArgumentError, NotFoundError } from '../errors.js';
+import { writeJsonAtomic } from '../fsutil.js';
+import type { LayerDirs } from '../images/layers.js';
 
 export interface SnapshotMeta {
   key: string;
@@ -41,10 +43,25 @@ export async function duBytes(path: string): Promise<number> {
 
 /** What both snapshotters share: one directory per snapshot key under root, with a snapshot.json. */
 export abstract class SnapshotDirs {
-  constructor(protected readonly root: string) {}
+  abstract readonly driver: SnapshotMeta['driver'];
+
+  constructor(protected readonly root: string, protected readonly layers: LayerDirs) {}
 
   protected dir(key: string): string {
     return join(this.root, checkKey(key));
+  }
+
+  /** The directory of a snapshot about to be prepared (ConflictError if `key` exists). */
+  protected newDir(key: string): string {
+    const dir = this.dir(key);
+    if (existsSync(dir)) throw new ConflictError(`snapshot ${key} already exists`);
+    return dir;
+  }
+
+  /** Written last by prepare: a snapshot exists once its snapshot.json does. */
+  protected async writeMeta(dir: string, key: string, parent: string | undefined): Promise<void> {
+    const meta: SnapshotMeta = { key, parent, driver: this.driver };
+    await writeJsonAtomic(join(dir, 'snapshot.json'), meta);
   }
 
   async remove(key: string): Promise<void> {

@@ -6,30 +6,21 @@ import { existsSync, lstatSync } from 'node:fs';
 import { mkdir } from 'node:fs/promises';
 import { join } from 'node:path';
 import type { Readable } from 'node:stream';
-import { ConflictError, NotFoundError } from '../errors.js';
-import { writeJsonAtomic } from '../fsutil.js';
-import type { LayerDirs } from '../images/layers.js';
-import { listXattrs } from '../images/fsops.js';
+import { NotFoundError } from '../errors.js';
 import type { Change, Mount, Snapshotter } from './index.js';
 import { diffTarFrom, type DiffEntry } from './difftar.js';
-import { isWhiteout, walkTree } from './walk.js';
-import { readMeta, type SnapshotMeta, duBytes, SnapshotDirs } from './meta.js';
+import { isWhiteout, opaqueDirs, walkTree } from './walk.js';
+import { readMeta, duBytes, SnapshotDirs } from './meta.js';
 
 export class OverlaySnapshotter extends SnapshotDirs implements Snapshotter {
   readonly driver = 'overlay2' as const;
 
-  constructor(root: string, private readonly layers: LayerDirs) {
-    super(root);
-  }
-
   async prepare(key: string, parentChainId: string | undefined): Promise<Mount[]> {
-    const dir = this.dir(key);
-    if (existsSync(dir)) throw new ConflictError(`snapshot ${key} already exists`);
+    const dir = this.newDir(key);
     if (parentChainId) await this.layers.lowerDirs(parentChainId);
     await mkdir(join(dir, 'upper'), { recursive: true, mode: 0o755 });
     await mkdir(join(dir, 'work'), { recursive: true, mode: 0o700 });
-    const meta: SnapshotMeta = { key, parent: parentChainId, driver: this.driver };
-    await writeJsonAtomic(join(dir, 'snapshot.json'), meta);
+    await this.writeMeta(dir, key, parentChainId);
     return this.mounts(key);
   }
 
@@ -68,9 +59,7 @@ export class OverlaySnapshotter extends SnapshotDirs implements Snapshotter {
 async function* upperEntries(upper: string): AsyncIterable<DiffEntry> {
   if (!existsSync(upper)) throw new NotFoundError(`snapshot ${upper} not found`);
   const entries = [...walkTree(upper)];
-  const dirs = entries.filter((e) => e.st.isDirectory());
-  const xattrs = await listXattrs(dirs.map((d) => d.abs));
-  const opaque = new Set(dirs.filter((_, i) => xattrs[i]['trusted.overlay.opaque']?.toString() === 'y').map((d) => d.rel));
+  const opaque = await opaqueDirs(entries);
   for (const e of entries) {
     if (isWhiteout(e.st)) {
       yield { rel: e.rel, kind: 'whiteout' };

@@ -9,27 +9,18 @@ import { execFile } from 'node:child_process';
 import { promisify } from 'node:util';
 import { join } from 'node:path';
 import type { Readable } from 'node:stream';
-import { ConflictError } from '../errors.js';
-import { writeJsonAtomic } from '../fsutil.js';
-import type { LayerDirs } from '../images/layers.js';
-import { listXattrs } from '../images/fsops.js';
 import type { Change, Mount, Snapshotter } from './index.js';
 import { diffTarFrom, type DiffEntry } from './difftar.js';
-import { isWhiteout, walkTree } from './walk.js';
-import { duBytes, readMeta, SnapshotDirs, type SnapshotMeta } from './meta.js';
+import { isWhiteout, opaqueDirs, walkTree } from './walk.js';
+import { duBytes, readMeta, SnapshotDirs } from './meta.js';
 
 const run = promisify(execFile);
 
 export class VfsSnapshotter extends SnapshotDirs implements Snapshotter {
   readonly driver = 'vfs' as const;
 
-  constructor(root: string, private readonly layers: LayerDirs) {
-    super(root);
-  }
-
   async prepare(key: string, parentChainId: string | undefined): Promise<Mount[]> {
-    const dir = this.dir(key);
-    if (existsSync(dir)) throw new ConflictError(`snapshot ${key} already exists`);
+    const dir = this.newDir(key);
     const fs = join(dir, 'fs');
     await mkdir(fs, { recursive: true, mode: 0o755 });
     try {
@@ -37,8 +28,7 @@ export class VfsSnapshotter extends SnapshotDirs implements Snapshotter {
         const lowers = (await this.layers.lowerDirs(parentChainId)).reverse();
         for (const layer of lowers) await applyLayerDir(layer, fs);
       }
-      const meta: SnapshotMeta = { key, parent: parentChainId, driver: this.driver };
-      await writeJsonAtomic(join(dir, 'snapshot.json'), meta);
+      await this.writeMeta(dir, key, parentChainId);
     } catch (err) {
       await rm(dir, { recursive: true, force: true });
       throw err;
@@ -119,10 +109,7 @@ function differs(a: Stats, b: Stats, pa: string, pb: string): boolean {
 /** Applies one overlay-form layer dir onto a plain directory tree. */
 async function applyLayerDir(layer: string, target: string): Promise<void> {
   const entries = [...walkTree(layer)];
-  const dirs = entries.filter((e) => e.st.isDirectory());
-  const xattrs = await listXattrs(dirs.map((d) => d.abs));
-  const opaque = dirs.filter((_, i) => xattrs[i]['trusted.overlay.opaque']?.toString() === 'y').map((d) => d.rel);
-  for (const rel of opaque) {
+  for (const rel of await opaqueDirs(entries)) {
     const t = join(target, rel);
     if (existsSync(t)) for (const name of await readdir(t)) await rm(join(t, name), { recursive: true, force: true });
   }

@@ -1,6 +1,7 @@
 /** Depth-first walk of a directory tree without following symlinks. */
 import { lstatSync, readdirSync, type Stats } from 'node:fs';
 import { join } from 'node:path';
+import { listXattrs } from '../images/fsops.js';
 
 export interface WalkEntry {
   /** Relative to the root, no leading slash. */
@@ -23,4 +24,11 @@ export function* walkTree(root: string, rel = ''): Generator<WalkEntry> {
 
 export function isWhiteout(st: Stats): boolean {
   return st.isCharacterDevice() && st.rdev === 0;
+}
+
+/** The rel paths of the directories among `entries` that overlayfs marks opaque. */
+export async function opaqueDirs(entries: WalkEntry[]): Promise<Set<string>> {
+  const dirs = entries.filter((e) => e.st.isDirectory());
+  const xattrs = await listXattrs(dirs.map((d) => d.abs));
+  return new Set(dirs.filter((_, i) => xattrs[i]['trusted.overlay.opaque']?.toString() === 'y').map((d) => d.rel));
 }
