@@ -311,18 +311,31 @@ rootfs_pivot (const struct spec *spec, berth_error_t *err)
   return 0;
 }
 
+/* After pivot_root: path resolved inside "/" (a fresh lookup each time, so a mount
+ * made on the way is seen); returns an O_PATH fd with its /proc/self/fd name in
+ * target, or -1 with errno. */
+static int
+open_in_new_root (const char *path, char *target, size_t len)
+{
+  int root = open ("/", O_PATH | O_CLOEXEC);
+  int fd = open_in_root (root, path, O_PATH), saved = errno;
+  if (root >= 0)
+    close (root);
+  errno = saved;
+  if (fd >= 0)
+    fd_path (fd, target, len);
+  return fd;
+}
+
 static int
 mask_path (const char *path, berth_error_t *err)
 {
   struct stat st;
   char target[64];
-  int root = open ("/", O_PATH | O_CLOEXEC);
-  int fd = open_in_root (root, path, O_PATH);
+  int fd = open_in_new_root (path, target, sizeof target);
   int r;
-  close (root);
   if (fd < 0)
     return (errno == ENOENT) ? 0 : berth_make_error (err, errno, "resolve masked path `%s`", path);
-  fd_path (fd, target, sizeof target);
   if (fstat (fd, &st) < 0)
     r = -1;
   else if (S_ISDIR (st.st_mode))
@@ -339,23 +352,18 @@ static int
 readonly_path (const char *path, berth_error_t *err)
 {
   char target[64];
-  int root = open ("/", O_PATH | O_CLOEXEC);
-  int fd = open_in_root (root, path, O_PATH);
+  int fd = open_in_new_root (path, target, sizeof target);
   int r;
-  close (root);
   if (fd < 0)
     return (errno == ENOENT) ? 0 : berth_make_error (err, errno, "resolve read-only path `%s`", path);
-  fd_path (fd, target, sizeof target);
   r = mount (target, target, NULL, MS_BIND | MS_REC, NULL);
   close (fd);
   if (r < 0)
     return berth_make_error (err, errno, "bind read-only path `%s`", path);
   /* Remount through the path: the fd still points at the covered directory. */
-  fd = open_in_root ((root = open ("/", O_PATH | O_CLOEXEC)), path, O_PATH);
-  close (root);
+  fd = open_in_new_root (path, target, sizeof target);
   if (fd < 0)
     return berth_make_error (err, errno, "resolve read-only path `%s`", path);
-  fd_path (fd, target, sizeof target);
   r = bind_remount (target, MS_RDONLY | MS_REC, err);
   close (fd);
   return r;
