@@ -322,27 +322,6 @@ prepare (struct exec_session *es, berth_error_t *err)
   return 0;
 }
 
-static int
-write_pid (const char *path, pid_t pid, berth_error_t *err)
-{
-  char buf[32];
-  int n = snprintf (buf, sizeof buf, "%d", (int) pid);
-  return path ? write_file_atomic (path, buf, (size_t) n, err) : 0;
-}
-
-static void
-null_stdio (void)
-{
-  int null = open ("/dev/null", O_RDWR);
-  if (null < 0)
-    return;
-  dup2 (null, 0);
-  dup2 (null, 1);
-  dup2 (null, 2);
-  if (null > 2)
-    close (null);
-}
-
 int
 container_exec (const struct exec_opts *o, int *exit_code, berth_error_t *err)
 {
@@ -372,7 +351,7 @@ container_exec (const struct exec_opts *o, int *exit_code, berth_error_t *err)
     {
       if (spawn (&es, false, err) < 0)
         return -1;
-      if (write_pid (o->pid_file, es.pid, err) < 0)
+      if (write_pid_file (o->pid_file, es.pid, err) < 0)
         return -1;
       struct termios saved;
       bool raw = false;
@@ -407,7 +386,7 @@ container_exec (const struct exec_opts *o, int *exit_code, berth_error_t *err)
       buf[len] = '\0';
       close (ready[0]);
       if (strncmp (buf, "OK ", 3) == 0)
-        return write_pid (o->pid_file, (pid_t) atoi (buf + 3), err);
+        return write_pid_file (o->pid_file, (pid_t) atoi (buf + 3), err);
       if (strchr (buf, '\n'))
         *strchr (buf, '\n') = '\0';
       return berth_make_error (err, 0, "%s", strncmp (buf, "ERR ", 4) == 0 ? buf + 4 : "the exec monitor died");
@@ -418,7 +397,7 @@ container_exec (const struct exec_opts *o, int *exit_code, berth_error_t *err)
     _exit (1);
   prctl (PR_SET_NAME, "berth-monitor", 0, 0, 0);
   if (pipes)
-    null_stdio ();
+    stdio_to_null ();
   if (spawn (&es, pipes, err) < 0)
     {
       char msg[4200];
@@ -433,7 +412,7 @@ container_exec (const struct exec_opts *o, int *exit_code, berth_error_t *err)
     close (ready[1]);
   }
   if (!pipes)
-    null_stdio ();
+    stdio_to_null ();
   es.m.child = es.pid;
   monitor_run (&es.m);
   _exit (0);

@@ -124,6 +124,14 @@ write_file_atomic (const char *path, const char *data, size_t len, berth_error_t
 }
 
 int
+write_pid_file (const char *path, pid_t pid, berth_error_t *err)
+{
+  char buf[32];
+  int n = snprintf (buf, sizeof buf, "%d", (int) pid);
+  return path ? write_file_atomic (path, buf, (size_t) n, err) : 0;
+}
+
+int
 mkdir_p (const char *path, mode_t mode)
 {
   char buf[4096];
@@ -198,4 +206,17 @@ cloexec_from (unsigned first)
 {
   /* Kernels before 5.11 lack close_range: the descriptors then stay as they are. */
   (void) syscall (SYS_close_range, first, ~0U, CLOSE_RANGE_CLOEXEC);
+}
+
+void
+stdio_to_null (void)
+{
+  int null = open ("/dev/null", O_RDWR);
+  if (null < 0)
+    return;
+  dup2 (null, 0);
+  dup2 (null, 1);
+  dup2 (null, 2);
+  if (null > 2)
+    close (null);
 }

@@ -188,27 +188,6 @@ supervise (struct session *ss, int ready_fd, int *exit_code, berth_error_t *err)
   return 0;
 }
 
-static void
-detach_stdio (void)
-{
-  int null = open ("/dev/null", O_RDWR);
-  if (null < 0)
-    return;
-  dup2 (null, 0);
-  dup2 (null, 1);
-  dup2 (null, 2);
-  if (null > 2)
-    close (null);
-}
-
-static int
-write_pid_file (const char *path, pid_t pid, berth_error_t *err)
-{
-  char buf[32];
-  int n = snprintf (buf, sizeof buf, "%d", (int) pid);
-  return write_file_atomic (path, buf, (size_t) n, err);
-}
-
 /* The caller's side of a detached create: wait for the monitor's verdict. */
 static int
 await_monitor (int fd, const struct create_opts *o, const char *dir, berth_error_t *err)
@@ -229,7 +208,7 @@ await_monitor (int fd, const struct create_opts *o, const char *dir, berth_error
   buf[len] = '\0';
   close (fd);
   if (strncmp (buf, "OK ", 3) == 0)
-    return o->pid_file ? write_pid_file (o->pid_file, (pid_t) atoi (buf + 3), err) : 0;
+    return write_pid_file (o->pid_file, (pid_t) atoi (buf + 3), err);
   remove_tree (dir);
   if (strncmp (buf, "ERR ", 4) == 0)
     {
@@ -345,7 +324,7 @@ container_create (const struct create_opts *o, int *exit_code, berth_error_t *er
     _exit (1);
   prctl (PR_SET_NAME, "berth-monitor", 0, 0, 0);
   if (ss.pipes)
-    detach_stdio ();
+    stdio_to_null ();
   {
     int code = 0;
     berth_error_t merr = NULL;
@@ -355,7 +334,7 @@ container_create (const struct create_opts *o, int *exit_code, berth_error_t *er
         ss.s.stdio[0] = fcntl (0, F_DUPFD_CLOEXEC, 3);
         ss.s.stdio[1] = fcntl (1, F_DUPFD_CLOEXEC, 3);
         ss.s.stdio[2] = fcntl (2, F_DUPFD_CLOEXEC, 3);
-        detach_stdio ();
+        stdio_to_null ();
       }
     if (supervise (&ss, ready[1], &code, &merr) < 0)
       {
