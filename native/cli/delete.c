@@ -32,7 +32,7 @@ kill_all (struct container_state *st, const char *id, berth_error_t *err)
   struct cgroup cg;
   pid_t *pids = NULL;
   int n, i;
-  if (cgroup_init (&cg, st->cgroups_path[0] ? st->cgroups_path : NULL, id, err) < 0)
+  if (cgroup_init (&cg, st->cgroups_path, id, err) < 0)
     return -1;
   if (cgroup_is_frozen (&cg))
     cgroup_freeze (&cg, false, NULL);

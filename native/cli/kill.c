@@ -40,7 +40,7 @@ cmd_kill (struct global_opts *g, int argc, char **argv, berth_error_t *err)
       struct cgroup cg;
       pid_t *pids = NULL;
       int n, i;
-      if (cgroup_init (&cg, st.cgroups_path[0] ? st.cgroups_path : NULL, id, err) < 0)
+      if (cgroup_init (&cg, st.cgroups_path, id, err) < 0)
         return -1;
       n = cgroup_pids (&cg, &pids);
       for (i = 0; i < n; i++)

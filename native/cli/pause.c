@@ -21,7 +21,7 @@ set_frozen (struct global_opts *g, int argc, char **argv, bool frozen, berth_err
     return berth_make_error (err, 0, "cannot pause container `%s`: it is %s", id, status);
   if (!frozen && strcmp (status, "paused") != 0)
     return berth_make_error (err, 0, "cannot resume container `%s`: it is %s, not paused", id, status);
-  if (cgroup_init (&cg, st.cgroups_path[0] ? st.cgroups_path : NULL, id, err) < 0)
+  if (cgroup_init (&cg, st.cgroups_path, id, err) < 0)
     return -1;
   return cgroup_freeze (&cg, frozen, err) < 0 ? -1 : 0;
 }

@@ -22,7 +22,7 @@ cmd_ps (struct global_opts *g, int argc, char **argv, berth_error_t *err)
       return berth_make_error (err, 0, "usage: berth-runtime ps [--format json] ID");
   if (cli_one_id (argc, argv, "ps", &id, err) < 0 || state_read (g->root, id, &st, err) < 0)
     return -1;
-  if (cgroup_init (&cg, st.cgroups_path[0] ? st.cgroups_path : NULL, id, err) < 0)
+  if (cgroup_init (&cg, st.cgroups_path, id, err) < 0)
     return -1;
   n = cgroup_pids (&cg, &pids);
   printf ("[");

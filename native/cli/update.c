@@ -38,7 +38,7 @@ cmd_update (struct global_opts *g, int argc, char **argv, berth_error_t *err)
   j = json_parse (text, (size_t) len, msg, sizeof msg);
   if (j == NULL)
     return berth_make_error (err, 0, "resources `%s` are not valid JSON: %s", file, msg);
-  if (cgroup_init (&cg, st.cgroups_path[0] ? st.cgroups_path : NULL, id, err) < 0)
+  if (cgroup_init (&cg, st.cgroups_path, id, err) < 0)
     return -1;
   if (cg.v2 && json_get (j, "devices"))
     return berth_make_error (err, 0, "update: device rules cannot be changed on cgroup v2 yet; recreate the container");

@@ -24,7 +24,8 @@ struct cgroup {
   struct cgroup_hierarchy h[CGROUP_MAX_HIERARCHIES];
 };
 
-/* Finds the hierarchies and computes the directories; creates nothing. */
+/* Finds the hierarchies and computes the directories; creates nothing. cgroups_path
+ * NULL or "" (as in a state file without one) means /ID. */
 int cgroup_init (struct cgroup *cg, const char *cgroups_path, const char *id, berth_error_t *err);
 int cgroup_create (struct cgroup *cg, berth_error_t *err);
 int cgroup_add_pid (struct cgroup *cg, pid_t pid, berth_error_t *err);

@@ -309,7 +309,7 @@ prepare (struct exec_session *es, berth_error_t *err)
     return -1;
   if (build_process (es, err) < 0 || open_namespaces (es, err) < 0)
     return -1;
-  if (cgroup_init (&es->cg, es->st.cgroups_path[0] ? es->st.cgroups_path : NULL, es->o->id, err) < 0)
+  if (cgroup_init (&es->cg, es->st.cgroups_path, es->o->id, err) < 0)
     return -1;
   es->console_fd = -1;
   if (es->proc.terminal && es->o->console_socket)
