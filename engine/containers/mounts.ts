@@ -1,5 +1,5 @@
 /** Parses -v/Binds, --mount/Mounts and --tmpfs/Tmpfs into MountSpecs, with docker's rules. */
-import { existsSync, statSync } from 'node:fs';
+import { existsSync } from 'node:fs';
 import { isAbsolute, posix } from 'node:path';
 import { InvalidArgumentError } from '../errors.js';
 import type { HostConfig, MountSpec } from './types.js';
@@ -83,12 +83,6 @@ export function parseMounts(hc: HostConfig): MountSpec[] {
     seen.add(m.target);
   }
   return out;
-}
-
-/** Host bind sources must exist or be creatable; a file that is not a dir is fine. */
-export function prepareBindSource(source: string): 'file' | 'dir' | 'missing' {
-  if (!existsSync(source)) return 'missing';
-  return statSync(source).isDirectory() ? 'dir' : 'file';
 }
 
 export function sortByDepth<T extends { target: string }>(mounts: T[]): T[] {
