@@ -11,6 +11,7 @@ import { resolveUser } from '../runtime/user.js';
 import { DEFAULT_PATH_ENV } from '../runtime/defaults.js';
 import { parseSize } from './logs.js';
 import { mergeEnv } from './imageconfig.js';
+import { defaultHosts, hostModeFiles, hostResolvConf, writeEtcFiles } from './etcfiles.js';
 import type { ContainerPaths } from './paths.js';
 import type { ContainerRecord } from './record.js';
 import { mountRootfs } from './rootfs.js';
@@ -80,7 +81,6 @@ export async function prepareBundle(rec: ContainerRecord, ctx: BundleContext, co
   let resolvConf: string;
   let networkAttached = false;
   const networking = engine.networking as { attach?: (req: unknown) => Promise<{ netnsPath: string | null; settings: Record<string, unknown>; hosts: string; resolvConf: string }>; detach?: (id: string) => Promise<void> } | undefined;
-  const { defaultHosts, hostResolvConf, hostModeFiles, writeEtcFiles } = await import('./etcfiles.js');
   // The rootfs mount and the network sandbox are independent: set them up together.
   const mounted = engine.snapshots.mounts(rec.snapshotKey).then((m) => mountRootfs(m, rootfs));
   const attached = networking?.attach && network.mode !== 'path'

@@ -1,6 +1,6 @@
 /** Mounts a snapshot's Mount[] as a container's rootfs (one mount call) and takes it down. */
 import { execFile } from 'node:child_process';
-import { mkdir } from 'node:fs/promises';
+import { mkdir, readFile } from 'node:fs/promises';
 import { EngineError } from '../errors.js';
 import type { Mount } from '../snapshots/index.js';
 import { spawner } from '../runtime/spawner.js';
@@ -18,7 +18,6 @@ async function run(cmd: string, args: string[]): Promise<void> {
 }
 
 export async function isMounted(target: string): Promise<boolean> {
-  const { readFile } = await import('node:fs/promises');
   const info = await readFile('/proc/self/mountinfo', 'utf8');
   return info.split('\n').some((l) => l.split(' ')[4] === target);
 }
