@@ -375,21 +375,13 @@ container_exec (const struct exec_opts *o, int *exit_code, berth_error_t *err)
     return berth_make_error (err, errno, "fork the exec monitor");
   if (mon > 0)
     {
-      char buf[4200] = "";
-      ssize_t n;
-      size_t len = 0;
+      pid_t pid;
       close (ready[1]);
       if (es.m.listen_fd >= 0)
         close (es.m.listen_fd);
-      while (len < sizeof buf - 1 && (n = read (ready[0], buf + len, sizeof buf - 1 - len)) > 0)
-        len += (size_t) n;
-      buf[len] = '\0';
-      close (ready[0]);
-      if (strncmp (buf, "OK ", 3) == 0)
-        return write_pid_file (o->pid_file, (pid_t) atoi (buf + 3), err);
-      if (strchr (buf, '\n'))
-        *strchr (buf, '\n') = '\0';
-      return berth_make_error (err, 0, "%s", strncmp (buf, "ERR ", 4) == 0 ? buf + 4 : "the exec monitor died");
+      if (monitor_await_ready (ready[0], &pid, "the exec monitor died", err) < 0)
+        return -1;
+      return write_pid_file (o->pid_file, pid, err);
     }
   close (ready[0]);
   setsid ();
@@ -400,17 +392,10 @@ container_exec (const struct exec_opts *o, int *exit_code, berth_error_t *err)
     stdio_to_null ();
   if (spawn (&es, pipes, err) < 0)
     {
-      char msg[4200];
-      snprintf (msg, sizeof msg, "ERR %s\n", (*err)->msg);
-      (void) write_all (ready[1], msg, strlen (msg));
+      monitor_ready_error (ready[1], (*err)->msg);
       _exit (1);
     }
-  {
-    char msg[64];
-    snprintf (msg, sizeof msg, "OK %d\n", (int) es.pid);
-    (void) write_all (ready[1], msg, strlen (msg));
-    close (ready[1]);
-  }
+  monitor_ready_ok (ready[1], es.pid);
   if (!pipes)
     stdio_to_null ();
   es.m.child = es.pid;

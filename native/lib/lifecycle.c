@@ -115,13 +115,6 @@ on_exit_cb (void *ctx, int code, const char *finished, bool oom)
     berth_error_report (&err);
 }
 
-static void
-report (int fd, const char *text)
-{
-  if (fd >= 0)
-    (void) write_all (fd, text, strlen (text));
-}
-
 /* From the clone to the monitor loop. ready_fd gets "OK" or the error for the caller. */
 static int
 supervise (struct session *ss, int ready_fd, int *exit_code, berth_error_t *err)
@@ -176,12 +169,7 @@ supervise (struct session *ss, int ready_fd, int *exit_code, berth_error_t *err)
   ss->m.on_exit = on_exit_cb;
   ss->m.ctx = ss;
   if (ready_fd >= 0)
-    {
-      char msg[64];
-      snprintf (msg, sizeof msg, "OK %d\n", (int) ss->s.pid);
-      report (ready_fd, msg);
-      close (ready_fd);
-    }
+    monitor_ready_ok (ready_fd, ss->s.pid);
   *exit_code = monitor_run (&ss->m);
   if (raw)
     tcsetattr (0, TCSANOW, &saved);
@@ -192,32 +180,13 @@ supervise (struct session *ss, int ready_fd, int *exit_code, berth_error_t *err)
 static int
 await_monitor (int fd, const struct create_opts *o, const char *dir, berth_error_t *err)
 {
-  char buf[4096];
-  size_t len = 0;
-  ssize_t n;
-  while (len < sizeof buf - 1 && (n = read (fd, buf + len, sizeof buf - 1 - len)) != 0)
+  pid_t pid;
+  if (monitor_await_ready (fd, &pid, "the container monitor exited unexpectedly", err) < 0)
     {
-      if (n < 0 && errno == EINTR)
-        continue;
-      if (n < 0)
-        break;
-      len += (size_t) n;
-      if (memchr (buf, '\n', len))
-        break;
+      remove_tree (dir);
+      return -1;
     }
-  buf[len] = '\0';
-  close (fd);
-  if (strncmp (buf, "OK ", 3) == 0)
-    return write_pid_file (o->pid_file, (pid_t) atoi (buf + 3), err);
-  remove_tree (dir);
-  if (strncmp (buf, "ERR ", 4) == 0)
-    {
-      char *nl = strchr (buf, '\n');
-      if (nl)
-        *nl = '\0';
-      return berth_make_error (err, 0, "%s", buf + 4);
-    }
-  return berth_make_error (err, 0, "the container monitor exited unexpectedly");
+  return write_pid_file (o->pid_file, pid, err);
 }
 
 static int
@@ -338,11 +307,9 @@ container_create (const struct create_opts *o, int *exit_code, berth_error_t *er
       }
     if (supervise (&ss, ready[1], &code, &merr) < 0)
       {
-        char msg[4200];
         if (ss.m.listen_fd >= 0)
           unlink (ss.m.socket_path);
-        snprintf (msg, sizeof msg, "ERR %s\n", merr->msg);
-        report (ready[1], msg);
+        monitor_ready_error (ready[1], merr->msg);
         _exit (1);
       }
     _exit (0);

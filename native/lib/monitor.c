@@ -642,3 +642,52 @@ monitor_run (struct monitor *m)
   close (sfd);
   return code;
 }
+
+void
+monitor_ready_ok (int fd, pid_t pid)
+{
+  char msg[64];
+  snprintf (msg, sizeof msg, "OK %d\n", (int) pid);
+  (void) write_all (fd, msg, strlen (msg));
+  close (fd);
+}
+
+void
+monitor_ready_error (int fd, const char *msg)
+{
+  char line[4200];
+  snprintf (line, sizeof line, "ERR %s\n", msg);
+  (void) write_all (fd, line, strlen (line));
+  close (fd);
+}
+
+int
+monitor_await_ready (int fd, pid_t *pid, const char *died, berth_error_t *err)
+{
+  char buf[4200];
+  size_t len = 0;
+  ssize_t n;
+  char *nl;
+  while (len < sizeof buf - 1 && (n = read (fd, buf + len, sizeof buf - 1 - len)) != 0)
+    {
+      if (n < 0 && errno == EINTR)
+        continue;
+      if (n < 0)
+        break;
+      len += (size_t) n;
+      if (memchr (buf, '\n', len))
+        break;
+    }
+  buf[len] = '\0';
+  close (fd);
+  if (strncmp (buf, "OK ", 3) == 0)
+    {
+      *pid = (pid_t) atoi (buf + 3);
+      return 0;
+    }
+  if (strncmp (buf, "ERR ", 4) != 0)
+    return berth_make_error (err, 0, "%s", died);
+  if ((nl = strchr (buf, '\n')) != NULL)
+    *nl = '\0';
+  return berth_make_error (err, 0, "%s", buf + 4);
+}

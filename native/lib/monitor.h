@@ -44,4 +44,13 @@ int monitor_listen (const char *path, berth_error_t *err);
 /* Runs until the child exits; returns its exit code (128+N for signal N). */
 int monitor_run (struct monitor *m);
 
+/* The ready pipe of a detached monitor (create, run -d, exec -d): one line to the
+ * process that forked it, "OK PID" once the process runs or "ERR message". Both
+ * writers close fd. */
+void monitor_ready_ok (int fd, pid_t pid);
+void monitor_ready_error (int fd, const char *msg);
+/* The forking side: 0 with *pid on OK; else -1 with the monitor's message, or `died`
+ * when it exited without one. Closes fd. */
+int monitor_await_ready (int fd, pid_t *pid, const char *died, berth_error_t *err);
+
 #endif
