@@ -1,5 +1,4 @@
 import { Agent as HttpAgent, request as httpRequest, type IncomingMessage, type ClientRequest, type RequestOptions } from 'node:http';
-import { Agent as HttpsAgent, request as httpsRequest } from 'node:https';
 import type { Duplex, Readable } from 'node:stream';
 import type { Endpoint } from './endpoint.js';
 
@@ -32,6 +31,11 @@ export interface Hijacked {
   contentType: string;
 }
 
+/** node:https (with node:tls and node:crypto under it) costs ~10 ms to load; only TLS endpoints need it. */
+function https(): typeof import('node:https') {
+  return process.getBuiltinModule('node:https');
+}
+
 function compareVersions(a: string, b: string): number {
   const [a1, a2] = a.split('.').map(Number);
   const [b1, b2] = b.split('.').map(Number);
@@ -45,7 +49,7 @@ export class EngineClient {
   constructor(readonly endpoint: Endpoint, private readonly pinnedVersion = process.env.DOCKER_API_VERSION) {
     const tls = endpoint.kind === 'tcp' ? endpoint.tls : undefined;
     this.agent = tls
-      ? new HttpsAgent({ keepAlive: true, ca: tls.ca, cert: tls.cert, key: tls.key, rejectUnauthorized: tls.verify })
+      ? new (https().Agent)({ keepAlive: true, ca: tls.ca, cert: tls.cert, key: tls.key, rejectUnauthorized: tls.verify })
       : new HttpAgent({ keepAlive: true });
   }
 
@@ -86,7 +90,7 @@ export class EngineClient {
       Object.assign(opts, { agent: false }, tls ? { ca: tls.ca, cert: tls.cert, key: tls.key, rejectUnauthorized: tls.verify } : {});
     }
     const useTls = this.endpoint.kind === 'tcp' && !!this.endpoint.tls;
-    return (useTls ? httpsRequest : httpRequest)(opts);
+    return useTls ? https().request(opts) : httpRequest(opts);
   }
 
   private connectError(err: NodeJS.ErrnoException): Error {
