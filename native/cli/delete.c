@@ -30,18 +30,13 @@ static int
 kill_all (struct container_state *st, const char *id, berth_error_t *err)
 {
   struct cgroup cg;
-  pid_t *pids = NULL;
-  int n, i;
   if (cgroup_init (&cg, st->cgroups_path, id, err) < 0)
     return -1;
   if (cgroup_is_frozen (&cg))
     cgroup_freeze (&cg, false, NULL);
   kill (st->pid, SIGKILL);
   /* Without a pid namespace the init's death does not take the others along. */
-  n = cgroup_pids (&cg, &pids);
-  for (i = 0; i < n; i++)
-    kill (pids[i], SIGKILL);
-  free (pids);
+  cgroup_signal_all (&cg, SIGKILL);
   /* The monitor records the exit and leaves: wait for it, then for the init itself. */
   if (st->monitor_pid > 0 && st->monitor_pid != getpid () && state_pid_alive (st->monitor_pid, st->monitor_start))
     wait_gone (st->monitor_pid, 10000);

@@ -38,14 +38,9 @@ cmd_kill (struct global_opts *g, int argc, char **argv, berth_error_t *err)
   if (all)
     {
       struct cgroup cg;
-      pid_t *pids = NULL;
-      int n, i;
       if (cgroup_init (&cg, st.cgroups_path, id, err) < 0)
         return -1;
-      n = cgroup_pids (&cg, &pids);
-      for (i = 0; i < n; i++)
-        kill (pids[i], sig);
-      free (pids);
+      cgroup_signal_all (&cg, sig);
       return 0;
     }
   if (kill (st.pid, sig) < 0)

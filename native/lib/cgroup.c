@@ -2,6 +2,7 @@
 #include "fsutil.h"
 
 #include <errno.h>
+#include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -323,7 +324,7 @@ cgroup_freeze (struct cgroup *cg, bool frozen, berth_error_t *err)
       return 0;
     }
   snprintf (path, sizeof path, "%s/freezer.state", dir);
-  if (write_file (path, frozen ? "FROZEN" : "THAWED", frozen ? 6 : 6) < 0)
+  if (write_file (path, frozen ? "FROZEN" : "THAWED", 6) < 0)
     return berth_make_error (err, errno, "write `%s`", path);
   /* v1 freezing is asynchronous: FREEZING until every task stopped. */
   for (attempt = 0; frozen && attempt < 1000 && !cgroup_is_frozen (cg); attempt++)
@@ -382,4 +383,14 @@ cgroup_pids (const struct cgroup *cg, pid_t **out)
     }
   free (text);
   return (int) n;
+}
+
+void
+cgroup_signal_all (const struct cgroup *cg, int sig)
+{
+  pid_t *pids = NULL;
+  int n = cgroup_pids (cg, &pids), i;
+  for (i = 0; i < n; i++)
+    (void) kill (pids[i], sig); /* ESRCH: it exited since the read, nothing to do */
+  free (pids);
 }

@@ -38,6 +38,8 @@ int cgroup_freeze (struct cgroup *cg, bool frozen, berth_error_t *err);
 bool cgroup_is_frozen (const struct cgroup *cg);
 /* Host pids in the container's cgroup; returns the count or -1. */
 int cgroup_pids (const struct cgroup *cg, pid_t **out);
+/* Sends sig to every process in it; best effort (one may exit meanwhile). */
+void cgroup_signal_all (const struct cgroup *cg, int sig);
 
 /* cgroup_resources.c: linux.resources → cgroup files. */
 int cgroup_apply_resources (struct cgroup *cg, json_t *resources, berth_error_t *err);

@@ -77,6 +77,17 @@ test('pause freezes and resume thaws; list and ps show the container', () => {
   expect(h.rt(['state', id]).status).toBe(1);
 });
 
+test('kill --all signals every process in the cgroup, not only the init', async () => {
+  const id = h.id();
+  // The init (pid 1 of its namespace) has no TERM handler, so only its child can die of TERM.
+  const b = h.bundle({ id, args: ['sh', '-c', 'sleep 60 & wait'] });
+  expect(h.rt(['run', '-d', '--bundle', b.dir, id]).status).toBe(0);
+  for (let i = 0; i < 400 && (JSON.parse(h.rt(['ps', id]).stdout) as number[]).length < 2; i++) await new Promise((r) => setTimeout(r, 25));
+  expect(h.rt(['kill', '--all', id, 'TERM']).status).toBe(0);
+  await h.waitStatus(id, 'stopped');
+  expect(h.rt(['delete', id]).status).toBe(0);
+});
+
 test('exec runs in the container namespaces with its own user, env and cwd', () => {
   const id = h.id();
   const b = h.bundle({ id, args: ['sleep', '60'], hostname: 'exec-box' });
