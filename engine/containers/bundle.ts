@@ -17,6 +17,8 @@ import type { ContainerRecord } from './record.js';
 import { mountRootfs } from './rootfs.js';
 import { resolveInRoot } from './safepath.js';
 import type { MountSpec } from './types.js';
+import type { EndpointRequest, Networking } from '../networks/index.js';
+import type { VolumeUser } from '../volumes/index.js';
 
 export interface BundleContext {
   engine: Engine;
@@ -50,7 +52,7 @@ async function resolveMounts(rec: ContainerRecord, ctx: BundleContext, rootfs: s
       if (!existsSync(m.source)) mkdirSync(m.source, { recursive: true });
       out.push(m);
     } else if (m.type === 'volume') {
-      const volumes = ctx.engine.volumes as { acquire?: (spec: MountSpec, id: string, rootfs: string) => Promise<{ name: string; hostPath: string }> } | undefined;
+      const volumes = ctx.engine.volumes as Partial<VolumeUser> | undefined;
       if (!volumes?.acquire) throw new NotImplementedError(`volume mounts (${m.source || 'anonymous'}:${m.target}) need the volumes service, which this berthd doesn't have yet: use a bind mount (-v /host/path:${m.target})`);
       const v = await volumes.acquire(m, rec.id, rootfs);
       m.name = v.name;
@@ -80,11 +82,11 @@ export async function prepareBundle(rec: ContainerRecord, ctx: BundleContext, co
   let hosts: string;
   let resolvConf: string;
   let networkAttached = false;
-  const networking = engine.networking as { attach?: (req: unknown) => Promise<{ netnsPath: string | null; settings: Record<string, unknown>; hosts: string; resolvConf: string }>; detach?: (id: string) => Promise<void> } | undefined;
+  const networking = engine.networking as Partial<Networking> | undefined;
   // The rootfs mount and the network sandbox are independent: set them up together.
   const mounted = engine.snapshots.mounts(rec.snapshotKey).then((m) => mountRootfs(m, rootfs));
   const attached = networking?.attach && network.mode !== 'path'
-    ? networking.attach({ id: rec.id, name: rec.name, hostname, domainname: rec.config.Domainname ?? '', config: rec.config, hostConfig: rec.hostConfig, networkingConfig: { EndpointsConfig: (rec.networkSettings.Networks ?? {}) as Record<string, unknown> } })
+    ? networking.attach({ id: rec.id, name: rec.name, hostname, domainname: rec.config.Domainname ?? '', config: rec.config, hostConfig: rec.hostConfig, networkingConfig: { EndpointsConfig: (rec.networkSettings.Networks ?? {}) as Record<string, EndpointRequest | null> } })
     : undefined;
   const [m, a] = await Promise.allSettled([mounted, attached]);
   if (m.status === 'rejected' || a.status === 'rejected') {
@@ -145,7 +147,7 @@ export async function prepareBundle(rec: ContainerRecord, ctx: BundleContext, co
     return { bundle, warnings, networkAttached };
   } catch (err) {
     // Nothing of a failed start may stay attached (the caller only detaches what it knows of).
-    if (networkAttached) await (engine.networking as { detach?: (id: string) => Promise<void> }).detach?.(rec.id).catch(() => undefined);
+    if (networkAttached) await networking?.detach?.(rec.id).catch(() => undefined);
     throw err;
   }
 }

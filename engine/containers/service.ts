@@ -30,6 +30,8 @@ import type { CreateRequest, HostConfig } from './types.js';
 import { HealthChecks } from './health.js';
 import { Waiters, type WaitCondition, type WaitResult } from './waiters.js';
 import type { Socket } from 'node:net';
+import type { Networking } from '../networks/index.js';
+import type { VolumeUser } from '../volumes/index.js';
 
 export interface PendingAttach {
   streams: { stdin: boolean; stdout: boolean; stderr: boolean };
@@ -252,7 +254,7 @@ export class ContainerService {
   }
 
   private async detachNetwork(rec: ContainerRecord): Promise<void> {
-    const networking = this.engine.networking as { detach?: (id: string) => Promise<void> } | undefined;
+    const networking = this.engine.networking as Partial<Networking> | undefined;
     try {
       await networking?.detach?.(rec.id);
     } catch (err) {
@@ -605,7 +607,7 @@ export class ContainerService {
         unmountRootfs(this.paths.rootfs(rec.id)).catch(() => undefined),
         this.detachNetwork(rec),
       ]);
-      const volumes = this.engine.volumes as { release?: (id: string, o: { removeAnonymous: boolean }) => Promise<void> } | undefined;
+      const volumes = this.engine.volumes as Partial<VolumeUser> | undefined;
       await Promise.all([
         volumes?.release?.(rec.id, { removeAnonymous: !!opts.volumes }).catch((err: Error) => log.warn(`volumes release ${rec.id.slice(0, 12)}: ${err.message}`)),
         this.engine.snapshots.remove(rec.snapshotKey).catch((err) => log.warn(`snapshot remove ${rec.id.slice(0, 12)}: ${(err as Error).message}`)),
@@ -708,7 +710,7 @@ export class ContainerService {
   }
 
   private async networkRestore(rec: ContainerRecord): Promise<void> {
-    const networking = this.engine.networking as { restore?: (id: string) => Promise<void> } | undefined;
+    const networking = this.engine.networking as Partial<Networking> | undefined;
     await networking?.restore?.(rec.id).catch((err: Error) => log.warn(`network restore ${rec.id.slice(0, 12)}: ${err.message}`));
   }
 
