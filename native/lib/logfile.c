@@ -128,13 +128,3 @@ logfile_flush (struct logfile *lf)
         lf->plen[s] = 0;
       }
 }
-
-void
-logfile_close (struct logfile *lf)
-{
-  logfile_flush (lf);
-  if (lf->fd >= 0)
-    close (lf->fd);
-  free (lf->path);
-  free (lf);
-}

@@ -13,6 +13,5 @@ struct logfile *logfile_open (const char *path, long long max_size, int max_file
  * waits for its end (up to 16 KiB, like docker). */
 void logfile_write (struct logfile *lf, int stream, const char *data, size_t len);
 void logfile_flush (struct logfile *lf);
-void logfile_close (struct logfile *lf);
 
 #endif

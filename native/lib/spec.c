@@ -367,24 +367,6 @@ spec_parse (const char *text, size_t len, const char *bundle, struct spec *spec,
   return 0;
 }
 
-int
-spec_load (const char *bundle, struct spec *spec, berth_error_t *err)
-{
-  char path[4096];
-  char *text;
-  ssize_t len;
-  snprintf (path, sizeof path, "%s/config.json", bundle);
-  len = read_file (path, &text);
-  if (len < 0)
-    {
-      if (errno == ENOENT)
-        return berth_make_error (err, 0, "bundle `%s` has no config.json: pass the directory that holds it with --bundle",
-                                 bundle);
-      return berth_make_error (err, errno, "read `%s`", path);
-    }
-  return spec_parse (text, (size_t) len, bundle, spec, err);
-}
-
 const char *
 spec_annotation (const struct spec *spec, const char *key)
 {

@@ -73,8 +73,7 @@ struct spec {
   json_t *resources, *seccomp, *sysctl, *devices, *hooks, *annotations;
 };
 
-/* Loads DIR/config.json; root.path is made absolute against DIR. */
-int spec_load (const char *bundle, struct spec *spec, berth_error_t *err);
+/* Parses config.json text; root.path is made absolute against bundle. */
 int spec_parse (const char *text, size_t len, const char *bundle, struct spec *spec, berth_error_t *err);
 /* Parses an OCI "process" object (also used by exec --process). */
 int spec_parse_process (json_t *proc, struct process_spec *out, berth_error_t *err);
