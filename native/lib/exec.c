@@ -353,18 +353,13 @@ container_exec (const struct exec_opts *o, int *exit_code, berth_error_t *err)
         return -1;
       if (write_pid_file (o->pid_file, es.pid, err) < 0)
         return -1;
-      struct termios saved;
-      bool raw = false;
       if (es.m.tty)
         {
           es.m.relay_in = 0;
           es.m.relay_out = 1;
-          raw = isatty (0) && terminal_set_raw (0, &saved) == 0;
         }
       es.m.child = es.pid;
       *exit_code = monitor_run (&es.m);
-      if (raw)
-        tcsetattr (0, TCSANOW, &saved);
       return 0;
     }
   /* Detached or with a monitor socket: a monitor process of its own. */

@@ -122,8 +122,6 @@ supervise (struct session *ss, int ready_fd, int *exit_code, berth_error_t *err)
   const struct create_opts *o = ss->o;
   const char *sock = spec_annotation (ss->s.spec, "io.berth.monitor.socket");
   char default_sock[4096];
-  struct termios saved;
-  bool raw = false;
   int i;
 
   if (sock == NULL)
@@ -159,7 +157,6 @@ supervise (struct session *ss, int ready_fd, int *exit_code, berth_error_t *err)
         {
           ss->m.relay_in = 0;
           ss->m.relay_out = 1;
-          raw = isatty (0) && terminal_set_raw (0, &saved) == 0;
         }
     }
   ss->m.child = ss->s.pid;
@@ -171,8 +168,6 @@ supervise (struct session *ss, int ready_fd, int *exit_code, berth_error_t *err)
   if (ready_fd >= 0)
     monitor_ready_ok (ready_fd, ss->s.pid);
   *exit_code = monitor_run (&ss->m);
-  if (raw)
-    tcsetattr (0, TCSANOW, &saved);
   return 0;
 }
 

@@ -551,10 +551,14 @@ monitor_run (struct monitor *m)
   bool full;
   sigset_t set;
   char finished[64];
-  int sfd, code;
+  struct termios saved;
+  int sfd, code, raw_fd = -1;
   bool oom;
   size_t i;
 
+  /* Relaying a pty to the caller's terminal: keystrokes go through unchanged. */
+  if (m->tty && m->relay_in >= 0 && isatty (m->relay_in) && terminal_set_raw (m->relay_in, &saved) == 0)
+    raw_fd = m->relay_in;
   signal_set (&set);
   sfd = signalfd (-1, &set, SFD_CLOEXEC | SFD_NONBLOCK);
   /* The child may have exited before the signalfd existed. */
@@ -640,6 +644,8 @@ monitor_run (struct monitor *m)
   if (l.stdin_buf.buf)
     jsonw_free (&l.stdin_buf);
   close (sfd);
+  if (raw_fd >= 0)
+    tcsetattr (raw_fd, TCSANOW, &saved);
   return code;
 }
 

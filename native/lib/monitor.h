@@ -24,7 +24,7 @@ struct monitor {
   int listen_fd; /* -1: no socket */
   const char *socket_path;
   struct logfile *log;
-  int relay_in, relay_out; /* the caller's terminal in the foreground; -1: none */
+  int relay_in, relay_out; /* the caller's terminal in the foreground (raw while it runs); -1: none */
   struct cgroup *cg;       /* for oomKilled; may be NULL */
   /* exec: output made before the first ATTACH is kept (up to 1 MiB) and replayed to
    * it, and after the exit the monitor waits up to 2 s for that first ATTACH. The
