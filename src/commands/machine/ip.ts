@@ -1,5 +1,5 @@
 import { Args } from '@oclif/core';
-import { MachineCommand } from '../../machine/cli/base.js';
+import { MachineCommand, nameArgs } from '../../machine/cli/base.js';
 import { loadMachine } from '../../machine/machine.js';
 
 export default class Ip extends MachineCommand {
@@ -9,7 +9,7 @@ export default class Ip extends MachineCommand {
 
   async run(): Promise<void> {
     const { argv, flags } = await this.parse(Ip);
-    const names = (argv as string[]).length ? (argv as string[]) : ['default'];
+    const names = nameArgs(argv);
     const store = this.storeFrom(flags);
     for (const n of names) {
       const m = await loadMachine(store, n);

@@ -1,6 +1,5 @@
 import { Args, Flags } from '@oclif/core';
-import { MachineCommand } from '../../machine/cli/base.js';
-import { ProvisionError } from '../../machine/errors.js';
+import { combinedError, MachineCommand, nameArgs } from '../../machine/cli/base.js';
 import { reprovision } from '../../machine/ops.js';
 import { progressMode, runTasks } from '../../machine/tasks.js';
 
@@ -12,10 +11,10 @@ export default class Provision extends MachineCommand {
 
   async run(): Promise<void> {
     const { argv, flags } = await this.parse(Provision);
-    const names = (argv as string[]).length ? (argv as string[]) : ['default'];
+    const names = nameArgs(argv);
     const store = this.storeFrom(flags);
     const errors = await runTasks(names.map((n) => ({ title: `Provisioning ${n}`, task: async () => { await reprovision(store, n); } })), progressMode(flags.json), true, {});
     if (flags.json) this.printJson({ provisioned: names.length - errors.length, errors: errors.map((e) => e.message) });
-    if (errors.length) throw errors.length === 1 ? errors[0] : new ProvisionError(errors.map((e) => e.message).join('\n'));
+    if (errors.length) throw combinedError(errors);
   }
 }

@@ -1,5 +1,5 @@
 import { Args, Flags } from '@oclif/core';
-import { MachineCommand } from '../../machine/cli/base.js';
+import { MachineCommand, nameArgs } from '../../machine/cli/base.js';
 import { regenerateCerts } from '../../machine/ops.js';
 
 export default class RegenerateCerts extends MachineCommand {
@@ -13,7 +13,7 @@ export default class RegenerateCerts extends MachineCommand {
 
   async run(): Promise<void> {
     const { argv, flags } = await this.parse(RegenerateCerts);
-    const names = (argv as string[]).length ? (argv as string[]) : ['default'];
+    const names = nameArgs(argv);
     const store = this.storeFrom(flags);
     for (const [i, n] of names.entries()) {
       this.log(`Regenerating TLS certificates for "${n}"`);

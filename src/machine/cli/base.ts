@@ -1,5 +1,5 @@
 import { Command, Flags, Errors } from '@oclif/core';
-import { MachineError, reason } from '../errors.js';
+import { MachineError, ProvisionError, reason } from '../errors.js';
 import { Store } from '../store/index.js';
 
 /**
@@ -39,4 +39,14 @@ export abstract class MachineCommand extends Command {
 /** Commands whose NAME defaults to `default` when omitted. */
 export function nameArg(args: { name?: string }): string {
   return args.name ?? 'default';
+}
+
+/** Commands taking several NAMEs: none given means `default`. */
+export function nameArgs(argv: unknown[]): string[] {
+  return argv.length ? (argv as string[]) : ['default'];
+}
+
+/** Failures of a multi-machine command as one error: a single one as it is (keeping its kind and hint), else every message in a ProvisionError. */
+export function combinedError(errors: Error[]): Error {
+  return errors.length === 1 ? errors[0] : new ProvisionError(errors.map((e) => e.message).join('\n'));
 }

@@ -1,7 +1,7 @@
 import { Args } from '@oclif/core';
 import { reason } from '../errors.js';
 import { lifecycle, type LifecycleVerb } from '../ops.js';
-import { MachineCommand } from './base.js';
+import { MachineCommand, nameArgs } from './base.js';
 
 /** start/stop/restart/kill: several names run concurrently; any failure fails the command. */
 export function lifecycleCommand(verb: LifecycleVerb, summary: string, done: string) {
@@ -12,7 +12,7 @@ export function lifecycleCommand(verb: LifecycleVerb, summary: string, done: str
 
     async run(): Promise<void> {
       const { argv, flags } = await this.parse({ strict: false, args: { name: Args.string() }, baseFlags: MachineCommand.baseFlags } as never) as { argv: string[]; flags: { 'storage-path'?: string } };
-      const names = argv.length ? argv : ['default'];
+      const names = nameArgs(argv);
       const store = this.storeFrom(flags);
       const results = await Promise.allSettled(names.map((n) => lifecycle(store, n, verb)));
       let failed: unknown;

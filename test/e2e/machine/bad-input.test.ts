@@ -52,6 +52,16 @@ test('an unknown machine: exit 1, names it and what to run', () => {
   expect(r.stderr).toBe('Error: machine "ghost" does not exist\nHint: see `berth machine ls`\n');
 });
 
+test('upgrade of unknown machines: one failure keeps its kind and hint, several are reported together', () => {
+  const one = berth(['machine', 'upgrade', '--json', 'ghost'], env);
+  expect(one.code).toBe(1);
+  expect(JSON.parse(one.stdout.slice(one.stdout.lastIndexOf('{\n  "error"')))).toEqual({ error: { code: 'not_found', message: 'machine "ghost" does not exist', hint: 'see `berth machine ls`' } });
+  const two = berth(['machine', 'provision', 'ghost', 'phantom'], env);
+  expect(two.code).toBe(1);
+  expect(two.stderr).toMatch(/^Error: machine "(ghost|phantom)" does not exist\nmachine "(ghost|phantom)" does not exist\n$/m);
+  expect(two.stderr).not.toMatch(/Hint:/);
+});
+
 test('an unreachable host: bounded wait, the message names host, port and last error; nothing left', () => {
   const ip = f.freeIp();
   const r = berth(generic(ip, ['--generic-ssh-key', f.keyPath], 'unreach'), env);
