@@ -1,5 +1,6 @@
 import type { OptionTable, Parsed } from '../argv.js';
 import { ClientHandler } from '../handler.js';
+import { CREATE_OPTIONS } from '../container-config.js';
 import { EngineApiError } from '../engine.js';
 import { copyOutput } from '../frames.js';
 import { pipeStdin, releaseStdin } from '../session.js';
@@ -7,11 +8,11 @@ import { enterRawMode, followWindowSize } from '../tty.js';
 
 const OPTIONS = {
   detach: { kind: 'bool', char: 'd', description: 'run the command in the background' },
-  interactive: { kind: 'bool', char: 'i', description: 'keep STDIN open even if not attached' },
-  tty: { kind: 'bool', char: 't', description: 'allocate a pseudo-TTY' },
-  env: { kind: 'list', char: 'e', description: 'set environment variables', value: 'KEY=VALUE' },
-  user: { kind: 'string', char: 'u', description: 'username or UID (format: <name|uid>[:<group|gid>])', value: 'USER' },
-  workdir: { kind: 'string', char: 'w', description: 'working directory inside the container', value: 'DIR' },
+  interactive: CREATE_OPTIONS.interactive,
+  tty: CREATE_OPTIONS.tty,
+  env: CREATE_OPTIONS.env,
+  user: CREATE_OPTIONS.user,
+  workdir: CREATE_OPTIONS.workdir,
   privileged: { kind: 'bool', description: 'give extended privileges to the command' },
 } as const satisfies OptionTable;
 
