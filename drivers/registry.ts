@@ -1,6 +1,7 @@
-import { readdir } from 'node:fs/promises';
+import { readdir, readFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { pathToFileURL } from 'node:url';
+import { projectRoot } from '../src/common/paths.js';
 import { InvalidArgumentError } from '../src/machine/errors.js';
 import type { DriverFactory } from './driver.js';
 import { genericDriver } from './generic/index.js';
@@ -23,12 +24,21 @@ export function builtinDrivers(): DriverFactory[] {
   return [...builtin, ...extra.values()];
 }
 
+/** A package's ES entry file: ESM has no directory imports, so package.json says which. */
+async function packageEntry(dir: string): Promise<string> {
+  const pkg = JSON.parse(await readFile(join(dir, 'package.json'), 'utf8').catch(() => '{}')) as { main?: string; exports?: unknown };
+  const root = (typeof pkg.exports === 'object' && pkg.exports !== null && '.' in pkg.exports ? (pkg.exports as Record<string, unknown>)['.'] : pkg.exports) as unknown;
+  const conditional = typeof root === 'object' && root !== null ? (root as Record<string, unknown>) : {};
+  const entry = typeof root === 'string' ? root : (conditional.import ?? conditional.default ?? pkg.main ?? 'index.js');
+  return join(dir, String(entry));
+}
+
 export async function discoverDrivers(nodeModules: string): Promise<DriverFactory[]> {
   const names = (await readdir(nodeModules).catch(() => [] as string[])).filter((n) => n.startsWith('berth-driver-'));
   const found: DriverFactory[] = [];
   for (const n of names) {
     try {
-      const mod = await import(pathToFileURL(join(nodeModules, n)).href);
+      const mod = await import(pathToFileURL(await packageEntry(join(nodeModules, n))).href);
       const factory = (mod.default ?? mod.driver) as DriverFactory | undefined;
       if (factory?.name && typeof factory.fromFlags === 'function') {
         registerDriver(factory);
@@ -40,6 +50,17 @@ export async function discoverDrivers(nodeModules: string): Promise<DriverFactor
     }
   }
   return found;
+}
+
+let discovered: Promise<unknown> | undefined;
+
+/**
+ * The driver a machine was made with: a built-in, or an installed `berth-driver-*`
+ * package, looked for once per process and only when the name isn't built in.
+ */
+export async function findDriver(name: string, nodeModules = join(projectRoot(), 'node_modules')): Promise<DriverFactory> {
+  if (!builtinDrivers().some((d) => d.name === name)) await (discovered ??= discoverDrivers(nodeModules));
+  return getDriver(name);
 }
 
 export function getDriver(name: string): DriverFactory {

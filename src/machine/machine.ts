@@ -1,6 +1,6 @@
 import { join } from 'node:path';
 import type { Driver } from '../../drivers/driver.js';
-import { getDriver } from '../../drivers/registry.js';
+import { findDriver } from '../../drivers/registry.js';
 import { engineService, openRunner } from './provision/index.js';
 import type { Store } from './store/index.js';
 import type { HostConfig } from './store/host.js';
@@ -10,7 +10,7 @@ export interface Machine { host: HostConfig; driver: Driver }
 
 export async function loadMachine(store: Store, name: string): Promise<Machine> {
   const host = await store.load(name);
-  const driver = getDriver(host.DriverName).fromSettings(host.Driver);
+  const driver = (await findDriver(host.DriverName)).fromSettings(host.Driver);
   return { host, driver };
 }
 

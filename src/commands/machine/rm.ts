@@ -1,6 +1,6 @@
 import { Args, Flags } from '@oclif/core';
 import { createInterface } from 'node:readline/promises';
-import { getDriver } from '../../../drivers/registry.js';
+import { findDriver } from '../../../drivers/registry.js';
 import { MachineCommand } from '../../machine/cli/base.js';
 import { reason } from '../../machine/errors.js';
 import { removeMachine } from '../../machine/remove.js';
@@ -39,7 +39,7 @@ export default class Rm extends MachineCommand {
 async function remove(store: Store, name: string, force: boolean): Promise<void> {
   await store.withMachineLock(name, async () => {
     const host = await store.load(name);
-    const driver = getDriver(host.DriverName).fromSettings(host.Driver);
+    const driver = (await findDriver(host.DriverName)).fromSettings(host.Driver);
     await removeMachine(store, host, name, driver, force);
   });
 }
