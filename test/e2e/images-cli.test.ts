@@ -18,7 +18,8 @@ import { startRegistry, type Registry } from '../fixtures/registry.js';
 import { makeTlsFiles, type TlsFiles } from '../fixtures/tls.js';
 
 const run = promisify(execFile);
-const DOCKER = '/usr/local/bin/docker';
+import { DOCKER_CLI } from '../fixtures/docker-cli.js';
+const DOCKER = DOCKER_CLI;
 
 let registry: Registry;
 let daemon: Daemon;

@@ -9,7 +9,8 @@ import { dirname, join } from 'node:path';
 import { startDaemon, type Daemon, type DaemonOptions } from '../../fixtures/daemon.js';
 import { busyboxEntries, layerTar } from '../../fixtures/images.js';
 
-export const DOCKER = '/usr/local/bin/docker';
+import { DOCKER_CLI } from '../../fixtures/docker-cli.js';
+export const DOCKER = DOCKER_CLI;
 
 export interface Result { code: number; stdout: string; stderr: string }
 

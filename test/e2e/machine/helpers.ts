@@ -46,9 +46,7 @@ export function removeTempDirs(): void {
   for (const d of made.splice(0)) rmSync(d, { recursive: true, force: true });
 }
 
-export function requireDockerCli(): void {
-  if (!existsSync('/usr/local/bin/docker')) throw new Error('machine e2e tests need the docker CLI at /usr/local/bin/docker');
-}
+export { requireDockerCli } from '../../fixtures/docker-cli.js';
 
 /** Debian's docker-registry on addr:random port with a busybox image pushed by skopeo. */
 export async function startRegistry(addr: string): Promise<{ host: string; image: string; proc: ChildProcess; stop(): void }> {

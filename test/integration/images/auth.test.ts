@@ -9,7 +9,8 @@ import { buildImage, pushImage, type Image } from '../../fixtures/images.js';
 import { startRegistry, type Registry } from '../../fixtures/registry.js';
 
 const run = promisify(execFile);
-const DOCKER = '/usr/local/bin/docker';
+import { DOCKER_CLI } from '../../fixtures/docker-cli.js';
+const DOCKER = DOCKER_CLI;
 const creds = { username: 'berth', password: 's3cret-pass' };
 
 let basic: Registry;

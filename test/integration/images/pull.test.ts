@@ -11,7 +11,8 @@ import { buildImage, buildIndex, busyboxEntries, pushImage, type Image } from '.
 import { startRegistry, type Registry } from '../../fixtures/registry.js';
 
 const run = promisify(execFile);
-const DOCKER = '/usr/local/bin/docker';
+import { DOCKER_CLI } from '../../fixtures/docker-cli.js';
+const DOCKER = DOCKER_CLI;
 
 let registry: Registry;
 let daemon: Daemon;
