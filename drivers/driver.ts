@@ -59,6 +59,8 @@ export interface DriverConnection {
 
 export interface Driver extends DriverLifecycle, DriverConnection {
   readonly name: string;
+  /** The host was up before berth came (generic): a refused SSH port is then an error, not a host still booting. */
+  readonly existingHost?: boolean;
   /** Serialised into config.json's "Driver". */
   readonly settings: DriverSettings;
 }

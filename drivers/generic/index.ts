@@ -11,6 +11,7 @@ import type { Driver, DriverFactory, FlagValues, MachineState, Connection } from
  */
 export class GenericDriver implements Driver {
   readonly name = 'generic';
+  readonly existingHost = true;
   constructor(readonly settings: DriverSettings) {}
 
   async preCreateCheck(): Promise<void> {

@@ -1,11 +1,12 @@
 import { copyFile, stat } from 'node:fs/promises';
 import { join } from 'node:path';
 import type { ListrTask } from 'listr2';
-import { baseSettings, type Driver, type FlagValues } from '../../drivers/driver.js';
+import { baseSettings, type Driver, type DriverFactory, type FlagValues } from '../../drivers/driver.js';
 import { getDriver } from '../../drivers/registry.js';
 import { ensureBundle, type Bundle } from './bundle/build.js';
 import { ensureStoreCerts, storeCertPaths, writeMachineCerts } from './certs/index.js';
-import { InvalidArgumentError, reason } from './errors.js';
+import { InterruptedError, InvalidArgumentError, MachineExistsError, reason } from './errors.js';
+import { Interruption } from './interrupt.js';
 import { openRunner, Provisioner } from './provision/index.js';
 import type { CommandRunner } from './runner/index.js';
 import { removeMachine } from './remove.js';
@@ -46,7 +47,14 @@ export function newHostConfig(store: Store, name: string, driver: Driver, engine
 }
 
 
-/** Creates several machines at once; returns the names that failed with their errors. */
+/** One machine of a create: new, or a half-made one (from an interrupted create) resumed. */
+interface Plan { name: string; driver: Driver; resume?: { host: HostConfig; hostCreated: boolean } }
+
+/**
+ * Creates several machines at once; returns the names that failed with their errors.
+ * SIGINT/SIGTERM stops each machine at its current step: a machine whose host was not
+ * made yet is removed, any other is left half-made for the next create to resume.
+ */
 export async function createMachines(store: Store, names: string[], opts: CreateOptions): Promise<{ name: string; error: Error }[]> {
   if (names.length === 0) throw new InvalidArgumentError('create needs a machine name', { hint: 'berth machine create [-d DRIVER] NAME' });
   const seen = new Set<string>();
@@ -56,76 +64,131 @@ export async function createMachines(store: Store, names: string[], opts: Create
     seen.add(n);
   }
   const factory = getDriver(opts.driver);
+  const plans: Plan[] = [];
+  for (const name of names) plans.push(await planMachine(store, name, factory, opts));
   // Validate every machine's flags before anything is made.
-  const drivers = names.map((n) => factory.fromFlags(baseSettings(n, store.root, join(store.machineDir(n), 'id_rsa')), opts.driverFlags));
-  for (const d of drivers) await d.preCreateCheck();
-  await Promise.all(names.map(async (n) => {
-    if (await store.exists(n)) throw new InvalidArgumentError(`machine "${n}" already exists`, { hint: `pick another name, or remove it with \`berth machine rm ${n}\`` });
-  }));
+  for (const p of plans) if (!p.resume) await p.driver.preCreateCheck();
   await ensureStoreCerts(store);
 
   const failures: { name: string; error: Error }[] = [];
-  const tasks: ListrTask<object>[] = names.map((name, i) => ({
-    title: `${name} (${opts.driver})`,
-    task: (_c, task) => task.newListr(createSteps(store, name, drivers[i], opts, (err) => failures.push({ name, error: err })), { concurrent: false, exitOnError: true }),
-  }));
-  await runTasks(tasks, opts.progress, true, {});
+  const intr = new Interruption();
+  try {
+    const tasks: ListrTask<object>[] = plans.map((p) => ({
+      title: `${p.name} (${opts.driver})${p.resume ? ': resuming an unfinished create' : ''}`,
+      task: (_c, task) => task.newListr(createSteps(store, p, opts, intr, (err) => failures.push({ name: p.name, error: err })), { concurrent: false, exitOnError: true }),
+    }));
+    await runTasks(tasks, opts.progress, true, {});
+  } finally {
+    intr.dispose();
+  }
   return failures;
 }
 
-function createSteps(store: Store, name: string, driver: Driver, opts: CreateOptions, onFail: (e: Error) => void): ListrTask<object>[] {
-  let host: HostConfig;
+async function planMachine(store: Store, name: string, factory: DriverFactory, opts: CreateOptions): Promise<Plan> {
+  const fresh = (): Plan => ({ name, driver: factory.fromFlags(baseSettings(name, store.root, join(store.machineDir(name), 'id_rsa')), opts.driverFlags) });
+  // Killed before its first save: nothing was made on the driver's side yet.
+  if (await store.isLeftover(name)) {
+    await store.remove(name);
+    return fresh();
+  }
+  const half = await store.halfMade(name);
+  if (!half) {
+    if (await store.exists(name)) throw new MachineExistsError(`Host already exists: "${name}"`, { hint: `pick another name, or remove it with \`berth machine rm ${name}\`` });
+    return fresh();
+  }
+  const host = await store.load(name);
+  if (host.DriverName !== factory.name) {
+    throw new InvalidArgumentError(`machine "${name}" is an unfinished create with the ${host.DriverName} driver, not ${factory.name}`, { hint: `finish it with \`berth machine create -d ${host.DriverName} ${name}\`, or remove it with \`berth machine rm -f ${name}\`` });
+  }
+  // The stored settings win: the host the first create made (or was about to make) is that one.
+  return { name, driver: factory.fromSettings(host.Driver), resume: { host, hostCreated: half.hostCreated } };
+}
+
+function createSteps(store: Store, plan: Plan, opts: CreateOptions, intr: Interruption, onFail: (e: Error) => void): ListrTask<object>[] {
+  const { name, driver } = plan;
+  let host: HostConfig | undefined = plan.resume?.host;
   let runner: CommandRunner | undefined;
   let prov: Provisioner;
   let made = false;
-  const guard = (fn: () => Promise<unknown>) => async () => {
-    try {
-      await fn();
-    } catch (err) {
-      runner?.close();
-      const e = err instanceof Error ? err : new Error(String(err));
-      if (!opts.keepOnFailure && made) await cleanup(store, name, driver, host).catch(() => undefined); // the create error is what matters
-      onFail(e);
-      throw e;
+  let hostCreated = plan.resume?.hostCreated ?? false;
+  const step = (title: string, fn: () => Promise<unknown>, opt: { skip?: boolean } = {}): ListrTask<object> => ({
+    title,
+    skip: opt.skip,
+    task: async () => {
+      // A signal cuts the step's SSH session, so the step ends now rather than at its timeout.
+      const off = intr.onSignal(() => runner?.close());
+      try {
+        if (intr.stopped) throw interrupted();
+        if (made) await store.markHalfMade(name, { hostCreated, step: title });
+        await fn();
+      } catch (err) {
+        runner?.close();
+        const e = intr.stopped ? await stopAt(title) : err instanceof Error ? err : new Error(String(err));
+        if (!intr.stopped && !opts.keepOnFailure && made) await cleanup(store, name, driver, host).catch(() => undefined); // the create error is what matters
+        onFail(e);
+        throw e;
+      } finally {
+        off();
+      }
+    },
+  });
+  const interrupted = () => new Error('interrupted');
+  /** Undo what the interrupted step made on the driver's side; keep the machine only once its host exists. */
+  const stopAt = async (title: string): Promise<Error> => {
+    const signal = intr.signal!;
+    if (made && !hostCreated) {
+      await cleanup(store, name, driver, host).catch(() => undefined);
+      return new InterruptedError(`create of "${name}" interrupted (${signal}) at "${title}": nothing was kept`, signal);
     }
+    if (made) await store.markHalfMade(name, { hostCreated, step: title }).catch(() => undefined);
+    return new InterruptedError(`create of "${name}" interrupted (${signal}) at "${title}"`, signal, {
+      hint: `run the same create again to finish it, or remove it with \`berth machine rm -f ${name}\``,
+    });
   };
   return [
-    {
-      title: 'Reserving the name and keys',
-      task: guard(async () => {
-        await store.reserve(name);
+    step(plan.resume ? 'Checking the keys' : 'Reserving the name and keys', async () => {
+      if (plan.resume) {
         made = true;
-        await prepareSshKey(store, name, driver);
-        host = newHostConfig(store, name, driver, opts.engine, opts.tlsSans);
-        await store.save(host);
-      }),
-    },
-    { title: 'Creating the host', task: guard(async () => { await driver.create(); host.Driver = driver.settings; host.Driver.IPAddress = await driver.ip(); await store.save(host); }) },
-    {
-      title: 'Waiting for the host',
-      task: guard(async () => {
-        // The server key is made while SSH connects: both take a moment.
-        host.Driver.IPAddress = await driver.ip();
-        const certs = writeMachineCerts(store, host);
-        try {
-          runner = await openRunner(driver);
-        } finally {
-          await certs;
-        }
-        prov = new Provisioner(host, driver, runner);
-      }),
-    },
-    { title: 'Detecting the OS', task: guard(async () => { const f = await prov.probe(); return f; }) },
-    {
-      title: 'Installing the engine bundle',
-      task: guard(async () => {
-        const ctxBundle = (sharedBundle ??= ensureBundle());
-        await prov.installBundle(await ctxBundle);
-      }),
-    },
-    { title: 'Configuring TLS and starting the engine', task: guard(async () => { await prov.configure({ restart: true }); }) },
-    { title: 'Waiting for the engine', task: guard(async () => { await prov.waitForEngine(); }) },
-    { title: 'Saving', task: guard(async () => { await store.save(host); runner?.close(); }) },
+        return;
+      }
+      await store.reserve(name);
+      made = true;
+      await store.markHalfMade(name, { hostCreated: false, step: 'Reserving the name and keys' });
+      await prepareSshKey(store, name, driver);
+      host = newHostConfig(store, name, driver, opts.engine, opts.tlsSans);
+      await store.save(host);
+    }),
+    step('Creating the host', async () => {
+      await driver.create();
+      hostCreated = true;
+      host!.Driver = driver.settings;
+      host!.Driver.IPAddress = await driver.ip();
+      await store.save(host!);
+      await store.markHalfMade(name, { hostCreated, step: 'Creating the host' });
+    }, { skip: hostCreated }),
+    step('Waiting for the host', async () => {
+      // The server key is made while SSH connects: both take a moment.
+      host!.Driver.IPAddress = await driver.ip();
+      const certs = writeMachineCerts(store, host!);
+      try {
+        runner = await openRunner(driver);
+      } finally {
+        await certs;
+      }
+      prov = new Provisioner(host!, driver, runner);
+    }),
+    step('Detecting the OS', () => prov.probe()),
+    step('Installing the engine bundle', async () => {
+      const ctxBundle = (sharedBundle ??= ensureBundle());
+      await prov.installBundle(await ctxBundle);
+    }),
+    step('Configuring TLS and starting the engine', () => prov.configure({ restart: true })),
+    step('Waiting for the engine', () => prov.waitForEngine()),
+    step('Saving', async () => {
+      await store.save(host!);
+      await store.clearHalfMade(name);
+      runner?.close();
+    }),
   ];
 }
 

@@ -11,7 +11,8 @@ export type MachineErrorCode =
   | 'timeout'
   | 'tls'
   | 'provision'
-  | 'locked';
+  | 'locked'
+  | 'interrupted';
 
 export class MachineError extends Error {
   readonly code: MachineErrorCode = 'provision';
@@ -33,6 +34,16 @@ export class TimeoutError extends MachineError { override readonly code = 'timeo
 export class TlsError extends MachineError { override readonly code = 'tls'; }
 export class ProvisionError extends MachineError { override readonly code = 'provision'; }
 export class LockedError extends MachineError { override readonly code = 'locked'; }
+
+/** Work stopped by SIGINT/SIGTERM: the command exits 128 + the signal's number, as a shell reports it. */
+export class InterruptedError extends MachineError {
+  override readonly code = 'interrupted';
+  readonly exitCode: number;
+  constructor(message: string, signal: NodeJS.Signals, options?: { hint?: string }) {
+    super(message, options);
+    this.exitCode = signal === 'SIGTERM' ? 143 : 130;
+  }
+}
 
 /** The one-line reason of any thrown value, for messages that name a cause. */
 export function reason(err: unknown): string {

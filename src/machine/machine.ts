@@ -2,14 +2,19 @@ import { join } from 'node:path';
 import type { Driver } from '../../drivers/driver.js';
 import { findDriver } from '../../drivers/registry.js';
 import { engineService, openRunner } from './provision/index.js';
+import { NotSupportedError } from './errors.js';
 import type { Store } from './store/index.js';
 import type { HostConfig } from './store/host.js';
 
 /** A stored machine with its driver. */
 export interface Machine { host: HostConfig; driver: Driver }
 
-export async function loadMachine(store: Store, name: string): Promise<Machine> {
+/** A stored machine; one whose create did not finish is refused unless `halfMade` is allowed (provision, rm). */
+export async function loadMachine(store: Store, name: string, opts: { halfMade?: boolean } = {}): Promise<Machine> {
   const host = await store.load(name);
+  if (!opts.halfMade && (await store.halfMade(name))) {
+    throw new NotSupportedError(`machine "${name}" was not fully created`, { hint: `run the same \`berth machine create\` again (or \`berth machine provision ${name}\`) to finish it, or \`berth machine rm -f ${name}\`` });
+  }
   const driver = (await findDriver(host.DriverName)).fromSettings(host.Driver);
   return { host, driver };
 }

@@ -54,7 +54,7 @@ export async function status(store: Store, name: string): Promise<MachineState> 
 /** Re-runs provisioning: bundle (if changed), certs, configuration, restart. */
 export async function reprovision(store: Store, name: string, opts: { upgradeOnly?: boolean } = {}): Promise<{ uploaded: boolean }> {
   return store.withMachineLock(name, async () => {
-    const m = await loadMachine(store, name);
+    const m = await loadMachine(store, name, { halfMade: !opts.upgradeOnly });
     m.host.Driver.IPAddress = await m.driver.ip();
     const bundle = await ensureBundle();
     const runner = await openRunner(m.driver);
@@ -71,6 +71,7 @@ export async function reprovision(store: Store, name: string, opts: { upgradeOnl
         await prov.waitForEngine();
       }
       await store.save(m.host);
+      await store.clearHalfMade(name); // an unfinished create is finished now
       return { uploaded };
     } finally {
       runner.close();

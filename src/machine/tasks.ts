@@ -22,6 +22,8 @@ export async function runTasks<C>(tasks: ListrTask<C>[], mode: Progress, concurr
     rendererOptions: { timer: PRESET_TIMER, collapseSubtasks: false, showErrorMessage: true },
     fallbackRendererOptions: { timer: PRESET_TIMER },
     collectErrors: 'minimal',
+    // listr2 would exit 127 on SIGINT; create handles signals itself, other work gets Node's default.
+    registerSignalListeners: false,
   });
   await list.run().catch(() => undefined); // failures are in list.errors
   return list.errors.map((e) => e.error);

@@ -5,7 +5,7 @@ import { builtinDrivers, DEFAULT_DRIVER, discoverDrivers } from '../../../driver
 import { projectRoot } from '../../common/paths.js';
 import { MachineCommand } from '../../machine/cli/base.js';
 import { createMachines } from '../../machine/create.js';
-import { InvalidArgumentError, ProvisionError } from '../../machine/errors.js';
+import { InterruptedError, InvalidArgumentError, ProvisionError } from '../../machine/errors.js';
 import { progressMode } from '../../machine/tasks.js';
 
 await discoverDrivers(join(projectRoot(), 'node_modules'));
@@ -69,6 +69,9 @@ export default class Create extends MachineCommand {
     if (flags.json) this.printJson({ created: ok, failed: failures.map((x) => ({ name: x.name, error: x.error.message })) });
     else for (const n of ok) this.log(`To see how to connect your client to "${n}", run: ${this.config.bin} machine env ${n}`);
     if (failures.length === 1 && names.length === 1) throw failures[0].error;
-    if (failures.length) throw new ProvisionError(failures.map((x) => `${x.name}: ${x.error.message}`).join('\n'));
+    const message = failures.map((x) => `${x.name}: ${x.error.message}`).join('\n');
+    const stopped = failures.find((x) => x.error instanceof InterruptedError)?.error as InterruptedError | undefined;
+    if (stopped) throw new InterruptedError(message, stopped.exitCode === 143 ? 'SIGTERM' : 'SIGINT', { hint: stopped.hint });
+    if (failures.length) throw new ProvisionError(message);
   }
 }

@@ -1,5 +1,5 @@
 import { Command, Flags, Errors } from '@oclif/core';
-import { MachineError, ProvisionError, reason } from '../errors.js';
+import { InterruptedError, MachineError, ProvisionError, reason } from '../errors.js';
 import { Store } from '../store/index.js';
 
 /**
@@ -22,8 +22,8 @@ export abstract class MachineCommand extends Command {
 
   override async catch(err: Error & { exitCode?: number; oclif?: { exit?: number } }): Promise<unknown> {
     if (err instanceof Errors.ExitError) throw err;
-    const usage = (err instanceof MachineError && (err.code === 'invalid_argument' || err.code === 'already_exists')) || err.oclif?.exit === 2;
-    const code = usage ? 2 : 1;
+    const usage = (err instanceof MachineError && err.code === 'invalid_argument') || err.oclif?.exit === 2;
+    const code = err instanceof InterruptedError ? err.exitCode : usage ? 2 : 1;
     const hint = err instanceof MachineError ? err.hint : undefined;
     if (this.argv.includes('--json')) {
       this.printJson({ error: { code: err instanceof MachineError ? err.code : usage ? 'usage' : 'error', message: err.message, hint } });

@@ -28,7 +28,7 @@ export async function openRunner(driver: Driver, sshTimeoutMs = defaultSshTimeou
   if (c.kind === 'local') return new LocalRunner();
   // Loaded on demand: node-ssh costs ~100 ms of start-up that ls, env and friends don't need.
   const { SshRunner } = await import('../runner/ssh.js');
-  const runner = await SshRunner.connect(c, sshTimeoutMs);
+  const runner = await SshRunner.connect(c, sshTimeoutMs, { refusedFails: driver.existingHost === true });
   try {
     await runner.becomeRoot();
   } catch (err) {

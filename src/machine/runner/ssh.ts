@@ -19,7 +19,7 @@ export class SshRunner implements CommandRunner {
   }
 
   /** Connects, retrying until `timeoutMs`; the error names the host, port and last failure. */
-  static async connect(t: SshTarget, timeoutMs = 60_000): Promise<SshRunner> {
+  static async connect(t: SshTarget, timeoutMs = 60_000, opts: { refusedFails?: boolean } = {}): Promise<SshRunner> {
     const privateKey = await readFile(t.keyPath, 'utf8').catch((err) => {
       throw new InvalidArgumentError(`cannot read SSH key ${t.keyPath}: ${reason(err)}`, { hint: 'pass a readable private key file' });
     });
@@ -37,6 +37,10 @@ export class SshRunner implements CommandRunner {
         // A refused key will not get better by waiting.
         if (/authentication methods failed|All configured authentication/i.test(reason(err))) {
           throw new UnreachableError(`SSH to ${t.user}@${t.host}:${t.port} refused the key ${t.keyPath}: ${reason(err)}`, { hint: 'check --generic-ssh-user and --generic-ssh-key' });
+        }
+        // A host that is already up and refuses the port has no sshd there: waiting won't help.
+        if (opts.refusedFails && (err as NodeJS.ErrnoException).code === 'ECONNREFUSED') {
+          throw new UnreachableError(`SSH to ${t.user}@${t.host}:${t.port} was refused: nothing listens on that port`, { hint: 'check --generic-ssh-port and that sshd runs on the host' });
         }
         if (Date.now() > deadline) break;
         await new Promise((r) => setTimeout(r, Math.min(100 * 2 ** attempt, 1000)));

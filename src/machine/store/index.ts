@@ -10,6 +10,9 @@ import { toAbsolute, toStoreRelative } from './paths.js';
 
 export * from './host.js';
 
+/** Where an unfinished create stopped: whether the driver made the host yet, and the step. */
+export interface HalfMade { hostCreated: boolean; step: string }
+
 const NAME_RE = /^[a-zA-Z0-9][a-zA-Z0-9\-.]*$/;
 
 export function validateName(name: string): void {
@@ -86,10 +89,37 @@ export class Store {
       await mkdir(this.machineDir(name), { mode: 0o700 });
     } catch (err) {
       if ((err as NodeJS.ErrnoException).code === 'EEXIST') {
-        throw new MachineExistsError(`machine "${name}" already exists`, { hint: `pick another name, or remove it with \`berth machine rm ${name}\`` });
+        throw new MachineExistsError(`Host already exists: "${name}"`, { hint: `pick another name, or remove it with \`berth machine rm ${name}\`` });
       }
       throw err;
     }
+  }
+
+  /**
+   * A create that has not finished leaves `creating.json` beside config.json (written
+   * before the first step, removed after the last), so a Ctrl-C or kill -9 leaves a
+   * machine that the next create resumes and that other commands refuse to use.
+   */
+  private halfMadePath(name: string): string { return join(this.machineDir(name), 'creating.json'); }
+
+  async halfMade(name: string): Promise<HalfMade | null> {
+    const text = await readFile(this.halfMadePath(name), 'utf8').catch(() => null);
+    if (text === null) return null;
+    try { return JSON.parse(text) as HalfMade; } catch { return { hostCreated: true, step: 'unknown' }; } // torn write: assume the worst
+  }
+
+  async markHalfMade(name: string, m: HalfMade): Promise<void> {
+    await writeFileAtomic(this.halfMadePath(name), JSON.stringify(m) + '\n', 0o600);
+  }
+
+  async clearHalfMade(name: string): Promise<void> {
+    await rm(this.halfMadePath(name), { force: true });
+  }
+
+  /** A machine directory without config.json: a create killed before its first save. */
+  async isLeftover(name: string): Promise<boolean> {
+    const dir = await stat(this.machineDir(name)).then(() => true, () => false);
+    return dir && !(await this.exists(name));
   }
 
   async remove(name: string): Promise<void> {

@@ -31,7 +31,6 @@ test.each([
   [['machine', 'create', '-d', 'generic', '-bad'], /Nonexistent flag|invalid machine name/],
   [['machine', 'create', 'no_underscores'], /invalid machine name "no_underscores"/],
   [['machine', 'create', 'two', 'two'], /given twice/],
-  [['machine', 'create', 'taken'], /machine "taken" already exists/],
   [['machine', 'create', '-d', 'hyperv', 'x1'], /unknown driver "hyperv"/],
   [['machine', 'create', '-d', 'generic', 'x2'], /requires --generic-ip-address/],
   [['machine', 'create', '-d', 'generic', '--generic-ip-address', '10.1.1.1', 'x3'], /needs the SSH key/],
@@ -43,6 +42,13 @@ test.each([
   expect(r.stderr).toMatch(message);
   expect(r.stderr).not.toMatch(/\n\s+at /);
   expect(r.code).toBe(2);
+  expect(machines()).toEqual(['taken']);
+});
+
+test('a duplicate create exits 1 with Docker Machine\'s message', () => {
+  const r = berth(['machine', 'create', 'taken'], env);
+  expect(r.code).toBe(1);
+  expect(r.stderr).toMatch(/^Error: Host already exists: "taken"\n/);
   expect(machines()).toEqual(['taken']);
 });
 

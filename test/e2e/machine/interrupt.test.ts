@@ -1,0 +1,111 @@
+/**
+ * Interrupted and failing creates on a namespace host: SIGINT/SIGTERM at each step of
+ * `machine create -d generic` stops it cleanly (exit 130/143), keeps either nothing or
+ * a half-made machine that start refuses and the next create resumes; kill -9 leaves
+ * a machine that `provision` finishes; a refused SSH port fails at once.
+ */
+import { jest } from '@jest/globals';
+import { spawn } from 'node:child_process';
+import { existsSync, readdirSync } from 'node:fs';
+import { join } from 'node:path';
+import { startSshHosts, type SshHosts } from '../../fixtures/sshhosts.js';
+import { berth, berthBin, removeTempDirs, tempDir, type Run } from './helpers.js';
+
+jest.setTimeout(240_000);
+
+let f: SshHosts;
+const store = tempDir('berth-intr-store-');
+const env = { BERTH_STORAGE_PATH: store, BERTH_SSH_TIMEOUT: '5', DOCKER_HOST: '' };
+const machines = () => readdirSync(join(store, 'machines'), { withFileTypes: true }).filter((d) => d.isDirectory()).map((d) => d.name).sort();
+const createArgs = (name: string, extra: string[] = []) => ['machine', 'create', '-d', 'generic', '--generic-ip-address', f.hosts[0].ip, '--generic-ssh-key', f.keyPath, ...extra, name];
+
+const STEPS = ['Reserving the name and keys', 'Creating the host', 'Waiting for the host', 'Detecting the OS', 'Installing the engine bundle',
+  'Configuring TLS and starting the engine', 'Waiting for the engine'];
+
+/** Runs create and sends `signal` as soon as the step titled `at` has started (plain progress prints each start). */
+function createAndSignal(args: string[], at: string, signal: NodeJS.Signals): Promise<Run & { sent: boolean }> {
+  return new Promise((resolve) => {
+    const child = spawn(berthBin(), args, { env: { ...process.env, ...env } });
+    let stdout = '';
+    let stderr = '';
+    let sent = false;
+    child.stdout.on('data', (c) => {
+      stdout += c;
+      // "Checking the keys" is the first step of a resumed create.
+      const started = stdout.split('\n').some((l) => /STARTED|\u276f|\u25fc|\u2192/.test(l) && (l.includes(at) || (at === STEPS[0] && l.includes('Checking the keys'))));
+      if (!sent && started) {
+        sent = true;
+        child.kill(signal);
+      }
+    });
+    child.stderr.on('data', (c) => { stderr += c; });
+    child.on('close', (code, sig) => resolve({ code: code ?? (sig ? 128 : -1), stdout, stderr, sent }));
+  });
+}
+
+beforeAll(async () => {
+  f = await startSshHosts(1);
+});
+afterAll(() => {
+  f?.cleanup();
+  removeTempDirs();
+});
+
+test('SIGINT/SIGTERM at each step: clean stop, nothing or a half-made machine, the next create resumes', async () => {
+  const outcomes: string[] = [];
+  for (const [i, step] of STEPS.entries()) {
+    const signal = i % 2 ? 'SIGTERM' : 'SIGINT';
+    const r = await createAndSignal(createArgs('m'), step, signal);
+    expect(r.sent).toBe(true);
+    // The signal lands in this step or, when the step is quicker than the signal, a later one.
+    if (r.code === 0) {
+      outcomes.push(`${step}: finished`);
+      continue;
+    }
+    expect({ step, code: r.code }).toEqual({ step, code: signal === 'SIGINT' ? 130 : 143 });
+    expect(r.stderr).toMatch(new RegExp(`create of "m" interrupted \\(${signal}\\) at "[^"]+"`));
+    expect(r.stderr).not.toMatch(/\n\s+at /);
+    const kept = machines().includes('m');
+    if (!kept) {
+      expect(r.stderr).toMatch(/nothing was kept/);
+      outcomes.push(`${step}: nothing kept`);
+      continue;
+    }
+    outcomes.push(`${step}: half-made`);
+    expect(r.stderr).toMatch(/Hint: run the same create again to finish it/);
+    expect(existsSync(join(store, 'machines', 'm', 'creating.json'))).toBe(true);
+    const ls = berth(['machine', 'ls', '--format', '{{.Name}} {{.State}} {{.Error}}'], env);
+    expect(ls.stdout).toBe('m Error machine "m" was not fully created\n');
+    for (const verb of ['start', 'env']) {
+      const used = berth(['machine', verb, 'm'], env);
+      expect(used.code).toBe(1);
+      expect(used.stderr).toMatch(/^Error: machine "m" was not fully created\nHint: run the same `berth machine create`/);
+    }
+  }
+  // Before the host exists nothing is kept (when the signal is quicker than those steps), after it a machine to resume.
+  expect(outcomes.filter((o) => o.endsWith('half-made')).length).toBeGreaterThanOrEqual(3);
+  const done = berth(createArgs('m'), env);
+  expect({ code: done.code, stderr: done.stderr }).toEqual({ code: 0, stderr: '' });
+  expect(existsSync(join(store, 'machines', 'm', 'creating.json'))).toBe(false);
+  expect(berth(['machine', 'ls', '--format', '{{.Name}} {{.State}}'], env).stdout).toBe('m Running\n');
+  expect(berth(createArgs('m'), env).stderr).toMatch(/^Error: Host already exists: "m"/);
+});
+
+test('kill -9 during create: provision finishes the machine', async () => {
+  expect(berth(['machine', 'rm', '-y', 'm'], env).code).toBe(0);
+  const r = await createAndSignal(createArgs('k'), 'Installing the engine bundle', 'SIGKILL');
+  expect(r.code).not.toBe(0);
+  expect(machines()).toEqual(['k']);
+  expect(berth(['machine', 'ls', '--format', '{{.Name}} {{.State}}'], env).stdout).toBe('k Error\n');
+  const p = berth(['machine', 'provision', 'k'], env);
+  expect({ code: p.code, stderr: p.stderr }).toEqual({ code: 0, stderr: '' });
+  expect(berth(['machine', 'ls', '--format', '{{.Name}} {{.State}}'], env).stdout).toBe('k Running\n');
+  expect(berth(['machine', 'rm', '-y', 'k'], env).code).toBe(0);
+});
+
+test('a refused SSH port fails at once, naming host and port; nothing left', () => {
+  const r = berth(createArgs('refused', ['--generic-ssh-port', '1']), { ...env, BERTH_SSH_TIMEOUT: '60' });
+  expect(r.code).toBe(1);
+  expect(r.stderr).toMatch(new RegExp(`^Error: SSH to root@${f.hosts[0].ip.replace(/\./g, '\\.')}:1 was refused`, 'm'));
+  expect(machines()).toEqual([]);
+});
