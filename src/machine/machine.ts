@@ -2,7 +2,7 @@ import { join } from 'node:path';
 import type { Driver } from '../../drivers/driver.js';
 import { findDriver } from '../../drivers/registry.js';
 import { engineService, openRunner } from './provision/index.js';
-import { NotSupportedError } from './errors.js';
+import { NotSupportedError, UnreachableError } from './errors.js';
 import type { Store } from './store/index.js';
 import type { HostConfig } from './store/host.js';
 
@@ -31,4 +31,10 @@ export function engineUrl(ip: string, port: number): string {
 export function clientTlsPaths(host: HostConfig) {
   const dir = host.HostOptions.AuthOptions.StorePath;
   return { dir, ca: join(dir, 'ca.pem'), cert: join(dir, 'cert.pem'), key: join(dir, 'key.pem') };
+}
+
+/** url, ip, env and config of a machine that is not Running fail as Docker Machine's do: "Host is not running". */
+export async function requireRunning(m: Machine): Promise<void> {
+  const state = await m.driver.state(engineServiceOf(m));
+  if (state !== 'Running') throw new UnreachableError('Host is not running', { hint: `machine "${m.host.Name}" is ${state}: berth machine start ${m.host.Name}` });
 }

@@ -1,6 +1,6 @@
 import { ensureBundle } from './bundle/build.js';
 import { ensureStoreCerts, writeMachineCerts } from './certs/index.js';
-import { NotSupportedError } from './errors.js';
+import { MachineError, NotSupportedError } from './errors.js';
 import { engineServiceOf, loadMachine, type Machine } from './machine.js';
 import { openRunner, Provisioner, waitForEngine } from './provision/index.js';
 import type { MachineState } from './state.js';
@@ -14,6 +14,9 @@ export async function lifecycle(store: Store, name: string, verb: LifecycleVerb)
   return store.withMachineLock(name, async () => {
     const m = await loadMachine(store, name);
     const svc = engineServiceOf(m);
+    // Docker Machine's ErrHostAlreadyInState: start of a Running machine, stop/kill of a Stopped one.
+    const wanted = verb === 'start' ? 'Running' : verb === 'restart' ? undefined : 'Stopped';
+    if (wanted && (await m.driver.state(svc)) === wanted) throw new MachineError(`Machine "${name}" is already ${wanted.toLowerCase()}.`);
     await m.driver[verb](svc);
     if (verb === 'stop' || verb === 'kill') {
       await waitState(m, verb === 'kill' ? 10_000 : 60_000, (s) => s !== 'Running');

@@ -1,4 +1,6 @@
 import { spawn } from 'node:child_process';
+import { existsSync } from 'node:fs';
+import { join } from 'node:path';
 import { InvalidArgumentError, NotSupportedError } from './errors.js';
 import type { Machine } from './machine.js';
 
@@ -30,9 +32,21 @@ export function sshRun(m: Machine, command: string[]): Promise<number> {
   if (m.driver.connection().kind === 'local') {
     return command.length ? spawnStatus('/bin/sh', ['-c', command.join(' ')]) : spawnStatus(process.env.SHELL || '/bin/sh', []);
   }
+  const c = m.driver.connection();
+  if (c.kind === 'ssh' && (nativeSshWanted() || !onPath('ssh'))) return import('./ssh-native.js').then((n) => n.nativeSshRun(c, command));
   const { dest, args } = sshArgs(m);
   const tty = command.length === 0 && process.stdin.isTTY ? ['-t'] : [];
   return spawnStatus('ssh', [...args, ...tty, dest, ...command]);
+}
+
+/** Docker Machine's rule: the built-in client when asked for (--native-ssh, MACHINE_NATIVE_SSH), else the system's `ssh`. */
+function nativeSshWanted(): boolean {
+  const v = process.env.MACHINE_NATIVE_SSH ?? '';
+  return v !== '' && !/^(0|false|no)$/i.test(v);
+}
+
+function onPath(cmd: string): boolean {
+  return (process.env.PATH ?? '').split(':').some((d) => d && existsSync(join(d, cmd)));
 }
 
 /** `NAME:path` on either side; both sides may be local paths. */

@@ -1,6 +1,6 @@
 import { Args, Flags } from '@oclif/core';
 import { MachineCommand, nameArg } from '../../machine/cli/base.js';
-import { clientTlsPaths, engineUrl, loadMachine } from '../../machine/machine.js';
+import { clientTlsPaths, engineUrl, loadMachine, requireRunning } from '../../machine/machine.js';
 
 export default class Config extends MachineCommand {
   static summary = 'Print the docker client flags that reach a machine';
@@ -10,6 +10,7 @@ export default class Config extends MachineCommand {
   async run(): Promise<void> {
     const { args, flags } = await this.parse(Config);
     const m = await loadMachine(this.storeFrom(flags), nameArg(args));
+    await requireRunning(m);
     const tls = clientTlsPaths(m.host);
     const host = engineUrl(await m.driver.ip(), m.driver.enginePort());
     if (flags.json) return this.printJson({ tlsverify: true, tlscacert: tls.ca, tlscert: tls.cert, tlskey: tls.key, host });

@@ -1,6 +1,6 @@
 import { Args } from '@oclif/core';
 import { MachineCommand, nameArgs } from '../../machine/cli/base.js';
-import { loadMachine } from '../../machine/machine.js';
+import { loadMachine, requireRunning } from '../../machine/machine.js';
 
 export default class Ip extends MachineCommand {
   static summary = 'Print the IP address of machines';
@@ -13,6 +13,7 @@ export default class Ip extends MachineCommand {
     const store = this.storeFrom(flags);
     for (const n of names) {
       const m = await loadMachine(store, n);
+      await requireRunning(m);
       this.log(await m.driver.ip());
     }
   }

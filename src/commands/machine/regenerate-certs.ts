@@ -15,6 +15,8 @@ export default class RegenerateCerts extends MachineCommand {
     const { argv, flags } = await this.parse(RegenerateCerts);
     const names = nameArgs(argv);
     const store = this.storeFrom(flags);
+    for (const n of names) await store.load(n); // unknown names fail before the question
+    if (!flags.force && !(await this.confirm('Regenerate TLS machine certs?  Warning: this is irreversible.'))) return;
     for (const [i, n] of names.entries()) {
       this.log(`Regenerating TLS certificates for "${n}"`);
       await regenerateCerts(store, n, flags['client-certs'] && i === 0);

@@ -1,5 +1,4 @@
 import { Args, Flags } from '@oclif/core';
-import { createInterface } from 'node:readline/promises';
 import { findDriver } from '../../../drivers/registry.js';
 import { MachineCommand } from '../../machine/cli/base.js';
 import { reason } from '../../machine/errors.js';
@@ -21,11 +20,8 @@ export default class Rm extends MachineCommand {
     const store = this.storeFrom(flags);
     for (const n of names) await store.load(n); // unknown names fail before anything is removed
     if (!flags.yes && !flags.force) {
-      if (!process.stdin.isTTY) this.error('refusing to remove without confirmation: pass -y', { exit: 2 });
-      const rl = createInterface({ input: process.stdin, output: process.stdout });
-      const answer = await rl.question(`About to remove ${names.join(', ')}\nAre you sure? (y/n): `);
-      rl.close();
-      if (!/^y(es)?$/i.test(answer.trim())) return;
+      this.log(`About to remove ${names.join(', ')}\nWARNING: This action will delete both local reference and remote instance.`);
+      if (!(await this.confirm('Are you sure?'))) return;
     }
     let failed: unknown;
     await Promise.all(names.map((n) => remove(store, n, flags.force).then(

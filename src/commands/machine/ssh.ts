@@ -23,7 +23,7 @@ export default class Ssh extends MachineCommand {
 }
 
 function splitArgv(argv: string[]): { storagePath?: string; name: string; command: string[] } {
-  let storagePath = process.env.BERTH_STORAGE_PATH || undefined;
+  let storagePath: string | undefined;
   let i = 0;
   for (; i < argv.length && argv[i].startsWith('-'); i++) {
     const a = argv[i];

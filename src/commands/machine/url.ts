@@ -1,6 +1,6 @@
 import { Args } from '@oclif/core';
 import { MachineCommand, nameArg } from '../../machine/cli/base.js';
-import { engineUrl, loadMachine } from '../../machine/machine.js';
+import { engineUrl, loadMachine, requireRunning } from '../../machine/machine.js';
 
 export default class Url extends MachineCommand {
   static summary = 'Print the engine URL of a machine';
@@ -9,6 +9,7 @@ export default class Url extends MachineCommand {
   async run(): Promise<void> {
     const { args, flags } = await this.parse(Url);
     const m = await loadMachine(this.storeFrom(flags), nameArg(args));
+    await requireRunning(m);
     this.log(engineUrl(await m.driver.ip(), m.driver.enginePort()));
   }
 }

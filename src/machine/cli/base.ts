@@ -1,5 +1,7 @@
 import { Command, Flags, Errors } from '@oclif/core';
-import { InterruptedError, MachineError, ProvisionError, reason } from '../errors.js';
+import { createInterface } from 'node:readline';
+import { InterruptedError, InvalidArgumentError, MachineError, ProvisionError, reason } from '../errors.js';
+import { debugEnabled } from '../debug.js';
 import { Store } from '../store/index.js';
 
 /**
@@ -20,6 +22,22 @@ export abstract class MachineCommand extends Command {
     process.stdout.write(JSON.stringify(value, null, 2) + '\n');
   }
 
+  /**
+   * Docker Machine's confirmation: the question, then one line read from stdin (a
+   * terminal or a pipe); an answer starting with y/Y is yes. No line at all is an error.
+   */
+  protected async confirm(question: string): Promise<boolean> {
+    process.stdout.write(`${question} (y/n): `);
+    const rl = createInterface({ input: process.stdin, terminal: false });
+    const line = await new Promise<string | null>((resolve) => {
+      rl.once('line', (l) => resolve(l));
+      rl.once('close', () => resolve(null));
+    });
+    rl.close();
+    if (line === null) throw new InvalidArgumentError('no answer on stdin to the confirmation', { hint: 'answer y or n, or pass -y/-f to skip the question' });
+    return /^y/i.test(line.trim());
+  }
+
   override async catch(err: Error & { exitCode?: number; oclif?: { exit?: number } }): Promise<unknown> {
     if (err instanceof Errors.ExitError) throw err;
     const usage = (err instanceof MachineError && err.code === 'invalid_argument') || err.oclif?.exit === 2;
@@ -28,6 +46,7 @@ export abstract class MachineCommand extends Command {
     if (this.argv.includes('--json')) {
       this.printJson({ error: { code: err instanceof MachineError ? err.code : usage ? 'usage' : 'error', message: err.message, hint } });
     } else {
+      if (debugEnabled() && err.stack) process.stderr.write(`(debug) ${err.stack}\n`);
       process.stderr.write(`Error: ${err instanceof MachineError || usage ? err.message : reason(err)}\n`);
       if (hint) process.stderr.write(`Hint: ${hint}\n`);
     }

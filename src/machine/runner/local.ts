@@ -1,5 +1,6 @@
 import { spawn } from 'node:child_process';
 import { Readable } from 'node:stream';
+import { debug } from '../debug.js';
 import { InvalidArgumentError } from '../errors.js';
 import type { CommandRunner, RunResult } from './index.js';
 
@@ -14,6 +15,7 @@ export class LocalRunner implements CommandRunner {
   }
 
   run(command: string, opts: { stdin?: string | Buffer | Readable } = {}): Promise<RunResult> {
+    debug(`local: ${command.length > 300 ? `${command.slice(0, 300)}…` : command}`);
     return new Promise((resolve, reject) => {
       const child = spawn('/bin/sh', ['-c', command], { stdio: ['pipe', 'pipe', 'pipe'] });
       const out: Buffer[] = [];

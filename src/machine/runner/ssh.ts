@@ -2,6 +2,7 @@ import { Readable } from 'node:stream';
 import { readFile } from 'node:fs/promises';
 import { NodeSSH } from 'node-ssh';
 import { InvalidArgumentError, TimeoutError, UnreachableError, reason } from '../errors.js';
+import { debug } from '../debug.js';
 import { shq, type CommandRunner, type RunResult } from './index.js';
 
 export interface SshTarget { host: string; port: number; user: string; keyPath: string }
@@ -66,7 +67,9 @@ export class SshRunner implements CommandRunner {
 
   private async raw(command: string, stdin?: string | Buffer | Readable): Promise<RunResult> {
     const input = Buffer.isBuffer(stdin) ? Readable.from([stdin]) : stdin;
+    debug(`SSH ${this.target}: ${command.length > 300 ? `${command.slice(0, 300)}…` : command}`);
     const res = await this.ssh.execCommand(command, { stdin: input, noTrim: true });
+    debug(`SSH ${this.target}: exit ${res.code ?? 255}${res.stderr.trim() ? `, stderr: ${res.stderr.trim().split('\n').slice(-3).join(' / ')}` : ''}`);
     return { code: res.code ?? 255, stdout: res.stdout, stderr: res.stderr };
   }
 

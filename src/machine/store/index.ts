@@ -21,8 +21,9 @@ export function validateName(name: string): void {
   }
 }
 
+/** BERTH_STORAGE_PATH, else Docker Machine's MACHINE_STORAGE_PATH, else ~/.berth/machine. */
 export function defaultStorePath(): string {
-  return resolve(process.env.BERTH_STORAGE_PATH || join(homedir(), '.berth', 'machine'));
+  return resolve(process.env.BERTH_STORAGE_PATH || process.env.MACHINE_STORAGE_PATH || join(homedir(), '.berth', 'machine'));
 }
 
 /**
@@ -59,7 +60,7 @@ export class Store {
       text = await readFile(this.configPath(name), 'utf8');
     } catch (err) {
       if ((err as NodeJS.ErrnoException).code === 'ENOENT') {
-        throw new MachineNotFoundError(`machine "${name}" does not exist`, { hint: 'see `berth machine ls`' });
+        throw new MachineNotFoundError(`Host does not exist: "${name}"`, { hint: 'see `berth machine ls`' });
       }
       throw err;
     }

@@ -55,16 +55,16 @@ test('a duplicate create exits 1 with Docker Machine\'s message', () => {
 test('an unknown machine: exit 1, names it and what to run', () => {
   const r = berth(['machine', 'inspect', 'ghost'], env);
   expect(r.code).toBe(1);
-  expect(r.stderr).toBe('Error: machine "ghost" does not exist\nHint: see `berth machine ls`\n');
+  expect(r.stderr).toBe('Error: Host does not exist: "ghost"\nHint: see `berth machine ls`\n');
 });
 
 test('upgrade of unknown machines: one failure keeps its kind and hint, several are reported together', () => {
   const one = berth(['machine', 'upgrade', '--json', 'ghost'], env);
   expect(one.code).toBe(1);
-  expect(JSON.parse(one.stdout.slice(one.stdout.lastIndexOf('{\n  "error"')))).toEqual({ error: { code: 'not_found', message: 'machine "ghost" does not exist', hint: 'see `berth machine ls`' } });
+  expect(JSON.parse(one.stdout.slice(one.stdout.lastIndexOf('{\n  "error"')))).toEqual({ error: { code: 'not_found', message: 'Host does not exist: "ghost"', hint: 'see `berth machine ls`' } });
   const two = berth(['machine', 'provision', 'ghost', 'phantom'], env);
   expect(two.code).toBe(1);
-  expect(two.stderr).toMatch(/^Error: machine "(ghost|phantom)" does not exist\nmachine "(ghost|phantom)" does not exist\n$/m);
+  expect(two.stderr).toMatch(/^Error: Host does not exist: "(ghost|phantom)"\nHost does not exist: "(ghost|phantom)"\n$/m);
   expect(two.stderr).not.toMatch(/Hint:/);
 });
 
@@ -93,7 +93,7 @@ test('a user without root or sudo is refused; nothing left', () => {
 test('--json errors are JSON with a code', () => {
   const r = berth(['machine', 'status', '--json', 'ghost'], env);
   expect(r.code).toBe(1);
-  expect(JSON.parse(r.stdout)).toEqual({ error: { code: 'not_found', message: 'machine "ghost" does not exist', hint: 'see `berth machine ls`' } });
+  expect(JSON.parse(r.stdout)).toEqual({ error: { code: 'not_found', message: 'Host does not exist: "ghost"', hint: 'see `berth machine ls`' } });
 });
 
 test('--keep-on-failure keeps the store entry of a failed create; rm -f removes it', () => {

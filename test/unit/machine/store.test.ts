@@ -77,7 +77,7 @@ test('names follow Docker Machine; reserve refuses a taken name', async () => {
   const store = new Store(tmp());
   await store.reserve('dup');
   await expect(store.reserve('dup')).rejects.toThrow(/already exists/);
-  await expect(store.load('nope')).rejects.toThrow(/machine "nope" does not exist/);
+  await expect(store.load('nope')).rejects.toThrow(/Host does not exist: "nope"/);
 });
 
 test('the machine lock serialises work and survives a dead holder', async () => {
