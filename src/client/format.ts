@@ -1,8 +1,10 @@
+import { DOCKER_FUNCS, parseTemplate, TemplateError } from '../common/gotemplate.js';
+
 /**
  * Output the way the docker CLI prints it: tab-aligned tables (min width 10, padding
- * 3), short ids, "2 minutes ago", decimal sizes ("4.2MB"), and a small subset of Go
- * templates for --format: {{.Field}}, {{.A.B}}, {{json .}}, {{json .Field}},
- * a "table " prefix for a header row, and "json" for one JSON object per line.
+ * 3), short ids, "2 minutes ago", decimal sizes ("4.2MB"), and --format: Go templates
+ * (src/common/gotemplate.ts), a "table " prefix for a header row, and "json" for one
+ * JSON object per line.
  */
 export function shortId(id: string): string {
   return id.replace(/^sha256:/, '').slice(0, 12);
@@ -49,31 +51,20 @@ export function ago(unixSeconds: number, now = Date.now()): string {
   return `${humanDuration(now - unixSeconds * 1000)} ago`;
 }
 
-function lookup(value: unknown, path: string): unknown {
-  let v = value as any;
-  for (const key of path.split('.').filter(Boolean)) v = v == null ? undefined : v[key];
-  return v;
-}
-
-function show(v: unknown): string {
-  if (v === undefined || v === null) return '<no value>';
-  if (Array.isArray(v)) return `[${v.map(show).join(' ')}]`;
-  if (typeof v === 'object') return `map[${Object.entries(v as object).map(([k, x]) => `${k}:${show(x)}`).join(' ')}]`;
-  return String(v);
-}
-
 export class FormatError extends Error {}
 
-/** Renders one Go-template-like format for one value. */
+/**
+ * Renders one Go template for one value (Go's text/template and docker's functions:
+ * json, join, upper, …). The API's JSON is read as maps: a field it left out prints
+ * "<no value>"; an unknown function or bad syntax is a FormatError.
+ */
 export function renderTemplate(tpl: string, value: unknown): string {
-  const text = tpl.replace(/\\t/g, '\t').replace(/\\n/g, '\n');
-  return text.replace(/\{\{\s*(.*?)\s*\}\}/g, (_, expr: string) => {
-    let m = /^json\s+\.([\w.]*)$/.exec(expr);
-    if (m) return JSON.stringify(lookup(value, m[1]) ?? null);
-    m = /^\.([\w.]*)$/.exec(expr);
-    if (m) return show(lookup(value, m[1]));
-    throw new FormatError(`template: unsupported expression {{${expr}}}: berth supports {{.Field}}, {{.A.B}}, {{json .}} and {{json .Field}}`);
-  });
+  try {
+    return parseTemplate(tpl.replace(/\\t/g, '\t').replace(/\\n/g, '\n'), DOCKER_FUNCS, { lenient: true }).execute(value);
+  } catch (err) {
+    if (err instanceof TemplateError) throw new FormatError(err.message);
+    throw err;
+  }
 }
 
 /** --format for lists: "json", "table", "table {{…}}", or a template per row. */

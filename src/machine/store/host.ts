@@ -39,7 +39,8 @@ export interface HostOptions {
   Memory: number;
   Disk: number;
   EngineOptions: EngineOptions;
-  SwarmOptions: { IsSwarm: boolean };
+  /** berth makes no swarms; a store imported from Docker Machine may name some (ls shows them). */
+  SwarmOptions: { IsSwarm: boolean; Master?: boolean; Discovery?: string; Host?: string; [key: string]: unknown };
   AuthOptions: AuthOptions;
 }
 

@@ -36,7 +36,7 @@ test.each([
   [['machine', 'create', '-d', 'generic', '--generic-ip-address', '10.1.1.1', 'x3'], /needs the SSH key/],
   [['machine', 'create', '--engine-env', 'NOEQUALS', 'x4'], /--engine-env "NOEQUALS": expected KEY=VALUE/],
   [['machine', 'env', '--shell', 'klingon', 'taken'], /unknown shell "klingon"/],
-  [['machine', 'ls', '--filter', 'colour=red'], /unknown filter "colour"/],
+  [['machine', 'ls', '--filter', 'colour=red'], /Unsupported filter key 'colour'/],
 ])('%j is a usage error', (args, message) => {
   const r = berth(args, env);
   expect(r.stderr).toMatch(message);

@@ -73,7 +73,7 @@ test('ls: table with ACTIVE, filters, --format, -q, --json', () => {
   expect(table.code).toBe(0);
   const lines = table.stdout.trim().split('\n');
   expect(lines[0]).toMatch(/^NAME\s+ACTIVE\s+DRIVER\s+STATE\s+URL\s+SWARM\s+DOCKER\s+ERRORS$/);
-  expect(lines[1]).toMatch(new RegExp(`^m0\\s+\\*\\s+generic\\s+Running\\s+${url0.replace(/\./g, '\\.')}\\s+v\\S+$`));
+  expect(lines[1]).toMatch(new RegExp(`^m0\\s+\\*\\s+generic\\s+Running\\s+${url0.replace(/\./g, '\\.')}\\s+v\\S+\\s*$`));
   expect(lines[2]).toMatch(/^m1\s+-\s+generic\s+Running\s/);
   expect(berth(['machine', 'ls', '-q', '--filter', 'name=^m1$'], env).stdout).toBe('m1\n');
   expect(berth(['machine', 'ls', '-q', '--filter', 'label=team=m0'], env).stdout).toBe('m0\n');

@@ -19,7 +19,9 @@ test('tables, sizes, durations and templates print like docker', () => {
   expect(humanDuration(90_000)).toBe('2 minutes');
   expect(humanDuration(3_000)).toBe('3 seconds');
   expect(renderTemplate('{{.State.Status}} {{json .Names}}\\t{{.Missing}}', { State: { Status: 'up' }, Names: ['a'] })).toBe('up ["a"]\t<no value>');
-  expect(() => renderTemplate('{{range .X}}', {})).toThrow(/unsupported expression/);
+  expect(() => renderTemplate('{{range .X}}', {})).toThrow(/unexpected EOF in \{\{range\}\}/);
+  expect(() => renderTemplate('{{nofunc .X}}', {})).toThrow(/function "nofunc" not defined/);
+  expect(renderTemplate('{{range .Names}}{{upper .}} {{end}}{{join .Names ","}}', { Names: ['a', 'b'] })).toBe('A B a,b');
   expect(renderList('table {{.ID}}\t{{.Name}}', [{ ID: '1', Name: 'n' }], () => '')).toBe('ID        NAME\n1         n\n');
   expect(renderList('json', [{ a: 1 }], () => '')).toBe('{"a":1}\n');
 });

@@ -98,5 +98,5 @@ test('two creates racing for one name: exactly one reserves it', async () => {
   const store = new Store(tmp());
   const results = await Promise.allSettled([store.reserve('race'), store.reserve('race'), store.reserve('race')]);
   expect(results.filter((r) => r.status === 'fulfilled')).toHaveLength(1);
-  for (const r of results) if (r.status === 'rejected') expect(String(r.reason)).toMatch(/machine "race" already exists/);
+  for (const r of results) if (r.status === 'rejected') expect(String(r.reason)).toMatch(/Host already exists: "race"/);
 });
