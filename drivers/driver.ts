@@ -47,7 +47,9 @@ export interface DriverLifecycle {
 
 export type Connection =
   | { kind: 'ssh'; host: string; port: number; user: string; keyPath: string }
-  | { kind: 'local' };
+  | { kind: 'local' }
+  /** Nothing to reach (none driver): the engine is registered by its URL only. */
+  | { kind: 'none' };
 
 export interface DriverConnection {
   ip(): Promise<string>;

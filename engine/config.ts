@@ -4,6 +4,7 @@
  */
 import { readFileSync } from 'node:fs';
 import { resolve } from 'node:path';
+import { isIP } from 'node:net';
 import { parseArgs } from 'node:util';
 import { InvalidArgumentError } from './errors.js';
 import { isLogLevel, type LogLevel } from './log.js';
@@ -34,7 +35,19 @@ export interface DaemonConfig {
   bip?: string;
   /** --default-address-pools entries, "base=CIDR,size=N". */
   defaultAddressPools: string[];
+  /** --dns: containers' name servers when they name none. */
+  dns: string[];
+  /** --mtu: the MTU of bridge networks (default: the host's default route's). */
+  mtu?: number;
+  /** --default-ulimit NAME=SOFT[:HARD]: ulimits of containers that do not set that one. */
+  defaultUlimits: { Name: string; Soft: number; Hard: number }[];
+  /** --log-driver / --log-opt: the LogConfig of containers that set none. */
+  logDriver: 'json-file' | 'none';
+  logOpts: Record<string, string>;
 }
+
+const LOG_DRIVERS = ['json-file', 'none'];
+const LOG_OPTS = ['max-size', 'max-file'];
 
 export const DEFAULT_DATA_ROOT = '/var/lib/berth';
 export const DEFAULT_EXEC_ROOT = '/run/berth';
@@ -60,6 +73,11 @@ const FLAGS = {
   bridge: { type: 'string', short: 'b' },
   bip: { type: 'string' },
   'default-address-pool': { type: 'string', multiple: true },
+  dns: { type: 'string', multiple: true },
+  mtu: { type: 'string' },
+  'default-ulimit': { type: 'string', multiple: true },
+  'log-driver': { type: 'string' },
+  'log-opt': { type: 'string', multiple: true },
   version: { type: 'boolean', short: 'v' },
   help: { type: 'boolean', short: 'h' },
 } as const;
@@ -86,6 +104,11 @@ export const USAGE = `Usage: berthd [OPTIONS]
   -b, --bridge NAME           default bridge interface (default berth0)
       --bip CIDR              default bridge address, e.g. 10.20.0.1/24
       --default-address-pool base=CIDR,size=N   pools for network subnets (repeatable)
+      --dns IP                containers' name server when they set none (repeatable)
+      --mtu N                 MTU of bridge networks (default: the host's)
+      --default-ulimit NAME=SOFT[:HARD]   containers' ulimit when they set none (repeatable)
+      --log-driver NAME       json-file | none (default json-file)
+      --log-opt KEY=VALUE     max-size, max-file (repeatable)
   -v, --version               print the version and exit
 `;
 
@@ -111,6 +134,11 @@ interface DaemonJson {
   bridge?: string;
   bip?: string;
   'default-address-pools'?: Array<{ base: string; size: number }>;
+  dns?: string[];
+  mtu?: number;
+  'default-ulimits'?: Record<string, { Name?: string; Soft: number; Hard: number }>;
+  'log-driver'?: string;
+  'log-opts'?: Record<string, string>;
 }
 
 export function parseDaemonArgs(argv: string[]): ParsedArgs {
@@ -131,10 +159,31 @@ export function parseDaemonArgs(argv: string[]): ParsedArgs {
   const tlsVerify = Boolean(values.tlsverify ?? file.tlsverify ?? false);
   const logLevel = values.debug || file.debug ? 'debug' : (str('log-level', 'log-level') ?? 'info');
   if (!isLogLevel(logLevel)) throw new InvalidArgumentError(`--log-level ${logLevel}: use debug, info, warn, error or fatal`);
-  const storage = str('storage-driver', 'storage-driver');
+  // dockerd's legacy "overlay" is served by overlay2 (the same kernel overlayfs).
+  const storage = str('storage-driver', 'storage-driver') === 'overlay' ? 'overlay2' : str('storage-driver', 'storage-driver');
   if (storage !== undefined && storage !== 'overlay2' && storage !== 'vfs') {
-    throw new InvalidArgumentError(`--storage-driver ${storage}: berthd supports overlay2 and vfs`);
+    throw new InvalidArgumentError(`--storage-driver ${storage}: berthd supports overlay2 (or overlay) and vfs`);
   }
+  const logDriver = str('log-driver', 'log-driver') ?? 'json-file';
+  if (!LOG_DRIVERS.includes(logDriver)) throw new InvalidArgumentError(`--log-driver ${logDriver}: berthd supports json-file and none`);
+  const logOpts: Record<string, string> = { ...(file['log-opts'] ?? {}) };
+  for (const kv of (values['log-opt'] as string[] | undefined) ?? []) {
+    const i = kv.indexOf('=');
+    if (i < 1) throw new InvalidArgumentError(`--log-opt ${kv}: use KEY=VALUE`);
+    logOpts[kv.slice(0, i)] = kv.slice(i + 1);
+  }
+  for (const [k, v] of Object.entries(logOpts)) {
+    if (!LOG_OPTS.includes(k)) throw new InvalidArgumentError(`--log-opt ${k}: berthd's json-file log supports ${LOG_OPTS.join(' and ')}`);
+    if (k === 'max-size' && !/^\d+(\.\d+)?[kmgKMG]?[bB]?$/.test(v)) throw new InvalidArgumentError(`--log-opt max-size=${v}: a size such as 10m`);
+    if (k === 'max-file' && !/^[1-9]\d*$/.test(v)) throw new InvalidArgumentError(`--log-opt max-file=${v}: a positive number`);
+  }
+  const mtuText = (values.mtu as string | undefined) ?? (file.mtu === undefined ? undefined : String(file.mtu));
+  const mtu = mtuText === undefined ? undefined : Number(mtuText);
+  if (mtu !== undefined && (!Number.isInteger(mtu) || mtu < 68 || mtu > 65535)) throw new InvalidArgumentError(`--mtu ${mtuText}: a number from 68 to 65535`);
+  const dns = list('dns', 'dns');
+  for (const d of dns) if (!isIP(d)) throw new InvalidArgumentError(`--dns ${d}: an IP address`);
+  const ulimitSpecs = (values['default-ulimit'] as string[] | undefined)
+    ?? Object.entries(file['default-ulimits'] ?? {}).map(([name, u]) => `${name}=${u.Soft}:${u.Hard}`);
   const config: DaemonConfig = {
     hosts: list('host', 'hosts'),
     tls: tlsVerify || Boolean(values.tls ?? file.tls ?? false),
@@ -155,6 +204,11 @@ export function parseDaemonArgs(argv: string[]): ParsedArgs {
     bip: str('bip', 'bip'),
     defaultAddressPools: (values['default-address-pool'] as string[] | undefined)
       ?? (file['default-address-pools'] ?? []).map((p) => `base=${p.base},size=${p.size}`),
+    dns,
+    mtu,
+    defaultUlimits: ulimitSpecs.map(parseUlimit),
+    logDriver: logDriver as DaemonConfig['logDriver'],
+    logOpts,
   };
   if (config.hosts.length === 0) config.hosts = [`unix://${execRoot}/berthd.sock`];
   for (const host of config.hosts) validateHost(host);
@@ -166,6 +220,16 @@ export function parseDaemonArgs(argv: string[]): ParsedArgs {
   }
   if (config.tlsVerify && !config.tlsCaCert) throw new InvalidArgumentError('--tlsverify needs --tlscacert (the CA that signs client certificates)');
   return { config, version: Boolean(values.version), help: Boolean(values.help) };
+}
+
+/** dockerd's --default-ulimit NAME=SOFT[:HARD] (HARD defaults to SOFT). */
+function parseUlimit(spec: string): { Name: string; Soft: number; Hard: number } {
+  const m = /^([a-z]+)=(-?\d+)(?::(-?\d+))?$/.exec(spec);
+  if (!m) throw new InvalidArgumentError(`--default-ulimit ${spec}: use NAME=SOFT[:HARD], e.g. nofile=1024:2048`);
+  const soft = Number(m[2]);
+  const hard = m[3] === undefined ? soft : Number(m[3]);
+  if (soft > hard) throw new InvalidArgumentError(`--default-ulimit ${spec}: the soft limit is above the hard one`);
+  return { Name: m[1], Soft: soft, Hard: hard };
 }
 
 function optPath(p: string | undefined): string | undefined {

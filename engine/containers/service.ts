@@ -27,6 +27,7 @@ import { unmountRootfs } from './rootfs.js';
 import { initialState, isActive, transition, type StateEvent } from './state.js';
 import { ContainerStore } from './store.js';
 import type { CreateRequest, HostConfig } from './types.js';
+import type { DaemonConfig } from '../config.js';
 import { HealthChecks } from './health.js';
 import { Waiters, type WaitCondition, type WaitResult } from './waiters.js';
 import type { Socket } from 'node:net';
@@ -122,7 +123,7 @@ export class ContainerService {
   async create(req: CreateRequest, name: string | undefined): Promise<{ Id: string; Warnings: string[] }> {
     if (!req || typeof req !== 'object') throw new InvalidArgumentError('config cannot be empty in order to create a container');
     if (!req.Image) throw new InvalidArgumentError('no image specified: give an image name in "Image"');
-    const hc: HostConfig = { ...(req.HostConfig ?? {}) };
+    const hc: HostConfig = withDaemonDefaults({ ...(req.HostConfig ?? {}) }, this.engine.config);
     validateResources(hc);
     validateRestartPolicy(hc.RestartPolicy, !!hc.AutoRemove);
     const caps = capabilitySet(hc);
@@ -725,4 +726,16 @@ export class ContainerService {
   rootOf(rec: ContainerRecord): string {
     return isActive(rec.state) && existsSync(`/proc/${rec.state.pid}/root`) ? `/proc/${rec.state.pid}/root` : this.paths.rootfs(rec.id);
   }
+}
+
+/** berthd's --dns, --default-ulimit, --log-driver and --log-opt, for what a container leaves unset. */
+function withDaemonDefaults(hc: HostConfig, c: DaemonConfig): HostConfig {
+  if (!hc.Dns?.length && c.dns?.length) hc.Dns = [...c.dns];
+  if (c.defaultUlimits?.length) {
+    const own = new Set((hc.Ulimits ?? []).map((u) => u.Name));
+    const added = c.defaultUlimits.filter((u) => !own.has(u.Name));
+    if (added.length) hc.Ulimits = [...(hc.Ulimits ?? []), ...added];
+  }
+  if (!hc.LogConfig?.Type && c.logDriver) hc.LogConfig = { Type: c.logDriver, Config: { ...(c.logDriver === 'json-file' ? c.logOpts : {}), ...(hc.LogConfig?.Config ?? {}) } };
+  return hc;
 }

@@ -32,6 +32,8 @@ export interface NetworkServiceOptions {
   bip?: string;
   /** --default-address-pools entries: "base=CIDR,size=N". */
   defaultAddressPools?: string[];
+  /** --mtu: bridge networks' MTU instead of the host's. */
+  mtu?: number;
 }
 
 const MAC_RE = /^([0-9a-f]{2}:){5}[0-9a-f]{2}$/i;
@@ -57,7 +59,7 @@ export class NetworkService implements Networking {
   static async open(opts: NetworkServiceOptions): Promise<NetworkService> {
     // sandboxes live as long as their namespaces: runtime state, beside them in exec-root
     const store = new NetworkStore(join(opts.dataRoot, 'networks'), join(opts.execRoot, 'sandboxes'));
-    const svc = new NetworkService(opts, store, new NetworkRegistry(store, await hostMtu()));
+    const svc = new NetworkService(opts, store, new NetworkRegistry(store, opts.mtu ?? await hostMtu()));
     await svc.init();
     return svc;
   }
@@ -109,7 +111,7 @@ export class NetworkService implements Networking {
           'com.docker.network.bridge.enable_icc': 'true',
           'com.docker.network.bridge.enable_ip_masquerade': 'true',
           'com.docker.network.bridge.host_binding_ipv4': '0.0.0.0',
-          'com.docker.network.driver.mtu': String((await hostMtu())),
+          'com.docker.network.driver.mtu': String(this.opts.mtu ?? await hostMtu()),
         },
       });
     }

@@ -7,6 +7,7 @@ import { ensureBundle, type Bundle } from './bundle/build.js';
 import { ensureStoreCerts, storeCertPaths, writeMachineCerts } from './certs/index.js';
 import { InterruptedError, InvalidArgumentError, MachineExistsError, reason } from './errors.js';
 import { Interruption } from './interrupt.js';
+import { checkEngineOptions } from './provision/engine-flags.js';
 import { openRunner, Provisioner } from './provision/index.js';
 import type { CommandRunner } from './runner/index.js';
 import { removeMachine } from './remove.js';
@@ -64,6 +65,7 @@ export async function createMachines(store: Store, names: string[], opts: Create
     seen.add(n);
   }
   const factory = getDriver(opts.driver);
+  checkEngineOptions({ ...defaultEngineOptions(), ...opts.engine }, factory.name);
   const plans: Plan[] = [];
   for (const name of names) plans.push(await planMachine(store, name, factory, opts));
   // Validate every machine's flags before anything is made.
@@ -166,30 +168,37 @@ function createSteps(store: Store, plan: Plan, opts: CreateOptions, intr: Interr
       await store.save(host!);
       await store.markHalfMade(name, { hostCreated, step: 'Creating the host' });
     }, { skip: hostCreated }),
-    step('Waiting for the host', async () => {
-      // The server key is made while SSH connects: both take a moment.
-      host!.Driver.IPAddress = await driver.ip();
-      const certs = writeMachineCerts(store, host!);
-      try {
-        runner = await openRunner(driver);
-      } finally {
-        await certs;
-      }
-      prov = new Provisioner(host!, driver, runner);
-    }),
-    step('Detecting the OS', () => prov.probe()),
-    step('Installing the engine bundle', async () => {
-      const ctxBundle = (sharedBundle ??= ensureBundle());
-      await prov.installBundle(await ctxBundle);
-    }),
-    step('Configuring TLS and starting the engine', () => prov.configure({ restart: true })),
-    step('Waiting for the engine', () => prov.waitForEngine()),
+    // The none driver only registers an engine: no host to reach, nothing to install.
+    ...(driver.connection().kind === 'none' ? [step('Writing the client certificates', () => writeMachineCerts(store, host!))] : provisionSteps()),
     step('Saving', async () => {
       await store.save(host!);
       await store.clearHalfMade(name);
       runner?.close();
     }),
   ];
+
+  function provisionSteps(): ListrTask<object>[] {
+    return [
+      step('Waiting for the host', async () => {
+        // The server key is made while SSH connects: both take a moment.
+        host!.Driver.IPAddress = await driver.ip();
+        const certs = writeMachineCerts(store, host!);
+        try {
+          runner = await openRunner(driver);
+        } finally {
+          await certs;
+        }
+        prov = new Provisioner(host!, driver, runner);
+      }),
+      step('Detecting the OS', () => prov.probe()),
+      step('Installing the engine bundle', async () => {
+        const ctxBundle = (sharedBundle ??= ensureBundle());
+        await prov.installBundle(await ctxBundle);
+      }),
+      step('Configuring TLS and starting the engine', () => prov.configure({ restart: true })),
+      step('Waiting for the engine', () => prov.waitForEngine()),
+    ];
+  }
 }
 
 /** One bundle build per command, shared by all the machines it creates. */

@@ -23,6 +23,7 @@ function spawnStatus(cmd: string, args: string[]): Promise<number> {
 
 export function sshArgs(m: Machine): { dest: string; args: string[] } {
   const c = m.driver.connection();
+  if (c.kind === 'none') throw new NotSupportedError(`machine "${m.host.Name}" has no driver (none): berth cannot SSH into it`);
   if (c.kind !== 'ssh') throw new NotSupportedError(`machine "${m.host.Name}" is this host (${m.host.DriverName} driver): it has no SSH`);
   return { dest: `${c.user}@${c.host}`, args: [...SSH_OPTS, '-i', c.keyPath, '-p', String(c.port)] };
 }

@@ -1,6 +1,8 @@
 import { join } from 'node:path';
+import { parseDaemonArgs } from '../../../engine/config.js';
+import { InvalidArgumentError } from '../errors.js';
 import type { EngineOptions } from '../store/host.js';
-import type { HostLayout } from './layout.js';
+import { hostLayout, type HostLayout } from './layout.js';
 
 /** berthd's command line (dockerd's flag names), one argument per element. */
 export function engineArgs(layout: HostLayout, opts: EngineOptions, driverName: string, port: number): string[] {
@@ -35,4 +37,21 @@ export function engineEnv(layout: HostLayout, opts: EngineOptions): Record<strin
     if (i > 0) env[e.slice(0, i)] = e.slice(i + 1);
   }
   return env;
+}
+
+/**
+ * The engine options of a create, checked by berthd's own parser (the host runs this
+ * very berthd) before anything is made: an option berthd refuses fails at once, in
+ * one line, instead of an engine that never answers.
+ */
+export function checkEngineOptions(opts: EngineOptions, driverName: string): void {
+  if (opts.ArbitraryFlags.some((f) => /^-*config-file\b/.test(f))) return; // names a file on the host: berthd checks it there
+  try {
+    parseDaemonArgs(engineArgs(hostLayout('', 'check'), opts, driverName, 2376));
+  } catch (err) {
+    const what = opts.StorageDriver && /--storage-driver/.test((err as Error).message) ? '--engine-storage-driver' : '--engine-opt';
+    throw new InvalidArgumentError(`${what}: berthd refuses it: ${(err as Error).message.replace(/ \(see berthd --help\)$/, '')}`, {
+      hint: 'berthd understands dockerd\'s log-driver (json-file, none), log-opt (max-size, max-file), dns, mtu, default-ulimit, storage-driver (overlay2, overlay, vfs), label, insecure-registry, registry-mirror, bip, bridge, default-address-pool',
+    });
+  }
 }

@@ -4,7 +4,7 @@ import { join } from 'node:path';
 import type { Driver, EngineService } from '../../../drivers/driver.js';
 import { loadTlsMaterial, ping } from '../../client/tls.js';
 import type { Bundle } from '../bundle/build.js';
-import { TimeoutError, reason } from '../errors.js';
+import { NotSupportedError, TimeoutError, reason } from '../errors.js';
 import { LocalRunner } from '../runner/local.js';
 import { mustRun, shq, type CommandRunner } from '../runner/index.js';
 import type { HostConfig } from '../store/host.js';
@@ -26,6 +26,7 @@ function defaultSshTimeout(): number {
 export async function openRunner(driver: Driver, sshTimeoutMs = defaultSshTimeout()): Promise<CommandRunner> {
   const c = driver.connection();
   if (c.kind === 'local') return new LocalRunner();
+  if (c.kind === 'none') throw new NotSupportedError(`the ${driver.name} driver has no way into its host: berth only knows the engine's URL`);
   // Loaded on demand: node-ssh costs ~100 ms of start-up that ls, env and friends don't need.
   const { SshRunner } = await import('../runner/ssh.js');
   const runner = await SshRunner.connect(c, sshTimeoutMs, { refusedFails: driver.existingHost === true });
