@@ -66,3 +66,20 @@ export function scpRun(src: { m?: Machine; path: string }, dst: { m?: Machine; p
   const scpArgs = args.map((a) => (a === '-p' ? '-P' : a));
   return spawnStatus('scp', [...scpArgs, ...(opts.recursive ? ['-r'] : []), ...(opts.quiet ? ['-q'] : []), side(src), side(dst)]);
 }
+
+/**
+ * `machine mount`: the machine's PATH on LOCALDIR through sshfs (as Docker Machine
+ * does), or `fusermount -u LOCALDIR` with `unmount`.
+ */
+export async function sshfsMount(m: Machine, path: string, localDir: string, unmount: boolean): Promise<number> {
+  if (unmount) {
+    const tool = onPath('fusermount3') ? 'fusermount3' : 'fusermount';
+    if (!onPath(tool)) throw new InvalidArgumentError('fusermount is not installed', { hint: 'install FUSE (apt-get install fuse3)' });
+    return spawnStatus(tool, ['-u', localDir]);
+  }
+  if (!onPath('sshfs')) throw new InvalidArgumentError('sshfs is not installed: machine mount needs it', { hint: 'install it (apt-get install sshfs)' });
+  const c = m.driver.connection();
+  if (c.kind !== 'ssh') throw new NotSupportedError(`machine "${m.host.Name}" (${m.host.DriverName} driver) has no SSH: mount works on SSH machines`);
+  const opts = ['StrictHostKeyChecking=no', 'UserKnownHostsFile=/dev/null', 'LogLevel=quiet', 'IdentitiesOnly=yes', `IdentityFile=${c.keyPath}`, `Port=${c.port}`];
+  return spawnStatus('sshfs', [...opts.flatMap((o) => ['-o', o]), `${c.user}@${c.host.includes(':') ? `[${c.host}]` : c.host}:${path}`, localDir]);
+}
