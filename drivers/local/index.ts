@@ -1,5 +1,6 @@
 import { InvalidArgumentError } from '../../src/machine/errors.js';
 import type { DriverSettings } from '../../src/machine/store/host.js';
+import { dropClaim, listening, readClaim, sameOwner, writeClaim, type Claim } from './claim.js';
 import type { Driver, DriverFactory, EngineService, FlagValues, MachineState, Connection } from '../driver.js';
 
 /**
@@ -14,13 +15,29 @@ export class LocalDriver implements Driver {
   async preCreateCheck(): Promise<void> {
     if (process.getuid?.() !== 0) throw new InvalidArgumentError('the local driver needs root', { hint: 'run berth as root' });
     if (process.platform !== 'linux') throw new InvalidArgumentError(`the local driver runs the engine on this host, which must be Linux (this is ${process.platform})`);
+    const prefix = this.installPrefix();
+    const where = prefix ? `--local-prefix ${prefix}` : 'the default prefix (/)';
+    const owner = await readClaim(prefix);
+    if (owner && !sameOwner(owner, this.claim())) {
+      throw new InvalidArgumentError(`${where} holds the engine of machine "${owner.name}" (store ${owner.store}, port ${owner.port}): a second local machine needs its own`,
+        { hint: `pass --local-prefix DIR and --local-engine-port PORT, or remove "${owner.name}" first` });
+    }
+    const port = this.enginePort();
+    if (await listening(this.settings.IPAddress || '127.0.0.1', port)) {
+      throw new InvalidArgumentError(`port ${port} on ${this.settings.IPAddress} is already in use${owner ? '' : ' (another engine or program)'}: the engine of a new local machine cannot listen there`,
+        { hint: 'pass --local-engine-port PORT with a free port' });
+    }
   }
-  async create(): Promise<void> {}
+  async create(): Promise<void> { await writeClaim(this.installPrefix(), this.claim()); }
   async start(engine: EngineService): Promise<void> { await engine.start(); }
   async stop(engine: EngineService): Promise<void> { await engine.stop(); }
   async restart(engine: EngineService): Promise<void> { await engine.stop(); await engine.start(); }
   async kill(engine: EngineService): Promise<void> { await engine.kill(); }
-  async remove(): Promise<void> {}
+  async remove(): Promise<void> { await dropClaim(this.installPrefix(), this.claim()); }
+
+  private claim(): Claim {
+    return { store: this.settings.StorePath, name: this.settings.MachineName, port: this.enginePort() };
+  }
   async state(engine: EngineService): Promise<MachineState> {
     return (await engine.running()) ? 'Running' : 'Stopped';
   }

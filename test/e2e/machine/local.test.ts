@@ -52,6 +52,19 @@ test('create -d local (the default driver) installs and starts an engine on this
   expect(berth(['machine', 'ls', '--format', '{{.Name}} {{.DriverName}} {{.State}} {{.URL}}'], env).stdout).toBe(`loc local Running tcp://127.0.0.1:${port}\n`);
 });
 
+test('a second local machine never takes over the first one\'s engine, certificates or port', () => {
+  const other = { ...env, BERTH_STORAGE_PATH: tempDir('berth-local-store2-') };
+  const samePrefix = berth(['machine', 'create', '--local-prefix', prefix, '--local-engine-port', String(port + 1), 'loc2'], other);
+  expect(samePrefix.code).toBe(2);
+  expect(samePrefix.stderr).toContain(`Error: --local-prefix ${prefix} holds the engine of machine "loc" (store ${store}, port ${port}): a second local machine needs its own\n`);
+  const samePort = berth(['machine', 'create', '--local-prefix', `${prefix}-2`, '--local-engine-port', String(port), 'loc2'], other);
+  expect(samePort.code).toBe(2);
+  expect(samePort.stderr).toContain(`Error: port ${port} on 127.0.0.1 is already in use`);
+  expect(existsSync(`${prefix}-2`)).toBe(false);
+  expect(berth(['machine', 'ls', '-q'], other).stdout).toBe('');
+  expect(berth(['machine', 'status', 'loc'], env).stdout).toBe('Running\n');
+});
+
 test('env + the docker CLI over mTLS; a client without certificates is refused', () => {
   const r = sh(`set -e; eval $("$BERTH" machine env loc); docker pull -q ${reg.image}; docker info --format '{{.Name}}' >/dev/null; echo ok`, { ...env, BERTH });
   expect(r.stderr).toBe('');
