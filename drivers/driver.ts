@@ -17,6 +17,8 @@ export type FlagValue = string | string[] | number | boolean;
 export interface DriverFlag {
   /** Full flag name, prefixed by the driver's name: "generic-ip-address". */
   name: string;
+  /** Other names create accepts, e.g. Docker Machine's unprefixed `--url` of the none driver. */
+  aliases?: string[];
   type: FlagType;
   usage: string;
   envVar?: string;

@@ -43,9 +43,9 @@ export function parseEngineUrl(url: string): { host: string; port: number } {
 export const noneDriver: DriverFactory = {
   name: 'none',
   description: 'an engine that already runs, registered by its URL (no provisioning)',
-  flags: [{ name: 'url', type: 'string', usage: 'URL of host when no driver is selected (none driver)' }],
+  flags: [{ name: 'none-url', aliases: ['url'], type: 'string', usage: 'URL of the engine, tcp://HOST:PORT (Docker Machine\'s --url)', envVar: 'NONE_URL', required: true }],
   fromFlags(base, flags: FlagValues) {
-    const url = String(flags.url ?? '');
+    const url = String(flags['none-url'] ?? '');
     if (!url) throw new InvalidArgumentError('--url option is required when no driver is selected', { hint: 'berth machine create -d none --url tcp://HOST:PORT NAME' });
     const { host, port } = parseEngineUrl(url);
     return new NoneDriver({ ...base, IPAddress: host, EnginePort: port, SSHUser: '', SSHPort: 0, SSHKeyPath: '', URL: url });

@@ -15,7 +15,7 @@ function driverFlags() {
   const out: Record<string, any> = {};
   for (const d of builtinDrivers()) {
     for (const f of d.flags) {
-      const common = { description: f.usage, env: f.envVar, helpGroup: d.name.toUpperCase() };
+      const common = { description: f.usage, env: f.envVar, helpGroup: d.name.toUpperCase(), aliases: f.aliases };
       if (f.type === 'bool') out[f.name] = Flags.boolean({ ...common, default: f.default as boolean | undefined });
       else if (f.type === 'int') out[f.name] = Flags.integer({ ...common, default: f.default as number | undefined });
       else if (f.type === 'stringList') out[f.name] = Flags.string({ ...common, multiple: true, multipleNonGreedy: true, default: f.default as string[] | undefined });

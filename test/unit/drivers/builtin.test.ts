@@ -1,6 +1,7 @@
 import { createServer, type Server } from 'node:net';
 import { genericDriver } from '../../../drivers/generic/index.js';
 import { localDriver } from '../../../drivers/local/index.js';
+import { noneDriver } from '../../../drivers/none/index.js';
 import { builtinDrivers, DEFAULT_DRIVER, getDriver } from '../../../drivers/registry.js';
 import type { EngineService } from '../../../drivers/driver.js';
 import { driverConformance } from '../../conformance/driver.js';
@@ -27,10 +28,12 @@ afterAll(() => sshd.close());
 
 driverConformance(localDriver, { 'local-engine-port': 23999 }, engine);
 driverConformance(genericDriver, { 'generic-ip-address': '127.0.0.1', 'generic-ssh-port': 22 }, engine);
+driverConformance(noneDriver, { 'none-url': 'tcp://127.0.0.1:2376' }, engine);
 
 test('local is the default driver; unknown names are refused with the list', () => {
   expect(DEFAULT_DRIVER).toBe('local');
-  expect(builtinDrivers().map((d) => d.name)).toEqual(['local', 'generic']);
+  expect(builtinDrivers().map((d) => d.name)).toEqual(expect.arrayContaining(['local', 'generic', 'none']));
+  expect(builtinDrivers()[0].name).toBe('local');
   expect(() => getDriver('nope')).toThrow(/unknown driver "nope"/);
 });
 
