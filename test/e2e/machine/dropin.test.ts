@@ -46,11 +46,14 @@ test('a docker-machine script: create from MACHINE_* and GENERIC_* variables, en
     docker pull -q $IMG >/dev/null
     docker run --rm --name c1 $IMG sh -c 'grep nameserver /etc/resolv.conf; ulimit -n'
     docker network inspect bridge --format '{{index .Options "com.docker.network.driver.mtu"}}'
+    docker create --name c2 $IMG true >/dev/null
+    docker inspect --format '{{json .HostConfig.LogConfig}}' c2
+    docker rm c2 >/dev/null
     docker-machine ip dm1
     docker-machine url dm1
     docker-machine inspect --format '{{.Driver.IPAddress}} {{json .HostOptions.EngineOptions.StorageDriver}} {{len .HostOptions.EngineOptions.ArbitraryFlags}}' dm1`);
   expect(r.stderr).toBe('');
-  expect(r.stdout).toBe(`nameserver 10.9.8.7\n1234\n1400\n${f.hosts[0].ip}\ntcp://${f.hosts[0].ip}:2376\n${f.hosts[0].ip} "overlay" 4\n`);
+  expect(r.stdout).toBe(`nameserver 10.9.8.7\n1234\n1400\n{"Type":"json-file","Config":{"max-size":"1m"}}\n${f.hosts[0].ip}\ntcp://${f.hosts[0].ip}:2376\n${f.hosts[0].ip} "overlay" 4\n`);
   expect(r.code).toBe(0);
 });
 
