@@ -42,8 +42,11 @@ export interface DriverLifecycle {
   stop(engine: EngineService): Promise<void>;
   restart(engine: EngineService): Promise<void>;
   kill(engine: EngineService): Promise<void>;
-  /** Removes the provider's resources; a generic host is left alone. */
-  remove(): Promise<void>;
+  /**
+   * Removes the provider's resources; a generic host is left alone. `createFailed`:
+   * undo a create that did not finish (also what a plain rm would keep).
+   */
+  remove(opts?: { createFailed?: boolean }): Promise<void>;
   state(engine: EngineService): Promise<MachineState>;
 }
 

@@ -3,6 +3,7 @@ import { join } from 'node:path';
 import { pathToFileURL } from 'node:url';
 import { projectRoot } from '../src/common/paths.js';
 import { InvalidArgumentError } from '../src/machine/errors.js';
+import { amazonec2Driver } from './amazonec2/index.js';
 import type { DriverFactory } from './driver.js';
 import { genericDriver } from './generic/index.js';
 import { localDriver } from './local/index.js';
@@ -12,7 +13,7 @@ import { noneDriver } from './none/index.js';
  * Built-in drivers, plus any installed package named `berth-driver-NAME` whose
  * default export is a DriverFactory (found in node_modules beside berth).
  */
-const builtin: DriverFactory[] = [localDriver, genericDriver, noneDriver];
+const builtin: DriverFactory[] = [localDriver, genericDriver, noneDriver, amazonec2Driver];
 const extra = new Map<string, DriverFactory>();
 
 export const DEFAULT_DRIVER = 'local';

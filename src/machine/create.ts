@@ -223,5 +223,5 @@ async function prepareSshKey(store: Store, name: string, driver: Driver): Promis
 }
 
 function cleanup(store: Store, name: string, driver: Driver, host: HostConfig | undefined): Promise<void> {
-  return removeMachine(store, host ?? null, name, driver, true);
+  return removeMachine(store, host ?? null, name, driver, true, { createFailed: true });
 }

@@ -10,7 +10,7 @@ import type { HostConfig } from './store/host.js';
  * a generic host is left alone, as Docker Machine does. With `force`, errors of the
  * driver do not keep the store entry.
  */
-export async function removeMachine(store: Store, host: HostConfig | null, name: string, driver: Driver | null, force: boolean): Promise<void> {
+export async function removeMachine(store: Store, host: HostConfig | null, name: string, driver: Driver | null, force: boolean, opts: { createFailed?: boolean } = {}): Promise<void> {
   try {
     if (driver && host && driver.connection().kind === 'local') {
       const runner = await openRunner(driver);
@@ -21,7 +21,7 @@ export async function removeMachine(store: Store, host: HostConfig | null, name:
         runner.close();
       }
     }
-    await driver?.remove();
+    await driver?.remove(opts);
   } catch (err) {
     if (!force) throw err;
   }
