@@ -6,12 +6,13 @@
  * would), so provisioning, env and the docker CLI work on it for real.
  * Nothing here connects to any address outside loopback and the test's bridge.
  */
-import { readFileSync } from 'node:fs';
+import { execFileSync, spawn } from 'node:child_process';
+import { existsSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { DescribeKeyPairsCommand, ImportKeyPairCommand, type Instance } from '@aws-sdk/client-ec2';
 import { startMoto, type Moto } from '../../fixtures/moto.js';
 import { startSshHosts, type SshHosts } from '../../fixtures/sshhosts.js';
-import { berth, berthAsync, requireDockerCli, sh, startRegistry, tempDir, removeTempDirs } from './helpers.js';
+import { berth, berthAsync, berthBin, requireDockerCli, sh, startRegistry, tempDir, removeTempDirs, type Run } from './helpers.js';
 
 import { jest } from '@jest/globals';
 
@@ -114,7 +115,11 @@ test('rm terminates the instances and deletes the imported key pair; the user ke
   expect(await moto.keyPairs()).toEqual(['user-key']);
   expect(await moto.groups()).toContain('berth-e2e');
   expect(berth(['machine', 'ls', '-q'], env).stdout).toBe('');
-  for (const h of f.hosts) h.kill(); // the "instances" are gone: their addresses answer no more
+  // The "instances" are gone: their addresses are free for the next ones moto hands out.
+  for (const h of f.hosts) {
+    h.kill();
+    execFileSync('ip', ['-n', h.ns, 'addr', 'flush', 'dev', 'eth0']);
+  }
 });
 
 test('an instance whose SSH never answers: create fails and leaves nothing behind', async () => {
@@ -124,5 +129,56 @@ test('an instance whose SSH never answers: create fails and leaves nothing behin
   expect(await moto.liveInstances('e3')).toEqual([]);
   expect(await moto.keyPairs()).toEqual(['user-key']);
   expect(await moto.groups()).not.toContain('berth-e3');
+  expect(berth(['machine', 'ls', '-q'], env).stdout).toBe('');
+});
+
+/** A create whose process the test can signal. */
+function spawnCreate(name: string, extraEnv: NodeJS.ProcessEnv = {}): { pid: number; done: Promise<Run> } {
+  const child = spawn(berthBin(), createArgs(name), { env: { ...process.env, ...env, ...extraEnv } });
+  let stdout = '';
+  let stderr = '';
+  child.stdout.on('data', (c) => { stdout += c; });
+  child.stderr.on('data', (c) => { stderr += c; });
+  return { pid: child.pid!, done: new Promise((resolve) => child.on('close', (code, signal) => resolve({ code: code ?? (signal ? 128 : -1), stdout, stderr }))) };
+}
+
+async function running(name: string): Promise<Instance> {
+  for (;;) {
+    const [inst] = await moto.liveInstances(name);
+    if (inst?.State?.Name === 'running') return inst;
+    await new Promise((r) => setTimeout(r, 50));
+  }
+}
+
+test('kill -9 of create after the instance was made: create again takes that instance over and finishes', async () => {
+  const first = spawnCreate('k1');
+  const inst = await running('k1');
+  process.kill(first.pid, 'SIGKILL');
+  await first.done;
+  await bootInstance('k1');
+  const again = await berthAsync(createArgs('k1'), env);
+  expect({ code: again.code, stderr: again.stderr }).toEqual({ code: 0, stderr: '' });
+  const live = await moto.liveInstances('k1');
+  expect(live.map((i) => i.InstanceId)).toEqual([inst.InstanceId]);
+  expect(existsSync(join(store, 'machines', 'k1', 'creating.json'))).toBe(false);
+  const r = sh('set -e; eval $("$BERTH" machine env k1); docker info --format "{{.Name}}" >/dev/null && echo ok', env);
+  expect(r.stdout).toBe('ok\n');
+  expect(berth(['machine', 'rm', '-y', 'k1'], env).code).toBe(0);
+  expect(await moto.liveInstances('k1')).toEqual([]);
+  expect(await moto.keyPairs()).toEqual(['user-key']);
+});
+
+test('Ctrl-C once the instance is up: the machine is kept half-made; rm -f removes the instance and its key pair', async () => {
+  const c = spawnCreate('c1', { BERTH_SSH_TIMEOUT: '30' });
+  // Interrupted while it waits for SSH on an instance that never answers.
+  await running('c1');
+  process.kill(c.pid, 'SIGINT');
+  const r = await c.done;
+  expect(r.code).not.toBe(0);
+  expect(r.stderr).toMatch(/interrupted \(SIGINT\)/);
+  expect((await moto.liveInstances('c1')).length).toBe(1);
+  expect(berth(['machine', 'rm', '-y', '-f', 'c1'], env).code).toBe(0);
+  expect(await moto.liveInstances('c1')).toEqual([]);
+  expect(await moto.keyPairs()).toEqual(['user-key']);
   expect(berth(['machine', 'ls', '-q'], env).stdout).toBe('');
 });
