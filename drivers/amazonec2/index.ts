@@ -151,9 +151,13 @@ export class AmazonEc2Driver implements Driver {
     let group = (await this.api.describeSecurityGroups(filters))[0];
     if (!group) {
       if (s.SecurityGroupReadOnly) throw new InvalidArgumentError(`security group "${s.SecurityGroupName}" does not exist in ${s.VpcId} and --amazonec2-security-group-readonly forbids making it`);
-      s.SecurityGroupId = await this.api.createSecurityGroup(s.SecurityGroupName, 'berth machines (Docker Machine compatible)', s.VpcId, [[TAG_MACHINE_ID, s.MachineId]]);
-      s.SecurityGroupCreated = true;
-      group = { GroupId: s.SecurityGroupId, IpPermissions: [] };
+      const made = await this.api.createSecurityGroup(s.SecurityGroupName, 'berth machines (Docker Machine compatible)', s.VpcId, [[TAG_MACHINE_ID, s.MachineId]]).catch((err: MachineError) => {
+        if (!/InvalidGroup\.Duplicate/.test(err.message)) throw err;
+        return undefined; // a create running beside this one made it first
+      });
+      s.SecurityGroupCreated = made !== undefined;
+      group = made ? { GroupId: made, IpPermissions: [] } : (await this.api.describeSecurityGroups(filters))[0];
+      if (!group) throw new ProvisionError(`security group "${s.SecurityGroupName}" was made by another create and is gone again`, { hint: 'run the create again' });
     }
     s.SecurityGroupId = group.GroupId!;
     if (s.SecurityGroupReadOnly) return;
