@@ -292,9 +292,9 @@ export class AmazonEc2Driver implements Driver {
 
   async start(): Promise<void> {
     await this.api.startInstance(await this.needInstance());
-    const inst = await this.waitFor('running');
-    // A stopped instance gets a new public address when it starts again.
-    this.settings.IPAddress = this.addressOf(inst) || this.settings.IPAddress;
+    // A stopped instance gets a new public address when it starts again: ip() reports
+    // it, and the machine layer reissues the server certificate for it.
+    await this.waitFor('running');
   }
   async stop(): Promise<void> { await this.api.stopInstance(await this.needInstance(), false); }
   async kill(): Promise<void> { await this.api.stopInstance(await this.needInstance(), true); }
@@ -332,15 +332,12 @@ export class AmazonEc2Driver implements Driver {
     return machineState((await this.instance())?.State?.Name);
   }
 
-  /** The address the machine is reached on, refreshed from EC2 while the instance runs. */
+  /** The instance's current address while it runs (it may differ from the stored one), else the stored one. */
   async ip(): Promise<string> {
     const s = this.settings;
-    if (s.InstanceId) {
-      const inst = await this.instance().catch(() => undefined);
-      const addr = inst && inst.State?.Name === 'running' ? this.addressOf(inst) : '';
-      if (addr) s.IPAddress = addr;
-    }
-    return s.IPAddress;
+    if (!s.InstanceId) return s.IPAddress;
+    const inst = await this.instance().catch(() => undefined);
+    return (inst?.State?.Name === 'running' ? this.addressOf(inst) : '') || s.IPAddress;
   }
 
   connection(): Connection {

@@ -27,7 +27,9 @@ export async function reissueServerCert(store: Store, m: Machine): Promise<void>
 /** Makes sure a client can talk to the engine over mTLS; reissues the cert after an IP change. */
 export async function checkTls(store: Store, m: Machine, timeoutMs = 10_000): Promise<{ reissued: boolean }> {
   let reissued = false;
-  if (!(await serverCertCurrent(store, m.host))) {
+  // A cloud instance that was stopped and started again is on a new address.
+  const moved = (await m.driver.ip()) !== m.host.Driver.IPAddress;
+  if (moved || !(await serverCertCurrent(store, m.host))) {
     await store.withMachineLock(m.host.Name, () => reissueServerCert(store, m));
     reissued = true;
   }

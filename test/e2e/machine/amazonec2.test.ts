@@ -7,7 +7,7 @@
  * Nothing here connects to any address outside loopback and the test's bridge.
  */
 import { execFileSync, spawn } from 'node:child_process';
-import { existsSync, readFileSync } from 'node:fs';
+import { existsSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { DescribeKeyPairsCommand, ImportKeyPairCommand, type Instance } from '@aws-sdk/client-ec2';
 import { startMoto, type Moto } from '../../fixtures/moto.js';
@@ -106,6 +106,20 @@ test('status, stop, start, kill follow the EC2 instance; the engine answers afte
   expect(berth(['machine', 'status', 'e1'], env).stdout).toBe('Stopped\n');
   const ls = berth(['machine', 'ls', '--format', '{{.Name}} {{.DriverName}} {{.State}}'], env);
   expect(ls.stdout).toBe('e1 amazonec2 Stopped\ne2 amazonec2 Running\n');
+});
+
+test('env follows the address EC2 reports: a stale stored address gets a new server cert for the live one', () => {
+  // As after a stop/start on a public address: the record still has the old one.
+  const cfgPath = join(store, 'machines', 'e2', 'config.json');
+  const cfg = JSON.parse(readFileSync(cfgPath, 'utf8'));
+  const live = cfg.Driver.IPAddress;
+  const serial = () => sh(`openssl x509 -noout -serial -in ${store}/machines/e2/server.pem`).stdout;
+  const before = serial();
+  writeFileSync(cfgPath, JSON.stringify({ ...cfg, Driver: { ...cfg.Driver, IPAddress: f.freeIp() } }));
+  const r = sh('set -e; eval $("$BERTH" machine env e2); echo $DOCKER_HOST; docker info --format "{{.Name}}" >/dev/null && echo ok', env);
+  expect(r.stdout).toBe(`tcp://${live}:2376\nok\n`);
+  expect(serial()).not.toBe(before);
+  expect(JSON.parse(readFileSync(cfgPath, 'utf8')).Driver.IPAddress).toBe(live);
 });
 
 test('rm terminates the instances and deletes the imported key pair; the user key and the group stay', async () => {

@@ -69,6 +69,8 @@ test('lifecycle verbs are the EC2 calls: kill is a forced stop, restart a reboot
   expect(ec2.commandCalls(StopInstancesCommand).map((c) => c.args[0].input.Force)).toEqual([false, true]);
   expect(ec2.commandCalls(RebootInstancesCommand)).toHaveLength(1);
   expect(ec2.commandCalls(StartInstancesCommand)[0].args[0].input.InstanceIds).toEqual(['i-1']);
+  // The stored address stays until the machine layer moves the certificate along.
+  expect(d.settings.IPAddress).toBe('');
   expect(await d.ip()).toBe('203.0.113.9');
   expect(await new AmazonEc2Driver({ ...make({ 'amazonec2-use-private-address': true }), InstanceId: 'i-1' }).ip()).toBe('10.0.0.4');
 });
