@@ -97,7 +97,10 @@ export class AmazonEc2Driver implements Driver {
       Owners: [CANONICAL],
       Filters: [{ Name: 'name', Values: ['ubuntu/images/*/ubuntu-*-amd64-server-*'] }, { Name: 'state', Values: ['available'] }],
     });
-    const newest = images.filter((i) => i.ImageId).sort((a, b) => String(b.CreationDate ?? b.Name).localeCompare(String(a.CreationDate ?? a.Name)))[0];
+    // Canonical's names carry the release and the build date: "…/ubuntu-jammy-22.04-amd64-server-20240223".
+    const rank = (name = '') => `${/-(\d\d\.\d\d)-/.exec(name)?.[1] ?? '00.00'}-${/-(\d{8}(?:\.\d+)?)$/.exec(name)?.[1] ?? ''}`;
+    const lts = images.filter((i) => i.ImageId && /-\d[02468]\.04-/.test(i.Name ?? ''));
+    const newest = lts.sort((a, b) => rank(b.Name).localeCompare(rank(a.Name)))[0];
     if (!newest) {
       throw new InvalidArgumentError(`no Ubuntu image found in ${this.settings.Region}: neither Canonical's SSM parameter nor an image search answered`, { hint: 'pass --amazonec2-ami with an AMI id of this region' });
     }

@@ -1,10 +1,19 @@
 /**
- * `machine create -d amazonec2` refused, against moto_server through the real SDK: each
- * bad input gets one line naming the thing and the fix, exit 2 for usage errors and 1
- * for failures, and nothing is left in EC2 or in the store. The creates run at once.
+ * The EC2 driver against moto_server through the real SDK, without SSH (moto's
+ * instances have no computer behind them, so nothing here connects to their addresses):
+ * what the driver makes with its defaults, spot instances, and `machine create` refused:
+ * each bad input gets one line naming the thing and the fix, exit 2 for usage errors and
+ * 1 for failures, and nothing is left in EC2 or in the store. The creates run at once.
  */
 import { CreateSubnetCommand, CreateVpcCommand, DeleteSubnetCommand, DeleteVpcCommand, DescribeSubnetsCommand, DescribeVpcsCommand } from '@aws-sdk/client-ec2';
+import { DescribeSecurityGroupsCommand, DescribeSpotInstanceRequestsCommand } from '@aws-sdk/client-ec2';
+import { mkdtempSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { amazonec2Driver } from '../../../drivers/amazonec2/index.js';
 import { EC2_FLAGS } from '../../../drivers/amazonec2/flags.js';
+import { baseSettings } from '../../../drivers/driver.js';
+import { newEd25519Key } from '../../../src/machine/sshkey.js';
 import { startMoto, type Moto } from '../../fixtures/moto.js';
 import { berth, berthAsync, tempDir, removeTempDirs, type Run } from './helpers.js';
 
@@ -134,4 +143,48 @@ test('create -d amazonec2 --help lists every flag with its env var and default',
     expect(line).toContain(`env: ${f.envVar}`);
     if (f.default !== undefined && f.default !== false) expect(line).toContain(`default: ${f.default}`);
   }
+});
+
+/** A driver as create makes it (key pair files in a temp machine dir), through the real SDK. */
+function driverFor(name: string, flags: Record<string, unknown>) {
+  const dir = mkdtempSync(join(tmpdir(), 'berth-ec2-drv-'));
+  const key = newEd25519Key(name);
+  writeFileSync(join(dir, 'id_rsa'), key.privateKey, { mode: 0o600 });
+  writeFileSync(join(dir, 'id_rsa.pub'), key.publicKey);
+  const keys = { 'amazonec2-access-key': moto.env.AWS_ACCESS_KEY_ID, 'amazonec2-secret-key': moto.env.AWS_SECRET_ACCESS_KEY };
+  return amazonec2Driver.fromFlags(baseSettings(name, dir, join(dir, 'id_rsa')), { 'amazonec2-endpoint': moto.endpoint, ...keys, ...flags } as never);
+}
+
+test('defaults: Ubuntu found by image search, default VPC and subnet of zone a, group with 22, 2376 and --open-port', async () => {
+  const d = driverFor('defaults', { 'amazonec2-open-port': ['8080', '53/udp'], 'amazonec2-security-group': 'berth-defaults' });
+  await d.preCreateCheck();
+  const s = d.settings as Record<string, unknown>;
+  expect(s.AMI).toBe('ami-785db401'); // moto has no Canonical SSM parameter: the newest LTS Canonical image (16.04 over 14.04)
+  expect(String(s.SubnetId)).toMatch(/^subnet-/);
+  await d.create();
+  const [inst] = await moto.liveInstances('defaults');
+  expect(inst.Placement?.AvailabilityZone).toBe('us-east-1a');
+  expect(inst.SubnetId).toBe(s.SubnetId);
+  expect(await d.ip()).toBe(inst.PublicIpAddress);
+  const [g] = (await moto.client().send(new DescribeSecurityGroupsCommand({ Filters: [{ Name: 'group-name', Values: ['berth-defaults'] }] }))).SecurityGroups!;
+  expect(g.IpPermissions!.map((p) => `${p.FromPort}/${p.IpProtocol}`).sort()).toEqual(['22/tcp', '2376/tcp', '53/udp', '8080/tcp']);
+  expect(await d.state(undefined as never)).toBe('Running');
+  await d.remove();
+  expect(await moto.liveInstances('defaults')).toEqual([]);
+  expect(await moto.groups()).toContain('berth-defaults'); // rm keeps the group, as Docker Machine does
+  expect(await moto.keyPairs()).toEqual([]);
+});
+
+test('spot: a spot request at the given price makes the instance; rm cancels the request and terminates it', async () => {
+  const d = driverFor('spot', { 'amazonec2-request-spot-instance': true, 'amazonec2-spot-price': '0.02', 'amazonec2-ami': 'ami-785db401' });
+  await d.preCreateCheck();
+  await d.create();
+  const s = d.settings as Record<string, unknown>;
+  const [req] = (await moto.client().send(new DescribeSpotInstanceRequestsCommand({ SpotInstanceRequestIds: [String(s.SpotInstanceRequestId)] }))).SpotInstanceRequests!;
+  expect(req.SpotPrice).toMatch(/^0\.02/);
+  expect(req.InstanceId).toBe(s.InstanceId);
+  await d.remove();
+  expect(await moto.liveInstances()).toEqual([]);
+  const [after] = (await moto.client().send(new DescribeSpotInstanceRequestsCommand({ SpotInstanceRequestIds: [String(s.SpotInstanceRequestId)] }))).SpotInstanceRequests!;
+  expect(after?.State ?? 'gone').toMatch(/^(cancelled|gone)$/); // moto forgets a cancelled request
 });
