@@ -7,8 +7,7 @@
  */
 import { CreateSubnetCommand, CreateVpcCommand, DeleteSubnetCommand, DeleteVpcCommand, DescribeSubnetsCommand, DescribeVpcsCommand } from '@aws-sdk/client-ec2';
 import { DescribeSecurityGroupsCommand, DescribeSpotInstanceRequestsCommand } from '@aws-sdk/client-ec2';
-import { mkdtempSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { amazonec2Driver } from '../../../drivers/amazonec2/index.js';
 import { EC2_FLAGS } from '../../../drivers/amazonec2/flags.js';
@@ -147,7 +146,7 @@ test('create -d amazonec2 --help lists every flag with its env var and default',
 
 /** A driver as create makes it (key pair files in a temp machine dir), through the real SDK. */
 function driverFor(name: string, flags: Record<string, unknown>) {
-  const dir = mkdtempSync(join(tmpdir(), 'berth-ec2-drv-'));
+  const dir = tempDir('berth-ec2-drv-');
   const key = newEd25519Key(name);
   writeFileSync(join(dir, 'id_rsa'), key.privateKey, { mode: 0o600 });
   writeFileSync(join(dir, 'id_rsa.pub'), key.publicKey);
