@@ -206,16 +206,18 @@ export class AmazonEc2Driver implements Driver {
       Placement: { AvailabilityZone: this.zoneName },
       NetworkInterfaces: [{ DeviceIndex: 0, SubnetId: s.SubnetId, Groups: [s.SecurityGroupId], AssociatePublicIpAddress: !s.PrivateIPOnly, DeleteOnTermination: true }],
     };
+    // One token per launch: the SDK's own retries of this call cannot make a second instance.
+    const token = `${s.MachineId}-${Date.now().toString(36)}`;
     if (!s.RequestSpotInstance) {
       const inst = await this.api.runInstance({
-        ...spec, MinCount: 1, MaxCount: 1, ClientToken: s.MachineId,
+        ...spec, MinCount: 1, MaxCount: 1, ClientToken: token,
         TagSpecifications: [{ ResourceType: 'instance', Tags: tags }],
       });
       return inst.InstanceId!;
     }
     const { Monitoring, Placement, ...launchSpec } = spec;
     s.SpotInstanceRequestId = await this.api.requestSpotInstance({
-      SpotPrice: s.SpotPrice, InstanceCount: 1, ClientToken: s.MachineId,
+      SpotPrice: s.SpotPrice, InstanceCount: 1, ClientToken: token,
       LaunchSpecification: { ...launchSpec, Monitoring: { Enabled: Monitoring.Enabled }, Placement: { AvailabilityZone: Placement.AvailabilityZone } },
       TagSpecifications: [{ ResourceType: 'spot-instances-request', Tags: tags }],
     });

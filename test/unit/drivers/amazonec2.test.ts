@@ -93,7 +93,7 @@ test('an instance that never reaches running: a bounded wait, then a timeout nam
     expect(err).toBeInstanceOf(TimeoutError);
     expect(err.message).toBe('instance i-9 did not reach "running" within 1 s: it stayed "pending"');
     const run = ec2.commandCalls(RunInstancesCommand)[0].args[0].input;
-    expect(run.ClientToken).toBe(d.settings.MachineId);
+    expect(run.ClientToken?.startsWith(`${d.settings.MachineId}-`)).toBe(true);
     expect(run.TagSpecifications?.[0].Tags).toEqual(expect.arrayContaining([{ Key: 'berth-machine-id', Value: d.settings.MachineId }]));
   } finally {
     delete process.env.BERTH_EC2_WAIT_TIMEOUT;
