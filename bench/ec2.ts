@@ -6,8 +6,11 @@
  * instance's, not the bench's. Time is split from create's own step timers: "in the
  * driver" is the "Creating the host" step (EC2 calls and waiters), the rest is
  * provisioning (SSH, bundle, certs, engine start).
+ * Peer in the same run: -d generic on the same kind of hosts, 1 alone and 5 at once
+ * (5 processes), which is the provisioning alone: every "instance" here shares this
+ * computer's cores, where EC2 instances each have their own.
  */
-import { spawnSync } from 'node:child_process';
+import { spawn, spawnSync } from 'node:child_process';
 import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -55,12 +58,37 @@ async function round(count: number): Promise<Round> {
   }
 }
 
+/** The peer: `count` generic creates at once on fresh namespace hosts; wall time. */
+async function genericRound(count: number): Promise<number> {
+  const f = await startSshHosts(count);
+  const store = mkdtempSync(join(tmpdir(), 'berth-bench-gen-'));
+  try {
+    const env = { ...process.env, BERTH_STORAGE_PATH: store };
+    const t = process.hrtime.bigint();
+    const codes = await Promise.all(f.hosts.map((h, i) => new Promise<number>((resolve) => {
+      spawn(berth, ['machine', 'create', '-d', 'generic', '--generic-ip-address', h.ip, '--generic-ssh-key', f.keyPath, `g${i}`], { env, stdio: 'ignore' })
+        .on('close', (code) => resolve(code ?? -1));
+    })));
+    const wall = Number(process.hrtime.bigint() - t) / 1e6;
+    if (codes.some((c) => c !== 0)) throw new Error(`generic create failed: exit codes ${codes.join(',')}`);
+    spawnSync(berth, ['machine', 'rm', '-y', '-f', ...f.hosts.map((_, i) => `g${i}`)], { env });
+    return wall;
+  } finally {
+    f.cleanup();
+    rmSync(store, { recursive: true, force: true });
+  }
+}
+
 const one: Round[] = [];
 const five: Round[] = [];
+const genOne: number[] = [];
+const genFive: number[] = [];
 try {
   for (let i = 0; i < runs; i++) {
     one.push(await round(1));
     five.push(await round(5));
+    genOne.push(await genericRound(1));
+    genFive.push(await genericRound(5));
   }
 } finally {
   moto.stop();
@@ -73,4 +101,6 @@ const line = (name: string, rs: Round[]) => {
 console.log(line('create 1 machine to engine ready', one));
 console.log(line('create 5 machines at once', five));
 console.log(`ratio 5 at once / 1: ${(median(five.map((r) => r.wall)) / median(one.map((r) => r.wall))).toFixed(2)} (goal <= 2)`);
+console.log(`peer -d generic: 1 machine median ${median(genOne).toFixed(0)} ms, 5 at once ${median(genFive).toFixed(0)} ms, ratio ${(median(genFive) / median(genOne)).toFixed(2)}`);
+console.log(`amazonec2 / generic, 1 machine: ${(median(one.map((r) => r.wall)) / median(genOne)).toFixed(2)}; 5 at once: ${(median(five.map((r) => r.wall)) / median(genFive)).toFixed(2)}`);
 process.exit(0);
