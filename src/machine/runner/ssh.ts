@@ -37,11 +37,11 @@ export class SshRunner implements CommandRunner {
         last = err;
         // A refused key will not get better by waiting.
         if (/authentication methods failed|All configured authentication/i.test(reason(err))) {
-          throw new UnreachableError(`SSH to ${t.user}@${t.host}:${t.port} refused the key ${t.keyPath}: ${reason(err)}`, { hint: 'check --generic-ssh-user and --generic-ssh-key' });
+          throw new UnreachableError(`SSH to ${t.user}@${t.host}:${t.port} refused the key ${t.keyPath}: ${reason(err)}`, { hint: "check the machine's SSH user and key (the driver's --*-ssh-user and --*-ssh-key / --*-ssh-keypath flags)" });
         }
         // A host that is already up and refuses the port has no sshd there: waiting won't help.
         if (opts.refusedFails && (err as NodeJS.ErrnoException).code === 'ECONNREFUSED') {
-          throw new UnreachableError(`SSH to ${t.user}@${t.host}:${t.port} was refused: nothing listens on that port`, { hint: 'check --generic-ssh-port and that sshd runs on the host' });
+          throw new UnreachableError(`SSH to ${t.user}@${t.host}:${t.port} was refused: nothing listens on that port`, { hint: "check the machine's SSH port (the driver's --*-ssh-port flag) and that sshd runs on the host" });
         }
         if (Date.now() > deadline) break;
         await new Promise((r) => setTimeout(r, Math.min(100 * 2 ** attempt, 1000)));
@@ -56,7 +56,7 @@ export class SshRunner implements CommandRunner {
     if (id.stdout.trim() === '0') return;
     const sudo = await this.raw('sudo -n true');
     if (sudo.code !== 0) {
-      throw new InvalidArgumentError(`${this.target} is not root and has no password-less sudo`, { hint: 'use a root login (--generic-ssh-user root) or give that user NOPASSWD sudo' });
+      throw new InvalidArgumentError(`${this.target} is not root and has no password-less sudo`, { hint: "use a root login (the driver's --*-ssh-user flag) or give that user NOPASSWD sudo" });
     }
     this.sudo = true;
   }
