@@ -44,6 +44,8 @@ export interface DaemonConfig {
   /** --log-driver / --log-opt: the LogConfig of containers that set none. */
   logDriver: 'json-file' | 'none';
   logOpts: Record<string, string>;
+  /** Largest build context accepted (bytes, uncompressed); --build-context-max. */
+  buildContextMax?: number;
 }
 
 const LOG_DRIVERS = ['json-file', 'none'];
@@ -78,6 +80,7 @@ const FLAGS = {
   'default-ulimit': { type: 'string', multiple: true },
   'log-driver': { type: 'string' },
   'log-opt': { type: 'string', multiple: true },
+  'build-context-max': { type: 'string' },
   version: { type: 'boolean', short: 'v' },
   help: { type: 'boolean', short: 'h' },
 } as const;
@@ -109,6 +112,7 @@ export const USAGE = `Usage: berthd [OPTIONS]
       --default-ulimit NAME=SOFT[:HARD]   containers' ulimit when they set none (repeatable)
       --log-driver NAME       json-file | none (default json-file)
       --log-opt KEY=VALUE     max-size, max-file (repeatable)
+      --build-context-max SIZE   largest build context accepted, e.g. 512m or 4g (default 4g)
   -v, --version               print the version and exit
 `;
 
@@ -139,6 +143,7 @@ interface DaemonJson {
   'default-ulimits'?: Record<string, { Name?: string; Soft: number; Hard: number }>;
   'log-driver'?: string;
   'log-opts'?: Record<string, string>;
+  'build-context-max'?: string;
 }
 
 export function parseDaemonArgs(argv: string[]): ParsedArgs {
@@ -210,6 +215,8 @@ export function parseDaemonArgs(argv: string[]): ParsedArgs {
     logDriver: logDriver as DaemonConfig['logDriver'],
     logOpts,
   };
+  const ctxMax = str('build-context-max', 'build-context-max');
+  if (ctxMax !== undefined) config.buildContextMax = parseSize(ctxMax, '--build-context-max');
   if (config.hosts.length === 0) config.hosts = [`unix://${execRoot}/berthd.sock`];
   for (const host of config.hosts) validateHost(host);
   for (const label of config.labels) {
@@ -230,6 +237,12 @@ function parseUlimit(spec: string): { Name: string; Soft: number; Hard: number }
   const hard = m[3] === undefined ? soft : Number(m[3]);
   if (soft > hard) throw new InvalidArgumentError(`--default-ulimit ${spec}: the soft limit is above the hard one`);
   return { Name: m[1], Soft: soft, Hard: hard };
+}
+
+function parseSize(s: string, what: string): number {
+  const m = /^(\d+)([kmg]?)b?$/i.exec(String(s).trim());
+  if (!m) throw new InvalidArgumentError(`${what} ${s}: give a size like 512m or 4g`);
+  return Number(m[1]) * ({ '': 1, k: 1024, m: 1024 ** 2, g: 1024 ** 3 } as Record<string, number>)[m[2].toLowerCase()];
 }
 
 function optPath(p: string | undefined): string | undefined {

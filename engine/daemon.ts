@@ -42,6 +42,8 @@ import { register as registerVolumes } from './api/routes/volumes.js';
 import { createContainerService } from './containers/index.js';
 import { register as registerContainers } from './api/routes/containers.js';
 import { register as registerExec } from './api/routes/exec.js';
+import { register as registerBuild } from './api/routes/build.js';
+import { createBuildService } from './build/index.js';
 
 export interface RunningDaemon {
   engine: Engine;
@@ -83,6 +85,7 @@ export async function startEngine(config: DaemonConfig): Promise<RunningDaemon> 
   registerVolumes(router, engine);
   registerContainers(router, engine);
   registerExec(router, engine);
+  registerBuild(router, engine, createBuildService(engine));
 
   const listeners = await listenAll(config, router);
   for (const l of listeners) log.info(`API listen on ${l.address}`);

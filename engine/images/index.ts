@@ -89,9 +89,14 @@ export interface PullOptions {
 }
 
 export interface CommitOptions {
-  /** The container's writable layer as a docker layer tar (snapshots.diffTar). */
-  layerTar: Readable;
+  /** The container's writable layer as a docker layer tar (snapshots.diffTar); absent: a config-only image (history empty_layer). */
+  layerTar?: Readable;
+  /** "" for an image without parent (a build FROM scratch). */
   parentImageId: string;
+  /** history created_by; default: the config's Cmd joined by spaces. */
+  createdBy?: string;
+  /** Platform of an image without parent. */
+  platform?: { os: string; architecture: string; variant?: string };
   /** Container config fields to store under the new image's `config`. */
   config: ImageConfig['config'];
   repo?: string;
@@ -125,6 +130,8 @@ export interface ImageService extends Service {
   resolve(nameOrId: string): Promise<ImageRecord>;
   pull(ref: string, opts?: PullOptions, onProgress?: OnProgress): Promise<ImageRecord>;
   commit(opts: CommitOptions): Promise<string>;
+  /** Registers a config whose layers are all in the layer store already (a build step restored from --cache-from). */
+  createFromConfig(config: ImageConfig, parentImageId: string): Promise<string>;
   list(opts?: ListOptions): Promise<ImageRecord[]>;
   tag(nameOrId: string, repo: string, tag?: string): Promise<void>;
   /** Docker's DELETE answer: [{Untagged}|{Deleted}]. */

@@ -18,7 +18,7 @@ import { applyChanges } from './changes.js';
 import { pruneImages, removeImage } from './remove.js';
 import { searchImages } from './search.js';
 import { loadImages, pushImage, saveImages } from './transfer.js';
-import { LayerStore, type LayerDirs } from './layers.js';
+import { LayerStore, topChainId, type LayerDirs } from './layers.js';
 import { Leases } from './leases.js';
 import { hostPlatform, parsePlatform } from './platform.js';
 import { pullFromRegistry } from './pull.js';
@@ -202,23 +202,32 @@ export class LocalImageService implements ImageService {
   async commit(opts: CommitOptions): Promise<string> {
     const parent = opts.parentImageId ? await this.resolve(opts.parentImageId) : undefined;
     const repoTag = opts.repo ? repoTagRef(opts.repo, opts.tag) : undefined;
-    const layer = await this.addLayer(opts.layerTar, parent?.chainId, 'committed layer');
+    const layer = opts.layerTar ? await this.addLayer(opts.layerTar, parent?.chainId, 'committed layer') : undefined;
     const now = new Date().toISOString();
     const base = parent?.config;
+    const platform = opts.platform ?? hostPlatform();
+    const createdBy = opts.createdBy ?? (opts.config?.Cmd ?? []).join(' ');
     const config: ImageConfig = {
       ...(base ?? {}),
-      architecture: base?.architecture ?? hostPlatform().architecture,
-      os: base?.os ?? 'linux',
+      architecture: base?.architecture ?? platform.architecture,
+      os: base?.os ?? platform.os,
+      ...(!base && platform.variant ? { variant: platform.variant } : {}),
       created: now,
       ...(opts.author ? { author: opts.author } : {}),
       ...(opts.comment ? { comment: opts.comment } : {}),
       ...(opts.container ? { container: opts.container } : {}),
       config: opts.config ?? base?.config ?? {},
-      rootfs: { type: 'layers', diff_ids: [...(base?.rootfs.diff_ids ?? []), layer.diffId] },
-      history: [...(base?.history ?? []), { created: now, created_by: (opts.config?.Cmd ?? []).join(' '), ...(opts.author ? { author: opts.author } : {}), ...(opts.comment ? { comment: opts.comment } : {}) }],
+      rootfs: { type: 'layers', diff_ids: [...(base?.rootfs.diff_ids ?? []), ...(layer ? [layer.diffId] : [])] },
+      history: [...(base?.history ?? []), { created: now, created_by: createdBy, ...(opts.author ? { author: opts.author } : {}), ...(opts.comment ? { comment: opts.comment } : {}), ...(layer ? {} : { empty_layer: true }) }],
     };
-    const id = await this.register(config, layer.chainId, parent?.id ?? '', repoTag);
+    const id = await this.register(config, layer?.chainId ?? parent?.chainId, parent?.id ?? '', repoTag);
     return id;
+  }
+
+  async createFromConfig(config: ImageConfig, parentImageId: string): Promise<string> {
+    const chainId = topChainId(config.rootfs.diff_ids);
+    if (chainId && !this.layers.has(chainId)) throw new NotFoundError(`layer ${chainId} of the image to restore is not in the layer store`);
+    return this.register(config, chainId, parentImageId, undefined);
   }
 
   /** POST /images/create?fromSrc: a root filesystem tar becomes a one-layer image. */

@@ -1,0 +1,220 @@
+/**
+ * The build context: the request body (a tar, plain or gzip/bzip2/xz compressed,
+ * or a bare Dockerfile) unpacked into a directory of the build's own, with every
+ * entry checked first-hand: names that climb out (`..`, absolute after cleaning),
+ * hard links to outside, and more bytes than the configured limit are refused
+ * before anything lands outside that directory. Symlinks are kept as they are:
+ * a COPY source that resolves through one to outside the context is refused by
+ * copy.ts.
+ */
+import { spawn } from 'node:child_process';
+import { createWriteStream } from 'node:fs';
+import { chmod, link, lstat, mkdir, readFile, readdir, rm, symlink, unlink, utimes } from 'node:fs/promises';
+import { dirname, join, posix } from 'node:path';
+import { PassThrough, Transform, type Readable } from 'node:stream';
+import { pipeline } from 'node:stream/promises';
+import { createGunzip } from 'node:zlib';
+import { InvalidArgumentError } from '../errors.js';
+import { tarStream } from '../images/tarlib.js';
+import { resolveInRoot } from '../containers/safepath.js';
+import { dockerignore } from './ignore.js';
+
+export interface BuildContext {
+  dir: string;
+  /** The Dockerfile's text. */
+  dockerfile: string;
+  /** Name of the Dockerfile inside the context ('' when it came alone). */
+  dockerfileName: string;
+}
+
+/** Sniffs the compression and answers the plain stream. */
+export async function decompressed(body: Readable): Promise<Readable> {
+  const head = await firstBytes(body, 6);
+  const starts = (...b: number[]) => b.every((x, i) => head[i] === x);
+  const replay = new PassThrough();
+  replay.write(head);
+  body.pipe(replay);
+  body.on('error', (e) => replay.destroy(e));
+  if (starts(0x1f, 0x8b)) return pipeOut(replay, createGunzip());
+  if (starts(0x42, 0x5a, 0x68)) return tool(replay, 'bzip2');
+  if (starts(0xfd, 0x37, 0x7a, 0x58, 0x5a, 0x00)) return tool(replay, 'xz');
+  return replay;
+}
+
+function pipeOut(src: Readable, t: Transform): Readable {
+  src.pipe(t);
+  src.on('error', (e) => t.destroy(e));
+  return t;
+}
+
+function tool(src: Readable, cmd: 'bzip2' | 'xz'): Readable {
+  const child = spawn(cmd, ['-dc'], { stdio: ['pipe', 'pipe', 'pipe'] });
+  const out = new PassThrough();
+  let stderr = '';
+  child.stderr.on('data', (d) => { stderr += d; });
+  child.on('error', (err) => out.destroy(new InvalidArgumentError(`the build context is ${cmd}-compressed and ${cmd} cannot run (${err.message}): install ${cmd === 'xz' ? 'xz-utils' : 'bzip2'} on the engine host or send it uncompressed`)));
+  child.on('close', (code) => {
+    if (code !== 0) out.destroy(new InvalidArgumentError(`the build context is not a valid ${cmd} stream: ${stderr.trim() || `${cmd} exited ${code}`}`));
+  });
+  src.pipe(child.stdin);
+  child.stdin.on('error', () => undefined);
+  child.stdout.pipe(out);
+  return out;
+}
+
+function firstBytes(s: Readable, n: number): Promise<Buffer> {
+  return new Promise((resolve, reject) => {
+    let buf = Buffer.alloc(0);
+    const onData = (d: Buffer) => {
+      buf = Buffer.concat([buf, d]);
+      if (buf.length >= n) done();
+    };
+    const done = () => {
+      s.off('data', onData);
+      s.off('end', done);
+      s.off('error', reject);
+      s.pause();
+      resolve(buf);
+    };
+    s.on('data', onData);
+    s.once('end', done);
+    s.once('error', reject);
+  });
+}
+
+/** Counts bytes through; fails past `max`. */
+function limited(max: number): Transform {
+  let n = 0;
+  return new Transform({
+    transform(chunk: Buffer, _e, cb) {
+      n += chunk.length;
+      if (n > max) return cb(new InvalidArgumentError(`the build context is larger than the engine's limit of ${max} bytes: shrink it with a .dockerignore, or raise berthd's --build-context-max`));
+      cb(null, chunk);
+    },
+  });
+}
+
+function entryName(name: string): string {
+  const clean = posix.normalize(name);
+  if (clean.startsWith('/') || clean === '..' || clean.startsWith('../')) {
+    throw new InvalidArgumentError(`the build context has an entry ${JSON.stringify(name)} that points outside the context: refused`);
+  }
+  return clean === '.' || clean === './' ? '' : clean.replace(/\/$/, '');
+}
+
+/** Reads the body into `dir`; answers the Dockerfile (`dockerfile` inside, or the body itself when it is not a tar). */
+export async function receiveContext(body: Readable, dir: string, dockerfile: string, maxBytes: number): Promise<BuildContext> {
+  await mkdir(dir, { recursive: true, mode: 0o700 });
+  const plain = (await decompressed(body)).pipe(limited(maxBytes));
+  const head = await firstBytes(plain, 512);
+  const isTar = head.length >= 512 ? head.subarray(257, 262).toString('latin1') === 'ustar' : head.length === 0 || head.every((b) => b === 0);
+  if (!isTar) {
+    // `docker build - < Dockerfile`: the body is the Dockerfile, the context is empty.
+    const chunks: Buffer[] = [head];
+    plain.resume();
+    for await (const c of plain) chunks.push(c as Buffer);
+    return { dir, dockerfile: Buffer.concat(chunks).toString('utf8'), dockerfileName: '' };
+  }
+  const replay = new PassThrough();
+  replay.write(head);
+  plain.pipe(replay);
+  plain.on('error', (e) => replay.destroy(e));
+  await extract(replay, dir);
+  const name = dockerfile || 'Dockerfile';
+  const path = resolveInRoot(dir, name, true);
+  let text: string;
+  try {
+    text = await readFile(path, 'utf8');
+  } catch {
+    if (!dockerfile) {
+      try {
+        text = await readFile(resolveInRoot(dir, 'dockerfile', true), 'utf8');
+        return { dir, dockerfile: text, dockerfileName: 'dockerfile' };
+      } catch { /* fall through to the error */ }
+    }
+    throw new InvalidArgumentError(`Cannot locate specified Dockerfile: ${name}`);
+  }
+  return { dir, dockerfile: text, dockerfileName: posix.normalize(name) };
+}
+
+async function extract(input: Readable, dir: string): Promise<void> {
+  const ex = (await tarStream()).extract();
+  const done = new Promise<void>((resolve, reject) => {
+    ex.on('entry', (h, stream, next) => {
+      writeEntry(dir, h, stream as unknown as Readable).then(() => next(), (err) => {
+        stream.resume();
+        ex.destroy(err);
+        reject(err);
+      });
+    });
+    ex.on('finish', resolve);
+    ex.on('error', reject);
+    input.on('error', (e) => { ex.destroy(e); reject(e); });
+  });
+  input.pipe(ex);
+  await done;
+}
+
+async function writeEntry(dir: string, h: import('tar-stream').Header, stream: Readable): Promise<void> {
+  const rel = entryName(h.name);
+  if (!rel) { stream.resume(); return; }
+  const target = resolveInRoot(dir, rel, false);
+  await mkdir(dirname(target), { recursive: true });
+  const mode = (h.mode ?? 0o644) & 0o7777;
+  switch (h.type) {
+    case 'directory':
+      await mkdir(target, { recursive: true });
+      await chmod(target, mode);
+      stream.resume();
+      break;
+    case 'file':
+    case 'contiguous-file':
+      await unlink(target).catch(() => undefined);
+      await pipeline(stream, createWriteStream(target, { mode }));
+      await chmod(target, mode);
+      break;
+    case 'symlink':
+      await unlink(target).catch(() => undefined);
+      await symlink(h.linkname ?? '', target);
+      stream.resume();
+      return;
+    case 'link': {
+      const src = resolveInRoot(dir, entryName(h.linkname ?? ''), false);
+      await unlink(target).catch(() => undefined);
+      await link(src, target);
+      stream.resume();
+      break;
+    }
+    default:
+      stream.resume();
+      return;
+  }
+  if (h.mtime) await utimes(target, h.mtime, h.mtime).catch(() => undefined);
+}
+
+/** Applies .dockerignore: removes what it excludes (the Dockerfile and .dockerignore stay readable for the build, not for COPY). */
+export async function applyDockerignore(dir: string): Promise<((rel: string) => boolean) | undefined> {
+  let text: string;
+  try {
+    text = await readFile(join(dir, '.dockerignore'), 'utf8');
+  } catch {
+    return undefined;
+  }
+  const ignored = dockerignore(text);
+  if (!ignored) return undefined;
+  await removeIgnored(dir, '', ignored);
+  return ignored;
+}
+
+async function removeIgnored(root: string, rel: string, ignored: (rel: string) => boolean): Promise<void> {
+  for (const name of await readdir(join(root, rel))) {
+    const r = rel ? `${rel}/${name}` : name;
+    const st = await lstat(join(root, r));
+    if (st.isDirectory()) {
+      await removeIgnored(root, r, ignored);
+      if (ignored(r) && !(await readdir(join(root, r))).length) await rm(join(root, r), { recursive: true });
+    } else if (ignored(r)) {
+      await rm(join(root, r), { force: true });
+    }
+  }
+}
