@@ -17,7 +17,7 @@ import { createGunzip } from 'node:zlib';
 import { InvalidArgumentError } from '../errors.js';
 import { tarStream } from '../images/tarlib.js';
 import { resolveInRoot } from '../containers/safepath.js';
-import { dockerignore } from './ignore.js';
+import { dockerignore } from '../../src/common/dockerignore.js';
 
 export interface BuildContext {
   dir: string;

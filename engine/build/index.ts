@@ -11,7 +11,7 @@
  *   parent image (the narrow contract below), and commits its snapshot's diff.
  *
  * Files: dockerfile.ts (parser), expand.ts (variables), context.ts (receiving the
- * context), ignore.ts (.dockerignore), copy.ts (COPY/ADD), rootfs.ts (snapshot
+ * context; .dockerignore rules are src/common/dockerignore.ts), copy.ts (COPY/ADD), rootfs.ts (snapshot
  * steps), run.ts (RUN), cache.ts (the cache), builder.ts (the dispatch loop).
  */
 import type { Socket } from 'node:net';

@@ -20,7 +20,8 @@ export class EngineApiError extends Error {
 export class ConnectError extends Error {}
 
 export interface RequestInit {
-  query?: Record<string, string | number | boolean | undefined>;
+  /** An array value repeats the parameter (t=a&t=b). */
+  query?: Record<string, string | number | boolean | string[] | undefined>;
   body?: unknown;
   headers?: Record<string, string>;
 }
@@ -104,7 +105,8 @@ export class EngineClient {
     const params = new URLSearchParams();
     for (const [k, v] of Object.entries(query ?? {})) {
       if (v === undefined || v === false) continue;
-      params.set(k, v === true ? '1' : String(v));
+      if (Array.isArray(v)) for (const x of v) params.append(k, x);
+      else params.set(k, v === true ? '1' : String(v));
     }
     const qs = params.toString();
     return `/v${await this.apiVersion()}${path}${qs ? `?${qs}` : ''}`;

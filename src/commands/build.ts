@@ -1,0 +1,4 @@
+import { clientCommand } from '../client/command.js';
+import Build from '../client/commands/build.js';
+
+export default clientCommand(Build);
