@@ -105,6 +105,8 @@ function entryName(name: string): string {
 /** Reads the body into `dir`; answers the Dockerfile (`dockerfile` inside, or the body itself when it is not a tar). */
 export async function receiveContext(body: Readable, dir: string, dockerfile: string, maxBytes: number): Promise<BuildContext> {
   await mkdir(dir, { recursive: true, mode: 0o700 });
+  // The context root is what `COPY . /dst` gives /dst (its parent keeps others out).
+  await chmod(dir, 0o755);
   const plain = (await decompressed(body)).pipe(limited(maxBytes));
   const head = await firstBytes(plain, 512);
   const isTar = head.length >= 512 ? head.subarray(257, 262).toString('latin1') === 'ustar' : head.length === 0 || head.every((b) => b === 0);

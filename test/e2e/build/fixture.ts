@@ -2,13 +2,22 @@
  * Shared by the build e2e tests: contexts written to temp dirs, and counting what a
  * classic-builder output says about each step.
  */
-import { mkdirSync, mkdtempSync, writeFileSync } from 'node:fs';
+import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
 
-/** A context directory with `files` (path -> content). */
+const made: string[] = [];
+// Each test file has its own module instance: its contexts go when its tests end.
+afterAll(() => {
+  for (const dir of made.splice(0)) rmSync(dir, { recursive: true, force: true });
+});
+
+/** A context directory with `files` (path -> content), in a parent of its own (for files beside it). */
 export function makeContext(files: Record<string, string | Buffer>): string {
-  const dir = mkdtempSync(join(tmpdir(), 'berth-build-'));
+  const parent = mkdtempSync(join(tmpdir(), 'berth-build-'));
+  made.push(parent);
+  const dir = join(parent, 'context');
+  mkdirSync(dir);
   for (const [p, c] of Object.entries(files)) {
     mkdirSync(dirname(join(dir, p)), { recursive: true });
     writeFileSync(join(dir, p), c);
