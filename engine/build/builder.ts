@@ -31,6 +31,7 @@ export const DEFAULT_CONTEXT_MAX = 4 * 1024 ** 3;
 
 const PROXY_ARGS = ['HTTP_PROXY', 'http_proxy', 'HTTPS_PROXY', 'https_proxy', 'FTP_PROXY', 'ftp_proxy', 'NO_PROXY', 'no_proxy', 'ALL_PROXY', 'all_proxy'];
 const DEFAULT_SHELL = ['/bin/sh', '-c'];
+const DEFAULT_PATH = '/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin';
 
 export function createBuildService(engine: Engine): BuildService {
   return {
@@ -206,7 +207,7 @@ class Build {
     const stage: Stage = { name: words.length === 3 ? words[2].toLowerCase() : '', index, instructions: [], imageId: '', config: {}, platform, args: new Map(), cmdSet: false };
     const prev = this.stages.find((s) => s.name && s.name === base.toLowerCase());
     let image: ImageRecord | undefined;
-    if (prev) {
+    if (prev?.image) {
       image = prev.image;
     } else if (base !== 'scratch') {
       image = await this.baseImage(base, ins.flags.platform || this.opts.platform ? platform : undefined);
@@ -217,6 +218,7 @@ class Build {
       stage.config = structuredClone(image.config.config ?? {});
       stage.platform = { os: image.config.os, architecture: image.config.architecture, ...(image.config.variant ? { variant: image.config.variant } : {}) };
       this.write(` ---> ${short(image.id)}\n`);
+      addDefaultPath(stage.config);
       const triggers = stage.config.OnBuild ?? [];
       if (triggers.length) {
         this.write(`# Executing ${triggers.length} build trigger${triggers.length > 1 ? 's' : ''}\n`);
@@ -228,6 +230,7 @@ class Build {
         }
       }
     }
+    addDefaultPath(stage.config);
     return stage;
   }
 
@@ -358,7 +361,7 @@ class Build {
         const next = cfg();
         next.ExposedPorts = { ...(next.ExposedPorts ?? {}) };
         for (const p of ports) for (const key of exposedKeys(p, ins.line)) next.ExposedPorts[key] = {};
-        return this.commit(stage, '', undefined, undefined, next, `EXPOSE ${Object.keys(next.ExposedPorts).sort().map((k) => k).join(' ')}`);
+        return this.commit(stage, '', undefined, undefined, next, `EXPOSE ${[...ports].sort().join(' ')}`);
       }
       case 'VOLUME': {
         const vols = (ins.json ?? splitWords(ins.args, this.escape)).map((w) => this.expand(w, vars)).filter(Boolean);
@@ -414,12 +417,13 @@ class Build {
         if (!ins.json?.length) throw new InvalidArgumentError(`Dockerfile line ${ins.line}: SHELL requires the arguments to be in JSON form, as SHELL ["/bin/sh", "-c"]`);
         const next = cfg();
         next.Shell = ins.json;
-        return this.commit(stage, '', undefined, undefined, next, `SHELL ${goList(ins.json)}`);
+        // docker's history shows the new shell running the comment, and the list as Go's %v.
+        return this.commit(stage, [...ins.json, `#(nop)  SHELL [${ins.json.join(' ')}]`].join(' '), undefined, undefined, next);
       }
       case 'HEALTHCHECK': {
         const next = cfg();
         next.Healthcheck = healthcheck(ins);
-        return this.commit(stage, '', undefined, undefined, next, `HEALTHCHECK ${ins.args.trim()}`);
+        return this.commit(stage, '', undefined, undefined, next, `HEALTHCHECK ${goHealthcheck(next.Healthcheck)}`);
       }
       case 'ONBUILD': {
         const inner = ins.args.trim();
@@ -516,7 +520,7 @@ class Build {
       }
       const sum = await checksum(sources, undefined, chmod);
       const kind = sources.length > 1 ? 'multi' : sources[0].isDir ? 'dir' : 'file';
-      const by = this.nop(stage, `${kw} ${kind}:${sum} in ${dest} `, true);
+      const by = this.nop(stage, `${kw} ${chownSpec ? `--chown=${chownSpec}` : ''}${kind}:${sum} in ${dest} `, true);
       await this.commit(stage, by, { chown: chownSpec ?? '', chmod: ins.flags.chmod ?? '' }, async () => {
         const m = await mountStep(this.engine, stage.image?.chainId);
         try {
@@ -579,6 +583,11 @@ class Build {
   }
 }
 
+/** docker gives every stage a PATH when its base has none. */
+function addDefaultPath(c: Cfg): void {
+  if (!(c.Env ?? []).some((e) => e.startsWith('PATH='))) c.Env = [...(c.Env ?? []), `PATH=${DEFAULT_PATH}`];
+}
+
 function cfg(stage: Stage): Cfg {
   return structuredClone(stage.config);
 }
@@ -595,6 +604,33 @@ function short(id: string): string {
 /** Go's %q of a []string, as docker's history shows CMD and ENTRYPOINT. */
 function goList(a: string[]): string {
   return `[${a.map((s) => JSON.stringify(s)).join(' ')}]`;
+}
+
+/** docker's history text for HEALTHCHECK: Go's %q of the struct. */
+function goHealthcheck(h: NonNullable<Cfg['Healthcheck']>): string {
+  const r = h.Retries ?? 0;
+  const rune = r >= 0x20 && r < 0x7f ? `'${String.fromCharCode(r).replace(/['\\]/g, '\\$&')}'` : `'\\x${r.toString(16).padStart(2, '0')}'`;
+  return `&{${goList(h.Test ?? [])} "${goDuration(h.Interval ?? 0)}" "${goDuration(h.Timeout ?? 0)}" "${goDuration(h.StartPeriod ?? 0)}" ${rune}}`;
+}
+
+/** Go's time.Duration String(). */
+function goDuration(ns: number): string {
+  if (ns === 0) return '0s';
+  if (ns < 1e9) {
+    if (ns < 1e3) return `${ns}ns`;
+    if (ns < 1e6) return `${trimNum(ns / 1e3)}µs`;
+    return `${trimNum(ns / 1e6)}ms`;
+  }
+  const h = Math.floor(ns / 3600e9);
+  const m = Math.floor((ns % 3600e9) / 60e9);
+  const s = trimNum((ns % 60e9) / 1e9);
+  if (h) return `${h}h${m}m${s}s`;
+  if (m) return `${m}m${s}s`;
+  return `${s}s`;
+}
+
+function trimNum(n: number): string {
+  return String(Number(n.toFixed(9)));
 }
 
 function exposedKeys(p: string, line: number): string[] {

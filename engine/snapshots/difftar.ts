@@ -29,7 +29,8 @@ export function diffTarFrom(entries: () => AsyncIterable<DiffEntry> | Iterable<D
       const dir = slash >= 0 ? e.rel.slice(0, slash + 1) : '';
       const base = e.rel.slice(slash + 1);
       if (e.kind === 'whiteout') {
-        await addEntry(pack, { name: `${dir}.wh.${base}`, type: 'file', size: 0, mode: 0o644, mtime: new Date(0) });
+        // Mode 0600 as dockerd writes whiteouts (layers from both compare equal).
+        await addEntry(pack, { name: `${dir}.wh.${base}`, type: 'file', size: 0, mode: 0o600, mtime: new Date(0) });
         continue;
       }
       if (e.kind === 'opaque') {
