@@ -45,7 +45,8 @@ export function createBuildService(engine: Engine): BuildService {
         if (!containers) throw new EngineError('builds need the containers service');
         return await new Build(engine, containers, opts, out, signal, ctx.dir, dir, ctx.dockerfile).run();
       } finally {
-        await rm(dir, { recursive: true, force: true }).catch(() => undefined);
+        // Not awaited: the answer need not wait for the context's removal (data-root/tmp is emptied at start too).
+        void rm(dir, { recursive: true, force: true }).catch(() => undefined);
       }
     },
   };
@@ -489,21 +490,27 @@ class Build {
     const destAbs = posix.isAbsolute(dest) ? dest : posix.join(stage.config.WorkingDir || '/', dest) + (dest.endsWith('/') ? '/' : '');
     dest = destAbs;
 
-    // Where the sources are: the context, another stage, or an image.
-    let sourceRoot = this.contextDir;
-    let fromContext = true;
-    let release = async () => undefined as void;
+    // Where the sources are: the context, another stage, or an image (mounted only when needed:
+    // an image's content never changes, so its checksum is remembered by image id).
+    let fromImage: ImageRecord | undefined;
+    let fromImageSet = false;
     if (ins.flags.from) {
       const ref = this.expand(ins.flags.from, vars);
       const byName = this.stages.find((s) => s.name && s.name === ref.toLowerCase()) ?? (/^\d+$/.test(ref) ? this.stages[Number(ref)] : undefined);
       if (/^\d+$/.test(ref) && !byName) throw new InvalidArgumentError(`Dockerfile line ${ins.line}: --from=${ref}: there is no stage ${ref} before this one`);
-      const image = byName ? byName.image : await this.baseImage(ref, undefined);
-      const m = await mountStep(this.engine, image?.chainId, true);
-      sourceRoot = m.root;
-      fromContext = false;
-      release = m.release;
+      fromImage = byName ? byName.image : await this.baseImage(ref, undefined);
+      fromImageSet = true;
     }
-    try {
+    const releases: Array<() => Promise<void>> = [];
+    let resolved: Source[] | undefined;
+    const sourcesNow = async (): Promise<Source[]> => {
+      if (resolved) return resolved;
+      let root = this.contextDir;
+      if (fromImageSet) {
+        const m = await mountStep(this.engine, fromImage?.chainId, true);
+        releases.push(m.release);
+        root = m.root;
+      }
       const downloads: Source[] = [];
       const local: string[] = [];
       for (const s of srcs) {
@@ -514,14 +521,23 @@ class Build {
           local.push(s);
         }
       }
-      const sources = [...(await findSources(sourceRoot, local, fromContext, kw)), ...downloads];
-      if (sources.length > 1 && !dest.endsWith('/')) {
+      const found = [...(await findSources(root, local, !fromImageSet, kw)), ...downloads];
+      if (found.length > 1 && !dest.endsWith('/')) {
         throw new InvalidArgumentError(`When using ${kw} with more than one source file, the destination must be a directory and end with a /`);
       }
-      const sum = await checksum(sources, undefined, chmod);
-      const kind = sources.length > 1 ? 'multi' : sources[0].isDir ? 'dir' : 'file';
-      const by = this.nop(stage, `${kw} ${chownSpec ? `--chown=${chownSpec}` : ''}${kind}:${sum} in ${dest} `, true);
+      return (resolved = found);
+    };
+    try {
+      const memoKey = fromImageSet ? cacheKey(fromImage?.id ?? 'scratch', 'sources', [srcs, chmod ?? null]) : undefined;
+      let summary = memoKey ? await this.cache.memo(memoKey) : undefined;
+      if (!summary) {
+        const sources = await sourcesNow();
+        summary = `${sources.length > 1 ? 'multi' : sources[0].isDir ? 'dir' : 'file'}:${await checksum(sources, undefined, chmod)}`;
+        if (memoKey) await this.cache.remember(memoKey, summary);
+      }
+      const by = this.nop(stage, `${kw} ${chownSpec ? `--chown=${chownSpec}` : ''}${summary} in ${dest} `, true);
       await this.commit(stage, by, { chown: chownSpec ?? '', chmod: ins.flags.chmod ?? '' }, async () => {
+        const sources = await sourcesNow();
         const m = await mountStep(this.engine, stage.image?.chainId);
         try {
           const owner = chownSpec ? parseChown(chownSpec, m.root) : undefined;
@@ -533,7 +549,7 @@ class Build {
         }
       }, cfg(stage));
     } finally {
-      await release();
+      for (const r of releases) await r();
     }
   }
 

@@ -54,6 +54,19 @@ export class BuildCache {
     writeFileAtomic(join(this.dir, key), imageId);
   }
 
+  /** Remembered checksums of COPY --from sources, by image id + sources. */
+  async memo(key: string): Promise<string | undefined> {
+    try {
+      return (await readFile(join(this.dir, '..', 'sums', key), 'utf8')).trim() || undefined;
+    } catch {
+      return undefined;
+    }
+  }
+
+  async remember(key: string, summary: string): Promise<void> {
+    writeFileAtomic(join(this.dir, '..', 'sums', key), summary);
+  }
+
   private async local(key: string, parentId: string): Promise<string | undefined> {
     let id: string;
     try {

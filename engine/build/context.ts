@@ -8,8 +8,8 @@
  * copy.ts.
  */
 import { spawn } from 'node:child_process';
-import { createWriteStream } from 'node:fs';
-import { chmod, link, lstat, mkdir, readFile, readdir, rm, symlink, unlink, utimes } from 'node:fs/promises';
+import { chmodSync, createWriteStream, linkSync, mkdirSync, rmSync, symlinkSync, utimesSync, writeFileSync } from 'node:fs';
+import { chmod, lstat, mkdir, readFile, readdir, rm } from 'node:fs/promises';
 import { dirname, join, posix } from 'node:path';
 import { PassThrough, Transform, type Readable } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
@@ -141,9 +141,10 @@ export async function receiveContext(body: Readable, dir: string, dockerfile: st
 
 async function extract(input: Readable, dir: string): Promise<void> {
   const ex = (await tarStream()).extract();
+  const made = new Set<string>([dir]);
   const done = new Promise<void>((resolve, reject) => {
     ex.on('entry', (h, stream, next) => {
-      writeEntry(dir, h, stream as unknown as Readable).then(() => next(), (err) => {
+      writeEntry(dir, h, stream as unknown as Readable, made).then(() => next(), (err) => {
         stream.resume();
         ex.destroy(err);
         reject(err);
@@ -157,33 +158,47 @@ async function extract(input: Readable, dir: string): Promise<void> {
   await done;
 }
 
-async function writeEntry(dir: string, h: import('tar-stream').Header, stream: Readable): Promise<void> {
+/** Small files are written in one synchronous call: a context is mostly small files, and streams cost more than the write. */
+const SMALL = 1 << 20;
+
+async function writeEntry(dir: string, h: import('tar-stream').Header, stream: Readable, made: Set<string>): Promise<void> {
   const rel = entryName(h.name);
   if (!rel) { stream.resume(); return; }
   const target = resolveInRoot(dir, rel, false);
-  await mkdir(dirname(target), { recursive: true });
+  const parent = dirname(target);
+  if (!made.has(parent)) {
+    mkdirSync(parent, { recursive: true });
+    made.add(parent);
+  }
   const mode = (h.mode ?? 0o644) & 0o7777;
   switch (h.type) {
     case 'directory':
-      await mkdir(target, { recursive: true });
-      await chmod(target, mode);
+      mkdirSync(target, { recursive: true });
+      made.add(target);
+      chmodSync(target, mode);
       stream.resume();
       break;
     case 'file':
     case 'contiguous-file':
-      await unlink(target).catch(() => undefined);
-      await pipeline(stream, createWriteStream(target, { mode }));
-      await chmod(target, mode);
+      rmSync(target, { force: true });
+      if ((h.size ?? 0) < SMALL) {
+        const chunks: Buffer[] = [];
+        for await (const c of stream) chunks.push(c as Buffer);
+        writeFileSync(target, Buffer.concat(chunks), { mode });
+      } else {
+        await pipeline(stream, createWriteStream(target, { mode }));
+      }
+      chmodSync(target, mode);
       break;
     case 'symlink':
-      await unlink(target).catch(() => undefined);
-      await symlink(h.linkname ?? '', target);
+      rmSync(target, { force: true });
+      symlinkSync(h.linkname ?? '', target);
       stream.resume();
       return;
     case 'link': {
       const src = resolveInRoot(dir, entryName(h.linkname ?? ''), false);
-      await unlink(target).catch(() => undefined);
-      await link(src, target);
+      rmSync(target, { force: true });
+      linkSync(src, target);
       stream.resume();
       break;
     }
@@ -191,7 +206,11 @@ async function writeEntry(dir: string, h: import('tar-stream').Header, stream: R
       stream.resume();
       return;
   }
-  if (h.mtime) await utimes(target, h.mtime, h.mtime).catch(() => undefined);
+  if (h.mtime) {
+    try {
+      utimesSync(target, h.mtime, h.mtime);
+    } catch { /* a hard link to a read-only place: the time does not matter */ }
+  }
 }
 
 /** Applies .dockerignore: removes what it excludes (the Dockerfile and .dockerignore stay readable for the build, not for COPY). */

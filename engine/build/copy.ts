@@ -5,7 +5,7 @@
  * into the step's rootfs, every destination resolved inside that root.
  */
 import { createHash } from 'node:crypto';
-import { createReadStream, lstatSync, readlinkSync } from 'node:fs';
+import { createReadStream, lstatSync, readFileSync, readlinkSync } from 'node:fs';
 import { chmod, chown, copyFile, lchown, lstat, mkdir, readdir, readlink, rm, stat, symlink, utimes, lutimes } from 'node:fs/promises';
 import { basename, dirname, join, posix } from 'node:path';
 import { InvalidArgumentError, NotFoundError } from '../errors.js';
@@ -155,7 +155,7 @@ export async function checksum(sources: Source[], owner: Owner | undefined, mode
       for (const name of (await readdir(host)).sort()) await add(join(host, name), `${rel}/${name}`);
     } else if (st.isFile()) {
       h.update(`F ${rel} ${m.toString(8)} ${o} ${st.size}\0`);
-      for await (const chunk of createReadStream(host)) h.update(chunk as Buffer);
+      await hashFile(h, host, st.size);
     }
   };
   for (const s of sources) {
@@ -166,10 +166,18 @@ export async function checksum(sources: Source[], owner: Owner | undefined, mode
       for (const name of (await readdir(s.host)).sort()) await add(join(s.host, name), name);
     } else {
       h.update(`F ${basename(s.given)} ${(mode ?? (st.mode & 0o7777)).toString(8)} ${owner ? `${owner.uid}:${owner.gid}` : '0:0'} ${st.size}\0`);
-      for await (const chunk of createReadStream(s.host)) h.update(chunk as Buffer);
+      await hashFile(h, s.host, st.size);
     }
   }
   return h.digest('hex');
+}
+
+async function hashFile(h: import('node:crypto').Hash, path: string, size: number): Promise<void> {
+  if (size < 1 << 20) {
+    h.update(readFileSync(path));
+    return;
+  }
+  for await (const chunk of createReadStream(path)) h.update(chunk as Buffer);
 }
 
 /** Makes the directories of `dest` inside `root` (new ones owned by `owner`), answering its host path. */

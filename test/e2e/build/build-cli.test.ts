@@ -106,7 +106,7 @@ test('a multi-stage Dockerfile with every instruction builds, runs, and rebuilds
 
   const hist = (await ok(d, ['history', '--no-trunc', '--format', '{{.CreatedBy}}|{{.Size}}', 'multi:1'])).split('\n');
   expect(hist[0]).toBe('/bin/sh -ec #(nop)  CMD ["cat /data/all.txt"]|0B');
-  expect(hist.some((h) => /^\/bin\/sh -c #\(nop\) COPY dir:[0-9a-f]{64} in \/data\/ \|/.test(h))).toBe(true);
+  expect(hist.some((h) => /^\/bin\/sh -c #\(nop\) COPY --chown=1000:1000dir:[0-9a-f]{64} in \/data\/ \|/.test(h))).toBe(true);
   expect(hist.some((h) => h.startsWith('/bin/sh -c echo exec-form > /exec.txt|'))).toBe(true);
 
   // The plain `docker build` (no DOCKER_BUILDKIT) uses this builder too, and everything comes from the cache.

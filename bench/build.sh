@@ -1,0 +1,89 @@
+#!/usr/bin/env bash
+# `docker build` (classic builder) of one multi-stage Dockerfile through berthd vs Debian's
+# dockerd (20.10, overlay2) in the same run: a cold build (--no-cache) and a fully cached
+# rebuild. Prints min/median (ms) and the ratios. Needs root, hyperfine, docker.io,
+# busybox-static, jq.
+# Usage: bench/build.sh [RUNS]   (default 10)
+set -euo pipefail
+cd "$(dirname "$0")/.."
+RUNS=${1:-10}
+DOCKER=/usr/local/bin/docker
+
+for tool in hyperfine dockerd busybox jq; do
+  command -v "$tool" >/dev/null || { echo "bench/build.sh: $tool is missing: apt-get install -y hyperfine docker.io busybox-static jq" >&2; exit 1; }
+done
+[ -x "$DOCKER" ] || { echo "bench/build.sh: the docker CLI is missing at $DOCKER" >&2; exit 1; }
+
+npx tsc -p tsconfig.json >/dev/null || echo "bench/build.sh: tsc reported type errors (dist/ is emitted anyway)" >&2
+make -s -C native
+
+T=$(mktemp -d /tmp/berth-bench-build.XXXXXX)
+BERTH_PID= ; DOCKERD_PID=
+cleanup() {
+  set +e
+  [ -n "$BERTH_PID" ] && { kill "$BERTH_PID"; wait "$BERTH_PID" 2>/dev/null; }
+  [ -n "$DOCKERD_PID" ] && { kill "$DOCKERD_PID"; wait "$DOCKERD_PID" 2>/dev/null; }
+  grep -F "$T" /proc/mounts | awk '{print $2}' | sort -r | xargs -r -n1 umount -l 2>/dev/null
+  rm -rf "$T"
+}
+trap cleanup EXIT
+
+. bench/lib/busybox.sh
+busybox_rootfs "$T/rootfs"
+tar -C "$T/rootfs" -cf "$T/busybox.tar" .
+
+# The context: a build stage that "compiles" 100 sources with busybox tools, a final stage
+# that takes the result with COPY --from.
+mkdir -p "$T/ctx/src"
+for i in $(seq 1 100); do printf 'int f%d(void) { return %d; }\n' "$i" "$i" > "$T/ctx/src/f$i.c"; done
+cat > "$T/ctx/Dockerfile" <<'DF'
+FROM busybox AS build
+ARG LEVEL=9
+WORKDIR /src
+COPY src/ ./
+RUN for f in *.c; do sed 's/return/RETURN/' "$f" > "${f%.c}.o"; done && cat *.o | gzip -$LEVEL > /lib.gz
+RUN sha256sum /lib.gz > /lib.sum
+FROM busybox
+LABEL stage=final
+COPY --from=build /lib.gz /lib.sum /app/
+ENV APP=/app
+WORKDIR /app
+CMD ["ls", "/app"]
+DF
+
+wait_sock() { for _ in $(seq 300); do [ -S "$1" ] && DOCKER_HOST=unix://$1 $DOCKER version >/dev/null 2>&1 && return 0; sleep 0.1; done; echo "bench/build.sh: $2 did not start" >&2; exit 1; }
+
+mkdir -p "$T/b"
+cp native/build/berth-runtime "$T/berth-runtime"
+BERTH_RUNTIME="$T/berth-runtime" bin/berthd --data-root "$T/b/data" --exec-root "$T/b/run" -H "unix://$T/b/run/berthd.sock" >"$T/berthd.log" 2>&1 &
+BERTH_PID=$!
+wait_sock "$T/b/run/berthd.sock" berthd
+
+mkdir -p "$T/d"
+dockerd --data-root "$T/d/data" --exec-root "$T/d/exec" -H "unix://$T/d/docker.sock" --pidfile "$T/d/docker.pid" \
+  --storage-driver overlay2 --bridge none --iptables=false --ip6tables=false >"$T/dockerd.log" 2>&1 &
+DOCKERD_PID=$!
+wait_sock "$T/d/docker.sock" dockerd
+
+B="env DOCKER_BUILDKIT=0 DOCKER_HOST=unix://$T/b/run/berthd.sock $DOCKER"
+D="env DOCKER_BUILDKIT=0 DOCKER_HOST=unix://$T/d/docker.sock $DOCKER"
+$B import "$T/busybox.tar" busybox:latest >/dev/null
+$D import "$T/busybox.tar" busybox:latest >/dev/null
+
+report() { # $1 = hyperfine json
+  jq -r '.results[] | "\(.command)\tmin \(.min*1000|floor) ms\tmedian \(.median*1000|floor) ms"' "$1"
+  jq -r '"ratio dockerd/berthd: min \((.results[1].min/.results[0].min*10|floor)/10)x, median \((.results[1].median/.results[0].median*10|floor)/10)x"' "$1"
+}
+
+echo "== cold build (--no-cache, $RUNS runs each; the base image is local)"
+hyperfine -N --warmup 1 --runs "$RUNS" --export-json "$T/cold.json" \
+  -n berthd "$B build -q --no-cache --network none $T/ctx" \
+  -n dockerd "$D build -q --no-cache --network none $T/ctx" >/dev/null
+report "$T/cold.json"
+
+echo "== fully cached rebuild ($RUNS runs each)"
+hyperfine -N --warmup 2 --runs "$RUNS" --export-json "$T/cached.json" \
+  -n berthd "$B build -q --network none $T/ctx" \
+  -n dockerd "$D build -q --network none $T/ctx" >/dev/null
+report "$T/cached.json"
+echo "load average: $(cut -d' ' -f1-3 /proc/loadavg)"
