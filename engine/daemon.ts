@@ -85,7 +85,7 @@ export async function startEngine(config: DaemonConfig): Promise<RunningDaemon> 
   registerVolumes(router, engine);
   registerContainers(router, engine);
   registerExec(router, engine);
-  registerBuild(router, engine, createBuildService(engine));
+  registerBuild(router, engine, await createBuildService(engine));
 
   const listeners = await listenAll(config, router);
   for (const l of listeners) log.info(`API listen on ${l.address}`);

@@ -15,6 +15,7 @@ import type { ImageConfig, ImageRecord } from '../images/index.js';
 import { hostPlatform, parsePlatform, type Platform } from '../images/platform.js';
 import { mergeEnv } from '../containers/imageconfig.js';
 import { extractInto } from '../containers/archive.js';
+import { unmountRootfs } from '../containers/rootfs.js';
 import { BuildCache, cacheKey } from './cache.js';
 import { applyDockerignore, decompressed, receiveContext } from './context.js';
 import { checksum, copyEntry, findSources, mkdirInRoot, parseChmod, parseChown, type Source } from './copy.js';
@@ -33,7 +34,14 @@ const PROXY_ARGS = ['HTTP_PROXY', 'http_proxy', 'HTTPS_PROXY', 'https_proxy', 'F
 const DEFAULT_SHELL = ['/bin/sh', '-c'];
 const DEFAULT_PATH = '/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin';
 
-export function createBuildService(engine: Engine): BuildService {
+/** The service, after removing what a build cut short by a crash left (its snapshots and mounts). */
+export async function createBuildService(engine: Engine): Promise<BuildService> {
+  const keys = await engine.snapshots.list().catch(() => [] as string[]);
+  for (const key of keys.filter((k) => k.startsWith('build-'))) {
+    await unmountRootfs(join(engine.config.execRoot, 'build', key)).catch(() => undefined);
+    await engine.snapshots.remove(key).catch(() => undefined);
+  }
+  await rm(join(engine.config.execRoot, 'build'), { recursive: true, force: true }).catch(() => undefined);
   return {
     async build(context, opts, out, signal) {
       const dir = join(engine.config.dataRoot, 'tmp', `build-${randomBytes(8).toString('hex')}`);
