@@ -71,6 +71,7 @@ class Lexer {
         this.i++;
         return this.vars.get(name) ?? '';
       }
+      if (c === undefined) throw new InvalidArgumentError(`missing '}' in substitution ${this.s}`);
       let op = '';
       if (c === ':') { op = ':'; this.i++; }
       const kind = this.s[this.i++];
