@@ -155,18 +155,21 @@ test('ARG and ENV: defaults, --build-arg, ARG before FROM, ENV over ARG, unused 
       'ARG W=default',
       'ARG D=${V:-none}-suffix',
       'ENV W=env-wins X=${D}',
-      'RUN echo "V=$V W=$W D=$D X=$X" > /args.txt',
+      'RUN echo "V=$V W=$W D=$D X=$X P=$http_proxy" > /args.txt',
       'CMD ["cat", "/args.txt"]',
     ].join('\n'),
   });
-  const r = await build(['-t', 'args:1', '--build-arg', 'V=given', '--build-arg', 'W=ignored', '--build-arg', 'UNUSED=1', ctx]);
+  const r = await build(['-t', 'args:1', '--build-arg', 'V=given', '--build-arg', 'W=ignored', '--build-arg', 'UNUSED=1', '--build-arg', 'http_proxy=http://proxy.invalid:3128', ctx]);
   expect(r.code).toBe(0);
   expect(r.stdout).toContain('[Warning] One or more build-args [UNUSED] were not consumed');
-  expect(await ok(d, ['run', '--rm', 'args:1'])).toBe('V=given W=env-wins D=given-suffix X=given-suffix');
+  expect(await ok(d, ['run', '--rm', 'args:1'])).toBe('V=given W=env-wins D=given-suffix X=given-suffix P=http://proxy.invalid:3128');
   const hist = await ok(d, ['history', '--no-trunc', '--format', '{{.CreatedBy}}', 'args:1']);
+  // A predefined proxy arg reaches RUN but neither the history nor the image's Env.
   expect(hist).toContain('|2 D=given-suffix V=given /bin/sh -c echo');
+  expect(hist).not.toContain('proxy.invalid');
+  expect(await ok(d, ['image', 'inspect', '-f', '{{json .Config.Env}}', 'args:1'])).not.toContain('proxy');
   const r2 = await build(['-t', 'args:2', ctx]);
-  expect(await ok(d, ['run', '--rm', 'args:2'])).toBe('V=global W=env-wins D=global-suffix X=global-suffix');
+  expect(await ok(d, ['run', '--rm', 'args:2'])).toBe('V=global W=env-wins D=global-suffix X=global-suffix P=');
   expect(stepCache(r2.stdout).find((s) => s.step.startsWith('RUN'))!.cached).toBe(false);
 }, 60000);
 

@@ -99,6 +99,13 @@ test('a built image pushes; --cache-from on an engine that only loaded it hits e
     expect(hist.split('\n')[0]).toBe('/bin/sh -c #(nop)  CMD ["cat" "/x.txt"]');
 
     // The same base image (an import on d2 would have another id), and the built image only.
+    // --pull fetches the base from its registry even though it is here.
+    const onTop = makeContext({ Dockerfile: `FROM ${name}\nRUN cat /x.txt\n` });
+    const pulled = await docker(d, ['build', '--pull', onTop], { timeoutMs: 60000 });
+    expect(pulled.code).toBe(0);
+    expect(pulled.stdout).toContain(`Pulling ${name}`);
+    expect(pulled.stdout).toContain('x=unset');
+
     d2 = await startDaemon();
     const tar = join(ctx, '..', `saved-${process.pid}.tar`);
     await ok(d, ['save', '-o', tar, name, 'busybox:latest']);
