@@ -8,14 +8,13 @@
  * copy.ts.
  */
 import { spawn } from 'node:child_process';
-import { chmodSync, createWriteStream, linkSync, mkdirSync, rmSync, symlinkSync, utimesSync, writeFileSync } from 'node:fs';
+import { chmodSync, closeSync, linkSync, mkdirSync, openSync, rmSync, symlinkSync, utimesSync, writeSync } from 'node:fs';
 import { chmod, lstat, mkdir, readFile, readdir, rm } from 'node:fs/promises';
 import { dirname, join, posix } from 'node:path';
 import { PassThrough, Transform, type Readable } from 'node:stream';
-import { pipeline } from 'node:stream/promises';
 import { createGunzip } from 'node:zlib';
 import { InvalidArgumentError } from '../errors.js';
-import { tarStream } from '../images/tarlib.js';
+import { readTar, type EntrySink, type TarHeader } from '../images/tarparse.js';
 import { resolveInRoot } from '../containers/safepath.js';
 import { dockerignore } from '../../src/common/dockerignore.js';
 
@@ -139,77 +138,58 @@ export async function receiveContext(body: Readable, dir: string, dockerfile: st
   return { dir, dockerfile: text, dockerfileName: posix.normalize(name) };
 }
 
+/** Unpacks with the layer unpacker's tar reader: synchronous sinks, no stream per entry (a context is mostly small files). */
 async function extract(input: Readable, dir: string): Promise<void> {
-  const ex = (await tarStream()).extract();
   const made = new Set<string>([dir]);
-  const done = new Promise<void>((resolve, reject) => {
-    ex.on('entry', (h, stream, next) => {
-      writeEntry(dir, h, stream as unknown as Readable, made).then(() => next(), (err) => {
-        stream.resume();
-        ex.destroy(err);
-        reject(err);
-      });
-    });
-    ex.on('finish', resolve);
-    ex.on('error', reject);
-    input.on('error', (e) => { ex.destroy(e); reject(e); });
-  });
-  input.pipe(ex);
-  await done;
+  await readTar(input as AsyncIterable<Buffer>, (h) => writeEntry(dir, h, made));
 }
 
-/** Small files are written in one synchronous call: a context is mostly small files, and streams cost more than the write. */
-const SMALL = 1 << 20;
-
-async function writeEntry(dir: string, h: import('tar-stream').Header, stream: Readable, made: Set<string>): Promise<void> {
+function writeEntry(dir: string, h: TarHeader, made: Set<string>): EntrySink | undefined {
   const rel = entryName(h.name);
-  if (!rel) { stream.resume(); return; }
+  if (!rel) return undefined;
   const target = resolveInRoot(dir, rel, false);
   const parent = dirname(target);
   if (!made.has(parent)) {
     mkdirSync(parent, { recursive: true });
     made.add(parent);
   }
-  const mode = (h.mode ?? 0o644) & 0o7777;
+  const mode = h.mode & 0o7777;
+  const times = () => {
+    try {
+      utimesSync(target, h.mtime, h.mtime);
+    } catch { /* a hard link's target may be elsewhere: its time does not matter */ }
+  };
   switch (h.type) {
     case 'directory':
       mkdirSync(target, { recursive: true });
       made.add(target);
       chmodSync(target, mode);
-      stream.resume();
-      break;
-    case 'file':
-    case 'contiguous-file':
+      return undefined;
+    case 'file': {
       rmSync(target, { force: true });
-      if ((h.size ?? 0) < SMALL) {
-        const chunks: Buffer[] = [];
-        for await (const c of stream) chunks.push(c as Buffer);
-        writeFileSync(target, Buffer.concat(chunks), { mode });
-      } else {
-        await pipeline(stream, createWriteStream(target, { mode }));
-      }
-      chmodSync(target, mode);
-      break;
+      const fd = openSync(target, 'w', mode);
+      return {
+        data: (chunk) => { writeSync(fd, chunk); },
+        end: () => {
+          closeSync(fd);
+          chmodSync(target, mode);
+          times();
+        },
+      };
+    }
     case 'symlink':
       rmSync(target, { force: true });
-      symlinkSync(h.linkname ?? '', target);
-      stream.resume();
-      return;
+      symlinkSync(h.linkname, target);
+      return undefined;
     case 'link': {
-      const src = resolveInRoot(dir, entryName(h.linkname ?? ''), false);
+      const src = resolveInRoot(dir, entryName(h.linkname), false);
       rmSync(target, { force: true });
       linkSync(src, target);
-      stream.resume();
-      break;
+      return undefined;
     }
     default:
-      stream.resume();
-      return;
-  }
-  if (h.mtime) {
-    try {
-      utimesSync(target, h.mtime, h.mtime);
-    } catch { /* a hard link to a read-only place: the time does not matter */ }
+      // Devices and fifos have no place in a build context.
+      return undefined;
   }
 }
 
