@@ -86,4 +86,26 @@ hyperfine -N --warmup 2 --runs "$RUNS" --export-json "$T/cached.json" \
   -n berthd "$B build -q --network none $T/ctx" \
   -n dockerd "$D build -q --network none $T/ctx" >/dev/null
 report "$T/cached.json"
+
+# Wall times swing with the machine's load; the engines' own CPU time per cached build does
+# not: utime+stime of the daemon and its live children (dockerd: containerd), plus reaped ones.
+cpu_ticks() { # $1 = pid
+  local total=0 p stat
+  for p in $1 $(ps -o pid= --ppid "$1"); do
+    stat=$(cut -d')' -f2 "/proc/$p/stat" 2>/dev/null) || continue
+    total=$(( total + $(echo "$stat" | awk '{print $12 + $13 + $14 + $15}') ))
+  done
+  echo "$total"
+}
+per_build_cpu() { # $1 = client, $2 = daemon pid; prints CPU ms per cached build over 20 builds
+  local before after
+  before=$(cpu_ticks "$2")
+  for _ in $(seq 20); do $1 build -q --network none "$T/ctx" >/dev/null 2>&1; done
+  after=$(cpu_ticks "$2")
+  echo $(( (after - before) * 1000 / $(getconf CLK_TCK) / 20 ))
+}
+echo "== engine CPU time per cached rebuild (20 builds each)"
+bc=$(per_build_cpu "$B" "$BERTH_PID"); dc=$(per_build_cpu "$D" "$DOCKERD_PID")
+echo -e "berthd\t$bc ms\ndockerd\t$dc ms (dockerd + containerd)"
+awk -v b="$bc" -v d="$dc" 'BEGIN { if (b > 0) printf "ratio dockerd/berthd: %.1fx\n", d/b }'
 echo "load average: $(cut -d' ' -f1-3 /proc/loadavg)"

@@ -85,7 +85,9 @@ export async function startEngine(config: DaemonConfig): Promise<RunningDaemon> 
   registerVolumes(router, engine);
   registerContainers(router, engine);
   registerExec(router, engine);
-  registerBuild(router, engine, await createBuildService(engine));
+  const builds = await createBuildService(engine);
+  services.push(builds);
+  registerBuild(router, engine, builds);
 
   const listeners = await listenAll(config, router);
   for (const l of listeners) log.info(`API listen on ${l.address}`);

@@ -3,7 +3,7 @@
  * each step probed in the cache first, the final image tagged.
  */
 import { randomBytes } from 'node:crypto';
-import { createWriteStream } from 'node:fs';
+import { createWriteStream, statfsSync } from 'node:fs';
 import { lstat, mkdir, open, rm, stat } from 'node:fs/promises';
 import { join, posix } from 'node:path';
 import { Readable } from 'node:stream';
@@ -42,12 +42,19 @@ export async function createBuildService(engine: Engine): Promise<BuildService> 
     await engine.snapshots.remove(key).catch(() => undefined);
   }
   await rm(join(engine.config.execRoot, 'build'), { recursive: true, force: true }).catch(() => undefined);
+  const memoryRoot = memoryContextRoot(engine);
+  if (memoryRoot) await rm(memoryRoot, { recursive: true, force: true }).catch(() => undefined);
   return {
+    async shutdown() {
+      if (memoryRoot) await rm(memoryRoot, { recursive: true, force: true }).catch(() => undefined);
+    },
     async build(context, opts, out, signal) {
-      const dir = join(engine.config.dataRoot, 'tmp', `build-${randomBytes(8).toString('hex')}`);
+      const name = `build-${randomBytes(8).toString('hex')}`;
+      const dir = join(engine.config.dataRoot, 'tmp', name);
+      const memDir = memoryRoot ? join(memoryRoot, name) : undefined;
       try {
         const max = engine.config.buildContextMax ?? DEFAULT_CONTEXT_MAX;
-        const ctx = await receiveContext(context, join(dir, 'context'), opts.dockerfile, max);
+        const ctx = await receiveContext(context, { disk: join(dir, 'context'), memory: memDir && join(memDir, 'context') }, opts.dockerfile, max);
         if (ctx.dockerfileName || ctx.dockerfile) await applyDockerignore(ctx.dir);
         const containers = engine.containers as unknown as StepContainers | undefined;
         if (!containers) throw new EngineError('builds need the containers service');
@@ -55,9 +62,22 @@ export async function createBuildService(engine: Engine): Promise<BuildService> 
       } finally {
         // Not awaited: the answer need not wait for the context's removal (data-root/tmp is emptied at start too).
         void rm(dir, { recursive: true, force: true }).catch(() => undefined);
+        if (memDir) void rm(memDir, { recursive: true, force: true }).catch(() => undefined);
       }
     },
   };
+}
+
+const TMPFS_MAGIC = 0x01021994;
+
+/** /dev/shm/berth-build-<engine id> when /dev/shm is a tmpfs: small contexts are unpacked there. */
+function memoryContextRoot(engine: Engine): string | undefined {
+  try {
+    if (statfsSync('/dev/shm').type !== TMPFS_MAGIC) return undefined;
+  } catch {
+    return undefined;
+  }
+  return join('/dev/shm', `berth-build-${engine.id}`);
 }
 
 interface Stage {

@@ -11,7 +11,7 @@ import { spawn } from 'node:child_process';
 import { chmodSync, closeSync, linkSync, mkdirSync, openSync, rmSync, symlinkSync, utimesSync, writeSync } from 'node:fs';
 import { chmod, lstat, mkdir, readFile, readdir, rm } from 'node:fs/promises';
 import { dirname, join, posix } from 'node:path';
-import { PassThrough, Transform, type Readable } from 'node:stream';
+import { PassThrough, Readable, Transform } from 'node:stream';
 import { createGunzip } from 'node:zlib';
 import { InvalidArgumentError } from '../errors.js';
 import { readTar, type EntrySink, type TarHeader } from '../images/tarparse.js';
@@ -101,11 +101,14 @@ function entryName(name: string): string {
   return clean === '.' || clean === './' ? '' : clean.replace(/\/$/, '');
 }
 
-/** Reads the body into `dir`; answers the Dockerfile (`dockerfile` inside, or the body itself when it is not a tar). */
-export async function receiveContext(body: Readable, dir: string, dockerfile: string, maxBytes: number): Promise<BuildContext> {
-  await mkdir(dir, { recursive: true, mode: 0o700 });
-  // The context root is what `COPY . /dst` gives /dst (its parent keeps others out).
-  await chmod(dir, 0o755);
+/** A context up to this size is unpacked in memory (a tmpfs) when the engine has one: creating files on disk costs far more than the rest of a cached build. */
+export const MEMORY_CONTEXT_MAX = 64 << 20;
+
+/**
+ * Reads the body into `dirs.memory` (small contexts, when given) or `dirs.disk`; answers
+ * the Dockerfile (`dockerfile` inside, or the body itself when it is not a tar).
+ */
+export async function receiveContext(body: Readable, dirs: { disk: string; memory?: string }, dockerfile: string, maxBytes: number): Promise<BuildContext> {
   const plain = (await decompressed(body)).pipe(limited(maxBytes));
   const head = await firstBytes(plain, 512);
   const isTar = head.length >= 512 ? head.subarray(257, 262).toString('latin1') === 'ustar' : head.length === 0 || head.every((b) => b === 0);
@@ -114,13 +117,28 @@ export async function receiveContext(body: Readable, dir: string, dockerfile: st
     const chunks: Buffer[] = [head];
     plain.resume();
     for await (const c of plain) chunks.push(c as Buffer);
-    return { dir, dockerfile: Buffer.concat(chunks).toString('utf8'), dockerfileName: '' };
+    await makeRoot(dirs.disk);
+    return { dir: dirs.disk, dockerfile: Buffer.concat(chunks).toString('utf8'), dockerfileName: '' };
   }
-  const replay = new PassThrough();
-  replay.write(head);
-  plain.pipe(replay);
-  plain.on('error', (e) => replay.destroy(e));
-  await extract(replay, dir);
+  // Held in memory until it is known to be small (then a tmpfs takes it) or not.
+  const held: Buffer[] = [head];
+  let size = head.length;
+  let ended = false;
+  const it = plain[Symbol.asyncIterator]();
+  while (size <= MEMORY_CONTEXT_MAX) {
+    const r = await it.next();
+    if (r.done) { ended = true; break; }
+    held.push(r.value as Buffer);
+    size += (r.value as Buffer).length;
+  }
+  const dir = ended && dirs.memory ? dirs.memory : dirs.disk;
+  await makeRoot(dir);
+  async function* all(): AsyncIterable<Buffer> {
+    yield* held;
+    if (ended) return;
+    for (let r = await it.next(); !r.done; r = await it.next()) yield r.value as Buffer;
+  }
+  await extract(Readable.from(all()), dir);
   const name = dockerfile || 'Dockerfile';
   const path = resolveInRoot(dir, name, true);
   let text: string;
@@ -139,6 +157,12 @@ export async function receiveContext(body: Readable, dir: string, dockerfile: st
 }
 
 /** Unpacks with the layer unpacker's tar reader: synchronous sinks, no stream per entry (a context is mostly small files). */
+async function makeRoot(dir: string): Promise<void> {
+  await mkdir(dir, { recursive: true, mode: 0o700 });
+  // The context root is what `COPY . /dst` gives /dst (its parent keeps others out).
+  await chmod(dir, 0o755);
+}
+
 async function extract(input: Readable, dir: string): Promise<void> {
   const made = new Set<string>([dir]);
   await readTar(input as AsyncIterable<Buffer>, (h) => writeEntry(dir, h, made));
