@@ -157,6 +157,17 @@ export async function receiveContext(body: Readable, dirs: { disk: string; memor
 }
 
 /** Unpacks with the layer unpacker's tar reader: synchronous sinks, no stream per entry (a context is mostly small files). */
+/** Creates `target` with `make`; an entry given twice replaces the first (never written through, were it a symlink). */
+function createFresh<T>(target: string, make: (t: string) => T): T {
+  try {
+    return make(target);
+  } catch (err) {
+    if ((err as NodeJS.ErrnoException).code !== 'EEXIST') throw err;
+    rmSync(target, { recursive: true, force: true });
+    return make(target);
+  }
+}
+
 async function makeRoot(dir: string): Promise<void> {
   await mkdir(dir, { recursive: true, mode: 0o700 });
   // The context root is what `COPY . /dst` gives /dst (its parent keeps others out).
@@ -190,8 +201,7 @@ function writeEntry(dir: string, h: TarHeader, made: Set<string>): EntrySink | u
       chmodSync(target, mode);
       return undefined;
     case 'file': {
-      rmSync(target, { force: true });
-      const fd = openSync(target, 'w', mode);
+      const fd = createFresh(target, (t) => openSync(t, 'wx', mode));
       return {
         data: (chunk) => { writeSync(fd, chunk); },
         end: () => {
@@ -202,13 +212,11 @@ function writeEntry(dir: string, h: TarHeader, made: Set<string>): EntrySink | u
       };
     }
     case 'symlink':
-      rmSync(target, { force: true });
-      symlinkSync(h.linkname, target);
+      createFresh(target, (t) => symlinkSync(h.linkname, t));
       return undefined;
     case 'link': {
       const src = resolveInRoot(dir, entryName(h.linkname), false);
-      rmSync(target, { force: true });
-      linkSync(src, target);
+      createFresh(target, (t) => linkSync(src, t));
       return undefined;
     }
     default:
