@@ -3,7 +3,7 @@
  * oclif (which costs more than the command itself). Help, unknown commands and
  * everything else go to oclif.
  */
-export const CLIENT_COMMANDS = new Set(['build', 'create', 'exec', 'images', 'info', 'inspect', 'kill', 'logs', 'ps', 'pull', 'push', 'rm', 'rmi', 'run', 'start', 'stop', 'tag', 'wait']);
+export const CLIENT_COMMANDS = new Set(['build', 'create', 'exec', 'history', 'images', 'info', 'inspect', 'kill', 'logs', 'ps', 'pull', 'push', 'rm', 'rmi', 'run', 'start', 'stop', 'tag', 'wait']);
 
 /** Returns the exit status, or undefined when oclif should handle argv. */
 export async function runFast(argv: string[]): Promise<number | undefined> {

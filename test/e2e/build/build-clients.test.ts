@@ -54,6 +54,13 @@ test('berth build: tags, build args, labels, --iidfile, -q, -f -, a Dockerfile o
   expect(await ok(d, ['run', '--rm', 'bb:2'])).toBe('x=1');
   expect(await ok(d, ['run', '--rm', 'bb:2', 'ls', '-A', '/ctx'])).toBe('.dockerignore\nDockerfile\nkept.txt');
 
+  const hist = await berth(['history', '--no-trunc', '--format', '{{.CreatedBy}}|{{.Size}}', 'bb:1']);
+  expect(hist.stdout.split('\n')[0]).toBe('/bin/sh -c #(nop)  LABEL l=v|0B');
+  expect(hist.stdout).toContain('|1 X=1 /bin/sh -c echo "x=$X" > /x.txt|');
+  const table = await berth(['history', 'bb:1']);
+  expect(table.stdout.split('\n')[0]).toMatch(/^IMAGE +CREATED +CREATED BY +SIZE +COMMENT$/);
+  expect(table.stdout.split('\n')[1]).toMatch(new RegExp(`^${id.slice(7, 19)} `));
+
   const q = await berth(['build', '-q', '--build-arg', 'X=1', '--label', 'l=v', ctx]);
   expect(q.stdout.trim()).toBe(id);
 

@@ -1,0 +1,4 @@
+import { clientCommand } from '../client/command.js';
+import History from '../client/commands/history.js';
+
+export default clientCommand(History);
