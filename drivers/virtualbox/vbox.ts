@@ -1,0 +1,230 @@
+/**
+ * The few calls of VirtualBox's web service (vboxwebsrv, SOAP) the driver makes, on
+ * the virtualbox-soap package. Every VirtualBox error surfaces as a VboxError with its
+ * result code; a web service that cannot be reached or refuses the logon fails at
+ * connect(). Enum values are plain strings (the package's enums are type-only).
+ */
+import type { IHost, IMachine, IMedium, IProgress, ISession, IVirtualBox, IWebsessionManager } from 'virtualbox-soap';
+
+/** VirtualBox result codes the driver tells apart. */
+export const VBOX_E_OBJECT_NOT_FOUND = 0x80bb0001;
+export const VBOX_E_INVALID_OBJECT_STATE = 0x80bb0007;
+export const VBOX_E_FILE_ERROR = 0x80bb0004;
+
+/** The web service API this driver speaks: VirtualBox 7.0 (7.1 changed createMachine and more). */
+export const SUPPORTED_API = '7_0';
+
+export class VboxError extends Error {
+  constructor(message: string, readonly rc?: number, readonly transport = false) {
+    super(message);
+  }
+}
+
+export class LogonError extends VboxError {}
+
+export type VmState = string;
+
+export interface HostOnlyIf { name: string; ip: string; mask: string; networkName: string }
+
+function wrap(err: unknown): VboxError {
+  if (err instanceof VboxError) return err;
+  const e = err as Error & { code?: number | string; root?: unknown };
+  if (typeof e.code === 'number') return new VboxError(e.message.replace(/^VirtualBox error:\s*/, '').replace(/^rc=0x[0-9a-f]+\s*/i, ''), e.code);
+  if (e.root !== undefined) return new VboxError(e.message);
+  return new VboxError(e?.message ?? String(err), undefined, true);
+}
+
+async function call<T>(p: Promise<T>): Promise<T> {
+  try {
+    return await p;
+  } catch (err) {
+    throw wrap(err);
+  }
+}
+
+export class Vbox {
+  private constructor(private readonly mgr: IWebsessionManager, private readonly vb: IVirtualBox) {}
+
+  /** Logs on; throws VboxError(transport) when nothing answers, VboxError with a message when logon is refused. */
+  static async connect(url: string, user: string, password: string): Promise<Vbox> {
+    const { connect } = await import('virtualbox-soap');
+    const mgr = await call(connect(url));
+    const vb = await mgr.logon(user, password).catch((err) => {
+      const e = wrap(err);
+      throw e.transport ? e : new LogonError(e.message, e.rc);
+    });
+    if (!vb) throw new LogonError('logon refused');
+    return new Vbox(mgr, vb);
+  }
+
+  async close(): Promise<void> {
+    await this.mgr.logoff(this.vb).catch(() => undefined);
+  }
+
+  apiVersion(): Promise<string> { return call(this.vb.getAPIVersion()); }
+
+  async hardwareVirtualization(): Promise<boolean> {
+    return call((await this.host()).getProcessorFeature('HWVirtEx' as never));
+  }
+
+  async findMachine(nameOrId: string): Promise<IMachine | null> {
+    try {
+      return await call(this.vb.findMachine(nameOrId));
+    } catch (err) {
+      if ((err as VboxError).rc === VBOX_E_OBJECT_NOT_FOUND) return null;
+      throw err;
+    }
+  }
+
+  async state(m: IMachine): Promise<VmState> { return call(m.getState()); }
+  async machineId(m: IMachine): Promise<string> { return call(m.getId()); }
+
+  /** A new machine, configured by `setup` before it is registered; returns its UUID. */
+  async createMachine(name: string, osType: string, setup: (m: IMachine) => Promise<void>): Promise<string> {
+    const m = await call(this.vb.createMachine('', name, ['/'], osType, '', '', '', ''));
+    await setup(m);
+    await call(m.saveSettings());
+    await call(this.vb.registerMachine(m));
+    return call(m.getId());
+  }
+
+  /** Runs fn on the machine's mutable copy under a write lock, saving what it changed. */
+  async withWriteLock<T>(id: string, fn: (m: IMachine) => Promise<T>): Promise<T> {
+    const m = await this.mustFind(id);
+    const s = await this.session();
+    await call(m.lockMachine(s, 'Write' as never));
+    try {
+      const mutable = await call(s.getMachine());
+      const out = await fn(mutable);
+      await call(mutable.saveSettings());
+      return out;
+    } finally {
+      await s.unlockMachine().catch(() => undefined);
+    }
+  }
+
+  async createDisk(location: string, sizeBytes: number): Promise<IMedium> {
+    const d = await call(this.vb.createMedium('VDI', location, 'ReadWrite' as never, 'HardDisk' as never));
+    await this.wait(await call(d.createBaseStorage(sizeBytes, ['Standard' as never])));
+    return d;
+  }
+
+  /** A copy of the image at `location`, grown to at least sizeBytes. */
+  async cloneDisk(image: string, location: string, sizeBytes: number): Promise<IMedium> {
+    const src = await call(this.vb.openMedium(image, 'HardDisk' as never, 'ReadOnly' as never, false));
+    const d = await call(this.vb.createMedium('VDI', location, 'ReadWrite' as never, 'HardDisk' as never));
+    try {
+      await this.wait(await call(src.cloneTo(d, ['Standard' as never], null as never)));
+    } finally {
+      // Another machine may be cloning it too: then it stays open, which is harmless.
+      await src.close().catch(() => undefined);
+    }
+    if ((await call(d.getLogicalSize())) < sizeBytes) await this.wait(await call(d.resize(sizeBytes)));
+    return d;
+  }
+
+  openDisk(location: string): Promise<IMedium> { return call(this.vb.openMedium(location, 'HardDisk' as never, 'ReadWrite' as never, false)); }
+  openDvd(location: string): Promise<IMedium> { return call(this.vb.openMedium(location, 'DVD' as never, 'ReadOnly' as never, false)); }
+
+  /** Deletes a disk's file and forgets it (it must be attached to nothing). */
+  async deleteMedium(location: string, type: 'HardDisk' | 'DVD'): Promise<void> {
+    const m = await this.vb.openMedium(location, type as never, 'ReadWrite' as never, false).catch(() => null);
+    if (!m) return;
+    if (type === 'DVD') await call(m.close());
+    else await this.wait(await call(m.deleteStorage()));
+  }
+
+  async launch(id: string, uiType: string): Promise<void> {
+    const m = await this.mustFind(id);
+    const s = await this.session();
+    try {
+      await this.wait(await call(m.launchVMProcess(s, uiType, [])));
+    } finally {
+      await s.unlockMachine().catch(() => undefined);
+    }
+  }
+
+  /** Runs fn on the running machine's console under a shared lock. */
+  async withConsole<T>(id: string, fn: (c: Awaited<ReturnType<ISession['getConsole']>>) => Promise<T>): Promise<T> {
+    const m = await this.mustFind(id);
+    const s = await this.session();
+    await call(m.lockMachine(s, 'Shared' as never));
+    try {
+      return await fn(await call(s.getConsole()));
+    } finally {
+      await s.unlockMachine().catch(() => undefined);
+    }
+  }
+
+  async powerButton(id: string): Promise<void> { await this.withConsole(id, (c) => call(c.powerButton())); }
+  async powerDown(id: string): Promise<void> { await this.withConsole(id, async (c) => this.wait(await call(c.powerDown()))); }
+
+  async guestProperty(id: string, name: string): Promise<string> {
+    const m = await this.mustFind(id);
+    return call(m.getGuestPropertyValue(name));
+  }
+
+  /** Unregisters the machine and deletes its settings and the disks attached to it. */
+  async deleteMachine(id: string): Promise<void> {
+    const m = await this.findMachine(id);
+    if (!m) return;
+    const media = await call(m.unregister('DetachAllReturnHardDisksOnly' as never));
+    await this.wait(await call(m.deleteConfig(media ?? [])));
+  }
+
+  /** Host-only interfaces of the host, with their addresses. */
+  async hostOnlyInterfaces(): Promise<HostOnlyIf[]> {
+    const host = await this.host();
+    const all = (await call(host.getNetworkInterfaces())) ?? [];
+    const out: HostOnlyIf[] = [];
+    for (const i of all) {
+      if ((await call(i.getInterfaceType())) !== 'HostOnly') continue;
+      out.push({ name: await call(i.getName()), ip: await call(i.getIPAddress()), mask: await call(i.getNetworkMask()), networkName: await call(i.getNetworkName()) });
+    }
+    return out;
+  }
+
+  async createHostOnlyInterface(ip: string, mask: string): Promise<HostOnlyIf> {
+    const host = await this.host();
+    const r = await call(host.createHostOnlyNetworkInterface());
+    await this.wait(r.returnval);
+    await call(r.hostInterface.enableStaticIPConfig(ip, mask));
+    return { name: await call(r.hostInterface.getName()), ip, mask, networkName: await call(r.hostInterface.getNetworkName()) };
+  }
+
+  async removeHostOnlyInterface(name: string): Promise<void> {
+    const host = await this.host();
+    const i = await call(host.findHostNetworkInterfaceByName(name));
+    await this.wait(await call(host.removeHostOnlyNetworkInterface(await call(i.getId()))));
+  }
+
+  /** The DHCP server of a host-only network, made or set to serve [lower, upper]. */
+  async ensureDhcp(networkName: string, serverIp: string, mask: string, lower: string, upper: string): Promise<void> {
+    let d = await this.vb.findDHCPServerByNetworkName(networkName).catch(() => null);
+    if (!d) d = await call(this.vb.createDHCPServer(networkName));
+    if ((await call(d.getIPAddress())) !== serverIp || (await call(d.getLowerIP())) !== lower || (await call(d.getUpperIP())) !== upper) {
+      await call(d.setConfiguration(serverIp, mask, lower, upper));
+    }
+    await call(d.setEnabled(true));
+  }
+
+  private async host(): Promise<IHost> { return call(this.vb.getHost()); }
+  private async session(): Promise<ISession> { return call(this.mgr.getSessionObject(this.vb)); }
+
+  private async mustFind(id: string): Promise<IMachine> {
+    const m = await this.findMachine(id);
+    if (!m) throw new VboxError(`no machine ${id} is registered`, VBOX_E_OBJECT_NOT_FOUND);
+    return m;
+  }
+
+  /** Waits for a VirtualBox operation and turns its failure into a VboxError. */
+  private async wait(p: IProgress): Promise<void> {
+    await call(p.waitForCompletion(-1));
+    const rc = await call(p.getResultCode());
+    if (rc !== 0) {
+      const info = await p.getErrorInfo().catch(() => null);
+      const text = info ? await info.getText().catch(() => '') : '';
+      throw new VboxError(text || `operation failed (rc=0x${(rc >>> 0).toString(16)})`, rc >>> 0);
+    }
+  }
+}
