@@ -2,16 +2,19 @@ import { join } from 'node:path';
 import { InvalidArgumentError, MachineError, MachineExistsError, MachineNotFoundError, NotSupportedError, ProvisionError, TimeoutError, UnreachableError, reason } from '../../src/machine/errors.js';
 import type { DriverSettings } from '../../src/machine/store/host.js';
 import type { Connection, Driver, DriverFactory, EngineService, FlagValues, MachineState } from '../driver.js';
-import { resolveImage } from './image.js';
+import { resolveImage, type BootMedia } from './image.js';
 import { freeLocalPort, hostOnlyPlan, parseShare, sshAnswers, sshGuestIp } from './net.js';
 import { writeSeedIso } from './seed.js';
 import { LogonError, SUPPORTED_API, Vbox, VboxError } from './vbox.js';
+
+/** A create stopped by SIGINT/SIGTERM at its next step (after undoing what it made). */
+class CreateInterrupted extends MachineError {}
 
 /** The guest property where the Guest Additions publish NIC 2's (host-only) address. */
 const IP_PROPERTY = '/VirtualBox/GuestInfo/Net/1/V4/IP';
 const NIC_TYPES: Record<string, string> = { Am79C970A: 'Am79C970A', Am79C973: 'Am79C973', '82540EM': 'I82540EM', '82543GC': 'I82543GC', '82545EM': 'I82545EM', virtio: 'Virtio' };
 
-export class InterruptedError extends MachineError {}
+
 
 /** Seconds a boot may take before SSH answers (BERTH_SSH_TIMEOUT, as for every SSH wait). */
 function bootTimeoutMs(): number {
@@ -31,6 +34,7 @@ export class VirtualBoxDriver implements Driver {
   private creating?: Promise<void>;
   private interrupted = false;
   private liveIp?: string;
+  private media?: BootMedia;
 
   constructor(readonly settings: DriverSettings) {}
 
@@ -89,17 +93,30 @@ export class VirtualBoxDriver implements Driver {
     if (!noVtx && !(await v.hardwareVirtualization().catch(() => true))) {
       throw new NotSupportedError('the VirtualBox host has no VT-x/AMD-v: its machines would be very slow', { hint: 'turn it on in the firmware, or pass --virtualbox-no-vtx-check' });
     }
+    this.media = await resolveImage(this.s.image, this.settings.StorePath);
   }
 
-  create(): Promise<void> {
-    this.creating = this.makeMachine();
-    return this.creating;
+  /**
+   * SIGINT/SIGTERM (Ctrl-C) while creating: the current VirtualBox call finishes, what
+   * was made is undone, and create fails, so the machine layer keeps nothing.
+   */
+  async create(): Promise<void> {
+    const stop = () => { this.interrupted = true; };
+    process.on('SIGINT', stop);
+    process.on('SIGTERM', stop);
+    try {
+      this.creating = this.makeMachine();
+      await this.creating;
+    } finally {
+      process.off('SIGINT', stop);
+      process.off('SIGTERM', stop);
+    }
   }
 
   private async makeMachine(): Promise<void> {
     const undo: (() => Promise<unknown>)[] = [];
     const step = async <T>(what: string, fn: () => Promise<T>, rollback?: (t: T) => Promise<unknown>): Promise<T> => {
-      if (this.interrupted) throw new InterruptedError('interrupted');
+      if (this.interrupted) throw new CreateInterrupted('interrupted');
       let t: T;
       try {
         t = await fn();
@@ -107,14 +124,14 @@ export class VirtualBoxDriver implements Driver {
         throw this.fail(what, err);
       }
       if (rollback) undo.push(() => rollback(t));
-      if (this.interrupted) throw new InterruptedError('interrupted');
+      if (this.interrupted) throw new CreateInterrupted('interrupted');
       return t;
     };
     const s = this.s;
     const name = this.settings.MachineName;
     try {
       const v = await this.vbox();
-      const media = await step('finding the boot image', () => resolveImage(s.image, this.settings.StorePath));
+      const media = this.media ?? (await step('finding the boot image', () => resolveImage(s.image, this.settings.StorePath)));
       const seed = join(s.dir, 'seed.iso');
       await step('writing the NoCloud seed', () => writeSeedIso(seed, name, `${this.settings.SSHKeyPath}.pub`));
       const plan = hostOnlyPlan(s.cidr);
@@ -170,11 +187,11 @@ export class VirtualBoxDriver implements Driver {
     const limit = bootTimeoutMs();
     const deadline = Date.now() + limit;
     const { cidr } = this.s;
-    const port = this.settings.SSHPort;
+    const port = (await v.natHostPort(id, 'ssh')) || this.settings.SSHPort;
     let ip = '';
     let answering = false;
     while (Date.now() < deadline) {
-      if (this.interrupted) throw new InterruptedError('interrupted');
+      if (this.interrupted) throw new CreateInterrupted('interrupted');
       const state = await v.state((await v.findMachine(id))!);
       if (state !== 'Running') throw new ProvisionError(`VirtualBox machine "${this.settings.MachineName}" stopped while booting (state ${state})`, { hint: 'open it in the VirtualBox GUI to see why' });
       ip ||= await v.guestProperty(id, IP_PROPERTY).catch(() => '');

@@ -159,6 +159,15 @@ export class Vbox {
   async powerButton(id: string): Promise<void> { await this.withConsole(id, (c) => call(c.powerButton())); }
   async powerDown(id: string): Promise<void> { await this.withConsole(id, async (c) => this.wait(await call(c.powerDown()))); }
 
+  /** The host port of the machine's NAT rule `rule` on NIC 1 (0 = none). */
+  async natHostPort(id: string, rule: string): Promise<number> {
+    const m = await this.mustFind(id);
+    const rules = (await call((await call((await call(m.getNetworkAdapter(0))).getNATEngine())).getRedirects())) ?? [];
+    // Each rule reads "name,protocol,hostIP,hostPort,guestIP,guestPort".
+    const r = rules.map((x) => x.split(',')).find((x) => x[0] === rule);
+    return r ? Number(r[3]) : 0;
+  }
+
   async guestProperty(id: string, name: string): Promise<string> {
     const m = await this.mustFind(id);
     return call(m.getGuestPropertyValue(name));
