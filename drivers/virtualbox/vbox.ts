@@ -4,6 +4,7 @@
  * result code; a web service that cannot be reached or refuses the logon fails at
  * connect(). Enum values are plain strings (the package's enums are type-only).
  */
+import { connect as connectTcp } from 'node:net';
 import type { IHost, IMachine, IMedium, IProgress, ISession, IVirtualBox, IWebsessionManager } from 'virtualbox-soap';
 
 /** VirtualBox result codes the driver tells apart. */
@@ -26,6 +27,17 @@ export type VmState = string;
 
 export interface HostOnlyIf { name: string; ip: string; mask: string; networkName: string }
 
+function reachable(url: string): Promise<void> {
+  const u = new URL(url);
+  const port = Number(u.port || (u.protocol === 'https:' ? 443 : 80));
+  return new Promise((resolve, reject) => {
+    const s = connectTcp({ host: u.hostname.replace(/^\[|\]$/g, ''), port });
+    s.setTimeout(10_000, () => { s.destroy(); reject(new VboxError(`no answer from ${u.host} within 10 s`, undefined, true)); });
+    s.once('connect', () => { s.destroy(); resolve(); });
+    s.once('error', (err) => reject(new VboxError(err.message, undefined, true)));
+  });
+}
+
 function wrap(err: unknown): VboxError {
   if (err instanceof VboxError) return err;
   const e = err as Error & { code?: number | string; root?: unknown };
@@ -47,6 +59,8 @@ export class Vbox {
 
   /** Logs on; throws VboxError(transport) when nothing answers, VboxError with a message when logon is refused. */
   static async connect(url: string, user: string, password: string): Promise<Vbox> {
+    // Parsing the WSDL costs a second of CPU: a service that is not there fails first.
+    await reachable(url);
     const { connect } = await import('virtualbox-soap');
     const mgr = await call(connect(url));
     const vb = await mgr.logon(user, password).catch((err) => {

@@ -10,6 +10,7 @@ import { join } from 'node:path';
 import { jest } from '@jest/globals';
 import { baseSettings, type EngineService } from '../../../drivers/driver.js';
 import { virtualboxDriver } from '../../../drivers/virtualbox/index.js';
+import { Vbox } from '../../../drivers/virtualbox/vbox.js';
 import { writeSshKey } from '../../../src/machine/sshkey.js';
 import { driverConformance } from '../../conformance/driver.js';
 import { startSshHosts, type SshHosts } from '../../fixtures/sshhosts.js';
@@ -42,7 +43,7 @@ const env = () => ({
   VIRTUALBOX_WEBSERVICE_URL: vbox.url, VIRTUALBOX_WEBSERVICE_USER: 'berth', VIRTUALBOX_WEBSERVICE_PASSWORD: 's3cret',
 });
 const createArgs = (name: string, ...extra: string[]) => ['machine', 'create', '-d', 'virtualbox', '--virtualbox-image', image,
-  '--virtualbox-hostonly-cidr', cidr, '--virtualbox-disk-size', '2000', '--engine-insecure-registry', reg.host, ...extra, name];
+  '--virtualbox-hostonly-cidr', cidr, ...(extra.includes('--virtualbox-disk-size') ? [] : ['--virtualbox-disk-size', '2000']), '--engine-insecure-registry', reg.host, ...extra, name];
 
 /** Nothing of the machine is left in VirtualBox, nor in the store. */
 function expectGone(name: string): void {
@@ -143,13 +144,16 @@ describe('failures leave nothing behind', () => {
   });
 
   test('a name VirtualBox already has is refused', async () => {
-    const other = { ...env(), BERTH_STORAGE_PATH: tempDir('berth-vbox-store2-') };
-    expect((await berthAsync(createArgs('dup0', '--virtualbox-no-share'), other)).code).toBe(0);
+    // Someone made "dup0" in VirtualBox by other means.
+    const other = await Vbox.connect(vbox.url, 'berth', 's3cret');
+    const id = await other.createMachine('dup0', 'Debian_64', async () => undefined);
     const r = await run(createArgs('dup0'));
     expect(r.code).toBe(2);
     expect(r.stderr).toMatch(/VirtualBox already has a machine named "dup0"/);
     expect(existsSync(join(store, 'machines', 'dup0'))).toBe(false);
-    expect((await run(['machine', 'rm', '-y', 'dup0'], other)).code).toBe(0);
+    expect(vbox.state().machines.map((m) => m.name)).toEqual(['dup0']);
+    await other.deleteMachine(id);
+    await other.close();
     expect(vbox.state().machines).toEqual([]);
   });
 
