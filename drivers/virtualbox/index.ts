@@ -55,7 +55,7 @@ export class VirtualBoxDriver implements Driver {
       const { url, user, password } = this.s;
       let v: Vbox;
       try {
-        v = await Vbox.connect(url, user, password);
+        v = await Vbox.connect(url, user, password, join(this.settings.StorePath, 'cache'));
       } catch (err) {
         if (err instanceof LogonError) {
           throw new InvalidArgumentError(`the VirtualBox web service at ${url} refused the logon${user ? ` of user "${user}"` : ''}: ${err.message}`, {

@@ -4,7 +4,11 @@
  * result code; a web service that cannot be reached or refuses the logon fails at
  * connect(). Enum values are plain strings (the package's enums are type-only).
  */
+import { createHash } from 'node:crypto';
+import { mkdir, readFile, rename, rm, stat, writeFile } from 'node:fs/promises';
+import { createRequire } from 'node:module';
 import { connect as connectTcp } from 'node:net';
+import { dirname, join } from 'node:path';
 import type { IHost, IMachine, IMedium, IProgress, ISession, IVirtualBox, IWebsessionManager } from 'virtualbox-soap';
 
 /** VirtualBox result codes the driver tells apart. */
@@ -26,6 +30,57 @@ export class LogonError extends VboxError {}
 export type VmState = string;
 
 export interface HostOnlyIf { name: string; ip: string; mask: string; networkName: string }
+
+/** Every web service operation the facade calls: the cut-down WSDL keeps these only. */
+const OPERATIONS = [
+  'IWebsessionManager_logon', 'IWebsessionManager_logoff', 'IWebsessionManager_getSessionObject',
+  'IVirtualBox_getAPIVersion', 'IVirtualBox_getHost', 'IVirtualBox_findMachine', 'IVirtualBox_createMachine', 'IVirtualBox_registerMachine',
+  'IVirtualBox_createMedium', 'IVirtualBox_openMedium', 'IVirtualBox_findDHCPServerByNetworkName', 'IVirtualBox_createDHCPServer',
+  'IHost_getProcessorFeature', 'IHost_getNetworkInterfaces', 'IHost_createHostOnlyNetworkInterface', 'IHost_findHostNetworkInterfaceByName', 'IHost_removeHostOnlyNetworkInterface',
+  'IHostNetworkInterface_getInterfaceType', 'IHostNetworkInterface_getName', 'IHostNetworkInterface_getIPAddress', 'IHostNetworkInterface_getNetworkMask',
+  'IHostNetworkInterface_getNetworkName', 'IHostNetworkInterface_enableStaticIPConfig', 'IHostNetworkInterface_getId',
+  'IDHCPServer_getIPAddress', 'IDHCPServer_getLowerIP', 'IDHCPServer_getUpperIP', 'IDHCPServer_setConfiguration', 'IDHCPServer_setEnabled',
+  'IMachine_getState', 'IMachine_getId', 'IMachine_saveSettings', 'IMachine_lockMachine', 'IMachine_launchVMProcess', 'IMachine_getGuestPropertyValue',
+  'IMachine_unregister', 'IMachine_deleteConfig', 'IMachine_getNetworkAdapter', 'IMachine_setMemorySize', 'IMachine_setCPUCount',
+  'IMachine_addStorageController', 'IMachine_createSharedFolder', 'IMachine_attachDevice',
+  'ISession_getMachine', 'ISession_unlockMachine', 'ISession_getConsole',
+  'IMedium_createBaseStorage', 'IMedium_cloneTo', 'IMedium_close', 'IMedium_getLogicalSize', 'IMedium_resize', 'IMedium_deleteStorage',
+  'IProgress_waitForCompletion', 'IProgress_getResultCode', 'IProgress_getErrorInfo', 'IVirtualBoxErrorInfo_getText',
+  'IConsole_powerButton', 'IConsole_powerDown',
+  'INetworkAdapter_setAttachmentType', 'INetworkAdapter_setAdapterType', 'INetworkAdapter_setEnabled', 'INetworkAdapter_setHostOnlyInterface', 'INetworkAdapter_getNATEngine',
+  'INATEngine_addRedirect', 'INATEngine_getRedirects',
+];
+
+/** virtualbox-soap's session manager on a SOAP client of the cut-down WSDL (the whole one without a cache dir). */
+async function manager(url: string, cacheDir?: string): Promise<IWebsessionManager> {
+  const vb = await import('virtualbox-soap');
+  // Only inside a store that exists: a driver made for checks must not create one.
+  if (!cacheDir || !(await stat(dirname(cacheDir)).catch(() => null))) return vb.connect(url);
+  const sdk = join(dirname(createRequire(import.meta.url).resolve('virtualbox-soap')), 'sdk-files');
+  const full = await readFile(join(sdk, 'vboxweb.wsdl'), 'utf8');
+  const dir = join(cacheDir, `vboxweb-${createHash('sha256').update(full).update(OPERATIONS.join()).digest('hex').slice(0, 12)}`);
+  if (!(await stat(join(dir, 'vboxwebService.wsdl')).catch(() => null))) {
+    const tmp = `${dir}.${process.pid}.tmp`;
+    await mkdir(tmp, { recursive: true });
+    await writeFile(join(tmp, 'vboxweb.wsdl'), cutWsdl(full));
+    await writeFile(join(tmp, 'vboxwebService.wsdl'), await readFile(join(sdk, 'vboxwebService.wsdl')));
+    await rename(tmp, dir).catch(async () => { await rm(tmp, { recursive: true, force: true }); }); // another process made it first
+  }
+  const soap = await import('soap');
+  const client = await soap.createClientAsync(join(dir, 'vboxwebService.wsdl'), { endpoint: url });
+  return new vb.IWebsessionManager((client as unknown as { vboxService: { vboxServicePort: unknown } }).vboxService.vboxServicePort as never);
+}
+
+/** The WSDL without the elements, messages and operations of calls not in OPERATIONS (types and enums stay). */
+export function cutWsdl(full: string): string {
+  const keep = new Set(OPERATIONS);
+  // Only Interface_method names are calls; the fault elements stay.
+  const wanted = (name: string) => !name.includes('_') || keep.has(name.replace(/(Response|RequestMsg|ResultMsg)$/, ''));
+  return full
+    .replace(/\s*<xsd:element name="([A-Za-z0-9_]+)">[\s\S]*?<\/xsd:element>/g, (m, n: string) => (wanted(n) ? m : ''))
+    .replace(/\s*<wsdl:message name="([A-Za-z0-9_]+(?:RequestMsg|ResultMsg))">[\s\S]*?<\/wsdl:message>/g, (m, n: string) => (wanted(n) ? m : ''))
+    .replace(/\s*<wsdl:operation name="([A-Za-z0-9_]+)">[\s\S]*?<\/wsdl:operation>/g, (m, n: string) => (wanted(n) ? m : ''));
+}
 
 function reachable(url: string): Promise<void> {
   const u = new URL(url);
@@ -57,12 +112,15 @@ async function call<T>(p: Promise<T>): Promise<T> {
 export class Vbox {
   private constructor(private readonly mgr: IWebsessionManager, private readonly vb: IVirtualBox) {}
 
-  /** Logs on; throws VboxError(transport) when nothing answers, VboxError with a message when logon is refused. */
-  static async connect(url: string, user: string, password: string): Promise<Vbox> {
-    // Parsing the WSDL costs a second of CPU: a service that is not there fails first.
+  /**
+   * Logs on; throws VboxError(transport) when nothing answers, LogonError when logon is
+   * refused. `cacheDir` keeps the WSDL cut down to the calls below (parsing all of it
+   * costs a second of CPU on every command).
+   */
+  static async connect(url: string, user: string, password: string, cacheDir?: string): Promise<Vbox> {
+    // A service that is not there fails before any WSDL is parsed.
     await reachable(url);
-    const { connect } = await import('virtualbox-soap');
-    const mgr = await call(connect(url));
+    const mgr = await call(manager(url, cacheDir));
     const vb = await mgr.logon(user, password).catch((err) => {
       const e = wrap(err);
       throw e.transport ? e : new LogonError(e.message, e.rc);

@@ -147,13 +147,16 @@ describe('failures leave nothing behind', () => {
     // Someone made "dup0" in VirtualBox by other means.
     const other = await Vbox.connect(vbox.url, 'berth', 's3cret');
     const id = await other.createMachine('dup0', 'Debian_64', async () => undefined);
-    const r = await run(createArgs('dup0'));
-    expect(r.code).toBe(2);
-    expect(r.stderr).toMatch(/VirtualBox already has a machine named "dup0"/);
-    expect(existsSync(join(store, 'machines', 'dup0'))).toBe(false);
-    expect(vbox.state().machines.map((m) => m.name)).toEqual(['dup0']);
-    await other.deleteMachine(id);
-    await other.close();
+    try {
+      const r = await run(createArgs('dup0'));
+      expect(r.code).toBe(1);
+      expect(r.stderr).toMatch(/VirtualBox already has a machine named "dup0"/);
+      expect(existsSync(join(store, 'machines', 'dup0'))).toBe(false);
+      expect(vbox.state().machines.map((m) => m.name)).toEqual(['dup0']);
+    } finally {
+      await other.deleteMachine(id);
+      await other.close();
+    }
     expect(vbox.state().machines).toEqual([]);
   });
 
