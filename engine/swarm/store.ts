@@ -1,0 +1,115 @@
+/**
+ * The cluster store: swarm objects as JSON under /berth/swarm/<kind>/<id> in etcd,
+ * through the etcd3 client over mTLS. An object's Version.Index is the etcd
+ * mod_revision of its key; updates compare it (docker's "update out of sequence").
+ *
+ *   cluster/swarm          the one cluster object (spec, join tokens, CA trust root)
+ *   nodes/<id>             node records (spec, description, addresses)
+ *   alive/<id>             one key per live node, bound to the node's lease
+ *   services/<id>, tasks/<id>, secrets/<id>, configs/<id>
+ *   election/...           the leader election (etcd3's Election)
+ */
+import { Etcd3, type IKeyValue } from 'etcd3';
+import { ConflictError, NotFoundError, UnavailableError } from '../errors.js';
+
+export type Kind = 'cluster' | 'nodes' | 'alive' | 'services' | 'tasks' | 'secrets' | 'configs';
+
+export const PREFIX = '/berth/swarm/';
+
+export interface Obj<T = any> {
+  id: string;
+  value: T;
+  /** etcd mod_revision. */
+  version: number;
+  /** etcd create_revision. */
+  created: number;
+}
+
+export interface TlsMaterial { ca: string; cert: string; key: string }
+
+export function connectEtcd(endpoints: string[], tls: TlsMaterial): Etcd3 {
+  return new Etcd3({
+    hosts: endpoints,
+    credentials: { rootCertificate: Buffer.from(tls.ca), certChain: Buffer.from(tls.cert), privateKey: Buffer.from(tls.key) },
+    dialTimeout: 3000,
+  });
+}
+
+const key = (kind: Kind, id: string) => `${PREFIX}${kind}/${id}`;
+
+function toObj(kv: IKeyValue): Obj {
+  const k = kv.key.toString();
+  return { id: k.slice(k.lastIndexOf('/') + 1), value: JSON.parse(kv.value.toString()), version: Number(kv.mod_revision), created: Number(kv.create_revision) };
+}
+
+/** etcd unreachable (no quorum, no member up) becomes one clear error. */
+async function guard<T>(what: string, fn: () => Promise<T>): Promise<T> {
+  try {
+    return await fn();
+  } catch (err) {
+    if (err instanceof ConflictError || err instanceof NotFoundError) throw err;
+    throw new UnavailableError(`swarm store unavailable while ${what}: ${(err as Error).message} (is a quorum of managers up?)`, { cause: err });
+  }
+}
+
+export class Store {
+  constructor(readonly client: Etcd3) {}
+
+  async get<T>(kind: Kind, id: string): Promise<Obj<T> | undefined> {
+    return guard(`reading ${kind}/${id}`, async () => {
+      const res = await this.client.get(key(kind, id)).exec();
+      return res.kvs[0] ? toObj(res.kvs[0]) : undefined;
+    });
+  }
+
+  async list<T>(kind: Kind): Promise<Obj<T>[]> {
+    return guard(`listing ${kind}`, async () => {
+      const res = await this.client.getAll().prefix(`${PREFIX}${kind}/`).exec();
+      return res.kvs.map(toObj);
+    });
+  }
+
+  /** Creates; fails with ConflictError when the id exists. Returns the revision. */
+  async create(kind: Kind, id: string, value: unknown): Promise<number> {
+    const k = key(kind, id);
+    const res = await guard(`creating ${kind}/${id}`, () => this.client.if(k, 'Create', '==', 0).then(this.client.put(k).value(JSON.stringify(value))).commit());
+    if (!res.succeeded) throw new ConflictError(`${kind}/${id} already exists`);
+    return Number(res.header.revision);
+  }
+
+  /** Writes when the object is still at `version`; else ConflictError. */
+  async update(kind: Kind, id: string, value: unknown, version: number): Promise<number> {
+    const k = key(kind, id);
+    const res = await guard(`updating ${kind}/${id}`, () => this.client.if(k, 'Mod', '==', version).then(this.client.put(k).value(JSON.stringify(value))).commit());
+    if (!res.succeeded) throw new ConflictError('update out of sequence');
+    return Number(res.header.revision);
+  }
+
+  async delete(kind: Kind, id: string, version?: number): Promise<boolean> {
+    const k = key(kind, id);
+    if (version === undefined) {
+      const res = await guard(`removing ${kind}/${id}`, () => this.client.delete().key(k).exec());
+      return Number(res.deleted) > 0;
+    }
+    const res = await guard(`removing ${kind}/${id}`, () => this.client.if(k, 'Mod', '==', version).then(this.client.delete().key(k)).commit());
+    return res.succeeded;
+  }
+
+  /** Calls onChange (debounce it) on any put or delete under the kinds; returns a closer. */
+  async watch(kinds: Kind[], onChange: () => void): Promise<() => Promise<void>> {
+    const w = await this.client.watch().prefix(PREFIX).create();
+    const wanted = kinds.map((k) => `${PREFIX}${k}/`);
+    const on = (kv: IKeyValue) => {
+      const k = kv.key.toString();
+      if (wanted.some((p) => k.startsWith(p))) onChange();
+    };
+    w.on('put', on);
+    w.on('delete', on);
+    w.on('error', () => undefined);
+    return async () => { await w.cancel().catch(() => undefined); };
+  }
+
+  close(): void {
+    this.client.close();
+  }
+}
