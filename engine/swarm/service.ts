@@ -296,7 +296,7 @@ export class SwarmService {
     while (!a.closed) {
       try {
         const lease = a.store.client.lease(HEARTBEAT_TTL);
-        await lease.put(`${PREFIX}alive/${a.state.nodeId}`).value(a.state.advertiseAddr).exec();
+        await lease.put(`${PREFIX}alive/${a.state.nodeId}`).value(JSON.stringify(a.state.advertiseAddr)).exec();
         a.lease = lease;
         await new Promise((r) => lease.once('lost', r));
         if (!a.closed) log.warn('swarm: heartbeat lease lost; renewing');
