@@ -4,9 +4,10 @@
  * init/join, node ls, replicated services spread and scaled, drain, a global service,
  * constraints, secrets in tmpfs, and the death (kill -9) of a worker's berthd.
  */
+import { execFileSync, spawnSync } from 'node:child_process';
 import { jest } from '@jest/globals';
 import { api } from '../../fixtures/daemon.js';
-import { requireDockerCli } from '../../fixtures/docker-cli.js';
+import { DOCKER_CLI, requireDockerCli } from '../../fixtures/docker-cli.js';
 import { buildImage, dockerArchive, requireBusybox } from '../../fixtures/images.js';
 import { startSwarmHosts, type SwarmHosts, type SwarmNode } from '../../fixtures/swarmhosts.js';
 
@@ -72,8 +73,80 @@ test('init, join as workers, node ls', async () => {
   expect(ls.split('\n').sort()).toEqual(['host0 Ready Active Leader true', 'host1 Ready Active  false', 'host2 Ready Active  false']);
   expect(await workers[0].dockerFails('node', 'ls')).toContain('Worker nodes can\'t be used to view or modify cluster state');
   expect(await mgr.dockerFails('swarm', 'init')).toContain('This node is already part of a swarm');
-  const bad = token.replace(/.{25}$/, '0'.repeat(25));
-  const w = sw.nodes[1];
-  void w;
-  void bad;
+});
+
+const create = (...args: string[]) => mgr.docker('service', 'create', '-d', '--no-resolve-image', '--stop-grace-period', '1s', ...args);
+
+test('a replicated service spreads over the nodes and scales', async () => {
+  await create('--name', 'web', '--replicas', '3', 'busybox:latest', 'sleep', '100000');
+  expect(await waitFor('3 tasks, one per node', async () => {
+    const p = await placement('web');
+    return total(p) === 3 && Object.keys(p).length === 3 && p;
+  })).toEqual({ host0: 1, host1: 1, host2: 1 });
+  const names = await workers[0].docker('ps', '--filter', 'label=com.docker.swarm.service.name=web', '--format', '{{.Names}} {{.Label "com.docker.swarm.task.id"}}');
+  expect(names).toMatch(/^web\.\d\.[0-9a-z]{25} [0-9a-z]{25}$/);
+  await mgr.docker('service', 'scale', '-d', 'web=6');
+  expect(await waitFor('6 tasks, two per node', async () => {
+    const p = await placement('web');
+    return total(p) === 6 && Object.values(p).every((n) => n === 2) && p;
+  })).toEqual({ host0: 2, host1: 2, host2: 2 });
+  await mgr.docker('service', 'scale', '-d', 'web=2');
+  await waitFor('2 tasks', async () => total(await placement('web')) === 2);
+  await waitFor('service ls 2/2', async () => (await mgr.docker('service', 'ls', '--format', '{{.Name}} {{.Mode}} {{.Replicas}}')) === 'web replicated 2/2');
+  const inspect = JSON.parse(await mgr.docker('service', 'inspect', 'web'))[0];
+  expect(inspect.Version.Index).toBeGreaterThan(0);
+  expect(inspect.Spec.Mode.Replicated.Replicas).toBe(2);
+  // the containers of removed slots are gone from every node
+  await waitFor('old containers removed', async () => {
+    const counts = await Promise.all(sw.nodes.map((n) => n.docker('ps', '-aq', '--filter', 'label=com.docker.swarm.service.name=web')));
+    return counts.join('\n').split('\n').filter(Boolean).length === 2;
+  });
+});
+
+test('drain moves tasks off a node; active takes new ones again', async () => {
+  await mgr.docker('service', 'scale', '-d', 'web=4');
+  await waitFor('4 tasks', async () => total(await placement('web')) === 4);
+  await mgr.docker('node', 'update', '--availability', 'drain', 'host2');
+  const p = await waitFor('no task on host2', async () => {
+    const p = await placement('web');
+    return total(p) === 4 && !p.host2 && p;
+  });
+  expect(p).toEqual({ host0: 2, host1: 2 });
+  expect(await mgr.docker('node', 'inspect', 'host2', '--format', '{{.Spec.Availability}}')).toBe('drain');
+  await waitFor('host2 runs no web container', async () => (await workers[1].docker('ps', '-q', '--filter', 'label=com.docker.swarm.service.name=web')) === '');
+  await mgr.docker('node', 'update', '--availability', 'active', 'host2');
+  await mgr.docker('service', 'rm', 'web');
+  await waitFor('web gone everywhere', async () => {
+    const left = await Promise.all(sw.nodes.map((n) => n.docker('ps', '-aq', '--filter', 'label=com.docker.swarm.service.name=web')));
+    return left.every((l) => l === '');
+  });
+});
+
+test('a global service runs one task per node; constraints narrow it', async () => {
+  await create('--name', 'everywhere', '--mode', 'global', 'busybox:latest', 'sleep', '100000');
+  await create('--name', 'onworkers', '--mode', 'global', '--constraint', 'node.role==worker', 'busybox:latest', 'sleep', '100000');
+  await create('--name', 'onhost1', '--replicas', '2', '--constraint', 'node.hostname==host1', 'busybox:latest', 'sleep', '100000');
+  expect(await waitFor('global on 3 nodes', async () => { const p = await placement('everywhere'); return total(p) === 3 && p; })).toEqual({ host0: 1, host1: 1, host2: 1 });
+  expect(await waitFor('global on workers', async () => { const p = await placement('onworkers'); return total(p) === 2 && p; })).toEqual({ host1: 1, host2: 1 });
+  expect(await waitFor('both on host1', async () => { const p = await placement('onhost1'); return total(p) === 2 && p; })).toEqual({ host1: 2 });
+  expect(await mgr.dockerFails('service', 'create', '--constraint', 'node.colour==blue', 'busybox:latest')).toContain('invalid constraint');
+  await mgr.docker('service', 'rm', 'everywhere', 'onworkers', 'onhost1');
+});
+
+test('secrets are readable in the task and on no disk', async () => {
+  const value = `s3cret-${Math.random().toString(36).slice(2)}`;
+  const secretId = execFileSync(DOCKER_CLI, ['secret', 'create', 'pw', '-'], { input: value, env: { ...process.env, ...mgr.env } }).toString().trim();
+  expect(secretId).toMatch(/^[0-9a-z]{25}$/);
+  expect(await mgr.docker('secret', 'ls', '--format', '{{.Name}}')).toBe('pw');
+  await create('--name', 'sec', '--secret', 'pw', '--constraint', 'node.hostname==host2', 'busybox:latest', 'sleep', '100000');
+  const cid = await waitFor('the task container', async () => (await workers[1].docker('ps', '-q', '--filter', 'label=com.docker.swarm.service.name=sec')) || undefined);
+  expect(await workers[1].docker('exec', cid, 'cat', '/run/secrets/pw')).toBe(value);
+  // not in any host's disk: data roots, etcd data, overlays (the tmpfs under /run is memory)
+  for (const n of sw.nodes) {
+    const r = spawnSync('grep', ['-rlF', value, n.host.dir]);
+    expect(r.stdout.toString()).toBe('');
+  }
+  expect(await mgr.dockerFails('secret', 'rm', 'pw')).toContain('in use by the following service: sec');
+  await mgr.docker('service', 'rm', 'sec');
+  await waitFor('secret removable', async () => (await mgr.docker('secret', 'rm', 'pw')) === 'pw');
 });
