@@ -150,3 +150,40 @@ test('secrets are readable in the task and on no disk', async () => {
   await mgr.docker('service', 'rm', 'sec');
   await waitFor('secret removable', async () => (await mgr.docker('secret', 'rm', 'pw')) === 'pw');
 });
+
+test('kill -9 of a worker\'s berthd: its tasks run elsewhere; back up, it drops the stale ones', async () => {
+  await create('--name', 'sturdy', '--replicas', '3', 'busybox:latest', 'sleep', '100000');
+  await waitFor('3 tasks', async () => { const p = await placement('sturdy'); return total(p) === 3 && Object.keys(p).length === 3; });
+  const killedAt = Date.now();
+  workers[1].kill9();
+  await waitFor('host2 down', async () => (await mgr.docker('node', 'inspect', 'host2', '--format', '{{.Status.State}}')) === 'down');
+  const p = await waitFor('3 tasks on host0 and host1', async () => {
+    const p = await placement('sturdy');
+    return total(p) === 3 && !p.host2 && p;
+  });
+  const rescheduledMs = Date.now() - killedAt;
+  process.stdout.write(`swarm: worker kill -9 -> its tasks running elsewhere in ${rescheduledMs} ms\n`);
+  expect(Object.keys(p).sort()).toEqual(['host0', 'host1']);
+  // one running task per slot, as the store sees it
+  const slots = (await mgr.docker('service', 'ps', 'sturdy', '--filter', 'desired-state=running', '--format', '{{.Name}}')).split('\n');
+  expect(new Set(slots).size).toBe(slots.length);
+  await workers[1].restart();
+  await waitFor('host2 ready again', async () => (await mgr.docker('node', 'inspect', 'host2', '--format', '{{.Status.State}}')) === 'ready');
+  await waitFor('host2 stopped its stale task', async () => (await workers[1].docker('ps', '-q', '--filter', 'label=com.docker.swarm.service.name=sturdy')) === '');
+  expect(total(await placement('sturdy'))).toBe(3);
+  await mgr.docker('service', 'rm', 'sturdy');
+});
+
+test('leave: a worker leaves and stops its tasks; the last manager needs --force', async () => {
+  await create('--name', 'bye', '--mode', 'global', 'busybox:latest', 'sleep', '100000');
+  await waitFor('3 tasks', async () => total(await placement('bye')) === 3);
+  await workers[0].docker('swarm', 'leave');
+  expect(await workers[0].docker('info', '--format', '{{.Swarm.LocalNodeState}}')).toBe('inactive');
+  expect(await workers[0].docker('ps', '-aq', '--filter', 'label=com.docker.swarm.service.name=bye')).toBe('');
+  await waitFor('host1 down', async () => (await mgr.docker('node', 'inspect', 'host1', '--format', '{{.Status.State}}')) === 'down');
+  await mgr.docker('node', 'rm', 'host1');
+  expect(await mgr.dockerFails('swarm', 'leave')).toContain('Removing the last manager erases all current state of the swarm');
+  await mgr.docker('swarm', 'leave', '--force');
+  expect(await mgr.docker('info', '--format', '{{.Swarm.LocalNodeState}}')).toBe('inactive');
+  expect(await mgr.dockerFails('service', 'ls')).toContain('This node is not a swarm manager. Use "docker swarm init"');
+});
