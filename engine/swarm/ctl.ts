@@ -98,7 +98,7 @@ export function ctlCall<T>(remote: string, path: string, o: CallOpts = {}): Prom
       // before the CA is known (GET /ca) nothing can be verified: the token's digest checks it after
       rejectUnauthorized: Boolean(o.ca),
       checkServerIdentity: () => undefined,
-      timeout: 10_000,
+      timeout: 60_000,
       headers: payload ? { 'Content-Type': 'application/json', 'Content-Length': payload.length } : {},
     }, (res) => {
       const chunks: Buffer[] = [];

@@ -364,7 +364,7 @@ export class SwarmService {
     let initialCluster: string | undefined;
     if (role === 'manager') {
       const { peerUrl } = etcdUrls(r.addr, port);
-      const added = await a.store.client.cluster.memberAdd({ peerURLs: [peerUrl] });
+      const added = await this.memberAdd(a, peerUrl);
       initialCluster = added.members.map((m) => `${m.name || nodeId}=${m.peerURLs[0]}`).join(',');
     }
     const { members } = await a.store.client.cluster.memberList({});
@@ -375,6 +375,20 @@ export class SwarmService {
       nodeId, clusterId: a.state.clusterId, role, ca: a.certs.ca, cert: cert.cert, key: cert.key, etcdEndpoints: [...new Set(etcdEndpoints)],
       ...(role === 'manager' ? { caKey: a.certs.caKey, dataKey: a.certs.dataKey!.toString('base64'), initialCluster } : {}),
     };
+  }
+
+  /** etcd refuses a member while a recent one is not yet fully connected (5 s): retry for a while. */
+  private async memberAdd(a: Active, peerUrl: string) {
+    const deadline = Date.now() + 30_000;
+    for (;;) {
+      try {
+        return await a.store.client.cluster.memberAdd({ peerURLs: [peerUrl] });
+      } catch (err) {
+        const msg = (err as Error).message;
+        if (Date.now() > deadline || !/unhealthy cluster|not enough started members/.test(msg)) throw new UnavailableError(`adding the etcd member ${peerUrl}: ${msg}`);
+        await sleep(500);
+      }
+    }
   }
 
   private async secretFor(a: Active, nodeId: string, secretId: string): Promise<Buffer> {

@@ -9,7 +9,8 @@
  *   services/<id>, tasks/<id>, secrets/<id>, configs/<id>
  *   election/...           the leader election (etcd3's Election)
  */
-import { Etcd3, type IKeyValue } from 'etcd3';
+import { circuitBreaker, ConsecutiveBreaker, ExponentialBackoff, handleWhen, retry } from 'cockatiel';
+import { Etcd3, isRecoverableError, type IKeyValue } from 'etcd3';
 import { ConflictError, NotFoundError, UnavailableError } from '../errors.js';
 
 export type Kind = 'cluster' | 'nodes' | 'alive' | 'services' | 'tasks' | 'secrets' | 'configs';
@@ -32,8 +33,19 @@ export function connectEtcd(endpoints: string[], tls: TlsMaterial): Etcd3 {
     hosts: endpoints,
     credentials: { rootCertificate: Buffer.from(tls.ca), certChain: Buffer.from(tls.cert), privateKey: Buffer.from(tls.key) },
     dialTimeout: 3000,
+    // etcd3's default breaker also opens on the server's own refusals ("etcdserver: unhealthy
+    // cluster" while a new member connects): only connection failures should take a host out.
+    faultHandling: {
+      host: () => circuitBreaker(handleWhen(connectionError), { halfOpenAfter: 3000, breaker: new ConsecutiveBreaker(3) }),
+      global: retry(handleWhen(connectionError), { maxAttempts: 2, backoff: new ExponentialBackoff({ initialDelay: 100, maxDelay: 1000 }) }),
+    },
   });
 }
+
+/** A store call that takes longer has lost its quorum (or every manager). */
+const STORE_TIMEOUT_MS = 8000;
+
+const connectionError = (err: Error) => isRecoverableError(err) && !err.message.includes('etcdserver:');
 
 const key = (kind: Kind, id: string) => `${PREFIX}${kind}/${id}`;
 
@@ -44,11 +56,16 @@ function toObj(kv: IKeyValue): Obj {
 
 /** etcd unreachable (no quorum, no member up) becomes one clear error. */
 async function guard<T>(what: string, fn: () => Promise<T>): Promise<T> {
+  let timer: NodeJS.Timeout | undefined;
   try {
-    return await fn();
+    return await Promise.race([fn(), new Promise<T>((_, reject) => {
+      timer = setTimeout(() => reject(new Error(`no answer within ${STORE_TIMEOUT_MS / 1000} s`)), STORE_TIMEOUT_MS);
+    })]);
   } catch (err) {
     if (err instanceof ConflictError || err instanceof NotFoundError) throw err;
     throw new UnavailableError(`swarm store unavailable while ${what}: ${(err as Error).message} (is a quorum of managers up?)`, { cause: err });
+  } finally {
+    clearTimeout(timer);
   }
 }
 

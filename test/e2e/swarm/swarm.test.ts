@@ -10,6 +10,7 @@ import { api } from '../../fixtures/daemon.js';
 import { DOCKER_CLI, requireDockerCli } from '../../fixtures/docker-cli.js';
 import { buildImage, dockerArchive, requireBusybox } from '../../fixtures/images.js';
 import { startSwarmHosts, type SwarmHosts, type SwarmNode } from '../../fixtures/swarmhosts.js';
+import { placement as placementOn, total, waitFor as waitForBound } from './helpers.js';
 
 jest.setTimeout(120_000);
 
@@ -17,33 +18,8 @@ let sw: SwarmHosts;
 let mgr: SwarmNode;
 let workers: SwarmNode[];
 
-async function waitFor<T>(what: string, fn: () => Promise<T | undefined | false>, ms = 60_000): Promise<T> {
-  const deadline = Date.now() + ms;
-  let last: unknown;
-  for (;;) {
-    try {
-      const v = await fn();
-      if (v) return v;
-    } catch (err) {
-      last = err;
-    }
-    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}${last ? `: ${(last as Error).message}` : ''}\n${mgr.logs().slice(-3000)}`);
-    await new Promise((r) => setTimeout(r, 300));
-  }
-}
-
-/** node hostname -> number of running tasks of a service. */
-async function placement(service: string): Promise<Record<string, number>> {
-  const out = await mgr.docker('service', 'ps', service, '--filter', 'desired-state=running', '--format', '{{.Node}} {{.CurrentState}}');
-  const m: Record<string, number> = {};
-  for (const line of out.split('\n').filter(Boolean)) {
-    const [node, state] = line.split(' ');
-    if (state === 'Running') m[node] = (m[node] ?? 0) + 1;
-  }
-  return m;
-}
-
-const total = (m: Record<string, number>) => Object.values(m).reduce((a, b) => a + b, 0);
+const waitFor = <T>(what: string, fn: () => Promise<T | undefined | false>) => waitForBound(what, fn, 60_000, () => mgr.logs());
+const placement = (service: string) => placementOn(mgr, service);
 
 beforeAll(async () => {
   requireDockerCli();
