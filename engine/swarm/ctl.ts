@@ -97,7 +97,9 @@ export function ctlCall<T>(remote: string, path: string, o: CallOpts = {}): Prom
       ca: o.ca, cert: o.cert, key: o.key,
       // before the CA is known (GET /ca) nothing can be verified: the token's digest checks it after
       rejectUnauthorized: Boolean(o.ca),
+      // the certificate is checked against the swarm CA; node names are not DNS names
       checkServerIdentity: () => undefined,
+      servername: '',
       timeout: 60_000,
       headers: payload ? { 'Content-Type': 'application/json', 'Content-Length': payload.length } : {},
     }, (res) => {

@@ -160,8 +160,12 @@ export class Orchestrator {
         }
         continue;
       }
-      // nothing live: may a new task start here?
-      if (ts.some((t) => occupying(t.value))) continue;
+      // nothing live: may a new task start here? Not while an old container may still run
+      // (and a slot in that state counts against the update's parallelism).
+      if (ts.some((t) => occupying(t.value))) {
+        updating++;
+        continue;
+      }
       const last = ts[ts.length - 1]?.value;
       if (last && !this.restartAllowed(spec, last, ts)) continue;
       const target = spec.Mode.Global ? nodes.find((n) => n.id === k) : pickNode(eligibleNodes(nodes, alive, constraints), allTasks, svc.id);

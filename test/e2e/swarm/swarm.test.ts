@@ -127,6 +127,23 @@ test('secrets are readable in the task and on no disk', async () => {
   await waitFor('secret removable', async () => (await mgr.docker('secret', 'rm', 'pw')) === 'pw');
 });
 
+test('rolling update; a failing update rolls back by itself', async () => {
+  await create('--name', 'roll', '--replicas', '3', '--update-parallelism', '1', '--env', 'V=1', 'busybox:latest', 'sleep', '100000');
+  await waitFor('3 tasks', async () => total(await placement('roll')) === 3);
+  const runningArgs = async () => {
+    const tasks = (await api(mgr, 'GET', `/v1.47/tasks?filters=${encodeURIComponent(JSON.stringify({ service: ['roll'], 'desired-state': ['running'] }))}`)).json as any[];
+    return tasks.filter((t) => t.Status.State === 'running').map((t) => `${t.Spec.ContainerSpec.Env.join(',')} ${t.Spec.ContainerSpec.Args.join(' ')}`);
+  };
+  await mgr.docker('service', 'update', '-d', '--env-add', 'V=2', 'roll');
+  await waitFor('update completed', async () => (await mgr.docker('service', 'inspect', 'roll', '--format', '{{.UpdateStatus.State}}')) === 'completed');
+  await waitFor('3 tasks of the new spec', async () => { const a = await runningArgs(); return a.length === 3 && a.every((x) => x === 'V=2 sleep 100000'); });
+  await mgr.docker('service', 'update', '-d', '--update-failure-action', 'rollback', '--args', 'false', 'roll');
+  await waitFor('rollback completed', async () => (await mgr.docker('service', 'inspect', 'roll', '--format', '{{.UpdateStatus.State}}')) === 'rollback_completed');
+  await waitFor('3 tasks of the old spec', async () => { const a = await runningArgs(); return a.length === 3 && a.every((x) => x === 'V=2 sleep 100000'); });
+  expect(await mgr.docker('service', 'inspect', 'roll', '--format', '{{.UpdateStatus.Message}}')).toBe('rollback completed');
+  await mgr.docker('service', 'rm', 'roll');
+});
+
 test('kill -9 of a worker\'s berthd: its tasks run elsewhere; back up, it drops the stale ones', async () => {
   await create('--name', 'sturdy', '--replicas', '3', 'busybox:latest', 'sleep', '100000');
   await waitFor('3 tasks', async () => { const p = await placement('sturdy'); return total(p) === 3 && Object.keys(p).length === 3; });
