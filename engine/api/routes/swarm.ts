@@ -1,6 +1,6 @@
 /** Swarm endpoints (/swarm, /nodes, /services, /tasks, /secrets, /configs): HTTP <-> engine/swarm. */
 import type { Engine } from '../../engine.js';
-import { InvalidArgumentError, UnavailableError } from '../../errors.js';
+import { InvalidArgumentError, NotImplementedError, UnavailableError } from '../../errors.js';
 import type { SecretKind, Swarm } from '../../swarm/index.js';
 import { NOT_MANAGER, NO_SWARM } from '../../swarm/spec.js';
 import { checkFilterKeys, queryBool, queryFilters } from '../query.js';
@@ -75,6 +75,14 @@ export function register(router: Router, engine: Engine): void {
     await swarm().removeService(ctx.params.id);
     ctx.res.writeHead(200).end();
   });
+
+  for (const kind of ['services', 'tasks']) {
+    router.get(`/${kind}/:id/logs`, async (ctx) => {
+      if (kind === 'services') await swarm().inspectService(ctx.params.id);
+      else await swarm().inspectTask(ctx.params.id);
+      throw new NotImplementedError(`${kind === 'services' ? 'service' : 'task'} logs are not supported by berthd yet: run "docker logs" on the node that runs the task ("docker service ps" names it)`);
+    });
+  }
 
   router.get('/tasks', async (ctx) => {
     const f = queryFilters(ctx.query);
