@@ -3,12 +3,12 @@
  * node runs, and the manager's API over the store.
  *
  * Active node: a heartbeat lease (alive/<node id>, TTL 6 s) and an agent. A manager
- * also runs its etcd member, the control port, and campaigns in the etcd election
- * "berth-swarm-leader" (TTL 5 s); the winner runs the orchestrator.
+ * also runs its etcd member, the control port, and campaigns for the leader key
+ * (lease TTL 5 s); the winner runs the orchestrator, its writes fenced by that key.
  */
 import type { Server } from 'node:https';
 import os from 'node:os';
-import type { Campaign, Lease } from 'etcd3';
+import type { Lease } from 'etcd3';
 import type { Engine } from '../engine.js';
 import { ConflictError, ForbiddenError, InvalidArgumentError, NotFoundError, NotImplementedError, UnavailableError } from '../errors.js';
 import { log } from '../log.js';
@@ -29,7 +29,6 @@ import { eligibleNodes } from './scheduler.js';
 
 const HEARTBEAT_TTL = 6;
 const ELECTION_TTL = 5;
-const ELECTION = 'berth-swarm-leader';
 
 interface Active {
   state: LocalState;
@@ -39,7 +38,7 @@ interface Active {
   ctl?: Server;
   agent?: Agent;
   lease?: Lease;
-  campaign?: Campaign;
+  electionLease?: Lease;
   orchestrator?: Orchestrator;
   closed: boolean;
 }
@@ -270,7 +269,8 @@ export class SwarmService {
     a.closed = true;
     if (this.a === a) this.a = undefined;
     await a.orchestrator?.stop().catch(() => undefined);
-    await a.campaign?.resign().catch(() => undefined);
+    // a leaving or stopping leader hands over at once rather than after its lease
+    await within(3000, a.electionLease?.revoke() ?? Promise.resolve(), 'stepping down').catch(() => undefined);
     await a.agent?.stop(removeTasks).catch(() => undefined);
     if (leaving) {
       await within(5000, a.lease?.revoke() ?? Promise.resolve(), 'leaving').catch(() => undefined);
@@ -322,30 +322,51 @@ export class SwarmService {
     }
   }
 
+  /**
+   * Leader election: the leader key, created only when absent and bound to a 5 s lease.
+   * Its create revision fences the orchestrator's writes; a lost lease stops it.
+   */
   private async campaign(a: Active): Promise<void> {
+    const client = a.store.client;
+    const leaderKey = `${PREFIX}leader`;
     while (!a.closed) {
-      const campaign = a.store.client.election(ELECTION, ELECTION_TTL).campaign(a.state.nodeId);
-      a.campaign = campaign;
-      await new Promise<void>((resolve) => {
-        campaign.on('elected', () => {
-          if (a.closed) return;
-          const o = new Orchestrator(a.store, a.state.nodeId);
-          a.orchestrator = o;
-          o.start().catch((err) => log.warn(`swarm orchestrator: ${(err as Error).message}`));
-        });
-        campaign.on('error', (err) => {
-          log.warn(`swarm: leader campaign ended: ${(err as Error).message}`);
-          resolve();
-        });
-      });
-      await a.orchestrator?.stop();
-      a.orchestrator = undefined;
-      await sleep(1000);
+      let lease: Lease | undefined;
+      try {
+        lease = client.lease(ELECTION_TTL);
+        a.electionLease = lease;
+        const leaseId = await lease.grant();
+        let lost = false;
+        const lostP = new Promise<void>((r) => lease!.once('lost', () => { lost = true; r(); }));
+        while (!a.closed && !lost) {
+          const res = await client.if(leaderKey, 'Create', '==', 0).then(client.put(leaderKey).value(JSON.stringify(a.state.nodeId)).lease(leaseId)).commit();
+          if (res.succeeded) {
+            const o = new Orchestrator(a.store.fenced({ key: leaderKey, revision: Number(res.header.revision) }), a.state.nodeId);
+            a.orchestrator = o;
+            await o.start();
+            await lostP;
+            break;
+          }
+          // someone else leads: wait for the key to go (or our lease to), re-checking every 2 s
+          const w = await client.watch().key(leaderKey).create();
+          await Promise.race([new Promise((r) => w.once('delete', r)), lostP, sleep(2000)]);
+          await w.cancel().catch(() => undefined);
+        }
+      } catch (err) {
+        log.debug(`swarm election: ${(err as Error).message}`);
+      }
+      if (a.orchestrator) {
+        log.warn('swarm: leadership lost; orchestrator stopped');
+        await a.orchestrator.stop();
+        a.orchestrator = undefined;
+      }
+      lease?.release();
+      if (!a.closed) await sleep(1000);
     }
   }
 
   private async leaderId(a: Active): Promise<string | undefined> {
-    return within(3000, a.store.client.election(ELECTION, ELECTION_TTL).leader(), 'reading the leader').catch(() => undefined);
+    const o = await within(3000, a.store.client.get(`${PREFIX}leader`).string(), 'reading the leader').catch(() => null);
+    return o ? JSON.parse(o) : undefined;
   }
 
   // ---- control port handlers (managers) ----

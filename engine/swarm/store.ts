@@ -7,7 +7,7 @@
  *   nodes/<id>             node records (spec, description, addresses)
  *   alive/<id>             one key per live node, bound to the node's lease
  *   services/<id>, tasks/<id>, secrets/<id>, configs/<id>
- *   election/...           the leader election (etcd3's Election)
+ *   leader                 the leader's node id, bound to its election lease (fence)
  */
 import { circuitBreaker, ConsecutiveBreaker, ExponentialBackoff, handleWhen, retry } from 'cockatiel';
 import { Etcd3, isRecoverableError, type IKeyValue } from 'etcd3';
@@ -69,8 +69,24 @@ async function guard<T>(what: string, fn: () => Promise<T>): Promise<T> {
   }
 }
 
+/**
+ * A leader's writes carry its fence: they apply only while the leader key it created
+ * still exists with that create revision, so a deposed leader cannot write.
+ */
+export interface Fence { key: string; revision: number }
+
 export class Store {
-  constructor(readonly client: Etcd3) {}
+  constructor(readonly client: Etcd3, readonly fence?: Fence) {}
+
+  /** The same store, every write fenced. */
+  fenced(fence: Fence): Store {
+    return new Store(this.client, fence);
+  }
+
+  private cmp(k: string, target: 'Create' | 'Mod', value: number) {
+    const c = this.client.if(k, target, '==', value);
+    return this.fence ? c.and(this.fence.key, 'Create', '==', this.fence.revision) : c;
+  }
 
   async get<T>(kind: Kind, id: string): Promise<Obj<T> | undefined> {
     return guard(`reading ${kind}/${id}`, async () => {
@@ -89,26 +105,29 @@ export class Store {
   /** Creates; fails with ConflictError when the id exists. Returns the revision. */
   async create(kind: Kind, id: string, value: unknown): Promise<number> {
     const k = key(kind, id);
-    const res = await guard(`creating ${kind}/${id}`, () => this.client.if(k, 'Create', '==', 0).then(this.client.put(k).value(JSON.stringify(value))).commit());
-    if (!res.succeeded) throw new ConflictError(`${kind}/${id} already exists`);
+    const res = await guard(`creating ${kind}/${id}`, () => this.cmp(k, 'Create', 0).then(this.client.put(k).value(JSON.stringify(value))).commit());
+    if (!res.succeeded) throw new ConflictError(this.fence ? `${kind}/${id}: create refused (exists, or this node is no longer the leader)` : `${kind}/${id} already exists`);
     return Number(res.header.revision);
   }
 
   /** Writes when the object is still at `version`; else ConflictError. */
   async update(kind: Kind, id: string, value: unknown, version: number): Promise<number> {
     const k = key(kind, id);
-    const res = await guard(`updating ${kind}/${id}`, () => this.client.if(k, 'Mod', '==', version).then(this.client.put(k).value(JSON.stringify(value))).commit());
+    const res = await guard(`updating ${kind}/${id}`, () => this.cmp(k, 'Mod', version).then(this.client.put(k).value(JSON.stringify(value))).commit());
     if (!res.succeeded) throw new ConflictError('update out of sequence');
     return Number(res.header.revision);
   }
 
   async delete(kind: Kind, id: string, version?: number): Promise<boolean> {
     const k = key(kind, id);
-    if (version === undefined) {
+    if (version === undefined && !this.fence) {
       const res = await guard(`removing ${kind}/${id}`, () => this.client.delete().key(k).exec());
       return Number(res.deleted) > 0;
     }
-    const res = await guard(`removing ${kind}/${id}`, () => this.client.if(k, 'Mod', '==', version).then(this.client.delete().key(k)).commit());
+    const res = await guard(`removing ${kind}/${id}`, () => {
+      const c = version === undefined ? this.client.if(this.fence!.key, 'Create', '==', this.fence!.revision) : this.cmp(k, 'Mod', version);
+      return c.then(this.client.delete().key(k)).commit();
+    });
     return res.succeeded;
   }
 
