@@ -174,15 +174,19 @@ export function taskView(o: Obj): any {
   return { ...t, ID: o.id, Version: version(o.version) };
 }
 
-export function taskFilter(filters: Record<string, string[]>, serviceIds: Map<string, string>, nodeIds: Map<string, string>) {
+export function taskFilter(filters: Record<string, string[]>, services: Map<string, any>, nodeIds: Map<string, string>) {
   return (o: Obj) => {
     const t = o.value;
-    const svcName = serviceIds.get(t.ServiceID) ?? '';
+    const svc = services.get(t.ServiceID);
+    const svcName: string = svc?.Spec.Name ?? '';
+    // the CLI's progress display asks for tasks made from the current spec
+    const upToDate = Boolean(svc) && JSON.stringify(t.Spec) === JSON.stringify(svc.Spec.TaskTemplate);
     return anyOf(filters.id, (v) => o.id.startsWith(v))
       && anyOf(filters.service, (v) => t.ServiceID === v || t.ServiceID.startsWith(v) || svcName === v)
       && anyOf(filters.node, (v) => t.NodeID === v || (t.NodeID && t.NodeID.startsWith(v)) || nodeIds.get(t.NodeID) === v)
       && anyOf(filters.name, (v) => `${svcName}.${t.Slot || t.NodeID}`.startsWith(v))
       && anyOf(filters['desired-state'], (v) => t.DesiredState === v || (v === 'running' && t.DesiredState === 'running') || (v === 'shutdown' && t.DesiredState !== 'running') || (v === 'accepted' && t.DesiredState === 'accepted'))
+      && anyOf(filters['_up-to-date'], (v) => (v === 'true' || v === '1') === upToDate)
       && labelMatch(t.Labels, filters.label);
   };
 }

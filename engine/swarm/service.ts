@@ -559,9 +559,9 @@ export class SwarmService {
   async listTasks(filters: Record<string, string[]>): Promise<any[]> {
     const a = this.manager();
     const [tasks, services, nodes] = await Promise.all([a.store.list<any>('tasks'), a.store.list<any>('services'), a.store.list<any>('nodes')]);
-    const svcNames = new Map(services.map((s) => [s.id, s.value.Spec.Name as string]));
+    const byId = new Map(services.map((s) => [s.id, s.value]));
     const nodeNames = new Map(nodes.map((n) => [n.id, n.value.Description?.Hostname as string]));
-    return tasks.filter(objects.taskFilter(filters, svcNames, nodeNames)).map(objects.taskView);
+    return tasks.filter(objects.taskFilter(filters, byId, nodeNames)).map(objects.taskView);
   }
 
   async inspectTask(ref: string): Promise<any> {

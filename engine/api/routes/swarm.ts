@@ -86,7 +86,7 @@ export function register(router: Router, engine: Engine): void {
 
   router.get('/tasks', async (ctx) => {
     const f = queryFilters(ctx.query);
-    checkFilterKeys(f, ['desired-state', 'id', 'label', 'name', 'node', 'service']);
+    checkFilterKeys(f, ['_up-to-date', 'desired-state', 'id', 'label', 'name', 'node', 'service']);
     return swarm().listTasks(f);
   });
   router.get('/tasks/:id', (ctx) => swarm().inspectTask(ctx.params.id));

@@ -109,6 +109,15 @@ test('a global service runs one task per node; constraints narrow it', async () 
   await mgr.docker('service', 'rm', 'everywhere', 'onworkers', 'onhost1');
 });
 
+test('service create without -d follows the tasks until the service converges; node ps', async () => {
+  const out = await mgr.docker('service', 'create', '--no-resolve-image', '--quiet', '--stop-grace-period', '1s', '--name', 'conv', '--replicas', '2', 'busybox:latest', 'sleep', '100000');
+  expect(out).toMatch(/^[0-9a-z]{25}$/);
+  expect(total(await placement('conv'))).toBe(2);
+  const ps = await mgr.docker('node', 'ps', 'self', '--filter', 'desired-state=running', '--format', '{{.Name}} {{.Node}}');
+  for (const line of ps.split('\n').filter(Boolean)) expect(line).toMatch(/^conv\.[12] host0$/);
+  await mgr.docker('service', 'rm', 'conv');
+});
+
 test('secrets are readable in the task and on no disk', async () => {
   const value = `s3cret-${Math.random().toString(36).slice(2)}`;
   const secretId = execFileSync(DOCKER_CLI, ['secret', 'create', 'pw', '-'], { input: value, env: { ...process.env, ...mgr.env } }).toString().trim();
