@@ -229,7 +229,7 @@ export class SwarmService {
     }
     const own = state.role === 'manager' ? [etcdUrls(state.advertiseAddr, state.port).clientUrl] : [];
     const endpoints = [...new Set([...own, ...state.etcdEndpoints])];
-    const store = new Store(connectEtcd(endpoints, certs));
+    const store = new Store(await connectEtcd(endpoints, certs));
     const a: Active = { state, certs, store, member, closed: false };
     this.a = a;
     try {

@@ -9,8 +9,7 @@
  *   services/<id>, tasks/<id>, secrets/<id>, configs/<id>
  *   leader                 the leader's node id, bound to its election lease (fence)
  */
-import { circuitBreaker, ConsecutiveBreaker, ExponentialBackoff, handleWhen, retry } from 'cockatiel';
-import { Etcd3, isRecoverableError, type IKeyValue } from 'etcd3';
+import type { Etcd3, IKeyValue } from 'etcd3';
 import { ConflictError, NotFoundError, UnavailableError } from '../errors.js';
 
 export type Kind = 'cluster' | 'nodes' | 'alive' | 'services' | 'tasks' | 'secrets' | 'configs';
@@ -28,7 +27,11 @@ export interface Obj<T = any> {
 
 export interface TlsMaterial { ca: string; cert: string; key: string }
 
-export function connectEtcd(endpoints: string[], tls: TlsMaterial): Etcd3 {
+/** etcd3 (gRPC and its protos) loads only when this node is in a swarm. */
+export async function connectEtcd(endpoints: string[], tls: TlsMaterial): Promise<Etcd3> {
+  const { Etcd3, isRecoverableError } = await import('etcd3');
+  const { circuitBreaker, ConsecutiveBreaker, ExponentialBackoff, handleWhen, retry } = await import('cockatiel');
+  const connectionError = (err: Error) => isRecoverableError(err) && !err.message.includes('etcdserver:');
   return new Etcd3({
     hosts: endpoints,
     credentials: { rootCertificate: Buffer.from(tls.ca), certChain: Buffer.from(tls.cert), privateKey: Buffer.from(tls.key) },
@@ -44,8 +47,6 @@ export function connectEtcd(endpoints: string[], tls: TlsMaterial): Etcd3 {
 
 /** A store call that takes longer has lost its quorum (or every manager). */
 const STORE_TIMEOUT_MS = 8000;
-
-const connectionError = (err: Error) => isRecoverableError(err) && !err.message.includes('etcdserver:');
 
 const key = (kind: Kind, id: string) => `${PREFIX}${kind}/${id}`;
 
