@@ -128,7 +128,7 @@ export class SwarmService {
       const node = issueNodeCert(ca, nodeId, 'manager', clusterId, [addr, listenHost]);
       const { clientUrl, peerUrl } = etcdUrls(addr, port);
       const state: LocalState = {
-        nodeId, clusterId, role: 'manager', advertiseAddr: addr, port, etcdEndpoints: [clientUrl],
+        nodeId, clusterId, role: 'manager', advertiseAddr: addr, port, listenHost, etcdEndpoints: [clientUrl],
         initialCluster: `${nodeId}=${peerUrl}`, initialClusterState: 'new',
       };
       const certs: LocalCerts = { ca: ca.cert, cert: node.cert, key: node.key, caKey: ca.key, dataKey: newDataKey() };
@@ -164,7 +164,7 @@ export class SwarmService {
       };
       const res = await joinVia(remotes, jreq);
       const state: LocalState = {
-        nodeId: res.nodeId, clusterId: res.clusterId, role: res.role, advertiseAddr: addr, port, etcdEndpoints: res.etcdEndpoints,
+        nodeId: res.nodeId, clusterId: res.clusterId, role: res.role, advertiseAddr: addr, port, listenHost, etcdEndpoints: res.etcdEndpoints,
         ...(res.role === 'manager' ? { initialCluster: res.initialCluster, initialClusterState: 'existing' as const } : {}),
       };
       const certs: LocalCerts = { ca: res.ca, cert: res.cert, key: res.key, caKey: res.caKey, dataKey: res.dataKey ? Buffer.from(res.dataKey, 'base64') : undefined };
@@ -234,7 +234,7 @@ export class SwarmService {
     this.a = a;
     try {
       if (state.role === 'manager') {
-        a.ctl = await startCtlServer('0.0.0.0', state.port, certs, {
+        a.ctl = await startCtlServer(state.listenHost ?? '0.0.0.0', state.port, certs, {
           ca: () => certs.ca,
           join: (r) => this.admit(a, r as JoinRequest & { port?: number; listenHost?: string }),
           secret: (nodeId, id) => this.secretFor(a, nodeId, id),

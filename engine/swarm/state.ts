@@ -19,6 +19,8 @@ export interface LocalState {
   advertiseAddr: string;
   /** Control port (docker's --listen-addr port, 2377); etcd client = +2, peer = +3. */
   port: number;
+  /** Address the control port listens on (--listen-addr host; 0.0.0.0 by default). */
+  listenHost?: string;
   /** etcd client URLs of the managers, as last known. */
   etcdEndpoints: string[];
   /** Managers only: this member's etcd peer list when it first started. */
