@@ -39,12 +39,12 @@ const anyOf = (vals: string[] | undefined, pred: (v: string) => boolean) => !val
 
 // ---- nodes ----
 
-export function nodeView(o: Obj, live: Liveness): any {
+export function nodeView(o: Obj, live: Liveness, tls?: unknown): any {
   const n = o.value;
   const up = live.alive.has(o.id);
   const view: any = {
     ID: o.id, Version: version(o.version), CreatedAt: n.CreatedAt, UpdatedAt: n.UpdatedAt,
-    Spec: n.Spec, Description: n.Description,
+    Spec: n.Spec, Description: { ...n.Description, ...(tls ? { TLSInfo: tls } : {}) },
     Status: { State: up ? 'ready' : 'down', Addr: n.Addr, ...(up ? {} : { Message: 'heartbeat failure' }) },
   };
   if (n.Spec.Role === 'manager') {
@@ -170,7 +170,7 @@ export function serviceFilter(filters: Record<string, string[]>) {
 // ---- tasks ----
 
 export function taskView(o: Obj): any {
-  const { ServiceVersion: _sv, ...t } = o.value;
+  const { ServiceVersion: _sv, ServiceName: _sn, ...t } = o.value;
   return { ...t, ID: o.id, Version: version(o.version) };
 }
 

@@ -487,13 +487,14 @@ export class SwarmService {
   async listNodes(filters: Record<string, string[]>): Promise<any[]> {
     const a = this.manager();
     const [nodes, live] = await Promise.all([a.store.list<any>('nodes'), this.liveness(a)]);
-    return nodes.filter(objects.nodeFilter(filters, live)).map((n) => objects.nodeView(n, live));
+    const tls = tlsInfo(a.certs.ca);
+    return nodes.filter(objects.nodeFilter(filters, live)).map((n) => objects.nodeView(n, live, tls));
   }
 
   async inspectNode(ref: string): Promise<any> {
     const a = this.manager();
     const [n, live] = await Promise.all([objects.findNode(a.store, ref), this.liveness(a)]);
-    return objects.nodeView(n, live);
+    return objects.nodeView(n, live, tlsInfo(a.certs.ca));
   }
 
   async updateNode(ref: string, ver: number, spec: any): Promise<void> {

@@ -49,6 +49,10 @@ test('init, join as workers, node ls', async () => {
   expect(ls.split('\n').sort()).toEqual(['host0 Ready Active Leader true', 'host1 Ready Active  false', 'host2 Ready Active  false']);
   expect(await workers[0].dockerFails('node', 'ls')).toContain('Worker nodes can\'t be used to view or modify cluster state');
   expect(await mgr.dockerFails('swarm', 'init')).toContain('This node is already part of a swarm');
+  expect(await mgr.docker('node', 'inspect', '--pretty', 'host1')).toMatch(/Hostname:\s+host1[\s\S]*TLS Info:/);
+  const rotated = await mgr.docker('swarm', 'join-token', '--rotate', '-q', 'worker');
+  expect(rotated).not.toBe(token);
+  expect(rotated.slice(0, 60)).toBe(token.slice(0, 60));
 });
 
 const create = (...args: string[]) => mgr.docker('service', 'create', '-d', '--no-resolve-image', '--stop-grace-period', '1s', ...args);
