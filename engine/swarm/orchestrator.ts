@@ -106,7 +106,8 @@ export class Orchestrator {
     }
 
     let wanted: string[];
-    if (spec.Mode.Global) wanted = eligibleNodes(nodes, alive, constraints).map((n) => n.id);
+    // global: every node that may keep a task (a paused node keeps its task, takes no new one)
+    if (spec.Mode.Global) wanted = nodes.filter((n) => mayKeep(n, alive, constraints)).map((n) => n.id);
     else wanted = Array.from({ length: spec.Mode.Replicated.Replicas }, (_, i) => String(i + 1));
     const wantedSet = new Set(wanted);
 
@@ -168,6 +169,7 @@ export class Orchestrator {
       }
       const last = ts[ts.length - 1]?.value;
       if (last && !this.restartAllowed(spec, last, ts)) continue;
+      if (spec.Mode.Global && nodes.find((n) => n.id === k)?.value.Spec.Availability !== 'active') continue;
       const target = spec.Mode.Global ? nodes.find((n) => n.id === k) : pickNode(eligibleNodes(nodes, alive, constraints), allTasks, svc.id);
       const id = newId();
       const now = nowIso();

@@ -107,6 +107,14 @@ test('a global service runs one task per node; constraints narrow it', async () 
   await create('--name', 'onworkers', '--mode', 'global', '--constraint', 'node.role==worker', 'busybox:latest', 'sleep', '100000');
   await create('--name', 'onhost1', '--replicas', '2', '--constraint', 'node.hostname==host1', 'busybox:latest', 'sleep', '100000');
   expect(await waitFor('global on 3 nodes', async () => { const p = await placement('everywhere'); return total(p) === 3 && p; })).toEqual({ host0: 1, host1: 1, host2: 1 });
+  // pause keeps the running task and takes no new one
+  await mgr.docker('node', 'update', '--availability', 'pause', 'host1');
+  await create('--name', 'late', '--mode', 'global', 'busybox:latest', 'sleep', '100000');
+  expect(await waitFor('late on the two active nodes', async () => { const p = await placement('late'); return total(p) === 2 && p; })).toEqual({ host0: 1, host2: 1 });
+  expect(await placement('everywhere')).toEqual({ host0: 1, host1: 1, host2: 1 });
+  await mgr.docker('node', 'update', '--availability', 'active', 'host1');
+  await waitFor('late on host1 too', async () => total(await placement('late')) === 3);
+  await mgr.docker('service', 'rm', 'late');
   expect(await waitFor('global on workers', async () => { const p = await placement('onworkers'); return total(p) === 2 && p; })).toEqual({ host1: 1, host2: 1 });
   expect(await waitFor('both on host1', async () => { const p = await placement('onhost1'); return total(p) === 2 && p; })).toEqual({ host1: 2 });
   expect(await mgr.dockerFails('service', 'create', '--constraint', 'node.colour==blue', 'busybox:latest')).toContain('invalid constraint');
