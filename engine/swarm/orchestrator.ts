@@ -140,6 +140,7 @@ export class Orchestrator {
     }
     let updating = 0;
     let pendingOld = 0;
+    const creates: [string, unknown][] = [];
 
     for (const k of wanted) {
       const ts = (groups.get(k) ?? []).sort((a, b) => a.value.CreatedAt.localeCompare(b.value.CreatedAt));
@@ -182,9 +183,11 @@ export class Orchestrator {
         DesiredState: 'running',
       };
       allTasks.push(task);
-      await this.store.create('tasks', id, task);
+      creates.push([id, task]);
       if (inUpdate) updating++;
     }
+
+    await this.store.createMany('tasks', creates);
 
     // history: keep the newest `history` dead tasks per slot
     for (const ts of groups.values()) {

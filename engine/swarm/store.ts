@@ -111,6 +111,19 @@ export class Store {
     return Number(res.header.revision);
   }
 
+  /** Creates many in transactions of up to 100 (etcd's default max-txn-ops is 128); all or none per transaction. */
+  async createMany(kind: Kind, items: [string, unknown][]): Promise<void> {
+    for (let i = 0; i < items.length; i += 100) {
+      const chunk = items.slice(i, i + 100);
+      const res = await guard(`creating ${chunk.length} ${kind}`, () => {
+        let c = this.fence ? this.client.if(this.fence.key, 'Create', '==', this.fence.revision) : undefined;
+        for (const [id] of chunk) c = c ? c.and(key(kind, id), 'Create', '==', 0) : this.client.if(key(kind, id), 'Create', '==', 0);
+        return c!.then(...chunk.map(([id, v]) => this.client.put(key(kind, id)).value(JSON.stringify(v)))).commit();
+      });
+      if (!res.succeeded) throw new ConflictError(`${kind}: create refused (an id exists, or this node is no longer the leader)`);
+    }
+  }
+
   /** Writes when the object is still at `version`; else ConflictError. */
   async update(kind: Kind, id: string, value: unknown, version: number): Promise<number> {
     const k = key(kind, id);
