@@ -185,12 +185,17 @@ export class SwarmService {
       const a = this.a;
       if (!a) throw new UnavailableError(NO_SWARM);
       if (a.state.role === 'manager' && !force) {
-        const managers = (await a.store.list<any>('nodes').catch(() => [])).filter((n) => n.value.Spec.Role === 'manager');
+        const [nodes, alive] = await Promise.all([a.store.list<any>('nodes'), a.store.list('alive')]).catch(() => [[], []] as [Obj<any>[], Obj[]]);
+        const managers = nodes.filter((n) => n.value.Spec.Role === 'manager');
+        const up = new Set(alive.map((x) => x.id));
         if (managers.length <= 1) {
           throw new UnavailableError('You are attempting to leave the swarm on a node that is participating as a manager. Removing the last manager erases all current state of the swarm. Use `--force` to ignore this message.');
         }
-        if (managers.length <= 2) {
-          throw new UnavailableError(`You are attempting to leave the swarm on a node that is participating as a manager. Removing this node leaves ${managers.length - 1} managers out of ${managers.length}. Without a Raft quorum your swarm will be inaccessible. Use \`--force\` to suppress this message.`);
+        // the etcd members left must still have a quorum of live ones
+        const left = managers.length - 1;
+        const liveLeft = managers.filter((m) => m.id !== a.state.nodeId && up.has(m.id)).length;
+        if (liveLeft < Math.floor(left / 2) + 1) {
+          throw new UnavailableError(`You are attempting to leave the swarm on a node that is participating as a manager. Removing this node leaves ${liveLeft} reachable managers out of ${left}. Without a Raft quorum your swarm will be inaccessible. Use \`--force\` to suppress this message.`);
         }
       }
       await this.deactivate(a, true, true);

@@ -86,4 +86,6 @@ test('loss of quorum: a clear error; the swarm recovers when a manager returns',
   await waitFor('service ls works again', async () => (await m1.docker('service', 'ls', '--format', '{{.Name}} {{.Replicas}}')) === 'keep 5/5', 90_000, () => m2.logs());
   await m1.docker('service', 'scale', '-d', 'keep=6');
   await waitFor('6 tasks', async () => total(await placement(m1, 'keep')) === 6);
+  // with host0 dead, m2 leaving would leave one live member of two: refused without --force
+  expect(await m2.dockerFails('swarm', 'leave')).toContain('Removing this node leaves 1 reachable managers out of 2');
 });
