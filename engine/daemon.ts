@@ -14,6 +14,7 @@
  *     tmp/            archives being loaded (emptied at start)
  *     volumes/        (volumes service)
  *     networks/       (networks service)
+ *     swarm/          (swarm mode: state.json, certs/, etcd/ — engine/swarm/state.ts)
  *   exec-root/
  *     berthd.sock     default -H
  *     berthd.pid      default --pidfile
@@ -44,6 +45,8 @@ import { register as registerContainers } from './api/routes/containers.js';
 import { register as registerExec } from './api/routes/exec.js';
 import { register as registerBuild } from './api/routes/build.js';
 import { createBuildService } from './build/index.js';
+import { createSwarm } from './swarm/index.js';
+import { register as registerSwarm } from './api/routes/swarm.js';
 
 export interface RunningDaemon {
   engine: Engine;
@@ -77,6 +80,10 @@ export async function startEngine(config: DaemonConfig): Promise<RunningDaemon> 
   engine.volumes = volumes;
 
   services.push(await createContainerService(engine));
+  // after containers: the swarm agent runs tasks through them
+  const swarm = await createSwarm(engine);
+  engine.swarm = swarm;
+  services.push(swarm);
 
   const router = new Router();
   registerSystem(router, engine);
@@ -88,6 +95,7 @@ export async function startEngine(config: DaemonConfig): Promise<RunningDaemon> 
   const builds = await createBuildService(engine);
   services.push(builds);
   registerBuild(router, engine, builds);
+  registerSwarm(router, engine);
 
   const listeners = await listenAll(config, router);
   for (const l of listeners) log.info(`API listen on ${l.address}`);

@@ -23,6 +23,12 @@ export interface ContainerHooks {
   diskUsage?(): Promise<unknown[]>;
 }
 
+export interface SwarmHooks {
+  info?(): Promise<unknown>;
+  localState?(): string;
+  role?(): string | undefined;
+}
+
 export interface VolumeHooks {
   diskUsage?(): Promise<unknown[]>;
 }
@@ -37,6 +43,8 @@ export interface Engine {
   networks?: Service & Record<string, any>;
   networking?: Service & Record<string, any>;
   volumes?: Service & VolumeHooks & Record<string, any>;
+  /** Swarm mode (engine/swarm): info() for GET /info, localState()/role() for /_ping. */
+  swarm?: Service & SwarmHooks & Record<string, any>;
   /** Unique id of this engine (persisted in data-root/engine-id). */
   id: string;
   startedAt: Date;

@@ -15,6 +15,7 @@ import { writeSshKey } from './sshkey.js';
 import { validateName, type Store } from './store/index.js';
 import { CONFIG_VERSION, defaultEngineOptions, type EngineOptions, type HostConfig } from './store/host.js';
 import { runTasks, type Progress } from './tasks.js';
+import { checkSwarmRole, formSwarm, type SwarmRole } from './swarm.js';
 
 export interface CreateOptions {
   driver: string;
@@ -23,6 +24,8 @@ export interface CreateOptions {
   tlsSans: string[];
   keepOnFailure: boolean;
   progress: Progress;
+  /** --swarm-manager / --swarm-join MANAGER */
+  swarm?: SwarmRole;
 }
 
 export function newHostConfig(store: Store, name: string, driver: Driver, engine: Partial<EngineOptions>, sans: string[]): HostConfig {
@@ -69,6 +72,7 @@ export async function createMachines(store: Store, names: string[], opts: Create
   const plans: Plan[] = [];
   for (const name of names) plans.push(await planMachine(store, name, factory, opts));
   // Validate every machine's flags before anything is made.
+  if (opts.swarm) await checkSwarmRole(store, names, opts.swarm);
   for (const p of plans) if (!p.resume) await p.driver.preCreateCheck();
   await ensureStoreCerts(store);
 
@@ -197,6 +201,9 @@ function createSteps(store: Store, plan: Plan, opts: CreateOptions, intr: Interr
       }),
       step('Configuring TLS and starting the engine', () => prov.configure({ restart: true })),
       step('Waiting for the engine', () => prov.waitForEngine()),
+      ...(opts.swarm?.manager || opts.swarm?.join
+        ? [step(opts.swarm.manager ? 'Initialising the swarm' : `Joining the swarm of ${opts.swarm.join}`, () => formSwarm(store, host!, driver, opts.swarm!))]
+        : []),
     ];
   }
 }

@@ -42,6 +42,8 @@ export default class Create extends MachineCommand {
     'tls-san': Flags.string({ description: 'extra name or IP in the server certificate (repeatable)', multiple: true, multipleNonGreedy: true }),
     'keep-on-failure': Flags.boolean({ description: 'keep what was made when create fails' }),
     json: Flags.boolean({ description: 'print the result as JSON (no progress)' }),
+    'swarm-manager': Flags.boolean({ description: 'make the machine a swarm manager (docker swarm init)' }),
+    'swarm-join': Flags.string({ description: 'join the swarm of this manager machine as a worker' }),
     ...driverFlags(),
   };
 
@@ -64,6 +66,7 @@ export default class Create extends MachineCommand {
       tlsSans: flags['tls-san'] ?? [],
       keepOnFailure: flags['keep-on-failure'],
       progress: progressMode(flags.json),
+      swarm: { manager: flags['swarm-manager'], join: flags['swarm-join'] },
     });
     const ok = names.filter((n) => !failures.some((x) => x.name === n));
     if (flags.json) this.printJson({ created: ok, failed: failures.map((x) => ({ name: x.name, error: x.error.message })) });

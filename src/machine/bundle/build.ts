@@ -6,6 +6,7 @@ import { promisify } from 'node:util';
 import { gzipSync } from 'node:zlib';
 import { projectRoot } from '../../common/paths.js';
 import { ProvisionError, reason } from '../errors.js';
+import { inlineEtcdProtos } from './etcd-protos.js';
 import { tarFiles } from './tar.js';
 
 const run = promisify(execFile);
@@ -41,6 +42,7 @@ async function bundleEngine(outFile: string): Promise<void> {
     target: 'node20',
     outfile: outFile,
     logLevel: 'error',
+    plugins: [inlineEtcdProtos()],
     // import.meta.url has no CJS meaning; the SEA's own path stands in for it.
     define: {
       'import.meta.url': '__berth_import_meta_url',

@@ -39,7 +39,7 @@ export interface HostOptions {
   Memory: number;
   Disk: number;
   EngineOptions: EngineOptions;
-  /** berth makes no swarms; a store imported from Docker Machine may name some (ls shows them). */
+  /** Set by create --swarm-manager/--swarm-join (src/machine/swarm.ts), or imported from Docker Machine. */
   SwarmOptions: { IsSwarm: boolean; Master?: boolean; Discovery?: string; Host?: string; [key: string]: unknown };
   AuthOptions: AuthOptions;
 }

@@ -1,0 +1,51 @@
+/**
+ * Swarm mode: the contract the API routes and /info use, and its construction.
+ *
+ * Every method of a node outside a swarm fails with docker's texts (503): the
+ * manager API with "This node is not a swarm manager. Use \"docker swarm init\"...",
+ * leave with "This node is not part of a swarm". See docs/swarm.md for the design.
+ */
+import type { Engine, Service } from '../engine.js';
+import { SwarmService } from './service.js';
+
+export type SecretKind = 'secrets' | 'configs';
+
+export interface Swarm extends Service {
+  localState(): 'inactive' | 'active';
+  role(): 'manager' | 'worker' | undefined;
+  /** The Swarm object of GET /info. */
+  info(): Promise<any>;
+
+  init(req: any): Promise<string>;
+  join(req: any): Promise<void>;
+  leave(force: boolean): Promise<void>;
+  inspect(): Promise<any>;
+  update(version: number, spec: any, flags: { rotateWorkerToken: boolean; rotateManagerToken: boolean; rotateManagerUnlockKey: boolean }): Promise<void>;
+
+  listNodes(filters: Record<string, string[]>): Promise<any[]>;
+  inspectNode(ref: string): Promise<any>;
+  updateNode(ref: string, version: number, spec: any): Promise<void>;
+  removeNode(ref: string, force: boolean): Promise<void>;
+
+  createService(spec: any): Promise<{ ID: string; Warnings?: string[] }>;
+  listServices(filters: Record<string, string[]>, status: boolean): Promise<any[]>;
+  inspectService(ref: string): Promise<any>;
+  updateService(ref: string, version: number, spec: any, rollback: boolean): Promise<{ Warnings: string[] }>;
+  removeService(ref: string): Promise<void>;
+
+  listTasks(filters: Record<string, string[]>): Promise<any[]>;
+  inspectTask(ref: string): Promise<any>;
+
+  createSecret(kind: SecretKind, spec: any): Promise<{ ID: string }>;
+  listSecrets(kind: SecretKind, filters: Record<string, string[]>): Promise<any[]>;
+  inspectSecret(kind: SecretKind, ref: string): Promise<any>;
+  updateSecret(kind: SecretKind, ref: string, version: number, spec: any): Promise<void>;
+  removeSecret(kind: SecretKind, ref: string): Promise<void>;
+}
+
+/** Builds the swarm service and resumes a membership left by the previous run. */
+export async function createSwarm(engine: Engine): Promise<Swarm> {
+  const swarm = new SwarmService(engine);
+  await swarm.open();
+  return swarm;
+}
