@@ -144,5 +144,7 @@ export function fileStream(path: string): Readable {
   const s = createReadStream(path);
   const p = new PassThrough();
   s.on('error', (e) => p.destroy(new InvalidArgumentError(`load: layer ${path.split('/').slice(-3).join('/')} is missing from the archive (${(e as NodeJS.ErrnoException).code})`)));
+  // A consumer that gives up destroys p: the file must close too, or its space stays held after the temp dir is removed.
+  p.on('close', () => s.destroy());
   return s.pipe(p);
 }
