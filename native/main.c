@@ -2,6 +2,7 @@
 #include "cli/cli.h"
 #include "error.h"
 #include "fsutil.h"
+#include "selfclone.h"
 #include "state.h"
 
 #include <getopt.h>
@@ -10,14 +11,17 @@
 #include <string.h>
 #include <unistd.h>
 
+/* enters: the verb starts processes in a container, so it runs from a sealed copy. */
 static const struct {
   const char *name;
   verb_fn fn;
+  bool enters;
 } verbs[] = {
-  { "create", cmd_create }, { "start", cmd_start }, { "run", cmd_run }, { "state", cmd_state },
-  { "kill", cmd_kill }, { "delete", cmd_delete }, { "exec", cmd_exec }, { "list", cmd_list },
-  { "features", cmd_features }, { "pause", cmd_pause }, { "resume", cmd_resume }, { "update", cmd_update },
-  { "ps", cmd_ps }, { "init", cmd_init },
+  { "create", cmd_create, true }, { "start", cmd_start, false }, { "run", cmd_run, true },
+  { "state", cmd_state, false }, { "kill", cmd_kill, false }, { "delete", cmd_delete, false },
+  { "exec", cmd_exec, true }, { "list", cmd_list, false }, { "features", cmd_features, false },
+  { "pause", cmd_pause, false }, { "resume", cmd_resume, false }, { "update", cmd_update, false },
+  { "ps", cmd_ps, false }, { "init", cmd_init, false },
 };
 
 static void
@@ -88,6 +92,11 @@ main (int argc, char **argv)
   for (i = 0; i < sizeof verbs / sizeof verbs[0]; i++)
     if (strcmp (argv[optind], verbs[i].name) == 0)
       {
+        if (verbs[i].enters && selfclone_ensure (argv, &err) < 0)
+          {
+            berth_error_report (&err);
+            return 1;
+          }
         ret = verbs[i].fn (&g, argc - optind, argv + optind, &err);
         if (ret < 0)
           {

@@ -14,6 +14,7 @@
 import { ServerResponse, type IncomingMessage } from 'node:http';
 import type { Duplex, Readable } from 'node:stream';
 import type { Socket } from 'node:net';
+import { checkBody } from './shapes.js';
 import { InvalidArgumentError, NotFoundError } from '../errors.js';
 import { log } from '../log.js';
 import { errorMessageOf, httpStatusOf } from './errors.js';
@@ -61,6 +62,8 @@ export type Handler = (ctx: Ctx) => Promise<unknown> | unknown;
 
 interface Route {
   method: Method;
+  /** As registered, e.g. /containers/:id/json: names the route for checkBody. */
+  pattern: string;
   segments: string[];
   handler: Handler;
 }
@@ -75,7 +78,7 @@ export class Router {
   head(path: string, h: Handler): this { return this.add('HEAD', path, h); }
 
   add(method: Method, path: string, handler: Handler): this {
-    this.routes.push({ method, segments: path.split('/').filter(Boolean), handler });
+    this.routes.push({ method, pattern: path, segments: path.split('/').filter(Boolean), handler });
     return this;
   }
 
@@ -141,11 +144,14 @@ export class Router {
         body: async () => {
           const buf = await readBody();
           if (buf.length === 0) return undefined;
+          let value: any;
           try {
-            return JSON.parse(buf.toString('utf8'));
+            value = JSON.parse(buf.toString('utf8'));
           } catch (err) {
             throw new InvalidArgumentError(`invalid JSON in request body: ${(err as Error).message}`);
           }
+          checkBody(`${found.route.method} ${found.route.pattern}`, value);
+          return value;
         },
         raw: () => {
           if (bodyRead) throw new Error('request body read twice');

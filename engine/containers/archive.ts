@@ -53,11 +53,13 @@ export function tarDir(dir: string): Readable {
 }
 
 function entryPath(name: string): string {
+  if (name.includes('\0')) throw new InvalidArgumentError(`invalid tar entry ${JSON.stringify(name)}: a NUL byte in the name`);
   const clean = posix.normalize(name).replace(/^\.\//, '');
   if (clean === '..' || clean.startsWith('../') || clean.includes('/../')) {
     throw new InvalidArgumentError(`invalid tar entry ${JSON.stringify(name)}: it points outside the destination directory`);
   }
-  return clean.replace(/^\/+/, '');
+  const rel = clean.replace(/^\/+/, '');
+  return rel === '.' ? '' : rel; // the destination itself
 }
 
 async function forEachEntry(file: string, fn: (h: tar.Header, body: Readable) => Promise<void>): Promise<void> {
@@ -74,7 +76,8 @@ async function forEachEntry(file: string, fn: (h: tar.Header, body: Readable) =>
       }, (err) => { stream.resume(); ex.destroy(err); reject(err); });
     });
     ex.on('finish', resolve);
-    ex.on('error', reject);
+    // fn's errors were passed on above; what arrives here alone is the parser's.
+    ex.on('error', (err) => reject(new InvalidArgumentError(`the archive is not a valid tar stream: ${err.message}`)));
   });
   createReadStream(file).pipe(ex);
   await done;
@@ -98,6 +101,7 @@ export async function extractInto(root: string, dest: string, body: Readable, sp
     await forEachEntry(spool, async (h) => {
       const rel = entryPath(h.name);
       if (h.type === 'link' && h.linkname) entryPath(h.linkname);
+      if (h.linkname?.includes('\0')) throw new InvalidArgumentError(`invalid link target in ${JSON.stringify(h.name)}: a NUL byte`);
       if (h.type === 'symlink' && h.linkname && !h.linkname.startsWith('/')) {
         // docker refuses relative links that climb out of the extraction directory.
         const resolved = posix.normalize(posix.join(posix.dirname(rel), h.linkname));
@@ -106,44 +110,52 @@ export async function extractInto(root: string, dest: string, body: Readable, sp
         }
       }
     });
-    await forEachEntry(spool, async (h, stream) => {
-      const rel = entryPath(h.name);
-      if (!rel) return;
-      const target = resolveInRoot(root, posix.join(destInRoot, rel), false);
-      await mkdir(dirname(target), { recursive: true });
-      const mode = (h.mode ?? 0o644) & 0o7777;
-      switch (h.type) {
-        case 'directory':
-          await mkdir(target, { recursive: true, mode });
-          await chmod(target, mode);
-          break;
-        case 'file':
-        case 'contiguous-file': {
-          await rm(target, { force: true, recursive: false }).catch(() => undefined);
-          await pipeline(stream, createWriteStream(target, { mode }));
-          await chmod(target, mode);
-          break;
-        }
-        case 'symlink':
-          await unlink(target).catch(() => undefined);
-          await symlink(h.linkname ?? '', target);
-          break;
-        case 'link': {
-          const src = resolveInRoot(root, posix.join(destInRoot, entryPath(h.linkname ?? '')), false);
-          await unlink(target).catch(() => undefined);
-          await link(src, target);
-          break;
-        }
-        default:
-          // Devices, fifos and the like are skipped, as an unprivileged copy would.
-          return;
-      }
-      if (h.type !== 'symlink') {
-        await chown(target, h.uid ?? 0, h.gid ?? 0).catch(() => undefined);
-        if (h.mtime) await utimes(target, h.mtime, h.mtime).catch(() => undefined);
-      }
-    });
+    await forEachEntry(spool, (h, stream) => extractEntry(root, destInRoot, h, stream).catch((err: NodeJS.ErrnoException) => {
+      // The entry doesn't fit what is in the container (a file where it needs a directory, …).
+      if (typeof err?.code === 'string' && err.syscall) throw new InvalidArgumentError(`cannot extract ${JSON.stringify(h.name)} into the container: ${err.code}`);
+      throw err;
+    }));
   } finally {
     await rm(spool, { force: true });
+  }
+}
+
+async function extractEntry(root: string, destInRoot: string, h: tar.Header, stream: Readable): Promise<void> {
+  const rel = entryPath(h.name);
+  if (!rel) return;
+  const target = resolveInRoot(root, posix.join(destInRoot, rel), false);
+  await mkdir(dirname(target), { recursive: true });
+  const mode = (h.mode ?? 0o644) & 0o7777;
+  switch (h.type) {
+    case 'directory':
+      await mkdir(target, { recursive: true, mode });
+      await chmod(target, mode);
+      break;
+    case 'file':
+    case 'contiguous-file': {
+      await rm(target, { force: true, recursive: false }).catch(() => undefined);
+      await pipeline(stream, createWriteStream(target, { mode }));
+      await chmod(target, mode);
+      break;
+    }
+    case 'symlink':
+      await unlink(target).catch(() => undefined);
+      await symlink(h.linkname ?? '', target);
+      break;
+    case 'link': {
+      const src = resolveInRoot(root, posix.join(destInRoot, entryPath(h.linkname ?? '')), false);
+      await unlink(target).catch(() => undefined);
+      await link(src, target).catch((err: NodeJS.ErrnoException) => {
+        throw new InvalidArgumentError(`invalid hard link ${JSON.stringify(h.name)} -> ${JSON.stringify(h.linkname)}: ${err.code === 'ENOENT' ? 'its target is neither in the archive nor in the container' : err.code}`);
+      });
+      break;
+    }
+    default:
+      // Devices, fifos and the like are skipped, as an unprivileged copy would.
+      return;
+  }
+  if (h.type !== 'symlink') {
+    await chown(target, h.uid ?? 0, h.gid ?? 0).catch(() => undefined);
+    if (h.mtime) await utimes(target, h.mtime, h.mtime).catch(() => undefined);
   }
 }

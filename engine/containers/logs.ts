@@ -86,7 +86,8 @@ export function readLogs(path: string, o: LogOptions, isRunning: () => boolean, 
     let entries: Entry[] = [];
     for (const f of await rotatedFiles(path)) {
       try {
-        entries.push(...parseLines(await readFile(f, 'utf8')));
+        // concat, not push(...): a spread of a big log's entries overflows the call stack.
+        entries = entries.concat(parseLines(await readFile(f, 'utf8')));
       } catch {
         // A rotated file may vanish while we read: skip it.
       }

@@ -17,7 +17,7 @@ import { autoDecompress } from './decompress.js';
 import { isDigest } from './digest.js';
 import type { ImageConfig } from './index.js';
 import { hostPlatform, selectManifest } from './platform.js';
-import { isIndexType, type Descriptor, type Index, type Manifest } from './registry/media.js';
+import { isIndexType, parseIndex, parseManifest, type Descriptor, type Index, type Manifest } from './registry/media.js';
 import { entryParts } from './unpack.js';
 
 export interface LoadedImage {
@@ -121,12 +121,12 @@ async function readOciLayout(dir: string, each: (img: LoadedImage) => Promise<vo
   for (const desc of index.manifests ?? []) {
     let m: Descriptor = desc;
     let bytes = await readFile(blob(m.digest));
-    if (isIndexType(m.mediaType) || Array.isArray(JSON.parse(bytes.toString('utf8')).manifests)) {
-      const inner = JSON.parse(bytes.toString('utf8')) as Index;
+    if (isIndexType(m.mediaType) || /"manifests"\s*:/.test(bytes.toString('utf8'))) {
+      const inner = parseIndex(bytes, `index ${m.digest} in the OCI layout`);
       m = selectManifest(inner.manifests, hostPlatform(), 'the OCI layout');
       bytes = await readFile(blob(m.digest));
     }
-    const manifest = JSON.parse(bytes.toString('utf8')) as Manifest;
+    const manifest = parseManifest(bytes, `manifest ${m.digest} in the OCI layout`);
     const configBytes = await readFile(blob(manifest.config.digest));
     const config = JSON.parse(configBytes.toString('utf8')) as ImageConfig;
     const name = desc.annotations?.['io.containerd.image.name'];
@@ -144,5 +144,7 @@ export function fileStream(path: string): Readable {
   const s = createReadStream(path);
   const p = new PassThrough();
   s.on('error', (e) => p.destroy(new InvalidArgumentError(`load: layer ${path.split('/').slice(-3).join('/')} is missing from the archive (${(e as NodeJS.ErrnoException).code})`)));
+  // A consumer that gives up destroys p: the file must close too, or its space stays held after the temp dir is removed.
+  p.on('close', () => s.destroy());
   return s.pipe(p);
 }

@@ -16,7 +16,7 @@ import { selectManifest, type Platform } from './platform.js';
 import { byteProgress } from './progress.js';
 import { tee } from './tee.js';
 import type { RepoClient } from './registry/client.js';
-import { isIndexType, isManifestType, type Index, type Manifest } from './registry/media.js';
+import { isIndexType, isManifestType, parseIndex, parseManifest } from './registry/media.js';
 
 export interface PullResult {
   id: string;
@@ -50,8 +50,7 @@ export async function pullFromRegistry(deps: PullDeps, repo: RepoClient, ref: Re
     let manifestBytes = top.bytes;
     let mediaType = top.mediaType;
     if (isIndexType(mediaType)) {
-      const index = parseJson<Index>(top.bytes, `manifest list of ${name}`);
-      if (!Array.isArray(index.manifests)) throw new InvalidArgumentError(`manifest list of ${name}: no manifests array`);
+      const index = parseIndex(top.bytes, `manifest list of ${name}`);
       const pick = selectManifest(index.manifests, platform, name);
       const m = await repo.getManifest(pick.digest, signal);
       const info = await content.put(m.bytes, { digest: pick.digest, size: pick.size }, `manifest ${pick.digest} of ${name}`);
@@ -61,8 +60,7 @@ export async function pullFromRegistry(deps: PullDeps, repo: RepoClient, ref: Re
       mediaType = m.mediaType;
     }
     if (!isManifestType(mediaType)) throw new InvalidArgumentError(`${name}: unsupported manifest media type ${JSON.stringify(mediaType)}`);
-    const manifest = parseJson<Manifest>(manifestBytes, `manifest of ${name}`);
-    if (!manifest.config?.digest || !Array.isArray(manifest.layers)) throw new InvalidArgumentError(`manifest of ${name}: missing config or layers`);
+    const manifest = parseManifest(manifestBytes, `manifest of ${name}`);
 
     // Config.
     let configInfo = await content.info(manifest.config.digest);

@@ -194,6 +194,13 @@ export class LocalImageService implements ImageService {
         mediaType: await sniffLayerType(this.content, blob.digest),
       });
       return { chainId: info.chainId, diffId: info.diffId };
+    } catch (err) {
+      // Out of space, a bad tar: the input is dropped (an open file would hold its space
+      // after the caller removes it), and the blob stored so far belongs to nothing now.
+      tar.destroy();
+      lease.close();
+      await this.gc().catch((e) => log.warn(`gc after a failed ${what}: ${(e as Error).message}`));
+      throw err;
     } finally {
       lease.close();
     }
@@ -220,8 +227,13 @@ export class LocalImageService implements ImageService {
       rootfs: { type: 'layers', diff_ids: [...(base?.rootfs.diff_ids ?? []), ...(layer ? [layer.diffId] : [])] },
       history: [...(base?.history ?? []), { created: now, created_by: createdBy, ...(opts.author ? { author: opts.author } : {}), ...(opts.comment ? { comment: opts.comment } : {}), ...(layer ? {} : { empty_layer: true }) }],
     };
-    const id = await this.register(config, layer?.chainId ?? parent?.chainId, parent?.id ?? '', repoTag);
-    return id;
+    try {
+      return await this.register(config, layer?.chainId ?? parent?.chainId, parent?.id ?? '', repoTag);
+    } catch (err) {
+      // The layer (and a config blob) without their image record: collected.
+      await this.gc().catch((e) => log.warn(`gc after a failed commit: ${(e as Error).message}`));
+      throw err;
+    }
   }
 
   async createFromConfig(config: ImageConfig, parentImageId: string): Promise<string> {

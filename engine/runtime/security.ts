@@ -14,6 +14,18 @@ function normalizeCap(cap: string): string {
   return full;
 }
 
+const readFlag = (path: string): string => { try { return readFileSync(path, 'utf8').trim(); } catch { return ''; } };
+export const apparmorEnabled = (): boolean => readFlag('/sys/module/apparmor/parameters/enabled') === 'Y';
+export const selinuxEnabled = (): boolean => readFlag('/sys/fs/selinux/enforce') === '1';
+
+/** What docker would confine on this host and berthd does not: said in /info's warnings, not silently left out. */
+export function hostLsmWarnings(): string[] {
+  const w: string[] = [];
+  if (apparmorEnabled()) w.push('WARNING: AppArmor is enabled on this host, but berthd does not confine containers with it (dockerd applies docker-default): they rely on seccomp, capabilities and namespaces');
+  if (selinuxEnabled()) w.push('WARNING: SELinux is enforcing on this host, but berthd does not label containers (dockerd does with --selinux-enabled): they rely on seccomp, capabilities and namespaces');
+  return w;
+}
+
 let hostCaps: string[] | undefined;
 /** The capabilities berthd itself may hand out (its bounding set), like docker's GetAllCapabilities. */
 export function hostCapabilities(): string[] {
@@ -55,10 +67,12 @@ export function parseSecurityOpt(hc: HostConfig, caps: string[]): SecurityOption
         else result.seccomp = convertDockerProfile(value, caps);
         break;
       case 'apparmor':
-        result.warnings.push('apparmor is not supported by berthd: the --security-opt apparmor setting is ignored');
+        // berthd loads no AppArmor profile: only the setting that asks for none is honest.
+        if (value !== 'unconfined') throw new InvalidArgumentError(`--security-opt ${opt}: berthd does not confine containers with AppArmor${apparmorEnabled() ? '' : ' (and this host has no AppArmor)'}: drop the option or use apparmor=unconfined`);
         break;
       case 'label':
-        result.warnings.push('SELinux labels are not supported by berthd: the --security-opt label setting is ignored');
+        // Nor does it label processes or files for SELinux.
+        if (value !== 'disable') throw new InvalidArgumentError(`--security-opt ${opt}: berthd does not apply SELinux labels${selinuxEnabled() ? '' : ' (and this host has no SELinux)'}: drop the option or use label=disable`);
         break;
       default:
         throw new InvalidArgumentError(`invalid --security-opt: ${JSON.stringify(opt)}: use seccomp=, no-new-privileges or apparmor=`);

@@ -102,7 +102,12 @@ export function buildSpec(input: SpecInput): SpecResult {
   const sysctl: Record<string, string> = {};
   for (const [k, v] of Object.entries(hc.Sysctls ?? {})) {
     if (!NAMESPACED_SYSCTL.test(k)) throw new InvalidArgumentError(`sysctl '${k}' is not allowed: only namespaced sysctls (kernel.msg*, kernel.sem, kernel.shm*, fs.mqueue.*, net.*) can be set`);
-    if (k.startsWith('net.') && input.network.mode === 'host') throw new InvalidArgumentError(`sysctl '${k}' is not allowed in host network mode`);
+    if (k.startsWith('net.')) {
+      // The namespace is the host's or another container's: a write would reach them (runc refuses too).
+      const mode = hc.NetworkMode ?? '';
+      if (input.network.mode === 'host' || mode === 'host') throw new InvalidArgumentError(`sysctl '${k}' is not allowed in host network mode: it would change the host's setting; drop --sysctl ${k}`);
+      if (mode.startsWith('container:')) throw new InvalidArgumentError(`sysctl '${k}' is not allowed with --network ${mode}: the network namespace is that container's; set it on ${mode.slice('container:'.length)} instead`);
+    }
     sysctl[k] = String(v);
   }
 

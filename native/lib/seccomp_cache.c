@@ -1,4 +1,5 @@
 #include "seccomp_cache.h"
+#include "selfclone.h"
 #include "sha256.h"
 
 #include <dirent.h>
@@ -107,13 +108,15 @@ seccomp_cache_key (const json_t *spec, char hex[65])
   char hdr[512];
   int n, i;
 
-  /* The binary itself (a rebuild changes it even when VERSION does not) */
+  /* The build (a rebuild changes it even when VERSION does not). /proc/self/exe is a
+   * fresh sealed copy in every create: its inode would never hit, the build ID does. */
   memset (&st, 0, sizeof st);
-  stat ("/proc/self/exe", &st);
+  if (selfclone_build_id ()[0] == '\0')
+    stat ("/proc/self/exe", &st);
   n = snprintf (hdr, sizeof hdr,
-                "berth-runtime seccomp-cache 1\nversion %s\nexe %llu %llu %lld %lld.%09ld\n"
+                "berth-runtime seccomp-cache 2\nversion %s\nbuild %s\nexe %llu %llu %lld %lld.%09ld\n"
                 "libseccomp %u.%u.%u api %u\narch %u\n",
-                BERTH_VERSION, (unsigned long long) st.st_dev, (unsigned long long) st.st_ino,
+                BERTH_VERSION, selfclone_build_id (), (unsigned long long) st.st_dev, (unsigned long long) st.st_ino,
                 (long long) st.st_size, (long long) st.st_mtim.tv_sec, st.st_mtim.tv_nsec, v ? v->major : 0,
                 v ? v->minor : 0, v ? v->micro : 0, seccomp_api_get (), seccomp_arch_native ());
   sha256_init (&s);

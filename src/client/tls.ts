@@ -1,3 +1,4 @@
+import { X509Certificate } from 'node:crypto';
 import { readFile } from 'node:fs/promises';
 import { request, type RequestOptions } from 'node:https';
 import { createSecureContext, type SecureContext } from 'node:tls';
@@ -53,4 +54,26 @@ export async function engineVersion(host: string, port: number, tls: TlsMaterial
   const res = await engineGet(host, port, '/version', tls, timeoutMs);
   if (res.status !== 200) throw new Error(`/version answered ${res.status}`);
   return String(JSON.parse(res.body).Version ?? 'unknown');
+}
+
+const CLIENT_AUTH = '1.3.6.1.5.5.7.3.2';
+
+/**
+ * Why the engine would refuse this client certificate, said before connecting: over
+ * TLS 1.3 the engine's refusal reaches the client only as a closed socket.
+ */
+export function clientCertProblem(tls: TlsMaterial, now = new Date()): string | undefined {
+  let cert: X509Certificate, ca: X509Certificate;
+  try {
+    cert = new X509Certificate(tls.cert);
+    ca = new X509Certificate(tls.ca);
+  } catch (err) {
+    return `the client certificate or CA does not parse: ${(err as Error).message}`;
+  }
+  if (now < new Date(cert.validFrom)) return `the client certificate is not valid before ${cert.validFrom}`;
+  if (now > new Date(cert.validTo)) return `the client certificate expired on ${cert.validTo}`;
+  if (!cert.checkIssued(ca) || !cert.verify(ca.publicKey)) return 'the client certificate was not signed by the machine\'s CA (the CA was regenerated, or the certificate is foreign)';
+  const eku = cert.keyUsage;
+  if (eku && eku.length && !eku.includes(CLIENT_AUTH)) return 'the client certificate is not for client authentication (extendedKeyUsage lacks clientAuth)';
+  return undefined;
 }

@@ -1,4 +1,4 @@
-import { loadTlsMaterial, ping } from '../client/tls.js';
+import { clientCertProblem, loadTlsMaterial, ping } from '../client/tls.js';
 import { serverCertCurrent, writeMachineCerts } from './certs/index.js';
 import { TlsError, UnreachableError, reason } from './errors.js';
 import { clientTlsPaths, type Machine } from './machine.js';
@@ -41,6 +41,8 @@ export async function checkTls(store: Store, m: Machine, timeoutMs = 10_000): Pr
   } catch (err) {
     throw new TlsError(`machine "${m.host.Name}" has no client certificates: ${reason(err)}`, { hint: `berth machine regenerate-certs --client-certs ${m.host.Name}` });
   }
+  const problem = clientCertProblem(tls);
+  if (problem) throw new TlsError(`machine "${m.host.Name}": ${problem}`, { hint: `berth machine regenerate-certs --client-certs ${m.host.Name}` });
   try {
     await ping(ip, port, tls, timeoutMs);
   } catch (err) {

@@ -8,6 +8,7 @@ import type { Ctx, Router } from '../router.js';
 import { MAX_API_VERSION, MIN_API_VERSION } from '../version.js';
 import { InvalidArgumentError } from '../../errors.js';
 import { imageSummary } from './image-views.js';
+import { hostLsmWarnings } from '../../runtime/security.js';
 
 export function register(router: Router, engine: Engine): void {
   const ping = (ctx: Ctx) => {
@@ -89,7 +90,7 @@ export function register(router: Router, engine: Engine): void {
       RuncCommit: { ID: '' },
       InitCommit: { ID: '' },
       SecurityOptions: ['name=seccomp,profile=builtin'],
-      Warnings: config.hosts.some((h) => h.startsWith('tcp://')) && !config.tls ? ['WARNING: API is accessible on http without encryption.'] : [],
+      Warnings: [...(config.hosts.some((h) => h.startsWith('tcp://')) && !config.tls ? ['WARNING: API is accessible on http without encryption.'] : []), ...hostLsmWarnings()],
     };
   });
 

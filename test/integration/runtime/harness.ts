@@ -62,12 +62,12 @@ export class Harness {
    * pipes: a detached container keeps the caller's stdio (as with runc), and waiting
    * for pipes to close would wait for the container.
    */
-  rt(args: string[], opts: { timeout?: number; globals?: string[]; wrap?: string[] } = {}): RunResult {
+  rt(args: string[], opts: { timeout?: number; globals?: string[]; wrap?: string[]; runtime?: string } = {}): RunResult {
     const out = join(this.work, `out-${++this.n}`), err = `${out}.err`;
     const fo = openSync(out, 'w'), fe = openSync(err, 'w');
     let r: SpawnSyncReturns<Buffer>;
     try {
-      const argv = [RUNTIME, '--root', this.root, ...(opts.globals ?? []), ...args];
+      const argv = [opts.runtime ?? RUNTIME, '--root', this.root, ...(opts.globals ?? []), ...args];
       if (opts.wrap) argv.unshift(...opts.wrap);
       r = spawnSync(argv[0], argv.slice(1), {
         stdio: ['ignore', fo, fe], timeout: opts.timeout ?? 30000,

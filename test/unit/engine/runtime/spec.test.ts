@@ -43,8 +43,11 @@ describe('OCI spec with docker defaults', () => {
     expect(c.linux.seccomp!.syscalls.flatMap((r) => r.names)).toContain('mount');
     expect(c.process.noNewPrivileges).toBe(true);
     expect(buildSpec(input({ hostConfig: { SecurityOpt: ['seccomp=unconfined'] } })).spec.linux.seccomp).toBeUndefined();
-    const w = buildSpec(input({ hostConfig: { SecurityOpt: ['apparmor=docker-default'] } }));
-    expect(w.warnings[0]).toMatch(/apparmor/);
+    // AppArmor and SELinux: refused unless the option asks for no confinement (never ignored silently).
+    expect(() => buildSpec(input({ hostConfig: { SecurityOpt: ['apparmor=docker-default'] } }))).toThrow(/does not confine containers with AppArmor.*apparmor=unconfined/);
+    expect(() => buildSpec(input({ hostConfig: { SecurityOpt: ['label=type:svirt_lxc_net_t'] } }))).toThrow(/does not apply SELinux labels.*label=disable/);
+    expect(() => buildSpec(input({ hostConfig: { SecurityOpt: ['label:level:s0:c100'] } }))).toThrow(/SELinux/);
+    expect(buildSpec(input({ hostConfig: { SecurityOpt: ['apparmor=unconfined', 'label=disable', 'label:disable'] } })).warnings).toEqual([]);
     const i = buildSpec(input({ hostConfig: { Init: true }, initBinary: '/usr/bin/berth-runtime' })).spec;
     expect(i.process.args).toEqual(['/sbin/docker-init', '--', 'sh']);
     const t = buildSpec(input({ mounts: [{ type: 'tmpfs', source: 'tmpfs', target: '/dev/shm', readOnly: false, options: ['size=1m'] }] })).spec;
@@ -55,6 +58,11 @@ describe('OCI spec with docker defaults', () => {
     expect(buildSpec(input({ network: { mode: 'host' } })).spec.linux.namespaces.map((n) => n.type)).not.toContain('network');
     expect(() => buildSpec(input({ hostConfig: { Sysctls: { 'kernel.panic': '1' } } }))).toThrow(/not allowed/);
     expect(() => buildSpec(input({ network: { mode: 'host' }, hostConfig: { Sysctls: { 'net.ipv4.ip_forward': '1' } } }))).toThrow(/host network/);
+    // Another container's namespace: its settings are not this container's to change (runc refuses too).
+    expect(() => buildSpec(input({ network: { mode: 'path', path: '/proc/1/ns/net' }, hostConfig: { NetworkMode: 'container:web', Sysctls: { 'net.ipv4.ip_forward': '1' } } }))).toThrow(/--network container:web.*set it on web/);
+    expect(() => buildSpec(input({ network: { mode: 'path', path: '/proc/1/ns/net' }, hostConfig: { NetworkMode: 'container:web', Sysctls: { 'kernel.shmmax': '1' } } }))).not.toThrow();
+    // Its own bridge namespace (also a path) takes them.
+    expect(buildSpec(input({ network: { mode: 'path', path: '/run/netns/x' }, hostConfig: { NetworkMode: 'bridge', Sysctls: { 'net.ipv4.ip_forward': '1' } } })).spec.linux.sysctl).toEqual({ 'net.ipv4.ip_forward': '1' });
     expect(toOciResources({ NanoCpus: 1.5e9, CpuShares: 512, PidsLimit: 10 })).toMatchObject({ cpu: { period: 100000, quota: 150000, shares: 512 }, pids: { limit: 10 } });
     expect(() => validateResources({ Memory: 1024 })).toThrow(/Minimum memory limit/);
     expect(() => validateResources({ NanoCpus: 1e9, CpuPeriod: 100000 })).toThrow(/Conflicting options/);

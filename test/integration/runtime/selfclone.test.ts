@@ -1,0 +1,69 @@
+/**
+ * CVE-2019-5736 class: a process in a container that reaches a runtime process through
+ * /proc/<pid>/exe (here the init of a created container in its pid namespace, which is
+ * still runtime code) finds a read-only view or a sealed copy, never a writable host
+ * berth-runtime.
+ */
+import { execFileSync } from 'node:child_process';
+import { createHash } from 'node:crypto';
+import { copyFileSync, mkdirSync, readFileSync, statSync } from 'node:fs';
+import { join } from 'node:path';
+import { Harness, RUNTIME } from './harness.js';
+
+let h: Harness;
+let overlay: string | undefined;
+beforeAll(() => { h = new Harness(); });
+afterAll(() => {
+  if (overlay) execFileSync('umount', ['-l', overlay]);
+  h?.cleanup();
+});
+
+const sha = (path: string) => createHash('sha256').update(readFileSync(path)).digest('hex');
+
+/** From a container in the pid namespace of a created (not started) one, try to write its init's exe. */
+function attack(runtime: string): string {
+  const before = sha(runtime);
+  const host = statSync(runtime);
+  const victim = h.id();
+  const b = h.bundle({ id: victim, args: ['true'] });
+  const c = h.rt(['create', '--bundle', b.dir, victim], { runtime });
+  expect(c.stderr).toBe('');
+  expect(c.status).toBe(0);
+  const pid = h.state(victim).pid as number;
+  // The attacker has every capability that matters here (ptrace to reach /proc/1/exe).
+  const r = h.run({
+    capabilities: ['CAP_SYS_PTRACE', 'CAP_DAC_OVERRIDE', 'CAP_DAC_READ_SEARCH', 'CAP_FOWNER'],
+    args: ['sh', '-c', [
+      'echo exe=$(readlink /proc/1/exe)',
+      'echo id=$(stat -L -c %d:%i /proc/1/exe)',
+      'exec 3</proc/1/exe',
+      '(printf evil >>/proc/1/exe) 2>/dev/null && echo WROTE-DIRECT || echo direct-refused',
+      '(printf evil >>/proc/self/fd/3) 2>/dev/null && echo WROTE-REOPEN || echo reopen-refused',
+      '(printf evil 1<>/proc/1/exe) 2>/dev/null && echo WROTE-RDWR || echo rdwr-refused',
+    ].join('; ')],
+    edit: (s) => { s.linux.namespaces = s.linux.namespaces.map((ns: { type: string }) => ns.type === 'pid' ? { type: 'pid', path: `/proc/${pid}/ns/pid` } : ns); },
+  });
+  expect(r.stderr).toBe('');
+  expect(r.status).toBe(0);
+  expect(r.stdout).toMatch(/^id=\d+:\d+$/m);
+  expect(r.stdout).not.toMatch(new RegExp(`^id=${host.dev}:${host.ino}$`, 'm'));
+  expect(r.stdout).toMatch(/direct-refused/);
+  expect(r.stdout).toMatch(/reopen-refused/);
+  expect(r.stdout).toMatch(/rdwr-refused/);
+  expect(sha(runtime)).toBe(before);
+  expect(h.rt(['delete', '--force', victim]).status).toBe(0);
+  return r.stdout;
+}
+
+test('the init runs from a read-only overlayfs view of the binary', () => {
+  expect(attack(RUNTIME)).toMatch(/^exe=\/berth-runtime$/m);
+});
+
+test('where no view can be stacked (the binary on a writable overlayfs), from a sealed memfd copy', () => {
+  const base = join(h.work, 'ovl');
+  for (const d of ['lower', 'upper', 'work', 'merged']) mkdirSync(join(base, d), { recursive: true });
+  copyFileSync(RUNTIME, join(base, 'lower', 'berth-runtime'));
+  execFileSync('mount', ['-t', 'overlay', 'overlay', '-o', `lowerdir=${base}/lower,upperdir=${base}/upper,workdir=${base}/work`, `${base}/merged`]);
+  overlay = `${base}/merged`;
+  expect(attack(join(overlay, 'berth-runtime'))).toMatch(/^exe=\/memfd:berth-runtime/m);
+});
