@@ -44,6 +44,8 @@ export interface DaemonConfig {
   /** --log-driver / --log-opt: the LogConfig of containers that set none. */
   logDriver: 'json-file' | 'none';
   logOpts: Record<string, string>;
+  /** Largest JSON request body the API reads (--max-request-body); undefined = the router's default. */
+  maxRequestBody?: number;
 }
 
 const LOG_DRIVERS = ['json-file', 'none'];
@@ -78,6 +80,7 @@ const FLAGS = {
   'default-ulimit': { type: 'string', multiple: true },
   'log-driver': { type: 'string' },
   'log-opt': { type: 'string', multiple: true },
+  'max-request-body': { type: 'string' },
   version: { type: 'boolean', short: 'v' },
   help: { type: 'boolean', short: 'h' },
 } as const;
@@ -109,6 +112,7 @@ export const USAGE = `Usage: berthd [OPTIONS]
       --default-ulimit NAME=SOFT[:HARD]   containers' ulimit when they set none (repeatable)
       --log-driver NAME       json-file | none (default json-file)
       --log-opt KEY=VALUE     max-size, max-file (repeatable)
+      --max-request-body BYTES  largest JSON request body accepted (default 10485760; larger: 413)
   -v, --version               print the version and exit
 `;
 
@@ -139,6 +143,7 @@ interface DaemonJson {
   'default-ulimits'?: Record<string, { Name?: string; Soft: number; Hard: number }>;
   'log-driver'?: string;
   'log-opts'?: Record<string, string>;
+  'max-request-body'?: number;
 }
 
 export function parseDaemonArgs(argv: string[]): ParsedArgs {
@@ -210,6 +215,12 @@ export function parseDaemonArgs(argv: string[]): ParsedArgs {
     logDriver: logDriver as DaemonConfig['logDriver'],
     logOpts,
   };
+  const maxBody = (values['max-request-body'] as string | undefined) ?? file['max-request-body'];
+  if (maxBody !== undefined) {
+    const n = Number(maxBody);
+    if (!Number.isInteger(n) || n < 1024) throw new InvalidArgumentError(`--max-request-body ${maxBody}: use a number of bytes, at least 1024`);
+    config.maxRequestBody = n;
+  }
   if (config.hosts.length === 0) config.hosts = [`unix://${execRoot}/berthd.sock`];
   for (const host of config.hosts) validateHost(host);
   for (const label of config.labels) {

@@ -76,7 +76,7 @@ export async function startEngine(config: DaemonConfig): Promise<RunningDaemon> 
 
   services.push(await createContainerService(engine));
 
-  const router = new Router();
+  const router = new Router({ maxJsonBody: config.maxRequestBody });
   registerSystem(router, engine);
   registerImages(router, engine);
   registerNetworks(router, engine);

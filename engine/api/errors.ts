@@ -10,6 +10,7 @@ const STATUS: Record<ErrorCode, number> = {
   forbidden: 403,
   not_modified: 304,
   unavailable: 503,
+  too_large: 413,
   internal: 500,
 };
 

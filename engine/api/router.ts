@@ -14,8 +14,9 @@
 import { ServerResponse, type IncomingMessage } from 'node:http';
 import type { Duplex, Readable } from 'node:stream';
 import type { Socket } from 'node:net';
-import { InvalidArgumentError, NotFoundError } from '../errors.js';
+import { InvalidArgumentError, NotFoundError, PayloadTooLargeError } from '../errors.js';
 import { log } from '../log.js';
+import { canonicalizeBody } from './body.js';
 import { errorMessageOf, httpStatusOf } from './errors.js';
 import { outputOnlyDuplex, rawOkResponseHead, readExactFromSocket, upgradeResponseHead } from './hijack.js';
 import { compareVersions, splitVersion } from './version.js';
@@ -65,8 +66,20 @@ interface Route {
   handler: Handler;
 }
 
+export interface RouterOptions {
+  /** Largest JSON request body accepted (bytes); larger ones are refused with 413 unread. */
+  maxJsonBody?: number;
+}
+
+export const DEFAULT_MAX_JSON_BODY = 10 << 20;
+
 export class Router {
   private readonly routes: Route[] = [];
+  private readonly maxJsonBody: number;
+
+  constructor(opts: RouterOptions = {}) {
+    this.maxJsonBody = opts.maxJsonBody ?? DEFAULT_MAX_JSON_BODY;
+  }
 
   get(path: string, h: Handler): this { return this.add('GET', path, h); }
   post(path: string, h: Handler): this { return this.add('POST', path, h); }
@@ -119,15 +132,23 @@ export class Router {
       const found = this.match(req.method ?? 'GET', rest);
       if (!found) throw new NotFoundError(`page not found: ${req.method} ${url.pathname}`);
       let bodyRead = false;
+      const limit = this.maxJsonBody;
+      const tooLarge = () => new PayloadTooLargeError(`request body is larger than ${limit} bytes: the limit is berthd's --max-request-body`);
       const readBody = async (): Promise<Buffer> => {
         if (bodyRead) throw new Error('request body read twice');
         bodyRead = true;
+        const declared = Number(req.headers['content-length'] ?? 0);
+        if (declared > limit) throw tooLarge();
         if (upgrade) {
-          const len = Number(req.headers['content-length'] ?? 0);
-          return len > 0 ? readExactFromSocket(upgrade.socket, upgrade.head, len) : Buffer.alloc(0);
+          return declared > 0 ? readExactFromSocket(upgrade.socket, upgrade.head, declared) : Buffer.alloc(0);
         }
         const chunks: Buffer[] = [];
-        for await (const c of req) chunks.push(c as Buffer);
+        let have = 0;
+        for await (const c of req) {
+          have += (c as Buffer).length;
+          if (have > limit) throw tooLarge();
+          chunks.push(c as Buffer);
+        }
         return Buffer.concat(chunks);
       };
       const ctx: Ctx = {
@@ -140,12 +161,15 @@ export class Router {
         signal: abort.signal,
         body: async () => {
           const buf = await readBody();
+          checkJsonContentType(req.headers['content-type'], buf.length);
           if (buf.length === 0) return undefined;
+          let parsed: unknown;
           try {
-            return JSON.parse(buf.toString('utf8'));
+            parsed = JSON.parse(buf.toString('utf8'));
           } catch (err) {
-            throw new InvalidArgumentError(`invalid JSON in request body: ${(err as Error).message}`);
+            throw new InvalidArgumentError(`invalid JSON: ${(err as Error).message}`);
           }
+          return canonicalizeBody(parsed) as any;
         },
         raw: () => {
           if (bodyRead) throw new Error('request body read twice');
@@ -200,11 +224,22 @@ export class Router {
       } else if (streaming) {
         streaming.fail(err);
       } else if (!res.headersSent) {
+        // An unread oversized body is not drained: the connection ends with the answer.
+        if (status === 413) res.shouldKeepAlive = false;
         sendJson(res, status, { message });
       } else {
         res.destroy();
       }
     }
+  }
+}
+
+/** dockerd's CheckForJSON: a body must say it is JSON; no Content-Type is fine only without one. */
+function checkJsonContentType(contentType: string | undefined, length: number): void {
+  if (!contentType && length === 0) return;
+  const mime = (contentType ?? '').split(';')[0].trim().toLowerCase();
+  if (mime !== 'application/json') {
+    throw new InvalidArgumentError(`unsupported Content-Type header (${contentType ?? ''}): must be 'application/json'`);
   }
 }
 
