@@ -42,6 +42,7 @@ import { register as registerVolumes } from './api/routes/volumes.js';
 import { createContainerService } from './containers/index.js';
 import { register as registerContainers } from './api/routes/containers.js';
 import { register as registerExec } from './api/routes/exec.js';
+import { register as registerPlugins } from './api/routes/plugins.js';
 
 export interface RunningDaemon {
   engine: Engine;
@@ -76,13 +77,14 @@ export async function startEngine(config: DaemonConfig): Promise<RunningDaemon> 
 
   services.push(await createContainerService(engine));
 
-  const router = new Router({ maxJsonBody: config.maxRequestBody });
+  const router = new Router({ maxJsonBody: config.maxRequestBody, hiddenPaths: [config.dataRoot, config.execRoot] });
   registerSystem(router, engine);
   registerImages(router, engine);
   registerNetworks(router, engine);
   registerVolumes(router, engine);
   registerContainers(router, engine);
   registerExec(router, engine);
+  registerPlugins(router, engine);
 
   const listeners = await listenAll(config, router);
   for (const l of listeners) log.info(`API listen on ${l.address}`);

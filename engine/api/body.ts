@@ -18,14 +18,14 @@ const FIELDS = new Set((
   'DriverConfig DriverOpts EnableIPv4 EnableIPv6 EndpointConfig EndpointID EndpointsConfig Entrypoint '+
   'Env ExposedPorts ExtraHosts Force Gateway GlobalIPv6Address GlobalIPv6PrefixLen Group GroupAdd Hard '+
   'Healthcheck HostConfig HostIp HostPort Hostname IOMaximumBandwidth IOMaximumIOps IPAM IPAMConfig '+
-  'IPAddress IPPrefixLen IPRange IPv4Address IPv6Address IPv6Gateway IdentityToken Image Ingress Init '+
+  'IPAddress IPPrefixLen IPRange IPv4Address IPv6Address IPv6Gateway Image Ingress Init '+
   'Internal Interval IpcMode Isolation KernelMemoryTCP Key Labels LimitBytes LinkLocalIPs Links '+
   'LogConfig MacAddress MaskedPaths MaximumRetryCount Memory MemoryReservation MemorySwap '+
   'MemorySwappiness Mode MountVolume Mounts Name NanoCpus Network NetworkDisabled NetworkID NetworkMode '+
   'NetworkingConfig NoCopy NonRecursive OnBuild OomKillDisable OomScoreAdj OpenStdin Options Path '+
   'PathInContainer PathOnHost PidMode PidsLimit PortBindings Preferred Privileged Propagation '+
   'PublishAllPorts Rate ReadOnly ReadOnlyForceRecursive ReadOnlyNonRecursive ReadonlyPaths '+
-  'ReadonlyRootfs RegistryToken RequiredBytes Requisite RestartPolicy Retries Runtime Scope Secret '+
+  'ReadonlyRootfs RequiredBytes Requisite RestartPolicy Retries Runtime Scope Secret '+
   'Secrets SecurityOpt Segments Sharing Shell ShmSize SizeBytes Soft Source Spec StartInterval '+
   'StartPeriod StdinOnce StopSignal StopTimeout StorageOpt Subnet Subpath Sysctls Target Test Timeout '+
   'Tmpfs TmpfsOptions Tty Type UTSMode Ulimits User UsernsMode Value VolumeDriver VolumeOptions Volumes '+

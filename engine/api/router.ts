@@ -48,6 +48,8 @@ export interface Ctx {
   raw(): Readable;
   /** Sends `status` with a JSON body. */
   json(status: number, value: unknown): void;
+  /** An error as the client may see it (one line, no engine directories). */
+  errorText(err: unknown): string;
   /** Starts a 200 application/json NDJSON stream. */
   stream(): JsonStream;
   /**
@@ -69,6 +71,8 @@ interface Route {
 export interface RouterOptions {
   /** Largest JSON request body accepted (bytes); larger ones are refused with 413 unread. */
   maxJsonBody?: number;
+  /** Host directories never shown in error messages (data-root, exec-root). */
+  hiddenPaths?: string[];
 }
 
 export const DEFAULT_MAX_JSON_BODY = 10 << 20;
@@ -76,9 +80,11 @@ export const DEFAULT_MAX_JSON_BODY = 10 << 20;
 export class Router {
   private readonly routes: Route[] = [];
   private readonly maxJsonBody: number;
+  private readonly hiddenPaths: string[];
 
   constructor(opts: RouterOptions = {}) {
     this.maxJsonBody = opts.maxJsonBody ?? DEFAULT_MAX_JSON_BODY;
+    this.hiddenPaths = opts.hiddenPaths ?? [];
   }
 
   get(path: string, h: Handler): this { return this.add('GET', path, h); }
@@ -181,8 +187,9 @@ export class Router {
           return req;
         },
         json: (status, value) => sendJson(res, status, value),
+        errorText: (err) => errorMessageOf(err, this.hiddenPaths),
         stream: () => {
-          streaming = startJsonStream(res);
+          streaming = startJsonStream(res, this.hiddenPaths);
           return streaming;
         },
         hijack: async (contentType) => {
@@ -216,7 +223,7 @@ export class Router {
       }
     } catch (err) {
       const status = httpStatusOf(err);
-      const message = errorMessageOf(err);
+      const message = errorMessageOf(err, this.hiddenPaths);
       if (status >= 500) log.error(`${req.method} ${url.pathname}: ${err instanceof Error && err.stack ? err.stack : message}`);
       else log.debug(`${req.method} ${url.pathname}: ${status} ${message}`);
       if (hijacked) {
@@ -280,7 +287,7 @@ export function sendJson(res: ServerResponse, status: number, value: unknown): v
   res.end(body);
 }
 
-function startJsonStream(res: ServerResponse): JsonStream {
+function startJsonStream(res: ServerResponse, hiddenPaths: string[]): JsonStream {
   if (!res.headersSent) res.writeHead(200, { 'Content-Type': 'application/json' });
   let ended = false;
   return {
@@ -289,7 +296,7 @@ function startJsonStream(res: ServerResponse): JsonStream {
     },
     fail: (err) => {
       if (ended || res.writableEnded) return;
-      const message = errorMessageOf(err);
+      const message = errorMessageOf(err, hiddenPaths);
       res.write(JSON.stringify({ errorDetail: { message }, error: message }) + '\n');
       ended = true;
       res.end();

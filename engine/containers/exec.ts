@@ -164,6 +164,15 @@ export class ExecService {
     return status;
   }
 
+  /** Records a start that failed before the process ran (126, as dockerd), unless already recorded. */
+  failed(id: string): void {
+    const e = this.get(id);
+    e.started = true;
+    if (e.exited) return;
+    e.exitCode = 126;
+    e.exited = Promise.resolve({ exitCode: 126, finishedAt: new Date().toISOString(), oomKilled: false });
+  }
+
   /** Resolves once the exec's exit code is recorded. */
   async exited(id: string): Promise<void> {
     await this.get(id).exited;

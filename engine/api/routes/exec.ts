@@ -3,6 +3,7 @@ import type { Engine } from '../../engine.js';
 import { ExecStartError, type ExecService } from '../../containers/exec.js';
 import { join as joinAttach, parseDetachKeys, DEFAULT_DETACH_KEYS } from '../../containers/attach.js';
 import { frame, STDOUT } from '../../containers/frames.js';
+import { log } from '../../log.js';
 import { queryInt } from '../query.js';
 import type { Router } from '../router.js';
 import { streamContentType } from './containers.js';
@@ -35,8 +36,10 @@ export function register(router: Router, engine: Engine): void {
     try {
       conn = await execs.start(e.id, { detach: false, consoleSize });
     } catch (err) {
-      if (!(err instanceof ExecStartError)) throw err;
-      const line = Buffer.from(`${err.message}\r\n`);
+      // The answer is sent: as dockerd, the reason goes down the stream and the exec has failed.
+      execs.failed(e.id);
+      if (!(err instanceof ExecStartError)) log.error(`exec ${e.id.slice(0, 12)} start: ${(err as Error).stack ?? err}`);
+      const line = Buffer.from(`${ctx.errorText(err)}\r\n`);
       client.end(tty ? line : frame(STDOUT, line));
       return;
     }

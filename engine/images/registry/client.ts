@@ -3,6 +3,7 @@
  * and basic auth from WWW-Authenticate challenges, retries on transient failures.
  * Blob and manifest bytes are verified by the content store, not here.
  */
+import { createHash } from 'node:crypto';
 import { isIP } from 'node:net';
 import { Readable } from 'node:stream';
 import { ConflictError, InvalidArgumentError, NotFoundError, UnauthorizedError, UnavailableError } from '../../errors.js';
@@ -85,7 +86,9 @@ export class RegistryClient {
 
   /** Verifies credentials against the registry (POST /auth). */
   async login(domain: string, auth: RegistryAuth): Promise<void> {
-    const rc = new RepoClient(this, domain, '', auth, 'pull', undefined);
+    // Against the registry itself, never a mirror (push-side endpoints), and with no scope: a
+    // mirror or a token cached for other credentials would let any password through.
+    const rc = new RepoClient(this, domain, '', auth, 'pull,push', '');
     let res: Response;
     try {
       res = await rc.request('GET', '/v2/', {});
@@ -138,8 +141,10 @@ export class RepoClient {
     throw new UnavailableError(`registry ${this.domain} is unreachable: ${detail}`, { cause: lastErr });
   }
 
+  /** Cached authorizations belong to the exact credentials that earned them. */
   private tokenKey(): string {
-    return `${this.domain}|${this.scope}|${this.auth?.username ?? ''}`;
+    const secret = createHash('sha256').update(`${this.auth?.password ?? ''}|${this.auth?.registrytoken ?? ''}|${this.auth?.identitytoken ?? ''}`).digest('hex');
+    return `${this.domain}|${this.scope}|${this.auth?.username ?? ''}|${secret}`;
   }
 
   private async withAuth(method: string, url: string, init: { headers?: Record<string, string>; body?: Uint8Array | string; signal?: AbortSignal }): Promise<Response> {
@@ -175,7 +180,7 @@ export class RepoClient {
     if (!realm) throw new UnauthorizedError(`${this.name}: bearer challenge without realm`);
     const u = new URL(realm);
     if (ch.params.service) u.searchParams.set('service', ch.params.service);
-    u.searchParams.set('scope', this.scope);
+    if (this.scope) u.searchParams.set('scope', this.scope);
     const headers: Record<string, string> = { 'User-Agent': 'berthd' };
     const basic = this.basic();
     if (basic) headers.Authorization = basic;
