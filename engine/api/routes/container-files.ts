@@ -136,8 +136,16 @@ export function registerContainerFiles(router: Router, engine: Engine, svc: Cont
     const body = await ctx.body();
     let config = commitConfig(rec.config, body);
     config = applyChanges(config, ctx.query.getAll('changes'));
-    const pause = queryBool(ctx.query, 'pause', true) && rec.state.status === 'running';
-    if (pause) await svc.runtime.pause(rec.id);
+    let pause = queryBool(ctx.query, 'pause', true) && rec.state.status === 'running';
+    if (pause) {
+      try {
+        await svc.runtime.pause(rec.id);
+      } catch (err) {
+        // Exited since: dockerd pauses only a running container, so commit goes on unpaused.
+        if (svc.store.find(rec.id)?.state.status === 'running' && await svc.runtime.state(rec.id).then((s) => s?.status === 'running', () => false)) throw err;
+        pause = false;
+      }
+    }
     let id: string;
     try {
       id = await engine.images.commit({

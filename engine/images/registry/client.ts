@@ -203,12 +203,16 @@ export class RepoClient {
 
   async getManifest(reference: string, signal?: AbortSignal): Promise<FetchedManifest> {
     const res = await this.request('GET', `/v2/${this.path}/manifests/${reference}`, { headers: { Accept: MANIFEST_ACCEPT }, signal });
+    // dockerd's wording (clients map these to "image not found"): its message, then the registry's.
     if (res.status === 404) {
-      const code = await errorCode(res);
-      if (code === 'NAME_UNKNOWN') throw new NotFoundError(`repository ${this.name} not found: does not exist or no pull access`);
-      throw new NotFoundError(`manifest for ${this.name}${reference.startsWith('sha256:') ? '@' : ':'}${reference} not found: manifest unknown`);
+      const err = await registryError(res);
+      if (err.code === 'NAME_UNKNOWN') throw new NotFoundError(`repository ${this.name} not found: name unknown: ${err.message || 'repository name not known to registry'}`);
+      throw new NotFoundError(`manifest for ${this.name}${reference.startsWith('sha256:') ? '@' : ':'}${reference} not found: manifest unknown: ${err.message || 'manifest unknown'}`);
     }
-    if (res.status === 403) throw new UnauthorizedError(`pull access denied for ${this.name}: ${await errorText(res)}`);
+    if (res.status === 403) {
+      const err = await registryError(res);
+      throw new NotFoundError(`pull access denied for ${this.name}, repository does not exist or may require 'docker login': denied: ${err.message || 'requested access to the resource is denied'}`);
+    }
     if (!res.ok) throw new UnavailableError(`registry ${this.domain}: manifest ${reference} answered ${res.status} ${await errorText(res)}`);
     const bytes = Buffer.from(await res.arrayBuffer());
     const mediaType = sniffMediaType(res.headers.get('content-type'), bytes);
@@ -330,12 +334,12 @@ export function parseChallenge(header: string | null): Challenge | undefined {
   return { scheme, params };
 }
 
-async function errorCode(res: Response): Promise<string | undefined> {
+async function registryError(res: Response): Promise<{ code?: string; message?: string }> {
   try {
-    const body = (await res.json()) as { errors?: Array<{ code?: string }> };
-    return body.errors?.[0]?.code;
+    const body = (await res.json()) as { errors?: Array<{ code?: string; message?: string }> };
+    return { code: body.errors?.[0]?.code, message: body.errors?.[0]?.message };
   } catch {
-    return undefined;
+    return {};
   }
 }
 
