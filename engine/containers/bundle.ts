@@ -6,7 +6,7 @@ import { existsSync, mkdirSync } from 'node:fs';
 import { mkdir, writeFile } from 'node:fs/promises';
 import { NotImplementedError } from '../errors.js';
 import type { Engine } from '../engine.js';
-import { buildSpec, type NetworkNamespace } from '../runtime/spec.js';
+import { buildSpec, type NetworkNamespace, type SpecInput } from '../runtime/spec.js';
 import { resolveUser } from '../runtime/user.js';
 import { DEFAULT_PATH_ENV } from '../runtime/defaults.js';
 import { parseSize } from './logs.js';
@@ -27,6 +27,20 @@ export interface BundleContext {
   hasMonitor: boolean;
   /** netns path of another container, for --network container:<id>. */
   containerNetns(ref: string): string;
+  /** A namespace of another running container (--pid/--ipc container:<id>). */
+  containerNs?(ref: string, type: 'pid' | 'ipc' | 'uts'): string;
+}
+
+/** HostConfig PidMode/IpcMode/UTSMode as namespaces to share (validated at create). */
+function sharedNamespaces(rec: ContainerRecord, ctx: BundleContext): NonNullable<SpecInput['shared']> {
+  const out: NonNullable<SpecInput['shared']> = {};
+  const modes = { pid: rec.hostConfig.PidMode, ipc: rec.hostConfig.IpcMode, uts: rec.hostConfig.UTSMode } as const;
+  for (const type of ['pid', 'ipc', 'uts'] as const) {
+    const mode = modes[type] ?? '';
+    if (mode === 'host') out[type] = { mode: 'host' };
+    else if (mode.startsWith('container:') && ctx.containerNs) out[type] = { mode: 'path', path: ctx.containerNs(mode.slice('container:'.length), type) };
+  }
+  return out;
 }
 
 export interface PreparedBundle { bundle: string; warnings: string[]; networkAttached: boolean }
@@ -54,7 +68,7 @@ async function resolveMounts(rec: ContainerRecord, ctx: BundleContext, rootfs: s
     } else if (m.type === 'volume') {
       const volumes = ctx.engine.volumes as Partial<VolumeUser> | undefined;
       if (!volumes?.acquire) throw new NotImplementedError(`volume mounts (${m.source || 'anonymous'}:${m.target}) need the volumes service, which this berthd doesn't have yet: use a bind mount (-v /host/path:${m.target})`);
-      const v = await volumes.acquire(m, rec.id, rootfs);
+      const v = await volumes.acquire(!m.source && m.name ? { ...m, source: m.name, anonymous: true } : m, rec.id, rootfs);
       m.name = v.name;
       out.push({ ...m, type: 'bind', source: v.hostPath, options: ['rbind', 'rprivate'] });
     } else {
@@ -137,6 +151,7 @@ export async function prepareBundle(rec: ContainerRecord, ctx: BundleContext, co
       mounts,
       etcFiles: { hostname: rec.hostnamePath, hosts: rec.hostsPath, resolvConf: rec.resolvConfPath },
       network,
+      shared: sharedNamespaces(rec, ctx),
       initBinary: ctx.initBinary,
       cgroupsPath: `/berth/${rec.id}`,
       annotations: ctx.hasMonitor ? annotations(rec, paths) : {},

@@ -133,9 +133,11 @@ export class ContainerService {
     if (!this.engine.networking && !['default', 'bridge', 'none', 'host'].includes(nm) && !nm.startsWith('container:')) {
       throw new NotFoundError(`network ${nm} not found`);
     }
-    if (hc.LogConfig?.Type && !['json-file', 'none', ''].includes(hc.LogConfig.Type)) {
-      throw new InvalidArgumentError(`logging driver "${hc.LogConfig.Type}" is not supported: use json-file or none`);
+    // `local` keeps its logs as json-file does (read back through the API alike).
+    if (hc.LogConfig?.Type && !['json-file', 'local', 'none', ''].includes(hc.LogConfig.Type)) {
+      throw new InvalidArgumentError(`error looking up logging plugin ${hc.LogConfig.Type}: plugin "${hc.LogConfig.Type}" not found`);
     }
+    validateNamespaceModes(hc);
     const image = await this.engine.images.resolve(req.Image);
     const { HostConfig: _h, NetworkingConfig: _n, ...config } = req;
     const merged = mergeImageConfig(config, image);
@@ -147,6 +149,8 @@ export class ContainerService {
     // engine/volumes: --volumes-from, then anonymous volumes for Config.Volumes (image VOLUME, -v /path)
     mounts.push(...volumesFrom((hc as { VolumesFrom?: string[] }).VolumesFrom, (ref) => this.get(ref).mounts, mounts));
     mounts.push(...anonymousVolumes(merged.Volumes, mounts));
+    // As dockerd: an anonymous volume has its name from create on (inspect shows it before start).
+    for (const m of mounts) if (m.type === 'volume' && !m.source && !m.name) m.name = randomBytes(32).toString('hex');
 
     const id = randomBytes(32).toString('hex');
     let finalName: string;
@@ -199,6 +203,11 @@ export class ContainerService {
         const other = this.get(ref);
         if (!isActive(other.state)) throw new ConflictError(`cannot join network of a non running container: ${ref}`);
         return `/proc/${other.state.pid}/ns/net`;
+      },
+      containerNs: (ref, type) => {
+        const other = this.get(ref);
+        if (!isActive(other.state)) throw new ConflictError(`cannot join ${type.toUpperCase()} of a non running container: ${ref}`);
+        return `/proc/${other.state.pid}/ns/${type}`;
       },
     };
   }
@@ -738,4 +747,14 @@ function withDaemonDefaults(hc: HostConfig, c: DaemonConfig): HostConfig {
   }
   if (!hc.LogConfig?.Type && c.logDriver) hc.LogConfig = { Type: c.logDriver, Config: { ...(c.logDriver === 'json-file' ? c.logOpts : {}), ...(hc.LogConfig?.Config ?? {}) } };
   return hc;
+}
+
+/** dockerd's checks of --pid, --ipc and --uts. */
+function validateNamespaceModes(hc: HostConfig): void {
+  const pid = hc.PidMode ?? '';
+  if (pid && pid !== 'host' && !/^container:.+/.test(pid)) throw new InvalidArgumentError(`invalid PID mode: ${pid}`);
+  const ipc = hc.IpcMode ?? '';
+  if (ipc && !['private', 'shareable', 'host', 'none'].includes(ipc) && !/^container:.+/.test(ipc)) throw new InvalidArgumentError(`invalid IPC mode: ${ipc}`);
+  const uts = hc.UTSMode ?? '';
+  if (uts && uts !== 'host') throw new InvalidArgumentError(`invalid UTS mode: ${uts}`);
 }

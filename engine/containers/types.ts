@@ -73,6 +73,9 @@ export interface HostConfig {
   DnsSearch?: string[] | null;
   DnsOptions?: string[] | null;
   ExtraHosts?: string[] | null;
+  PidMode?: string;
+  IpcMode?: string;
+  UTSMode?: string;
   [key: string]: unknown;
 }
 

@@ -9,6 +9,7 @@ import { readLogs, unixParamNanos } from '../../containers/logs.js';
 import { inspectView, summaryView } from '../../containers/views.js';
 import { makeFilter } from '../../containers/filters.js';
 import type { WaitCondition } from '../../containers/waiters.js';
+import type { VolumeUser } from '../../volumes/index.js';
 import { queryBool, queryFilters, queryInt } from '../query.js';
 import type { Ctx, Router } from '../router.js';
 import { registerContainerFiles } from './container-files.js';
@@ -68,7 +69,8 @@ export function register(router: Router, engine: Engine): void {
       ? { rw: await engine.snapshots.usage(rec.snapshotKey).catch(() => 0), image: (await engine.images.resolve(rec.imageId).catch(() => undefined))?.size ?? 0 }
       : undefined;
     const execs = (engine.containers as unknown as { execs?: { idsOf(id: string): string[] } }).execs;
-    return inspectView(rec, { mounts, mergedDir: svc.paths.rootfs(rec.id), sizeRw, execIds: execs?.idsOf(rec.id) ?? [], health: svc.health.of(rec.id) });
+    const volumes = engine.volumes as Partial<VolumeUser> | undefined;
+    return inspectView(rec, { mounts, mergedDir: svc.paths.rootfs(rec.id), sizeRw, execIds: execs?.idsOf(rec.id) ?? [], health: svc.health.of(rec.id), volumePath: volumes?.mountpoint?.bind(volumes) });
   });
 
   router.post('/containers/:id/start', async (ctx) => {

@@ -1,0 +1,134 @@
+/**
+ * Containers as dockerd shows them to clients: inspect of created containers,
+ * volumes in the archive API, shared namespaces, stats limits, create-time
+ * validation and log drivers.
+ */
+import { jest } from '@jest/globals';
+import { readFileSync, readlinkSync } from 'node:fs';
+import { totalmem } from 'node:os';
+import { api, type Daemon } from '../../fixtures/daemon.js';
+import { daemonWithBusybox, docker, ok } from '../containers/fixture.js';
+
+jest.setTimeout(60_000);
+
+let d: Daemon;
+
+beforeAll(async () => {
+  d = await daemonWithBusybox();
+});
+
+afterAll(async () => {
+  if (d) {
+    const ids = (await ok(d, ['ps', '-aq'])).split('\n').filter(Boolean);
+    if (ids.length) await docker(d, ['rm', '-f', '-v', ...ids]);
+    await d.stop();
+  }
+});
+
+describe('inspect of a created container', () => {
+  test('volumes have their names and host Source from create; networks are keyed by name; tmpfs stays in HostConfig', async () => {
+    const id = await ok(d, ['create', '-v', 'named-vol:/data', '-v', '/anon', '--tmpfs', '/run:size=1m', 'busybox']);
+    const info = JSON.parse(await ok(d, ['inspect', id]))[0];
+    const named = info.Mounts.find((m: { Destination: string }) => m.Destination === '/data');
+    const anon = info.Mounts.find((m: { Destination: string }) => m.Destination === '/anon');
+    expect(named).toMatchObject({ Type: 'volume', Name: 'named-vol', Source: `${d.dataRoot}/volumes/named-vol/_data` });
+    expect(anon.Name).toMatch(/^[0-9a-f]{64}$/);
+    expect(anon.Source).toBe(`${d.dataRoot}/volumes/${anon.Name}/_data`);
+    expect(info.Mounts.find((m: { Destination: string }) => m.Destination === '/run')).toBeUndefined();
+    expect(info.HostConfig.Tmpfs).toEqual({ '/run': 'size=1m' });
+    expect(Object.keys(info.NetworkSettings.Networks)).toEqual(['bridge']);
+    expect(info.HostConfig.MaskedPaths).toContain('/proc/kcore');
+    expect(info.HostConfig.ReadonlyPaths).toContain('/proc/sys');
+    // The anonymous volume keeps its name when the container starts.
+    await ok(d, ['start', id]);
+    const after = JSON.parse(await ok(d, ['inspect', id]))[0];
+    expect(after.Mounts.find((m: { Destination: string }) => m.Destination === '/anon').Name).toBe(anon.Name);
+    expect(await ok(d, ['volume', 'ls', '-q'])).toContain(anon.Name);
+  });
+
+  test('a created container on a user network shows that network with the endpoint settings given', async () => {
+    await ok(d, ['network', 'create', 'compat-net']);
+    const id = await ok(d, ['create', '--network', 'compat-net', '--network-alias', 'db', 'busybox']);
+    const nets = JSON.parse(await ok(d, ['inspect', '-f', '{{json .NetworkSettings.Networks}}', id]));
+    expect(Object.keys(nets)).toEqual(['compat-net']);
+    expect(nets['compat-net'].Aliases).toContain('db');
+    await ok(d, ['rm', id]);
+    await ok(d, ['network', 'rm', 'compat-net']);
+  });
+});
+
+describe('the archive API on containers that are not running', () => {
+  test('docker cp sees and writes the volumes and binds of a created and a stopped container', async () => {
+    const id = await ok(d, ['create', '-v', 'cp-vol:/data', 'busybox', 'sh', '-c', 'echo from-run > /data/ran']);
+    await ok(d, ['cp', '-', `${id}:/data`], { input: await tarOf('put.txt', 'put-before-start') });
+    await ok(d, ['start', '-a', id]);
+    const listing = await ok(d, ['run', '--rm', '-v', 'cp-vol:/v', 'busybox', 'ls', '/v']);
+    expect(listing.split('\n').sort()).toEqual(['put.txt', 'ran']);
+    const out = await docker(d, ['cp', `${id}:/data/ran`, '-']);
+    expect(out.code).toBe(0);
+    expect(out.stdout).toContain('from-run');
+    const head = await api(d, 'HEAD', `/containers/${id}/archive?path=/data/put.txt`);
+    expect(head.status).toBe(200);
+  });
+});
+
+async function tarOf(name: string, content: string): Promise<Buffer> {
+  const { layerTar } = await import('../../fixtures/images.js');
+  return layerTar([{ name, content }]);
+}
+
+describe('shared namespaces', () => {
+  test('--pid host, --ipc host and --uts host are honoured; bad modes are refused with dockerd\'s words', async () => {
+    const id = await ok(d, ['run', '-d', '--pid', 'host', '--ipc', 'host', '--uts', 'host', 'busybox', 'sleep', '60']);
+    const pid = Number(await ok(d, ['inspect', '-f', '{{.State.Pid}}', id]));
+    for (const ns of ['pid', 'ipc', 'uts']) expect(readlinkSync(`/proc/${pid}/ns/${ns}`)).toBe(readlinkSync(`/proc/self/ns/${ns}`));
+    expect(await ok(d, ['exec', id, 'hostname'])).toBe(readFileSync('/proc/sys/kernel/hostname', 'utf8').trim());
+    const other = await ok(d, ['run', '-d', '--pid', `container:${id}`, '--ipc', `container:${id}`, 'busybox', 'sleep', '60']);
+    const otherPid = Number(await ok(d, ['inspect', '-f', '{{.State.Pid}}', other]));
+    expect(readlinkSync(`/proc/${otherPid}/ns/ipc`)).toBe(readlinkSync(`/proc/${pid}/ns/ipc`));
+    await ok(d, ['rm', '-f', id, other]);
+    for (const [field, value, msg] of [['PidMode', 'bogus', 'invalid PID mode: bogus'], ['IpcMode', 'bogus', 'invalid IPC mode: bogus'], ['UTSMode', 'container:x', 'invalid UTS mode: container:x']]) {
+      const r = await api(d, 'POST', '/containers/create', { Image: 'busybox', HostConfig: { [field]: value } });
+      expect(r.status).toBe(400);
+      expect(r.json.message).toBe(msg);
+    }
+  });
+});
+
+describe('stats', () => {
+  test('without a memory limit the limit is the host\'s memory', async () => {
+    const id = await ok(d, ['run', '-d', 'busybox', 'sleep', '60']);
+    const s = (await api(d, 'GET', `/containers/${id}/stats?stream=false`)).json;
+    expect(s.memory_stats.limit).toBe(totalmem());
+    const limited = await ok(d, ['run', '-d', '-m', '64m', 'busybox', 'sleep', '60']);
+    expect((await api(d, 'GET', `/containers/${limited}/stats?stream=false`)).json.memory_stats.limit).toBe(64 << 20);
+    await ok(d, ['rm', '-f', id, limited]);
+  });
+});
+
+describe('create validates HostConfig as dockerd does; nothing invalid is stored', () => {
+  test.each([
+    [{ Memory: 'abc' }, /cannot unmarshal string into Go struct field HostConfig.HostConfig.Memory of type int64/],
+    [{ Memory: 1.5 }, /cannot unmarshal number 1.5 into Go struct field HostConfig.HostConfig.Memory/],
+    [{ MemorySwappiness: 200 }, /^Invalid value: 200, valid memory swappiness range is 0-100$/],
+    [{ BlkioWeight: 5 }, /^Range of blkio weight is from 10 to 1000$/],
+    [{ Memory: 64 << 20, MemorySwap: 1 << 20 }, /^Minimum memoryswap limit should be larger than memory limit/],
+    [{ NanoCpus: 1e15 }, /^Range of CPUs is from 0.01 to/],
+    [{ LogConfig: { Type: 'bogus' } }, /^error looking up logging plugin bogus: plugin "bogus" not found$/],
+  ])('%j', async (hostConfig, message) => {
+    const name = `invalid-${Math.random().toString(16).slice(2, 8)}`;
+    const r = await api(d, 'POST', `/containers/create?name=${name}`, { Image: 'busybox', HostConfig: hostConfig });
+    expect(r.status).toBe(400);
+    expect(r.json.message).toMatch(message);
+    expect((await api(d, 'GET', `/containers/${name}/json`)).status).toBe(404);
+  });
+});
+
+describe('log drivers', () => {
+  test('the local driver keeps logs that docker logs reads', async () => {
+    const id = await ok(d, ['run', '-d', '--log-driver', 'local', 'busybox', 'sh', '-c', 'echo logged-line']);
+    await ok(d, ['wait', id]);
+    expect(await ok(d, ['logs', id])).toBe('logged-line');
+    expect(await ok(d, ['inspect', '-f', '{{.HostConfig.LogConfig.Type}}', id])).toBe('local');
+  });
+});
