@@ -35,6 +35,8 @@ export interface NetworkRecord {
   ConfigOnly: boolean;
   Options: Record<string, string>;
   Labels: Record<string, string>;
+  /** The bridge interface the engine chose when Options has none (not shown by the API). */
+  bridgeName?: string;
 }
 
 /** docker's EndpointSettings (request side: the fields berthd reads). */

@@ -113,14 +113,16 @@ export class NetworkRegistry {
       Scope: 'local',
       Driver: 'bridge',
       EnableIPv6: false,
-      IPAM: { Driver: 'default', Options: req.IPAM?.Options ?? {}, Config: [config] },
+      IPAM: { Driver: 'default', Options: req.IPAM?.Options ?? null, Config: [config] },
       Internal: Boolean(req.Internal),
       Attachable: Boolean(req.Attachable),
       Ingress: false,
       ConfigFrom: { Network: '' },
       ConfigOnly: false,
-      Options: { ...options, [DRIVER_OPT_BRIDGE]: bridge },
+      // Only what the user gave (compose compares it to decide on a recreate); the chosen bridge is apart.
+      Options: options,
       Labels: req.Labels ?? {},
+      bridgeName: bridge,
     };
   }
 
@@ -141,7 +143,7 @@ export class NetworkRegistry {
     return {
       record,
       pool: isBridge ? new AddressPool(record.IPAM.Config[0]) : null,
-      bridge: isBridge ? record.Options[DRIVER_OPT_BRIDGE] : null,
+      bridge: isBridge ? record.Options[DRIVER_OPT_BRIDGE] ?? record.bridgeName ?? null : null,
       mtu: isBridge ? (mtuOf(record.Options) ?? this.hostMtu) : 0,
       isDefault: record.Options[DRIVER_OPT_DEFAULT_BRIDGE] === 'true',
     };

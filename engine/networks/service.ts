@@ -8,7 +8,7 @@ import { type DnsOverrides, type HostsEntry, hostResolvConf, parseExtraHost, ren
 import { type CreateRequest, type Network, NetworkRegistry, newId } from './registry.js';
 import {
   type AttachRequest, type AttachResult, DRIVER_OPT_BRIDGE, DRIVER_OPT_DEFAULT_BRIDGE, type EndpointRecord, type EndpointRequest,
-  type Networking, type SandboxRecord,
+  type NetworkRecord, type Networking, type SandboxRecord,
 } from './index.js';
 import { DEFAULT_POOLS, parsePoolSpec, pickSubnet } from './ipam.js';
 import { type EndpointLink, NetnsPool, addLinks, createSandbox, deleteLink, destroySandbox, ensureBridge, hostMtu, hostRoutes, removeLinks, setDnsRedirect } from './links.js';
@@ -148,7 +148,7 @@ export class NetworkService implements Networking {
   }
 
   list(filters: Record<string, string[]> = {}): Array<Record<string, unknown>> {
-    return this.registry.all().filter((n) => matchFilters(n, filters, this.endpointsOf(n).length)).map((n) => ({ ...n.record, Containers: {} }));
+    return this.registry.all().filter((n) => matchFilters(n, filters, this.endpointsOf(n).length)).map((n) => ({ ...apiRecord(n.record), Containers: {} }));
   }
 
   inspect(idOrName: string): Record<string, unknown> {
@@ -162,7 +162,7 @@ export class NetworkService implements Networking {
         containers[sb.containerId] = { Name: sb.name, EndpointID: sb.sandboxId, MacAddress: '', IPv4Address: '', IPv6Address: '' };
       }
     }
-    return { ...n.record, Containers: containers };
+    return { ...apiRecord(n.record), Containers: containers };
   }
 
   async remove(idOrName: string): Promise<void> {
@@ -516,4 +516,10 @@ export class NetworkService implements Networking {
   private emit(n: Network, action: string, container?: string): void {
     this.opts.events.emit({ Type: 'network', Action: action, Actor: { ID: n.record.Id, Attributes: { name: n.record.Name, type: n.record.Driver, ...(container ? { container } : {}) } } });
   }
+}
+
+/** The record as the API shows it: engine-internal fields left out. */
+function apiRecord(record: NetworkRecord): Omit<NetworkRecord, 'bridgeName'> {
+  const { bridgeName: _b, ...shown } = record;
+  return shown;
 }

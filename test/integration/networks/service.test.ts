@@ -260,7 +260,7 @@ test('a restart with a running sandbox keeps it and restores its published port;
 
   for (const c of children.splice(1)) c.kill();
   for (const id of ids) await svc.detach(id);
-  const bridges = svc.list({ driver: ['bridge'] }).map((x: any) => x.Options['com.docker.network.bridge.name']);
+  const bridges = svc.list({ driver: ['bridge'] }).map((x: any) => x.Options['com.docker.network.bridge.name'] ?? `br-${x.Id.slice(0, 12)}`);
   await svc.shutdown();
   for (const br of bridges) expect(await shOk(`ip link show ${br}`)).toBe(false);
   expect(await shOk(`nft list table ip ${table}`)).toBe(false);
