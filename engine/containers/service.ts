@@ -163,6 +163,14 @@ export class ContainerService {
       this.store.reserveName(finalName, id);
     }
     const dir = this.paths.dir(id);
+    let links: string[] | undefined;
+    try {
+      links = this.normalizeLinks(hc.Links as string[] | null | undefined, finalName);
+    } catch (err) {
+      this.store.releaseName(finalName, id);
+      throw err;
+    }
+    if (links) hc.Links = links;
     const rec: ContainerRecord = {
       id, name: finalName, created: new Date().toISOString(), image: req.Image, imageId: image.id,
       path, args, config: { ...merged, Hostname: merged.Hostname || id.slice(0, 12), Image: req.Image },
@@ -181,6 +189,33 @@ export class ContainerService {
     }
     this.event(rec, 'create');
     return { Id: id, Warnings: warnings };
+  }
+
+  /** --link "other[:alias]" as dockerd stores it: "/other:/me/alias" (the target must exist). */
+  private normalizeLinks(links: string[] | null | undefined, me: string): string[] | undefined {
+    if (!links?.length) return undefined;
+    return links.map((l) => {
+      const [target, alias] = l.split(':');
+      const name = target.replace(/^\//, '');
+      if (!name) throw new InvalidArgumentError(`invalid link ${JSON.stringify(l)}: use NAME[:ALIAS]`);
+      const other = this.store.find(name);
+      // 400, not 404: clients treat a 404 from create as "image missing" and pull.
+      if (!other) throw new InvalidArgumentError(`could not get container for ${name}`);
+      const aliasName = (alias ?? name).replace(/^.*\//, '');
+      return `/${other.name}:/${me}/${aliasName}`;
+    });
+  }
+
+  /** DELETE /containers/{me/alias}?link=1: drops the link; the containers stay. */
+  async removeLink(path: string): Promise<void> {
+    const full = `/${path.replace(/^\//, '')}`;
+    const parentName = full.slice(1, full.lastIndexOf('/'));
+    const rec = parentName ? this.store.find(parentName) : undefined;
+    const links = (rec?.hostConfig.Links as string[] | null | undefined) ?? [];
+    const kept = links.filter((l) => l.split(':')[1] !== full);
+    if (!rec || kept.length === links.length) throw new NotFoundError(`Could not find link ${full}`);
+    rec.hostConfig.Links = kept.length ? kept : null;
+    await this.store.save(rec);
   }
 
   // ---- start ----
@@ -204,6 +239,7 @@ export class ContainerService {
         if (!isActive(other.state)) throw new ConflictError(`cannot join network of a non running container: ${ref}`);
         return `/proc/${other.state.pid}/ns/net`;
       },
+      container: (ref) => this.store.find(ref),
       containerNs: (ref, type) => {
         const other = this.get(ref);
         if (!isActive(other.state)) throw new ConflictError(`cannot join ${type.toUpperCase()} of a non running container: ${ref}`);

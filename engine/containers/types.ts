@@ -95,4 +95,6 @@ export interface MountSpec {
   options: string[];
   /** For volumes: the volume name and its host path once acquired. */
   name?: string;
+  /** For volumes: the directory inside the volume that is mounted (Mount.VolumeOptions.Subpath, API 1.45). */
+  subpath?: string;
 }

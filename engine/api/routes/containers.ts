@@ -1,7 +1,7 @@
 /** Container endpoints: HTTP <-> ContainerService, nothing more. */
 import type { Duplex } from 'node:stream';
 import type { Engine } from '../../engine.js';
-import { InvalidArgumentError, NotImplementedError } from '../../errors.js';
+import { InvalidArgumentError, NotFoundError, NotImplementedError } from '../../errors.js';
 import type { ContainerService } from '../../containers/service.js';
 import { isActive } from '../../containers/state.js';
 import { join as joinAttach, parseDetachKeys, DEFAULT_DETACH_KEYS } from '../../containers/attach.js';
@@ -94,8 +94,9 @@ export function register(router: Router, engine: Engine): void {
     ctx.res.end();
   });
 
-  router.delete('/containers/:id', async (ctx) => {
-    if (queryBool(ctx.query, 'link')) throw new NotImplementedError('legacy links are not supported by berthd');
+  router.delete('/containers/:id+', async (ctx) => {
+    if (queryBool(ctx.query, 'link')) return svc.removeLink(ctx.params.id);
+    if (ctx.params.id.includes('/')) throw new NotFoundError(`No such container: ${ctx.params.id}`);
     await svc.remove(ctx.params.id, { force: queryBool(ctx.query, 'force'), volumes: queryBool(ctx.query, 'v') });
   });
 

@@ -132,3 +132,42 @@ describe('log drivers', () => {
     expect(await ok(d, ['inspect', '-f', '{{.HostConfig.LogConfig.Type}}', id])).toBe('local');
   });
 });
+
+describe('legacy links', () => {
+  test('--link injects docker\'s variables, resolves the alias, and DELETE ?link=1 removes it', async () => {
+    await ok(d, ['run', '-d', '--name', 'link-target', '-e', 'FOO=bar', '--expose', '80', 'busybox', 'sleep', '60']);
+    const ip = await ok(d, ['inspect', '-f', '{{.NetworkSettings.Networks.bridge.IPAddress}}', 'link-target']);
+    const env = await ok(d, ['run', '--name', 'link-user', '--link', 'link-target:db', 'busybox', 'sh', '-c', 'env; ping -c1 -W2 db >/dev/null && echo resolved']);
+    for (const line of ['DB_NAME=/link-user/db', 'DB_ENV_FOO=bar', `DB_PORT=tcp://${ip}:80`, `DB_PORT_80_TCP=tcp://${ip}:80`, `DB_PORT_80_TCP_ADDR=${ip}`, 'DB_PORT_80_TCP_PORT=80', 'DB_PORT_80_TCP_PROTO=tcp', 'resolved']) {
+      expect(env.split('\n')).toContain(line);
+    }
+    expect(JSON.parse(await ok(d, ['inspect', '-f', '{{json .HostConfig.Links}}', 'link-user']))).toEqual(['/link-target:/link-user/db']);
+    const del = await api(d, 'DELETE', '/containers/link-user/db?link=1');
+    expect(del.status).toBe(204);
+    expect(await ok(d, ['inspect', '-f', '{{json .HostConfig.Links}}', 'link-user'])).toBe('null');
+    expect((await api(d, 'DELETE', '/containers/link-user/db?link=1')).status).toBe(404);
+    // A missing link target is a 400: a 404 would make the CLI try to pull the image.
+    const bad = await api(d, 'POST', '/containers/create', { Image: 'busybox', HostConfig: { Links: ['no-such-target:x'] } });
+    expect(bad.status).toBe(400);
+    expect(bad.json.message).toBe('could not get container for no-such-target');
+    await ok(d, ['rm', '-f', 'link-target', 'link-user']);
+  });
+});
+
+describe('Mount.Subpath (API 1.45)', () => {
+  test('a volume mount with a subpath sees only that directory; a missing one is refused', async () => {
+    await ok(d, ['run', '--rm', '-v', 'sub-vol:/v', 'busybox', 'sh', '-c', 'mkdir -p /v/inner && echo deep > /v/inner/file && echo top > /v/top']);
+    const mount = { Type: 'volume', Source: 'sub-vol', Target: '/m', VolumeOptions: { Subpath: 'inner' } };
+    const c = await api(d, 'POST', '/v1.45/containers/create', { Image: 'busybox', Cmd: ['ls', '/m'], HostConfig: { Mounts: [mount] } });
+    expect(c.status).toBe(201);
+    await api(d, 'POST', `/containers/${c.json.Id}/start`);
+    await api(d, 'POST', `/containers/${c.json.Id}/wait`);
+    expect(await ok(d, ['logs', c.json.Id])).toBe('file');
+    const up = await api(d, 'POST', '/containers/create', { Image: 'busybox', HostConfig: { Mounts: [{ ...mount, VolumeOptions: { Subpath: '../escape' } }] } });
+    expect(up.status).toBe(400);
+    const missing = await api(d, 'POST', '/containers/create', { Image: 'busybox', Cmd: ['true'], HostConfig: { Mounts: [{ ...mount, VolumeOptions: { Subpath: 'nope' } }] } });
+    const start = await api(d, 'POST', `/containers/${missing.json.Id}/start`);
+    expect(start.status).toBe(400);
+    expect(start.json.message).toMatch(/cannot access path nope in volume sub-vol/);
+  });
+});
