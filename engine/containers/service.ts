@@ -413,6 +413,8 @@ export class ContainerService {
       this.event(rec, 'die', { exitCode: String(status.exitCode) });
       restart = shouldRestart(rec, status.exitCode) && !this.closing;
       if (restart) {
+        // As dockerd: the count goes up when the restart is decided (inspect right after wait shows it).
+        rec.restartCount++;
         await this.setState(rec, { type: 'restarting' });
         this.scheduleRestart(rec, this.backoff.next(rec.id, Date.now() - startedAt));
       } else {
@@ -440,12 +442,12 @@ export class ContainerService {
       this.restartTimers.delete(rec.id);
       void this.mutex.run(rec.id, async () => {
         if (rec.state.status !== 'restarting' || this.closing) return;
-        rec.restartCount++;
         await this.startLocked(rec);
         this.event(rec, 'restart');
       }).catch((err) => {
         log.error(`restart ${rec.id.slice(0, 12)}: ${(err as Error).message}`);
         if (rec.state.status === 'exited' && shouldRestart(rec, rec.state.exitCode)) {
+          rec.restartCount++;
           void this.setState(rec, { type: 'restarting' }).then(() => this.scheduleRestart(rec, this.backoff.next(rec.id, 0)), () => undefined);
         }
       });
@@ -628,13 +630,21 @@ export class ContainerService {
 
   async remove(ref: string, opts: { force?: boolean; volumes?: boolean } = {}): Promise<void> {
     const rec = this.get(ref);
-    if (isActive(rec.state)) {
-      if (!opts.force) {
-        throw new ConflictError(`cannot remove container "/${rec.name}": container is ${rec.state.status}: stop the container before removing or force remove`);
-      }
+    if (rec.state.status === 'restarting' && !opts.force) {
+      throw new ConflictError(`You cannot remove a restarting container ${rec.id}. Stop the container before attempting removal or force remove`);
+    }
+    if (isActive(rec.state) && !opts.force) {
+      throw new ConflictError(`cannot remove container "/${rec.name}": container is ${rec.state.status}: stop the container before removing or force remove`);
+    }
+    if (opts.force && (isActive(rec.state) || rec.state.status === 'restarting')) {
       rec.manuallyStopped = true;
-      await this.signal(rec, 9);
-      await this.waitForExit(rec, 10_000);
+      this.cancelRestart(rec.id);
+      // A restart already under way finishes first; then nothing brings the container back.
+      await this.mutex.run(rec.id, async () => undefined);
+      if (isActive(rec.state)) {
+        await this.signal(rec, 9);
+        await this.waitForExit(rec, 10_000);
+      }
     }
     this.cancelRestart(rec.id);
     await this.mutex.run(rec.id, async () => {

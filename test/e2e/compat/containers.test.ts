@@ -171,3 +171,25 @@ describe('Mount.Subpath (API 1.45)', () => {
     expect(start.json.message).toMatch(/cannot access path nope in volume sub-vol/);
   });
 });
+
+describe('restart policy', () => {
+  test('right after wait a restarting container says so; rm is refused without force and works with it (5 runs)', async () => {
+    for (let i = 0; i < 5; i++) {
+      const id = await ok(d, ['run', '-d', '--restart', 'always', '--network', 'none', 'busybox', 'sh', '-c', 'sleep 0.2; exit 3']);
+      expect(await ok(d, ['wait', id])).toBe('3');
+      const state = JSON.parse(await ok(d, ['inspect', '-f', '{{json .State}}', id]));
+      const count = Number(await ok(d, ['inspect', '-f', '{{.RestartCount}}', id]));
+      // Either still waiting for its restart or already up again: never "exited", and counted.
+      expect(['restarting', 'running']).toContain(state.Status);
+      expect(count).toBeGreaterThanOrEqual(1);
+      if (state.Status === 'restarting') {
+        const rm = await api(d, 'DELETE', `/containers/${id}`);
+        expect(rm.status).toBe(409);
+        expect(rm.json.message).toMatch(/You cannot remove a restarting container|container is running/);
+      }
+      const forced = await api(d, 'DELETE', `/containers/${id}?force=1`);
+      expect(forced.status).toBe(204);
+      expect((await api(d, 'GET', `/containers/${id}/json`)).status).toBe(404);
+    }
+  });
+});
