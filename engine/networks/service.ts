@@ -471,6 +471,8 @@ export class NetworkService implements Networking {
   /** Names visible from `clientIp`: containers sharing a user network with it. */
   private resolveName(n: Network, clientIp: string, name: string): string[] | null {
     const client = this.endpointsOf(n).find(({ ep }) => ep.ip === clientIp)?.sb;
+    // A container's own hostname (--hostname too) answers with its own address, as its /etc/hosts does.
+    if (client?.hostname && client.hostname.toLowerCase() === name) return [clientIp];
     const nets = new Set(client ? client.endpoints.map((e) => e.networkId) : [n.record.Id]);
     const ordered = [n.record.Id, ...[...nets].filter((id) => id !== n.record.Id)];
     for (const netId of ordered) {

@@ -78,6 +78,9 @@ describe('networks and endpoints', () => {
     expect(ep.Aliases).toContain('al1');
     expect(ep.IPAddress).toBe('10.231.7.9');
     expect(await ok(d, ['run', '--rm', '--network', 'plain-net', 'busybox', 'ping', '-c', '1', '-W', '2', '10.231.7.9'])).toMatch(/1 packets received/);
+    // Its own hostname, given or not, resolves through the embedded DNS to its own address.
+    const own = await ok(d, ['run', '--rm', '--network', 'plain-net', '--ip', '10.231.7.20', '--hostname', 'myhost', 'busybox', 'nslookup', 'myhost', '127.0.0.11']);
+    expect(own).toMatch(/Address: 10\.231\.7\.20/);
     const notConnected = await ok(d, ['create', 'busybox']);
     const r = await docker(d, ['network', 'disconnect', 'plain-net', notConnected]);
     expect(r.code).not.toBe(0);
