@@ -81,6 +81,8 @@ export class Router {
   private readonly routes: Route[] = [];
   private readonly maxJsonBody: number;
   private readonly hiddenPaths: string[];
+  /** Taken-over connections: server.close() does not know them, shutdown ends them here. */
+  private readonly hijacked = new Set<Duplex>();
 
   constructor(opts: RouterOptions = {}) {
     this.maxJsonBody = opts.maxJsonBody ?? DEFAULT_MAX_JSON_BODY;
@@ -96,6 +98,17 @@ export class Router {
   add(method: Method, path: string, handler: Handler): this {
     this.routes.push({ method, segments: path.split('/').filter(Boolean), handler });
     return this;
+  }
+
+  /** Ends every hijacked connection (attach, exec): the engine is stopping; containers keep running. */
+  closeHijacked(): void {
+    for (const s of this.hijacked) s.destroy();
+    this.hijacked.clear();
+  }
+
+  private track(socket: Duplex): void {
+    this.hijacked.add(socket);
+    socket.once('close', () => this.hijacked.delete(socket));
   }
 
   /** Handler for the server's 'request' event. */
@@ -199,12 +212,14 @@ export class Router {
             if (!bodyRead && upgrade.head.length) upgrade.socket.unshift(upgrade.head);
             upgrade.socket.write(upgradeResponseHead(contentType));
             upgrade.socket.on('close', onClose);
+            this.track(upgrade.socket);
             return upgrade.socket;
           }
           const socket = req.socket;
           res.detachSocket(socket);
           socket.write(rawOkResponseHead(contentType));
           socket.on('close', onClose);
+          this.track(socket);
           return outputOnlyDuplex(socket, req);
         },
       };

@@ -4,10 +4,12 @@
  * validation and log drivers.
  */
 import { jest } from '@jest/globals';
-import { readFileSync, readlinkSync } from 'node:fs';
+import { readFileSync, readlinkSync, rmSync } from 'node:fs';
 import { totalmem } from 'node:os';
-import { api, type Daemon } from '../../fixtures/daemon.js';
-import { daemonWithBusybox, docker, ok } from '../containers/fixture.js';
+import { dirname } from 'node:path';
+import { api, startDaemon, type Daemon } from '../../fixtures/daemon.js';
+import { spawn } from 'node:child_process';
+import { DOCKER, daemonWithBusybox, docker, ok, waitFor } from '../containers/fixture.js';
 
 jest.setTimeout(60_000);
 
@@ -190,6 +192,29 @@ describe('restart policy', () => {
       const forced = await api(d, 'DELETE', `/containers/${id}?force=1`);
       expect(forced.status).toBe(204);
       expect((await api(d, 'GET', `/containers/${id}/json`)).status).toBe(404);
+    }
+  });
+});
+
+describe('engine restart', () => {
+  test('a running --rm container, attached to a client, survives a restart of the engine and goes when it exits', async () => {
+    const first = await daemonWithBusybox({ keep: true });
+    let second: Daemon | undefined;
+    try {
+      const attached = spawn(DOCKER, ['run', '--rm', '--name', 'rm-attached', 'busybox', 'sleep', '300'], { env: { ...process.env, ...first.env }, stdio: 'ignore' });
+      const cliDone = new Promise((r) => attached.once('exit', r));
+      const id = await waitFor('the attached container', async () => (await api(first, 'GET', '/containers/rm-attached/json')).json?.State?.Running && (await api(first, 'GET', '/containers/rm-attached/json')).json.Id);
+      await first.stop();
+      // SIGTERM was enough: the attached stream did not hold the engine until the container ended.
+      expect(first.process.signalCode).not.toBe('SIGKILL');
+      await cliDone;
+      second = await startDaemon({ dataRoot: first.dataRoot, execRoot: first.execRoot });
+      expect(await ok(second, ['inspect', '-f', '{{.State.Status}} {{.HostConfig.AutoRemove}}', id])).toBe('running true');
+      await ok(second, ['kill', id]);
+      await waitFor('the --rm container gone', async () => (await api(second!, 'GET', `/containers/${id}/json`)).status === 404);
+    } finally {
+      await second?.stop();
+      rmSync(dirname(first.dataRoot), { recursive: true, force: true });
     }
   });
 });
