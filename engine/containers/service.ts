@@ -138,6 +138,7 @@ export class ContainerService {
       throw new InvalidArgumentError(`error looking up logging plugin ${hc.LogConfig.Type}: plugin "${hc.LogConfig.Type}" not found`);
     }
     validateNamespaceModes(hc);
+    validateConfig(req);
     const image = await this.engine.images.resolve(req.Image);
     const { HostConfig: _h, NetworkingConfig: _n, ...config } = req;
     const merged = mergeImageConfig(config, image);
@@ -803,4 +804,19 @@ function validateNamespaceModes(hc: HostConfig): void {
   if (ipc && !['private', 'shareable', 'host', 'none'].includes(ipc) && !/^container:.+/.test(ipc)) throw new InvalidArgumentError(`invalid IPC mode: ${ipc}`);
   const uts = hc.UTSMode ?? '';
   if (uts && uts !== 'host') throw new InvalidArgumentError(`invalid UTS mode: ${uts}`);
+}
+
+/** dockerd's verifyContainerSettings on Config: environment entries and healthcheck durations. */
+function validateConfig(req: CreateRequest): void {
+  for (const e of (req.Env as string[] | null | undefined) ?? []) {
+    if (typeof e !== 'string' || e.split('=')[0] === '') throw new InvalidArgumentError(`invalid environment variable: ${e}`);
+  }
+  const hc = req.Healthcheck as Record<string, number | undefined> | null | undefined;
+  if (!hc) return;
+  const MIN = 1_000_000; // 1ms in ns
+  for (const f of ['Interval', 'Timeout', 'StartPeriod', 'StartInterval']) {
+    const v = hc[f];
+    if (v !== undefined && v !== null && v !== 0 && v < MIN) throw new InvalidArgumentError(`${f} in Healthcheck cannot be less than 1ms`);
+  }
+  if ((hc.Retries ?? 0) < 0) throw new InvalidArgumentError('Retries in Healthcheck cannot be negative');
 }

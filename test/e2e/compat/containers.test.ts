@@ -108,7 +108,7 @@ describe('stats', () => {
   });
 });
 
-describe('create validates HostConfig as dockerd does; nothing invalid is stored', () => {
+describe('create validates HostConfig and Config as dockerd does; nothing invalid is stored', () => {
   test.each([
     [{ Memory: 'abc' }, /cannot unmarshal string into Go struct field HostConfig.HostConfig.Memory of type int64/],
     [{ Memory: 1.5 }, /cannot unmarshal number 1.5 into Go struct field HostConfig.HostConfig.Memory/],
@@ -117,9 +117,13 @@ describe('create validates HostConfig as dockerd does; nothing invalid is stored
     [{ Memory: 64 << 20, MemorySwap: 1 << 20 }, /^Minimum memoryswap limit should be larger than memory limit/],
     [{ NanoCpus: 1e15 }, /^Range of CPUs is from 0.01 to/],
     [{ LogConfig: { Type: 'bogus' } }, /^error looking up logging plugin bogus: plugin "bogus" not found$/],
+    [{ Config: { Env: ['=oops'] } }, /^invalid environment variable: =oops$/],
+    [{ Config: { Healthcheck: { Test: ['CMD', 'true'], Interval: 1000 } } }, /^Interval in Healthcheck cannot be less than 1ms$/],
+    [{ Config: { Healthcheck: { Test: ['CMD', 'true'], Retries: -1 } } }, /^Retries in Healthcheck cannot be negative$/],
   ])('%j', async (hostConfig, message) => {
     const name = `invalid-${Math.random().toString(16).slice(2, 8)}`;
-    const r = await api(d, 'POST', `/containers/create?name=${name}`, { Image: 'busybox', HostConfig: hostConfig });
+    const { Config: config, ...hostOnly } = hostConfig as Record<string, unknown> & { Config?: Record<string, unknown> };
+    const r = await api(d, 'POST', `/containers/create?name=${name}`, { Image: 'busybox', ...(config ?? {}), HostConfig: hostOnly });
     expect(r.status).toBe(400);
     expect(r.json.message).toMatch(message);
     expect((await api(d, 'GET', `/containers/${name}/json`)).status).toBe(404);
