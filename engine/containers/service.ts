@@ -139,6 +139,8 @@ export class ContainerService {
     }
     validateNamespaceModes(hc);
     validateConfig(req);
+    // An explicit "" is the daemon's default, as dockerd stores it.
+    if (!hc.IpcMode) hc.IpcMode = 'private';
     const image = await this.engine.images.resolve(req.Image);
     const { HostConfig: _h, NetworkingConfig: _n, ...config } = req;
     const merged = mergeImageConfig(config, image);
@@ -598,15 +600,20 @@ export class ContainerService {
   async update(ref: string, body: HostConfig): Promise<{ Warnings: string[] }> {
     const rec = this.get(ref);
     const next: HostConfig = { ...rec.hostConfig };
-    const keys = ['Memory', 'MemorySwap', 'MemoryReservation', 'NanoCpus', 'CpuShares', 'CpuQuota', 'CpuPeriod', 'CpusetCpus', 'CpusetMems', 'PidsLimit'] as const;
+    const keys = ['Memory', 'MemorySwap', 'MemoryReservation', 'NanoCpus', 'CpuShares', 'CpuQuota', 'CpuPeriod', 'CpusetCpus', 'CpusetMems'] as const;
     for (const k of keys) if (body[k] !== undefined && body[k] !== null && body[k] !== 0 && body[k] !== '') (next as Record<string, unknown>)[k] = body[k];
+    // As dockerd: PidsLimit 0 or -1 lifts the limit (shown as 0), null leaves it alone.
+    const pidsLifted = typeof body.PidsLimit === 'number' && body.PidsLimit <= 0;
+    if (typeof body.PidsLimit === 'number') next.PidsLimit = pidsLifted ? 0 : body.PidsLimit;
     if (body.RestartPolicy?.Name) next.RestartPolicy = body.RestartPolicy;
     validateResources(next);
     validateRestartPolicy(next.RestartPolicy, !!next.AutoRemove);
     await this.mutex.run(rec.id, async () => {
       if (isActive(rec.state)) {
         const file = join(this.paths.bundle(rec.id), 'resources.json');
-        await writeFileAtomicAsync(file, JSON.stringify(toOciResources(next)));
+        const resources = toOciResources(next);
+        if (pidsLifted) resources.pids = { limit: -1 };
+        await writeFileAtomicAsync(file, JSON.stringify(resources));
         await this.runtime.update(rec.id, file);
       }
       rec.hostConfig = next;

@@ -222,3 +222,24 @@ describe('engine restart', () => {
     }
   });
 });
+
+describe('update and defaults', () => {
+  test('docker update --pids-limit -1 lifts the limit; an explicit empty IpcMode is "private"', async () => {
+    const id = await ok(d, ['run', '-d', '--pids-limit', '50', 'busybox', 'sleep', '60']);
+    const pid = Number(await ok(d, ['inspect', '-f', '{{.State.Pid}}', id]));
+    const pidsMax = () => {
+      const line = readFileSync(`/proc/${pid}/cgroup`, 'utf8').split('\n').find((l) => /(^|:)pids:|^0::/.test(l))!;
+      const rel = line.split(':')[2];
+      const base = line.startsWith('0::') ? '/sys/fs/cgroup' : '/sys/fs/cgroup/pids';
+      return readFileSync(`${base}${rel}/pids.max`, 'utf8').trim();
+    };
+    expect(pidsMax()).toBe('50');
+    await ok(d, ['update', '--pids-limit', '-1', id]);
+    expect(pidsMax()).toBe('max');
+    expect(await ok(d, ['inspect', '-f', '{{json .HostConfig.PidsLimit}}', id])).toBe('0');
+    await ok(d, ['rm', '-f', id]);
+    const c = await api(d, 'POST', '/containers/create', { Image: 'busybox', HostConfig: { IpcMode: '' } });
+    expect((await api(d, 'GET', `/containers/${c.json.Id}/json`)).json.HostConfig.IpcMode).toBe('private');
+    await api(d, 'DELETE', `/containers/${c.json.Id}`);
+  });
+});
