@@ -379,7 +379,9 @@ export class NetworkService implements Networking {
     return {
       networkId: n.record.Id, endpointId: newId(), ifname, hostVeth: `veth${randomBytes(4).toString('hex').slice(0, 7)}`,
       ip, prefix: pool.subnet.prefix, gateway: formatIp(pool.gateway), mac: mac.toLowerCase(), staticIp: wantedIp,
-      aliases, links: cfg.Links ?? [], 
+      aliases, links: cfg.Links ?? [],
+      ...(cfg.DriverOpts && Object.keys(cfg.DriverOpts).length ? { driverOpts: cfg.DriverOpts } : {}),
+      ...(cfg.IPAMConfig?.LinkLocalIPs?.length ? { linkLocalIps: cfg.IPAMConfig.LinkLocalIPs } : {}),
     };
   }
 

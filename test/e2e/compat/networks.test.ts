@@ -81,6 +81,14 @@ describe('networks and endpoints', () => {
     // Its own hostname, given or not, resolves through the embedded DNS to its own address.
     const own = await ok(d, ['run', '--rm', '--network', 'plain-net', '--ip', '10.231.7.20', '--hostname', 'myhost', 'busybox', 'nslookup', 'myhost', '127.0.0.11']);
     expect(own).toMatch(/Address: 10\.231\.7\.20/);
+    // Endpoint settings given at connect come back in inspect.
+    await ok(d, ['run', '-d', '--name', 'late-joiner', 'busybox', 'sleep', '60']);
+    await ok(d, ['network', 'connect', '--driver-opt', 'com.example.opt=1', '--link-local-ip', '169.254.10.10', '--alias', 'late', 'plain-net', 'late-joiner']);
+    const late = JSON.parse(await ok(d, ['inspect', '-f', '{{json .NetworkSettings.Networks}}', 'late-joiner']))['plain-net'];
+    expect(late.DriverOpts).toEqual({ 'com.example.opt': '1' });
+    expect(late.IPAMConfig).toEqual({ LinkLocalIPs: ['169.254.10.10'] });
+    expect(late.Aliases).toContain('late');
+    await ok(d, ['rm', '-f', 'late-joiner']);
     const notConnected = await ok(d, ['create', 'busybox']);
     const r = await docker(d, ['network', 'disconnect', 'plain-net', notConnected]);
     expect(r.code).not.toBe(0);
