@@ -86,9 +86,9 @@ export class RegistryClient {
 
   /** Verifies credentials against the registry (POST /auth). */
   async login(domain: string, auth: RegistryAuth): Promise<void> {
-    // Against the registry itself, never a mirror (push-side endpoints), and with no scope: a
-    // mirror or a token cached for other credentials would let any password through.
-    const rc = new RepoClient(this, domain, '', auth, 'pull,push', '');
+    // Against the registry itself, never a mirror: a mirror would let any password through.
+    const rc = new RepoClient(this, domain, '', auth, 'pull', undefined);
+    rc.direct = true;
     let res: Response;
     try {
       res = await rc.request('GET', '/v2/', {});
@@ -103,6 +103,9 @@ export class RegistryClient {
 }
 
 export class RepoClient {
+  /** Only the registry itself, never a mirror (login). */
+  direct = false;
+
   constructor(
     private readonly client: RegistryClient,
     readonly domain: string,
@@ -122,7 +125,7 @@ export class RepoClient {
 
   /** One registry request with endpoint fallback, auth challenges and retries. */
   async request(method: string, pathAndQuery: string, init: { headers?: Record<string, string>; body?: Uint8Array | string; signal?: AbortSignal; absolute?: string; duplex?: boolean }): Promise<Response> {
-    const bases = init.absolute ? [''] : this.client.bases_(this.domain, this.actions !== 'pull');
+    const bases = init.absolute ? [''] : this.client.bases_(this.domain, this.direct || this.actions !== 'pull');
     let lastErr: unknown;
     for (const base of bases) {
       const url = init.absolute ?? `${base}${pathAndQuery}`;
