@@ -130,6 +130,18 @@ describe('create validates HostConfig and Config as dockerd does; nothing invali
   });
 });
 
+describe('create with ?platform=', () => {
+  test('the image must match the platform asked for; a malformed platform is a 400', async () => {
+    const arch = await ok(d, ['image', 'inspect', '-f', '{{.Architecture}}', 'busybox']);
+    expect((await api(d, 'POST', `/containers/create?platform=linux/${arch}`, { Image: 'busybox' })).status).toBe(201);
+    const other = arch === 's390x' ? 'riscv64' : 's390x';
+    const wrong = await api(d, 'POST', `/containers/create?platform=linux/${other}`, { Image: 'busybox' });
+    expect(wrong.status).toBe(404);
+    expect(wrong.json.message).toBe(`image with reference busybox was found but does not match the specified platform: wanted linux/${other}, actual: linux/${arch}`);
+    expect((await api(d, 'POST', '/containers/create?platform=linux', { Image: 'busybox' })).status).toBe(400);
+  });
+});
+
 describe('log drivers', () => {
   test('the local driver keeps logs that docker logs reads', async () => {
     const id = await ok(d, ['run', '-d', '--log-driver', 'local', 'busybox', 'sh', '-c', 'echo logged-line']);
