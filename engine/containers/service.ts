@@ -408,17 +408,20 @@ export class ContainerService {
       // A --rm container's record is deleted right away: persisting its exit first is wasted I/O
       // (after a crash in between, restore reads the exit from the runtime).
       const removing = rec.hostConfig.AutoRemove && !shouldRestart(rec, status.exitCode);
+      restart = shouldRestart(rec, status.exitCode) && !this.closing;
       if (removing) rec.state = transition(rec.id, rec.state, exit);
-      else await this.setState(rec, exit);
+      else if (restart) {
+        // As dockerd: straight to "restarting" (no "exited" in between for clients to see),
+        // and the count goes up when the restart is decided.
+        rec.state = transition(rec.id, rec.state, exit);
+        rec.restartCount++;
+        await this.setState(rec, { type: 'restarting' });
+      } else await this.setState(rec, exit);
       // remove() cleans up a --rm container itself, after it has answered the waiters.
       if (!removing) await this.cleanupAfterExit(rec);
       if (status.oomKilled) this.event(rec, 'oom');
       this.event(rec, 'die', { exitCode: String(status.exitCode) });
-      restart = shouldRestart(rec, status.exitCode) && !this.closing;
       if (restart) {
-        // As dockerd: the count goes up when the restart is decided (inspect right after wait shows it).
-        rec.restartCount++;
-        await this.setState(rec, { type: 'restarting' });
         this.scheduleRestart(rec, this.backoff.next(rec.id, Date.now() - startedAt));
       } else {
         autoRemove = !!rec.hostConfig.AutoRemove;
