@@ -46,6 +46,8 @@ export interface DaemonConfig {
   logOpts: Record<string, string>;
   /** Largest build context accepted (bytes, uncompressed); --build-context-max. */
   buildContextMax?: number;
+  /** Largest JSON request body the API reads (--max-request-body); undefined = the router's default. */
+  maxRequestBody?: number;
 }
 
 const LOG_DRIVERS = ['json-file', 'none'];
@@ -81,6 +83,7 @@ const FLAGS = {
   'log-driver': { type: 'string' },
   'log-opt': { type: 'string', multiple: true },
   'build-context-max': { type: 'string' },
+  'max-request-body': { type: 'string' },
   version: { type: 'boolean', short: 'v' },
   help: { type: 'boolean', short: 'h' },
 } as const;
@@ -113,6 +116,7 @@ export const USAGE = `Usage: berthd [OPTIONS]
       --log-driver NAME       json-file | none (default json-file)
       --log-opt KEY=VALUE     max-size, max-file (repeatable)
       --build-context-max SIZE   largest build context accepted, e.g. 512m or 4g (default 4g)
+      --max-request-body BYTES  largest JSON request body accepted (default 10485760; larger: 413)
   -v, --version               print the version and exit
 `;
 
@@ -144,6 +148,7 @@ interface DaemonJson {
   'log-driver'?: string;
   'log-opts'?: Record<string, string>;
   'build-context-max'?: string;
+  'max-request-body'?: number;
 }
 
 export function parseDaemonArgs(argv: string[]): ParsedArgs {
@@ -217,6 +222,12 @@ export function parseDaemonArgs(argv: string[]): ParsedArgs {
   };
   const ctxMax = str('build-context-max', 'build-context-max');
   if (ctxMax !== undefined) config.buildContextMax = parseSize(ctxMax, '--build-context-max');
+  const maxBody = (values['max-request-body'] as string | undefined) ?? file['max-request-body'];
+  if (maxBody !== undefined) {
+    const n = Number(maxBody);
+    if (!Number.isInteger(n) || n < 1024) throw new InvalidArgumentError(`--max-request-body ${maxBody}: use a number of bytes, at least 1024`);
+    config.maxRequestBody = n;
+  }
   if (config.hosts.length === 0) config.hosts = [`unix://${execRoot}/berthd.sock`];
   for (const host of config.hosts) validateHost(host);
   for (const label of config.labels) {

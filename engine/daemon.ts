@@ -47,6 +47,7 @@ import { register as registerBuild } from './api/routes/build.js';
 import { createBuildService } from './build/index.js';
 import { createSwarm } from './swarm/index.js';
 import { register as registerSwarm } from './api/routes/swarm.js';
+import { register as registerPlugins } from './api/routes/plugins.js';
 
 export interface RunningDaemon {
   engine: Engine;
@@ -85,7 +86,7 @@ export async function startEngine(config: DaemonConfig): Promise<RunningDaemon> 
   engine.swarm = swarm;
   services.push(swarm);
 
-  const router = new Router();
+  const router = new Router({ maxJsonBody: config.maxRequestBody, hiddenPaths: [config.dataRoot, config.execRoot] });
   registerSystem(router, engine);
   registerImages(router, engine);
   registerNetworks(router, engine);
@@ -96,6 +97,7 @@ export async function startEngine(config: DaemonConfig): Promise<RunningDaemon> 
   services.push(builds);
   registerBuild(router, engine, builds);
   registerSwarm(router, engine);
+  registerPlugins(router, engine);
 
   const listeners = await listenAll(config, router);
   for (const l of listeners) log.info(`API listen on ${l.address}`);

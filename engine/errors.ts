@@ -11,6 +11,7 @@ export type ErrorCode =
   | 'forbidden'
   | 'not_modified'
   | 'unavailable'
+  | 'too_large'
   | 'internal';
 
 export class EngineError extends Error {
@@ -29,6 +30,7 @@ export class UnauthorizedError extends EngineError { override readonly code = 'u
 export class ForbiddenError extends EngineError { override readonly code = 'forbidden'; }
 export class NotModifiedError extends EngineError { override readonly code = 'not_modified'; }
 export class UnavailableError extends EngineError { override readonly code = 'unavailable'; }
+export class PayloadTooLargeError extends EngineError { override readonly code = 'too_large'; }
 
 export function isEngineError(err: unknown): err is EngineError {
   return err instanceof EngineError;

@@ -15,8 +15,9 @@ import { ServerResponse, type IncomingMessage } from 'node:http';
 import type { Duplex, Readable } from 'node:stream';
 import type { Socket } from 'node:net';
 import { checkBody } from './shapes.js';
-import { InvalidArgumentError, NotFoundError } from '../errors.js';
+import { InvalidArgumentError, NotFoundError, PayloadTooLargeError } from '../errors.js';
 import { log } from '../log.js';
+import { canonicalizeBody } from './body.js';
 import { errorMessageOf, httpStatusOf } from './errors.js';
 import { outputOnlyDuplex, rawOkResponseHead, readExactFromSocket, upgradeResponseHead } from './hijack.js';
 import { compareVersions, splitVersion } from './version.js';
@@ -48,6 +49,8 @@ export interface Ctx {
   raw(): Readable;
   /** Sends `status` with a JSON body. */
   json(status: number, value: unknown): void;
+  /** An error as the client may see it (one line, no engine directories). */
+  errorText(err: unknown): string;
   /** Starts a 200 application/json NDJSON stream. */
   stream(): JsonStream;
   /**
@@ -68,8 +71,26 @@ interface Route {
   handler: Handler;
 }
 
+export interface RouterOptions {
+  /** Largest JSON request body accepted (bytes); larger ones are refused with 413 unread. */
+  maxJsonBody?: number;
+  /** Host directories never shown in error messages (data-root, exec-root). */
+  hiddenPaths?: string[];
+}
+
+export const DEFAULT_MAX_JSON_BODY = 10 << 20;
+
 export class Router {
   private readonly routes: Route[] = [];
+  private readonly maxJsonBody: number;
+  private readonly hiddenPaths: string[];
+  /** Taken-over connections: server.close() does not know them, shutdown ends them here. */
+  private readonly hijacked = new Set<Duplex>();
+
+  constructor(opts: RouterOptions = {}) {
+    this.maxJsonBody = opts.maxJsonBody ?? DEFAULT_MAX_JSON_BODY;
+    this.hiddenPaths = opts.hiddenPaths ?? [];
+  }
 
   get(path: string, h: Handler): this { return this.add('GET', path, h); }
   post(path: string, h: Handler): this { return this.add('POST', path, h); }
@@ -80,6 +101,17 @@ export class Router {
   add(method: Method, path: string, handler: Handler): this {
     this.routes.push({ method, pattern: path, segments: path.split('/').filter(Boolean), handler });
     return this;
+  }
+
+  /** Ends every hijacked connection (attach, exec): the engine is stopping; containers keep running. */
+  closeHijacked(): void {
+    for (const s of this.hijacked) s.destroy();
+    this.hijacked.clear();
+  }
+
+  private track(socket: Duplex): void {
+    this.hijacked.add(socket);
+    socket.once('close', () => this.hijacked.delete(socket));
   }
 
   /** Handler for the server's 'request' event. */
@@ -122,15 +154,23 @@ export class Router {
       const found = this.match(req.method ?? 'GET', rest);
       if (!found) throw new NotFoundError(`page not found: ${req.method} ${url.pathname}`);
       let bodyRead = false;
+      const limit = this.maxJsonBody;
+      const tooLarge = () => new PayloadTooLargeError(`request body is larger than ${limit} bytes: the limit is berthd's --max-request-body`);
       const readBody = async (): Promise<Buffer> => {
         if (bodyRead) throw new Error('request body read twice');
         bodyRead = true;
+        const declared = Number(req.headers['content-length'] ?? 0);
+        if (declared > limit) throw tooLarge();
         if (upgrade) {
-          const len = Number(req.headers['content-length'] ?? 0);
-          return len > 0 ? readExactFromSocket(upgrade.socket, upgrade.head, len) : Buffer.alloc(0);
+          return declared > 0 ? readExactFromSocket(upgrade.socket, upgrade.head, declared) : Buffer.alloc(0);
         }
         const chunks: Buffer[] = [];
-        for await (const c of req) chunks.push(c as Buffer);
+        let have = 0;
+        for await (const c of req) {
+          have += (c as Buffer).length;
+          if (have > limit) throw tooLarge();
+          chunks.push(c as Buffer);
+        }
         return Buffer.concat(chunks);
       };
       const ctx: Ctx = {
@@ -143,13 +183,15 @@ export class Router {
         signal: abort.signal,
         body: async () => {
           const buf = await readBody();
+          checkJsonContentType(req.headers['content-type'], buf.length);
           if (buf.length === 0) return undefined;
-          let value: any;
+          let parsed: unknown;
           try {
-            value = JSON.parse(buf.toString('utf8'));
+            parsed = JSON.parse(buf.toString('utf8'));
           } catch (err) {
-            throw new InvalidArgumentError(`invalid JSON in request body: ${(err as Error).message}`);
+            throw new InvalidArgumentError(`invalid JSON: ${(err as Error).message}`);
           }
+          const value = canonicalizeBody(parsed) as any;
           checkBody(`${found.route.method} ${found.route.pattern}`, value);
           return value;
         },
@@ -163,8 +205,9 @@ export class Router {
           return req;
         },
         json: (status, value) => sendJson(res, status, value),
+        errorText: (err) => errorMessageOf(err, this.hiddenPaths),
         stream: () => {
-          streaming = startJsonStream(res);
+          streaming = startJsonStream(res, this.hiddenPaths);
           return streaming;
         },
         hijack: async (contentType) => {
@@ -174,12 +217,14 @@ export class Router {
             if (!bodyRead && upgrade.head.length) upgrade.socket.unshift(upgrade.head);
             upgrade.socket.write(upgradeResponseHead(contentType));
             upgrade.socket.on('close', onClose);
+            this.track(upgrade.socket);
             return upgrade.socket;
           }
           const socket = req.socket;
           res.detachSocket(socket);
           socket.write(rawOkResponseHead(contentType));
           socket.on('close', onClose);
+          this.track(socket);
           return outputOnlyDuplex(socket, req);
         },
       };
@@ -198,7 +243,7 @@ export class Router {
       }
     } catch (err) {
       const status = httpStatusOf(err);
-      const message = errorMessageOf(err);
+      const message = errorMessageOf(err, this.hiddenPaths);
       if (status >= 500) log.error(`${req.method} ${url.pathname}: ${err instanceof Error && err.stack ? err.stack : message}`);
       else log.debug(`${req.method} ${url.pathname}: ${status} ${message}`);
       if (hijacked) {
@@ -206,11 +251,22 @@ export class Router {
       } else if (streaming) {
         streaming.fail(err);
       } else if (!res.headersSent) {
+        // An unread oversized body is not drained: the connection ends with the answer.
+        if (status === 413) res.shouldKeepAlive = false;
         sendJson(res, status, { message });
       } else {
         res.destroy();
       }
     }
+  }
+}
+
+/** dockerd's CheckForJSON: a body must say it is JSON; no Content-Type is fine only without one. */
+function checkJsonContentType(contentType: string | undefined, length: number): void {
+  if (!contentType && length === 0) return;
+  const mime = (contentType ?? '').split(';')[0].trim().toLowerCase();
+  if (mime !== 'application/json') {
+    throw new InvalidArgumentError(`unsupported Content-Type header (${contentType ?? ''}): must be 'application/json'`);
   }
 }
 
@@ -251,7 +307,7 @@ export function sendJson(res: ServerResponse, status: number, value: unknown): v
   res.end(body);
 }
 
-function startJsonStream(res: ServerResponse): JsonStream {
+function startJsonStream(res: ServerResponse, hiddenPaths: string[]): JsonStream {
   if (!res.headersSent) res.writeHead(200, { 'Content-Type': 'application/json' });
   let ended = false;
   return {
@@ -260,7 +316,7 @@ function startJsonStream(res: ServerResponse): JsonStream {
     },
     fail: (err) => {
       if (ended || res.writableEnded) return;
-      const message = errorMessageOf(err);
+      const message = errorMessageOf(err, hiddenPaths);
       res.write(JSON.stringify({ errorDetail: { message }, error: message }) + '\n');
       ended = true;
       res.end();

@@ -62,7 +62,7 @@ function makeServer(tls: boolean, config: DaemonConfig, router: Router): Server 
   return server;
 }
 
-function closer(server: Server, after?: () => void): () => Promise<void> {
+function closer(server: Server, router: Router, after?: () => void): () => Promise<void> {
   return () =>
     new Promise<void>((resolve) => {
       server.close(() => {
@@ -70,6 +70,8 @@ function closer(server: Server, after?: () => void): () => Promise<void> {
         resolve();
       });
       server.closeAllConnections();
+      // Attach and exec streams are no longer the server's: without this, stop waits for them.
+      router.closeHijacked();
     });
 }
 
@@ -84,7 +86,7 @@ async function listenOne(host: string, config: DaemonConfig, router: Router): Pr
     const server = makeServer(false, config, router);
     await listen(server, { path }, host);
     chmodSync(path, 0o660);
-    return { address: host, close: closer(server, () => rmQuiet(path)) };
+    return { address: host, close: closer(server, router, () => rmQuiet(path)) };
   }
   const m = /^tcp:\/\/(?:\[([^\]]+)\]|([^:/]*)):(\d+)$/.exec(host)!;
   const addr = m[1] ?? (m[2] || '0.0.0.0');
@@ -96,7 +98,7 @@ async function listenOne(host: string, config: DaemonConfig, router: Router): Pr
   await listen(server, { host: addr, port }, host);
   const bound = server.address();
   const actual = typeof bound === 'object' && bound ? `tcp://${addr.includes(':') ? `[${addr}]` : addr}:${bound.port}` : host;
-  return { address: actual, close: closer(server) };
+  return { address: actual, close: closer(server, router) };
 }
 
 async function listenFds(host: string, config: DaemonConfig, router: Router): Promise<Listener[]> {
@@ -113,7 +115,7 @@ async function listenFds(host: string, config: DaemonConfig, router: Router): Pr
   for (const fd of wanted) {
     const server = makeServer(false, config, router);
     await listen(server, { fd }, `fd://${fd}`);
-    out.push({ address: `fd://${fd}`, close: closer(server) });
+    out.push({ address: `fd://${fd}`, close: closer(server, router) });
   }
   return out;
 }

@@ -1,7 +1,7 @@
 /** API version negotiation: paths may carry /v1.NN; without it the newest applies. */
 import { InvalidArgumentError } from '../errors.js';
 
-export const MIN_API_VERSION = '1.24';
+export const MIN_API_VERSION = '1.12';
 export const MAX_API_VERSION = '1.47';
 
 export function compareVersions(a: string, b: string): number {

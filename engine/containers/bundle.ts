@@ -4,9 +4,9 @@
  */
 import { existsSync, mkdirSync } from 'node:fs';
 import { mkdir, writeFile } from 'node:fs/promises';
-import { NotImplementedError } from '../errors.js';
+import { InvalidArgumentError, NotImplementedError } from '../errors.js';
 import type { Engine } from '../engine.js';
-import { buildSpec, type NetworkNamespace } from '../runtime/spec.js';
+import { buildSpec, type NetworkNamespace, type SpecInput } from '../runtime/spec.js';
 import { resolveUser } from '../runtime/user.js';
 import { DEFAULT_PATH_ENV } from '../runtime/defaults.js';
 import { parseSize } from './logs.js';
@@ -27,6 +27,55 @@ export interface BundleContext {
   hasMonitor: boolean;
   /** netns path of another container, for --network container:<id>. */
   containerNetns(ref: string): string;
+  /** A namespace of another running container (--pid/--ipc container:<id>). */
+  containerNs?(ref: string, type: 'pid' | 'ipc' | 'uts'): string;
+  /** Another container's record (--link targets). */
+  container?(ref: string): ContainerRecord | undefined;
+}
+
+/**
+ * docker's legacy link variables: ALIAS_NAME, ALIAS_ENV_*, ALIAS_PORT[_N_PROTO[_ADDR|_PORT|_PROTO]]
+ * for each "/target:/me/alias" in HostConfig.Links.
+ */
+export function linkEnv(rec: ContainerRecord, lookup: (ref: string) => ContainerRecord | undefined): string[] {
+  const out: string[] = [];
+  for (const link of (rec.hostConfig.Links as string[] | null | undefined) ?? []) {
+    const [target, aliasPath] = link.split(':');
+    const other = lookup(target.replace(/^\//, ''));
+    if (!other) continue;
+    const aliasName = (aliasPath ?? other.name).split('/').pop()!;
+    const prefix = aliasName.toUpperCase().replace(/[^A-Z0-9]/g, '_');
+    const nets = (other.networkSettings?.Networks ?? {}) as Record<string, { IPAddress?: string }>;
+    const ip = nets.bridge?.IPAddress ?? Object.values(nets).find((n) => n?.IPAddress)?.IPAddress ?? '';
+    const ports = Object.keys(other.config.ExposedPorts ?? {})
+      .map((p) => { const [port, proto = 'tcp'] = p.split('/'); return { port: Number(port), proto }; })
+      .sort((a, b) => a.port - b.port || a.proto.localeCompare(b.proto));
+    if (ports.length) out.push(`${prefix}_PORT=${ports[0].proto}://${ip}:${ports[0].port}`);
+    for (const { port, proto } of ports) {
+      const p = `${prefix}_PORT_${port}_${proto.toUpperCase()}`;
+      out.push(`${p}=${proto}://${ip}:${port}`, `${p}_ADDR=${ip}`, `${p}_PORT=${port}`, `${p}_PROTO=${proto}`);
+    }
+    out.push(`${prefix}_NAME=/${rec.name}/${aliasName}`);
+    for (const e of other.config.Env ?? []) {
+      const i = e.indexOf('=');
+      const k = e.slice(0, i);
+      if (i <= 0 || k === 'HOME' || k === 'PATH') continue;
+      out.push(`${prefix}_ENV_${k}=${e.slice(i + 1)}`);
+    }
+  }
+  return out;
+}
+
+/** HostConfig PidMode/IpcMode/UTSMode as namespaces to share (validated at create). */
+function sharedNamespaces(rec: ContainerRecord, ctx: BundleContext): NonNullable<SpecInput['shared']> {
+  const out: NonNullable<SpecInput['shared']> = {};
+  const modes = { pid: rec.hostConfig.PidMode, ipc: rec.hostConfig.IpcMode, uts: rec.hostConfig.UTSMode } as const;
+  for (const type of ['pid', 'ipc', 'uts'] as const) {
+    const mode = modes[type] ?? '';
+    if (mode === 'host') out[type] = { mode: 'host' };
+    else if (mode.startsWith('container:') && ctx.containerNs) out[type] = { mode: 'path', path: ctx.containerNs(mode.slice('container:'.length), type) };
+  }
+  return out;
 }
 
 export interface PreparedBundle { bundle: string; warnings: string[]; networkAttached: boolean }
@@ -54,9 +103,15 @@ async function resolveMounts(rec: ContainerRecord, ctx: BundleContext, rootfs: s
     } else if (m.type === 'volume') {
       const volumes = ctx.engine.volumes as Partial<VolumeUser> | undefined;
       if (!volumes?.acquire) throw new NotImplementedError(`volume mounts (${m.source || 'anonymous'}:${m.target}) need the volumes service, which this berthd doesn't have yet: use a bind mount (-v /host/path:${m.target})`);
-      const v = await volumes.acquire(m, rec.id, rootfs);
+      const v = await volumes.acquire(!m.source && m.name ? { ...m, source: m.name, anonymous: true } : m, rec.id, rootfs);
       m.name = v.name;
-      out.push({ ...m, type: 'bind', source: v.hostPath, options: ['rbind', 'rprivate'] });
+      let source = v.hostPath;
+      if (m.subpath) {
+        // Resolved inside the volume (symlinks cannot lead out); it must exist, as in dockerd.
+        source = resolveInRoot(v.hostPath, m.subpath);
+        if (!existsSync(source)) throw new InvalidArgumentError(`cannot access path ${m.subpath} in volume ${v.name}: no such file or directory`);
+      }
+      out.push({ ...m, type: 'bind', source, options: ['rbind', 'rprivate'] });
     } else {
       out.push(m);
     }
@@ -121,7 +176,8 @@ export async function prepareBundle(rec: ContainerRecord, ctx: BundleContext, co
       const inRoot = resolveInRoot(rootfs, cwd);
       if (!existsSync(inRoot)) mkdirSync(inRoot, { recursive: true });
     }
-    let env = mergeEnv([DEFAULT_PATH_ENV, `HOSTNAME=${hostname}`], rec.config.Env ?? []);
+    const links = ctx.container ? linkEnv(rec, ctx.container) : [];
+    let env = mergeEnv([DEFAULT_PATH_ENV, `HOSTNAME=${hostname}`, ...links], rec.config.Env ?? []);
     if (rec.config.Tty) env = mergeEnv(env, ['TERM=xterm']);
     if (!env.some((e) => e.startsWith('HOME='))) env.push(`HOME=${user.home}`);
 
@@ -137,6 +193,7 @@ export async function prepareBundle(rec: ContainerRecord, ctx: BundleContext, co
       mounts,
       etcFiles: { hostname: rec.hostnamePath, hosts: rec.hostsPath, resolvConf: rec.resolvConfPath },
       network,
+      shared: sharedNamespaces(rec, ctx),
       initBinary: ctx.initBinary,
       cgroupsPath: `/berth/${rec.id}`,
       annotations: ctx.hasMonitor ? annotations(rec, paths) : {},

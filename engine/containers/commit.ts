@@ -1,7 +1,7 @@
 /** POST /commit: the container's writable layer becomes a new image layer; `changes` edit the config. */
 import { InvalidArgumentError } from '../errors.js';
 import type { ImageConfig } from '../images/index.js';
-import { mergeEnv } from './imageconfig.js';
+import { applyEnvChange } from '../images/changes.js';
 import type { ContainerConfig } from './types.js';
 
 type Cfg = NonNullable<ImageConfig['config']>;
@@ -41,7 +41,7 @@ export function applyChanges(cfg: Cfg, changes: string[]): Cfg {
     switch (instr.toUpperCase()) {
       case 'CMD': out.Cmd = jsonOrShell(arg); break;
       case 'ENTRYPOINT': out.Entrypoint = jsonOrShell(arg); break;
-      case 'ENV': out.Env = mergeEnv(out.Env ?? [], pairs(arg).map(([k, v]) => `${k}=${v}`)); break;
+      case 'ENV': out.Env = applyEnvChange(out.Env ?? [], arg); break;
       case 'LABEL': out.Labels = { ...(out.Labels ?? {}), ...Object.fromEntries(pairs(arg)) }; break;
       case 'WORKDIR': out.WorkingDir = arg.trim(); break;
       case 'USER': out.User = arg.trim(); break;

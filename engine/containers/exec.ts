@@ -10,6 +10,7 @@ import { hostCapabilities } from '../runtime/security.js';
 import type { OciSpec } from '../runtime/oci.js';
 import { attach as monitorAttach, resize as monitorResize, waitExit, type ExitStatus } from '../runtime/monitor.js';
 import { resolveUser } from '../runtime/user.js';
+import { RuntimeError } from '../runtime/client.js';
 import { mergeEnv } from './imageconfig.js';
 import type { ContainerService } from './service.js';
 import { isActive } from './state.js';
@@ -39,6 +40,9 @@ interface ExecRecord {
   exited?: Promise<ExitStatus>;
 }
 
+/** The exec's process could not start (missing executable, bad working dir): its exit code is set. */
+export class ExecStartError extends InvalidArgumentError {}
+
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 
 export class ExecService {
@@ -67,10 +71,18 @@ export class ExecService {
     return { Id: id };
   }
 
-  /** Starts the process; returns the monitor connection when attached. */
-  async start(id: string, opts: { detach: boolean; tty?: boolean; consoleSize?: [number, number] }): Promise<Socket | undefined> {
+  /** What start refuses before anything runs (answered as an HTTP error, before a hijack). */
+  checkStartable(id: string): ExecRecord {
     const e = this.get(id);
     if (e.started) throw new ConflictError(`Error: Exec command ${id} has already run`);
+    const rec = this.containers.get(e.containerId);
+    if (!isActive(rec.state)) throw new ConflictError(`container ${rec.id} is not running`);
+    return e;
+  }
+
+  /** Starts the process; returns the monitor connection when attached. */
+  async start(id: string, opts: { detach: boolean; consoleSize?: [number, number] }): Promise<Socket | undefined> {
+    const e = this.checkStartable(id);
     const rec = this.containers.get(e.containerId);
     if (!isActive(rec.state)) throw new ConflictError(`container ${rec.id} is not running`);
     e.started = true;
@@ -78,7 +90,7 @@ export class ExecService {
     const root = `/proc/${rec.state.pid}/root`;
     const user = e.config.User ? resolveUser(root, e.config.User) : spec.process.user;
     const caps = e.config.Privileged ? hostCapabilities() : spec.process.capabilities?.bounding ?? [];
-    const tty = opts.tty ?? !!e.config.Tty;
+    const tty = !!e.config.Tty;
     const size = opts.consoleSize ?? e.config.ConsoleSize ?? undefined;
     const proc = {
       ...spec.process,
@@ -96,10 +108,20 @@ export class ExecService {
     const socket = this.containers.paths.execSocket(id);
     const exitFile = `${dir}/exit.json`;
     const hasMonitor = this.containers.runtime.hasMonitor;
-    await this.containers.runtime.exec(rec.id, {
-      processFile: `${dir}/process.json`, pidFile: `${dir}/pid`, detach: true, stdin: !!e.config.AttachStdin && !opts.detach,
-      ...(hasMonitor ? { monitorSocket: socket, exitFile } : {}),
-    });
+    try {
+      await this.containers.runtime.exec(rec.id, {
+        processFile: `${dir}/process.json`, pidFile: `${dir}/pid`, detach: true, stdin: !!e.config.AttachStdin && !opts.detach,
+        ...(hasMonitor ? { monitorSocket: socket, exitFile } : {}),
+      });
+    } catch (err) {
+      const msg = err instanceof RuntimeError ? err.message.replace(/^\S+ exec: (berth-runtime: )?/, '') : '';
+      if (!/^exec `[^`]*`: |^chdir to cwd /.test(msg)) throw err;
+      // As dockerd: the exec ran but its process could not start; a shell's exit code says why.
+      e.exitCode = /^exec `[^`]*`: (executable file not found|no such file)/i.test(msg) ? 127 : 126;
+      e.exited = Promise.resolve({ exitCode: e.exitCode, finishedAt: new Date().toISOString(), oomKilled: false });
+      await rm(dir, { recursive: true, force: true }).catch(() => undefined);
+      throw new ExecStartError(`OCI runtime exec failed: ${msg}`);
+    }
     e.running = true;
     e.pid = Number((await readFile(`${dir}/pid`, 'utf8').catch(() => '0')).trim()) || 0;
     this.engine.events.emit({ Type: 'container', Action: `exec_start: ${e.config.Cmd!.join(' ')}`, Actor: { ID: rec.id, Attributes: { image: rec.image, name: rec.name, execID: id } } });
@@ -140,6 +162,15 @@ export class ExecService {
     if (rec) this.engine.events.emit({ Type: 'container', Action: 'exec_die', Actor: { ID: rec.id, Attributes: { image: rec.image, name: rec.name, execID: e.id, exitCode: String(status.exitCode) } } });
     await rm(this.containers.paths.execDir(e.id), { recursive: true, force: true }).catch(() => undefined);
     return status;
+  }
+
+  /** Records a start that failed before the process ran (126, as dockerd), unless already recorded. */
+  failed(id: string): void {
+    const e = this.get(id);
+    e.started = true;
+    if (e.exited) return;
+    e.exitCode = 126;
+    e.exited = Promise.resolve({ exitCode: 126, finishedAt: new Date().toISOString(), oomKilled: false });
   }
 
   /** Resolves once the exec's exit code is recorded. */

@@ -68,7 +68,7 @@ export class HealthChecks {
     const execs = this.execs();
     try {
       const { Id } = execs.create(rec.id, { Cmd: args, AttachStdout: true, AttachStderr: true });
-      const conn = await execs.start(Id, { detach: false, tty: false });
+      const conn = await execs.start(Id, { detach: false });
       const chunks: Buffer[] = [];
       conn?.on('data', (b: Buffer) => chunks.push(b));
       const finished = execs.exited(Id).then(() => true);

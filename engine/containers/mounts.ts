@@ -71,7 +71,12 @@ export function parseMounts(hc: HostConfig): MountSpec[] {
       spec.readOnly = !!m.ReadOnly;
       out.push(spec);
     } else if (type === 'volume') {
-      out.push({ type: 'volume', source: m.Source ?? '', name: m.Source || undefined, target: cleanTarget(m.Target ?? '', 'volume'), readOnly: !!m.ReadOnly, options: m.VolumeOptions?.NoCopy ? ['nocopy'] : [] });
+      const subpath = (m.VolumeOptions as { Subpath?: string } | undefined)?.Subpath;
+      if (subpath && (isAbsolute(subpath) || posix.normalize(subpath).split('/').includes('..'))) {
+        throw new InvalidArgumentError(`invalid mount config: subpath must be a relative path within the volume: ${subpath}`);
+      }
+      if (subpath && !m.Source) throw new InvalidArgumentError('invalid mount config: subpath needs a named volume (Source)');
+      out.push({ type: 'volume', source: m.Source ?? '', name: m.Source || undefined, target: cleanTarget(m.Target ?? '', 'volume'), readOnly: !!m.ReadOnly, options: m.VolumeOptions?.NoCopy ? ['nocopy'] : [], ...(subpath ? { subpath: posix.normalize(subpath) } : {}) });
     } else {
       throw new InvalidArgumentError(`mount type "${type}" is not supported: use bind, volume or tmpfs`);
     }

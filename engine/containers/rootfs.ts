@@ -34,6 +34,12 @@ export async function mountRootfs(mounts: Mount[], target: string): Promise<void
   }
 }
 
+/** A bind of `source` at `target` (inside a mounted rootfs; unmountRootfs takes it down with the rootfs). */
+export async function bindMount(source: string, target: string, readOnly: boolean): Promise<void> {
+  await run('mount', ['--rbind', source, target]);
+  if (readOnly) await run('mount', ['-o', 'remount,bind,ro', target]);
+}
+
 export async function unmountRootfs(target: string): Promise<void> {
   if (!(await isMounted(target))) return;
   await run('umount', ['-l', target]);

@@ -133,9 +133,14 @@ export class ContainerService {
     if (!this.engine.networking && !['default', 'bridge', 'none', 'host'].includes(nm) && !nm.startsWith('container:')) {
       throw new NotFoundError(`network ${nm} not found`);
     }
-    if (hc.LogConfig?.Type && !['json-file', 'none', ''].includes(hc.LogConfig.Type)) {
-      throw new InvalidArgumentError(`logging driver "${hc.LogConfig.Type}" is not supported: use json-file or none`);
+    // `local` keeps its logs as json-file does (read back through the API alike).
+    if (hc.LogConfig?.Type && !['json-file', 'local', 'none', ''].includes(hc.LogConfig.Type)) {
+      throw new InvalidArgumentError(`error looking up logging plugin ${hc.LogConfig.Type}: plugin "${hc.LogConfig.Type}" not found`);
     }
+    validateNamespaceModes(hc);
+    validateConfig(req);
+    // An explicit "" is the daemon's default, as dockerd stores it.
+    if (!hc.IpcMode) hc.IpcMode = 'private';
     const image = await this.engine.images.resolve(req.Image);
     const { HostConfig: _h, NetworkingConfig: _n, ...config } = req;
     const merged = mergeImageConfig(config, image);
@@ -147,6 +152,8 @@ export class ContainerService {
     // engine/volumes: --volumes-from, then anonymous volumes for Config.Volumes (image VOLUME, -v /path)
     mounts.push(...volumesFrom((hc as { VolumesFrom?: string[] }).VolumesFrom, (ref) => this.get(ref).mounts, mounts));
     mounts.push(...anonymousVolumes(merged.Volumes, mounts));
+    // As dockerd: an anonymous volume has its name from create on (inspect shows it before start).
+    for (const m of mounts) if (m.type === 'volume' && !m.source && !m.name) m.name = randomBytes(32).toString('hex');
 
     const id = randomBytes(32).toString('hex');
     let finalName: string;
@@ -159,6 +166,14 @@ export class ContainerService {
       this.store.reserveName(finalName, id);
     }
     const dir = this.paths.dir(id);
+    let links: string[] | undefined;
+    try {
+      links = this.normalizeLinks(hc.Links as string[] | null | undefined, finalName);
+    } catch (err) {
+      this.store.releaseName(finalName, id);
+      throw err;
+    }
+    if (links) hc.Links = links;
     const rec: ContainerRecord = {
       id, name: finalName, created: new Date().toISOString(), image: req.Image, imageId: image.id,
       path, args, config: { ...merged, Hostname: merged.Hostname || id.slice(0, 12), Image: req.Image },
@@ -177,6 +192,33 @@ export class ContainerService {
     }
     this.event(rec, 'create');
     return { Id: id, Warnings: warnings };
+  }
+
+  /** --link "other[:alias]" as dockerd stores it: "/other:/me/alias" (the target must exist). */
+  private normalizeLinks(links: string[] | null | undefined, me: string): string[] | undefined {
+    if (!links?.length) return undefined;
+    return links.map((l) => {
+      const [target, alias] = l.split(':');
+      const name = target.replace(/^\//, '');
+      if (!name) throw new InvalidArgumentError(`invalid link ${JSON.stringify(l)}: use NAME[:ALIAS]`);
+      const other = this.store.find(name);
+      // 400, not 404: clients treat a 404 from create as "image missing" and pull.
+      if (!other) throw new InvalidArgumentError(`could not get container for ${name}`);
+      const aliasName = (alias ?? name).replace(/^.*\//, '');
+      return `/${other.name}:/${me}/${aliasName}`;
+    });
+  }
+
+  /** DELETE /containers/{me/alias}?link=1: drops the link; the containers stay. */
+  async removeLink(path: string): Promise<void> {
+    const full = `/${path.replace(/^\//, '')}`;
+    const parentName = full.slice(1, full.lastIndexOf('/'));
+    const rec = parentName ? this.store.find(parentName) : undefined;
+    const links = (rec?.hostConfig.Links as string[] | null | undefined) ?? [];
+    const kept = links.filter((l) => l.split(':')[1] !== full);
+    if (!rec || kept.length === links.length) throw new NotFoundError(`Could not find link ${full}`);
+    rec.hostConfig.Links = kept.length ? kept : null;
+    await this.store.save(rec);
   }
 
   // ---- start ----
@@ -199,6 +241,12 @@ export class ContainerService {
         const other = this.get(ref);
         if (!isActive(other.state)) throw new ConflictError(`cannot join network of a non running container: ${ref}`);
         return `/proc/${other.state.pid}/ns/net`;
+      },
+      container: (ref) => this.store.find(ref),
+      containerNs: (ref, type) => {
+        const other = this.get(ref);
+        if (!isActive(other.state)) throw new ConflictError(`cannot join ${type.toUpperCase()} of a non running container: ${ref}`);
+        return `/proc/${other.state.pid}/ns/${type}`;
       },
     };
   }
@@ -360,15 +408,20 @@ export class ContainerService {
       // A --rm container's record is deleted right away: persisting its exit first is wasted I/O
       // (after a crash in between, restore reads the exit from the runtime).
       const removing = rec.hostConfig.AutoRemove && !shouldRestart(rec, status.exitCode);
+      restart = shouldRestart(rec, status.exitCode) && !this.closing;
       if (removing) rec.state = transition(rec.id, rec.state, exit);
-      else await this.setState(rec, exit);
+      else if (restart) {
+        // As dockerd: straight to "restarting" (no "exited" in between for clients to see),
+        // and the count goes up when the restart is decided.
+        rec.state = transition(rec.id, rec.state, exit);
+        rec.restartCount++;
+        await this.setState(rec, { type: 'restarting' });
+      } else await this.setState(rec, exit);
       // remove() cleans up a --rm container itself, after it has answered the waiters.
       if (!removing) await this.cleanupAfterExit(rec);
       if (status.oomKilled) this.event(rec, 'oom');
       this.event(rec, 'die', { exitCode: String(status.exitCode) });
-      restart = shouldRestart(rec, status.exitCode) && !this.closing;
       if (restart) {
-        await this.setState(rec, { type: 'restarting' });
         this.scheduleRestart(rec, this.backoff.next(rec.id, Date.now() - startedAt));
       } else {
         autoRemove = !!rec.hostConfig.AutoRemove;
@@ -395,12 +448,12 @@ export class ContainerService {
       this.restartTimers.delete(rec.id);
       void this.mutex.run(rec.id, async () => {
         if (rec.state.status !== 'restarting' || this.closing) return;
-        rec.restartCount++;
         await this.startLocked(rec);
         this.event(rec, 'restart');
       }).catch((err) => {
         log.error(`restart ${rec.id.slice(0, 12)}: ${(err as Error).message}`);
         if (rec.state.status === 'exited' && shouldRestart(rec, rec.state.exitCode)) {
+          rec.restartCount++;
           void this.setState(rec, { type: 'restarting' }).then(() => this.scheduleRestart(rec, this.backoff.next(rec.id, 0)), () => undefined);
         }
       });
@@ -550,15 +603,20 @@ export class ContainerService {
   async update(ref: string, body: HostConfig): Promise<{ Warnings: string[] }> {
     const rec = this.get(ref);
     const next: HostConfig = { ...rec.hostConfig };
-    const keys = ['Memory', 'MemorySwap', 'MemoryReservation', 'NanoCpus', 'CpuShares', 'CpuQuota', 'CpuPeriod', 'CpusetCpus', 'CpusetMems', 'PidsLimit'] as const;
+    const keys = ['Memory', 'MemorySwap', 'MemoryReservation', 'NanoCpus', 'CpuShares', 'CpuQuota', 'CpuPeriod', 'CpusetCpus', 'CpusetMems'] as const;
     for (const k of keys) if (body[k] !== undefined && body[k] !== null && body[k] !== 0 && body[k] !== '') (next as Record<string, unknown>)[k] = body[k];
+    // As dockerd: PidsLimit 0 or -1 lifts the limit (shown as 0), null leaves it alone.
+    const pidsLifted = typeof body.PidsLimit === 'number' && body.PidsLimit <= 0;
+    if (typeof body.PidsLimit === 'number') next.PidsLimit = pidsLifted ? 0 : body.PidsLimit;
     if (body.RestartPolicy?.Name) next.RestartPolicy = body.RestartPolicy;
     validateResources(next);
     validateRestartPolicy(next.RestartPolicy, !!next.AutoRemove);
     await this.mutex.run(rec.id, async () => {
       if (isActive(rec.state)) {
         const file = join(this.paths.bundle(rec.id), 'resources.json');
-        await writeFileAtomicAsync(file, JSON.stringify(toOciResources(next)));
+        const resources = toOciResources(next);
+        if (pidsLifted) resources.pids = { limit: -1 };
+        await writeFileAtomicAsync(file, JSON.stringify(resources));
         await this.runtime.update(rec.id, file);
       }
       rec.hostConfig = next;
@@ -583,13 +641,21 @@ export class ContainerService {
 
   async remove(ref: string, opts: { force?: boolean; volumes?: boolean } = {}): Promise<void> {
     const rec = this.get(ref);
-    if (isActive(rec.state)) {
-      if (!opts.force) {
-        throw new ConflictError(`cannot remove container "/${rec.name}": container is ${rec.state.status}: stop the container before removing or force remove`);
-      }
+    if (rec.state.status === 'restarting' && !opts.force) {
+      throw new ConflictError(`You cannot remove a restarting container ${rec.id}. Stop the container before attempting removal or force remove`);
+    }
+    if (isActive(rec.state) && !opts.force) {
+      throw new ConflictError(`cannot remove container "/${rec.name}": container is ${rec.state.status}: stop the container before removing or force remove`);
+    }
+    if (opts.force && (isActive(rec.state) || rec.state.status === 'restarting')) {
       rec.manuallyStopped = true;
-      await this.signal(rec, 9);
-      await this.waitForExit(rec, 10_000);
+      this.cancelRestart(rec.id);
+      // A restart already under way finishes first; then nothing brings the container back.
+      await this.mutex.run(rec.id, async () => undefined);
+      if (isActive(rec.state)) {
+        await this.signal(rec, 9);
+        await this.waitForExit(rec, 10_000);
+      }
     }
     this.cancelRestart(rec.id);
     await this.mutex.run(rec.id, async () => {
@@ -738,4 +804,29 @@ function withDaemonDefaults(hc: HostConfig, c: DaemonConfig): HostConfig {
   }
   if (!hc.LogConfig?.Type && c.logDriver) hc.LogConfig = { Type: c.logDriver, Config: { ...(c.logDriver === 'json-file' ? c.logOpts : {}), ...(hc.LogConfig?.Config ?? {}) } };
   return hc;
+}
+
+/** dockerd's checks of --pid, --ipc and --uts. */
+function validateNamespaceModes(hc: HostConfig): void {
+  const pid = hc.PidMode ?? '';
+  if (pid && pid !== 'host' && !/^container:.+/.test(pid)) throw new InvalidArgumentError(`invalid PID mode: ${pid}`);
+  const ipc = hc.IpcMode ?? '';
+  if (ipc && !['private', 'shareable', 'host', 'none'].includes(ipc) && !/^container:.+/.test(ipc)) throw new InvalidArgumentError(`invalid IPC mode: ${ipc}`);
+  const uts = hc.UTSMode ?? '';
+  if (uts && uts !== 'host') throw new InvalidArgumentError(`invalid UTS mode: ${uts}`);
+}
+
+/** dockerd's verifyContainerSettings on Config: environment entries and healthcheck durations. */
+function validateConfig(req: CreateRequest): void {
+  for (const e of (req.Env as string[] | null | undefined) ?? []) {
+    if (typeof e !== 'string' || e.split('=')[0] === '') throw new InvalidArgumentError(`invalid environment variable: ${e}`);
+  }
+  const hc = req.Healthcheck as Record<string, number | undefined> | null | undefined;
+  if (!hc) return;
+  const MIN = 1_000_000; // 1ms in ns
+  for (const f of ['Interval', 'Timeout', 'StartPeriod', 'StartInterval']) {
+    const v = hc[f];
+    if (v !== undefined && v !== null && v !== 0 && v < MIN) throw new InvalidArgumentError(`${f} in Healthcheck cannot be less than 1ms`);
+  }
+  if ((hc.Retries ?? 0) < 0) throw new InvalidArgumentError('Retries in Healthcheck cannot be negative');
 }

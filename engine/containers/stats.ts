@@ -1,7 +1,7 @@
 /** Container stats from cgroup v1 controllers or the v2 unified hierarchy, in docker's JSON shape. */
 import { readFile } from 'node:fs/promises';
 import { existsSync } from 'node:fs';
-import { availableParallelism } from 'node:os';
+import { availableParallelism, totalmem } from 'node:os';
 
 const V1 = '/sys/fs/cgroup';
 
@@ -60,13 +60,13 @@ export async function sample(id: string, pid: number, name: string): Promise<Rec
   let pidsLimit: number | undefined;
   if (v2) {
     const stat = await keyed(`${v2}/memory.stat`);
-    memory = { usage: await num(`${v2}/memory.current`) ?? 0, limit: await num(`${v2}/memory.max`) ?? 2 ** 63 - 1, stats: stat };
+    memory = { usage: await num(`${v2}/memory.current`) ?? 0, limit: hostLimit(await num(`${v2}/memory.max`)), stats: stat };
     cpuTotal = ((await keyed(`${v2}/cpu.stat`)).usage_usec ?? 0) * 1000;
     pidsCurrent = await num(`${v2}/pids.current`);
     pidsLimit = await num(`${v2}/pids.max`);
   } else {
     const stat = await keyed(`${V1}/memory${cg}/memory.stat`);
-    memory = { usage: await num(`${V1}/memory${cg}/memory.usage_in_bytes`) ?? 0, max_usage: await num(`${V1}/memory${cg}/memory.max_usage_in_bytes`) ?? 0, limit: await num(`${V1}/memory${cg}/memory.limit_in_bytes`) ?? 0, failcnt: await num(`${V1}/memory${cg}/memory.failcnt`) ?? 0, stats: stat };
+    memory = { usage: await num(`${V1}/memory${cg}/memory.usage_in_bytes`) ?? 0, max_usage: await num(`${V1}/memory${cg}/memory.max_usage_in_bytes`) ?? 0, limit: hostLimit(await num(`${V1}/memory${cg}/memory.limit_in_bytes`)), failcnt: await num(`${V1}/memory${cg}/memory.failcnt`) ?? 0, stats: stat };
     cpuTotal = await num(`${V1}/cpuacct${cg}/cpuacct.usage`) ?? 0;
     try {
       percpu = (await readFile(`${V1}/cpuacct${cg}/cpuacct.usage_percpu`, 'utf8')).trim().split(/\s+/).map(Number);
@@ -91,3 +91,9 @@ export async function sample(id: string, pid: number, name: string): Promise<Rec
 }
 
 export const ZERO_CPU = { cpu_usage: { total_usage: 0, usage_in_kernelmode: 0, usage_in_usermode: 0 }, system_cpu_usage: 0, online_cpus: 0, throttling_data: { periods: 0, throttled_periods: 0, throttled_time: 0 } };
+
+/** As dockerd: without a limit (cgroup "max" or v1's huge page-rounded value) the limit is the host's memory. */
+function hostLimit(limit: number | undefined): number {
+  const host = totalmem();
+  return limit === undefined || !Number.isFinite(limit) || limit <= 0 || limit > host ? host : limit;
+}

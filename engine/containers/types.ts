@@ -73,6 +73,9 @@ export interface HostConfig {
   DnsSearch?: string[] | null;
   DnsOptions?: string[] | null;
   ExtraHosts?: string[] | null;
+  PidMode?: string;
+  IpcMode?: string;
+  UTSMode?: string;
   [key: string]: unknown;
 }
 
@@ -92,4 +95,6 @@ export interface MountSpec {
   options: string[];
   /** For volumes: the volume name and its host path once acquired. */
   name?: string;
+  /** For volumes: the directory inside the volume that is mounted (Mount.VolumeOptions.Subpath, API 1.45). */
+  subpath?: string;
 }

@@ -4,6 +4,7 @@ import { dockerState } from './state.js';
 import { humanDuration } from './humanize.js';
 import type { Mount } from '../snapshots/index.js';
 import type { Health } from './health.js';
+import { MASKED_PATHS, READONLY_PATHS } from '../runtime/defaults.js';
 
 export function statusText(rec: ContainerRecord, now = Date.now(), health?: Health): string {
   const s = rec.state;
@@ -18,11 +19,13 @@ export function statusText(rec: ContainerRecord, now = Date.now(), health?: Heal
   }
 }
 
-function mountPoints(rec: ContainerRecord): Record<string, unknown>[] {
-  return rec.mounts.map((m) => ({
+function mountPoints(rec: ContainerRecord, volumePath?: (name: string) => string): Record<string, unknown>[] {
+  // --tmpfs mounts are in HostConfig.Tmpfs only; --mount type=tmpfs ones are listed.
+  const tmpfsFlag = new Set(Object.keys(rec.hostConfig.Tmpfs ?? {}));
+  return rec.mounts.filter((m) => !(m.type === 'tmpfs' && tmpfsFlag.has(m.target))).map((m) => ({
     Type: m.type,
-    ...(m.type === 'volume' ? { Name: m.name ?? '', Driver: 'local' } : {}),
-    Source: m.type === 'tmpfs' ? '' : m.source,
+    ...(m.type === 'volume' ? { Name: m.name ?? m.source, Driver: 'local' } : {}),
+    Source: m.type === 'tmpfs' ? '' : m.type === 'volume' && volumePath && (m.name || m.source) ? volumePath(m.name || m.source) : m.source,
     Destination: m.target,
     Mode: m.type === 'bind' ? (m.readOnly ? 'ro' : '') : m.type === 'volume' ? 'z' : '',
     RW: !m.readOnly,
@@ -30,15 +33,22 @@ function mountPoints(rec: ContainerRecord): Record<string, unknown>[] {
   }));
 }
 
+const ENDPOINT_DEFAULTS = { IPAMConfig: null, Links: null, Aliases: null, MacAddress: '', DriverOpts: null, GwPriority: 0, NetworkID: '', EndpointID: '', Gateway: '', IPAddress: '', IPPrefixLen: 0, IPv6Gateway: '', GlobalIPv6Address: '', GlobalIPv6PrefixLen: 0, DNSNames: null };
+
 function networkSettings(rec: ContainerRecord): Record<string, unknown> {
-  if (rec.networkSettings && Object.keys(rec.networkSettings).length) return rec.networkSettings;
-  const mode = rec.hostConfig.NetworkMode === 'default' ? 'bridge' : rec.hostConfig.NetworkMode ?? 'none';
-  const name = mode === 'bridge' ? 'none' : mode;
+  // Attached (started at least once): the networks service's view.
+  if (rec.networkSettings && 'SandboxKey' in rec.networkSettings) return rec.networkSettings;
+  // Created only: the endpoints asked for, keyed by network name ("default" is the bridge), as dockerd shows them.
+  const mode = !rec.hostConfig.NetworkMode || rec.hostConfig.NetworkMode === 'default' ? 'bridge' : rec.hostConfig.NetworkMode;
+  const asked = (rec.networkSettings?.Networks ?? {}) as Record<string, Record<string, unknown> | null>;
+  const networks: Record<string, unknown> = {};
+  for (const [key, ep] of Object.entries(asked)) networks[key === 'default' ? 'bridge' : key] = { ...ENDPOINT_DEFAULTS, ...(ep ?? {}) };
+  if (!Object.keys(networks).length && !mode.startsWith('container:')) networks[mode] = { ...ENDPOINT_DEFAULTS };
   return {
     Bridge: '', SandboxID: '', SandboxKey: '', HairpinMode: false, LinkLocalIPv6Address: '', LinkLocalIPv6PrefixLen: 0,
     Ports: {}, SecondaryIPAddresses: null, SecondaryIPv6Addresses: null, EndpointID: '', Gateway: '', GlobalIPv6Address: '',
     GlobalIPv6PrefixLen: 0, IPAddress: '', IPPrefixLen: 0, IPv6Gateway: '', MacAddress: '',
-    Networks: { [name]: { IPAMConfig: null, Links: null, Aliases: null, MacAddress: '', NetworkID: '', EndpointID: '', Gateway: '', IPAddress: '', IPPrefixLen: 0, IPv6Gateway: '', GlobalIPv6Address: '', GlobalIPv6PrefixLen: 0, DriverOpts: null, DNSNames: null } },
+    Networks: networks,
   };
 }
 
@@ -70,15 +80,18 @@ export function hostConfigView(rec: ContainerRecord): Record<string, unknown> {
     CgroupParent: '', BlkioWeight: 0, CpuPeriod: 0, CpuQuota: 0, CpuRealtimePeriod: 0, CpuRealtimeRuntime: 0,
     CpusetCpus: '', CpusetMems: '', Devices: [], DeviceCgroupRules: null, DeviceRequests: null, MemoryReservation: 0,
     MemorySwap: 0, MemorySwappiness: null, OomKillDisable: null, PidsLimit: null, Ulimits: null, CpuCount: 0, CpuPercent: 0,
-    IOMaximumIOps: 0, IOMaximumBandwidth: 0, MaskedPaths: [], ReadonlyPaths: [], Init: null,
+    IOMaximumIOps: 0, IOMaximumBandwidth: 0, Init: null,
     ...hc,
+    // What the runtime applies (dockerd's defaults unless given; none when privileged).
+    MaskedPaths: hc.Privileged ? null : hc.MaskedPaths ?? MASKED_PATHS,
+    ReadonlyPaths: hc.Privileged ? null : hc.ReadonlyPaths ?? READONLY_PATHS,
   };
 }
 
 /** SizeRw: the writable layer; SizeRootFs: that plus the image (docker's "virtual" size). */
 export interface Sizes { rw: number; image: number }
 
-export function inspectView(rec: ContainerRecord, opts: { mounts?: Mount[]; mergedDir: string; sizeRw?: Sizes; execIds: string[]; health?: Health }): Record<string, unknown> {
+export function inspectView(rec: ContainerRecord, opts: { mounts?: Mount[]; mergedDir: string; sizeRw?: Sizes; execIds: string[]; health?: Health; volumePath?: (name: string) => string }): Record<string, unknown> {
   return {
     Id: rec.id,
     Created: rec.created,
@@ -101,7 +114,7 @@ export function inspectView(rec: ContainerRecord, opts: { mounts?: Mount[]; merg
     HostConfig: hostConfigView(rec),
     GraphDriver: graphDriver(rec, opts.mounts, opts.mergedDir),
     ...(opts.sizeRw ? { SizeRw: opts.sizeRw.rw, SizeRootFs: opts.sizeRw.rw + opts.sizeRw.image } : {}),
-    Mounts: mountPoints(rec),
+    Mounts: mountPoints(rec, opts.volumePath),
     Config: { AttachStdin: false, AttachStdout: false, AttachStderr: false, Tty: false, OpenStdin: false, StdinOnce: false, Env: [], Cmd: null, Image: rec.image, Volumes: null, WorkingDir: '', Entrypoint: null, OnBuild: null, Labels: {}, ...rec.config },
     NetworkSettings: networkSettings(rec),
   };

@@ -149,6 +149,8 @@ export interface ImageService extends Service {
   save(names: string[]): Promise<Readable>;
   load(input: Readable, onProgress: OnProgress): Promise<void>;
   search(term: string, limit: number, auth: RegistryAuth | undefined): Promise<SearchResult[]>;
+  /** The registry's descriptor and platforms for a reference (GET /distribution/{name}/json). */
+  distribution(name: string, auth: RegistryAuth | undefined): Promise<import('./distribution.js').DistributionInspect>;
   /** Content bytes of each layer of an image, bottom first (history). */
   layerSizes(image: ImageRecord): Promise<number[]>;
   /** Where each layer's files are, for the snapshotter. */

@@ -104,7 +104,7 @@ async function readDockerArchive(dir: string, each: (img: LoadedImage) => Promis
       throw new InvalidArgumentError(`load: config ${entry.Config} is missing from the archive`);
     });
     const config = JSON.parse(configBytes.toString('utf8')) as ImageConfig;
-    const layers = entry.Layers.map((l) => {
+    const layers = (entry.Layers ?? []).map((l) => {
       const m = /blobs\/sha256\/([a-f0-9]{64})$/.exec(l);
       return { path: safeJoin(dir, l, 'manifest.json Layers'), ...(m ? { digest: `sha256:${m[1]}` } : {}) };
     });

@@ -36,7 +36,11 @@ export async function removeImage(svc: LocalImageService, nameOrId: string, opts
   }
   const user = inUse(id);
   if (user) {
-    if (!opts.force) throw new ConflictError(`conflict: unable to delete ${byRef ? familiarString(parseReference(byRef)) : shortId(id)} (must be forced) - image is being used by container ${user.slice(0, 12)}`);
+    if (!opts.force) {
+      throw new ConflictError(byRef
+        ? `conflict: unable to remove repository reference "${nameOrId}" (must force) - container ${user.slice(0, 12)} is using its referenced image ${shortId(id)}`
+        : `conflict: unable to delete ${shortId(id)} (must be forced) - image is being used by container ${user.slice(0, 12)}`);
+    }
     // Forced while in use: untag only, the container keeps its image (docker does the same).
     await svc.meta.deleteRefs(refs);
     for (const r of refs) out.push({ Untagged: familiarString(parseReference(r)) });

@@ -1,5 +1,5 @@
 /** Finds an image by reference, full id, or unique id prefix, like docker. */
-import { fullString, parseReference, withDefaultTag, InvalidReferenceError, type Reference } from '../../src/common/reference.js';
+import { familiarString, fullString, parseReference, withDefaultTag, InvalidReferenceError, type Reference } from '../../src/common/reference.js';
 import { InvalidArgumentError, NotFoundError } from '../errors.js';
 import type { ImageMetaStore } from './store.js';
 
@@ -39,5 +39,6 @@ export function findImageId(meta: ImageMetaStore, nameOrId: string): string {
     if (matches.length > 1) throw new InvalidArgumentError(`image id prefix ${s} is ambiguous: give more characters`);
   }
   if (!ref) throw new InvalidArgumentError(refError ?? `invalid reference format: ${s}`);
-  throw new NotFoundError(`No such image: ${s}`);
+  // dockerd names the reference it looked for: "No such image: name:latest".
+  throw new NotFoundError(`No such image: ${prefix ? s : familiarString(ref)}`);
 }

@@ -15,6 +15,7 @@ import { gzipIfPlain } from './decompress.js';
 import { collectGarbage } from './gc.js';
 import type { CommitOptions, ImageConfig, ImageRecord, ImageService, ListOptions, OnProgress, PullOptions, RegistryAuth, RemoveOptions, SearchResult } from './index.js';
 import { applyChanges } from './changes.js';
+import { distributionInspect, type DistributionInspect } from './distribution.js';
 import { pruneImages, removeImage } from './remove.js';
 import { searchImages } from './search.js';
 import { loadImages, pushImage, saveImages } from './transfer.js';
@@ -291,6 +292,10 @@ export class LocalImageService implements ImageService {
 
   load(input: Readable, onProgress: OnProgress): Promise<void> {
     return loadImages(this, input, onProgress);
+  }
+
+  distribution(name: string, auth: RegistryAuth | undefined): Promise<DistributionInspect> {
+    return distributionInspect(this, name, auth);
   }
 
   search(term: string, limit: number, auth: RegistryAuth | undefined): Promise<SearchResult[]> {

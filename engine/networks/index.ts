@@ -35,11 +35,13 @@ export interface NetworkRecord {
   ConfigOnly: boolean;
   Options: Record<string, string>;
   Labels: Record<string, string>;
+  /** The bridge interface the engine chose when Options has none (not shown by the API). */
+  bridgeName?: string;
 }
 
 /** docker's EndpointSettings (request side: the fields berthd reads). */
 export interface EndpointRequest {
-  IPAMConfig?: { IPv4Address?: string } | null;
+  IPAMConfig?: { IPv4Address?: string; LinkLocalIPs?: string[] | null } | null;
   Aliases?: string[] | null;
   Links?: string[] | null;
   MacAddress?: string;
@@ -58,6 +60,9 @@ export interface EndpointRecord {
   staticIp: string | null;
   aliases: string[];
   links: string[];
+  /** As given at create/connect, shown back in inspect. */
+  driverOpts?: Record<string, string> | null;
+  linkLocalIps?: string[];
 }
 
 export interface PublishedPort extends PortBinding { containerIp: string }

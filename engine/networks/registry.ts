@@ -28,7 +28,9 @@ export interface CreateRequest {
   Labels?: Record<string, string> | null;
 }
 
-const NAME_RE = /^[a-zA-Z0-9][a-zA-Z0-9_.-]*$/;
+// dockerd takes any name (spaces too); "/" would not survive the API's URL paths.
+const NAME_RE = /^[^/\x00-\x1f]+$/;
+const PREDEFINED = ['bridge', 'host', 'none'];
 const IFNAME_RE = /^[a-zA-Z0-9_.-]{1,15}$/;
 
 export function newId(): string {
@@ -77,7 +79,8 @@ export class NetworkRegistry {
   /** Validates a create request into a record; nothing is made yet. */
   plan(req: CreateRequest, taken: Cidr[], pools: Array<{ base: string; size: number }>): NetworkRecord {
     const name = req.Name;
-    if (!name || !NAME_RE.test(name)) throw new InvalidArgumentError(`invalid network name "${name ?? ''}": use letters, digits, "_", "." and "-", starting with a letter or digit`);
+    if (!name || !NAME_RE.test(name)) throw new InvalidArgumentError(`invalid network name "${name ?? ''}": a name must be non-empty, without "/" or control characters`);
+    if (PREDEFINED.includes(name)) throw new ForbiddenError(`operation is not permitted on predefined ${name} network `);
     if (this.all().some((n) => n.record.Name === name)) throw new ConflictError(`network with name ${name} already exists`);
     const driver = req.Driver || 'bridge';
     if (driver === 'host' || driver === 'null') throw new ForbiddenError(`only one instance of "${driver}" network is allowed`);
@@ -110,14 +113,16 @@ export class NetworkRegistry {
       Scope: 'local',
       Driver: 'bridge',
       EnableIPv6: false,
-      IPAM: { Driver: 'default', Options: req.IPAM?.Options ?? {}, Config: [config] },
+      IPAM: { Driver: 'default', Options: req.IPAM?.Options ?? null, Config: [config] },
       Internal: Boolean(req.Internal),
       Attachable: Boolean(req.Attachable),
       Ingress: false,
       ConfigFrom: { Network: '' },
       ConfigOnly: false,
-      Options: { ...options, [DRIVER_OPT_BRIDGE]: bridge },
+      // Only what the user gave (compose compares it to decide on a recreate); the chosen bridge is apart.
+      Options: options,
       Labels: req.Labels ?? {},
+      bridgeName: bridge,
     };
   }
 
@@ -138,7 +143,7 @@ export class NetworkRegistry {
     return {
       record,
       pool: isBridge ? new AddressPool(record.IPAM.Config[0]) : null,
-      bridge: isBridge ? record.Options[DRIVER_OPT_BRIDGE] : null,
+      bridge: isBridge ? record.Options[DRIVER_OPT_BRIDGE] ?? record.bridgeName ?? null : null,
       mtu: isBridge ? (mtuOf(record.Options) ?? this.hostMtu) : 0,
       isDefault: record.Options[DRIVER_OPT_DEFAULT_BRIDGE] === 'true',
     };

@@ -8,7 +8,7 @@ import { type DnsOverrides, type HostsEntry, hostResolvConf, parseExtraHost, ren
 import { type CreateRequest, type Network, NetworkRegistry, newId } from './registry.js';
 import {
   type AttachRequest, type AttachResult, DRIVER_OPT_BRIDGE, DRIVER_OPT_DEFAULT_BRIDGE, type EndpointRecord, type EndpointRequest,
-  type Networking, type SandboxRecord,
+  type NetworkRecord, type Networking, type SandboxRecord,
 } from './index.js';
 import { DEFAULT_POOLS, parsePoolSpec, pickSubnet } from './ipam.js';
 import { type EndpointLink, NetnsPool, addLinks, createSandbox, deleteLink, destroySandbox, ensureBridge, hostMtu, hostRoutes, removeLinks, setDnsRedirect } from './links.js';
@@ -148,7 +148,7 @@ export class NetworkService implements Networking {
   }
 
   list(filters: Record<string, string[]> = {}): Array<Record<string, unknown>> {
-    return this.registry.all().filter((n) => matchFilters(n, filters, this.endpointsOf(n).length)).map((n) => ({ ...n.record, Containers: {} }));
+    return this.registry.all().filter((n) => matchFilters(n, filters, this.endpointsOf(n).length)).map((n) => ({ ...apiRecord(n.record), Containers: {} }));
   }
 
   inspect(idOrName: string): Record<string, unknown> {
@@ -162,7 +162,7 @@ export class NetworkService implements Networking {
         containers[sb.containerId] = { Name: sb.name, EndpointID: sb.sandboxId, MacAddress: '', IPv4Address: '', IPv6Address: '' };
       }
     }
-    return { ...n.record, Containers: containers };
+    return { ...apiRecord(n.record), Containers: containers };
   }
 
   async remove(idOrName: string): Promise<void> {
@@ -379,7 +379,9 @@ export class NetworkService implements Networking {
     return {
       networkId: n.record.Id, endpointId: newId(), ifname, hostVeth: `veth${randomBytes(4).toString('hex').slice(0, 7)}`,
       ip, prefix: pool.subnet.prefix, gateway: formatIp(pool.gateway), mac: mac.toLowerCase(), staticIp: wantedIp,
-      aliases, links: cfg.Links ?? [], 
+      aliases, links: cfg.Links ?? [],
+      ...(cfg.DriverOpts && Object.keys(cfg.DriverOpts).length ? { driverOpts: cfg.DriverOpts } : {}),
+      ...(cfg.IPAMConfig?.LinkLocalIPs?.length ? { linkLocalIps: cfg.IPAMConfig.LinkLocalIPs } : {}),
     };
   }
 
@@ -471,6 +473,8 @@ export class NetworkService implements Networking {
   /** Names visible from `clientIp`: containers sharing a user network with it. */
   private resolveName(n: Network, clientIp: string, name: string): string[] | null {
     const client = this.endpointsOf(n).find(({ ep }) => ep.ip === clientIp)?.sb;
+    // A container's own hostname (--hostname too) answers with its own address, as its /etc/hosts does.
+    if (client?.hostname && client.hostname.toLowerCase() === name) return [clientIp];
     const nets = new Set(client ? client.endpoints.map((e) => e.networkId) : [n.record.Id]);
     const ordered = [n.record.Id, ...[...nets].filter((id) => id !== n.record.Id)];
     for (const netId of ordered) {
@@ -516,4 +520,10 @@ export class NetworkService implements Networking {
   private emit(n: Network, action: string, container?: string): void {
     this.opts.events.emit({ Type: 'network', Action: action, Actor: { ID: n.record.Id, Attributes: { name: n.record.Name, type: n.record.Driver, ...(container ? { container } : {}) } } });
   }
+}
+
+/** The record as the API shows it: engine-internal fields left out. */
+function apiRecord(record: NetworkRecord): Omit<NetworkRecord, 'bridgeName'> {
+  const { bridgeName: _b, ...shown } = record;
+  return shown;
 }

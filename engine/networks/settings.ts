@@ -53,7 +53,10 @@ function emptyEndpoint() {
 function endpointSettings(sb: SandboxRecord, ep: EndpointRecord, n: Network) {
   return {
     ...emptyEndpoint(),
-    IPAMConfig: ep.staticIp ? { IPv4Address: ep.staticIp } : null,
+    IPAMConfig: ep.staticIp || ep.linkLocalIps?.length
+      ? { ...(ep.staticIp ? { IPv4Address: ep.staticIp } : {}), ...(ep.linkLocalIps?.length ? { LinkLocalIPs: ep.linkLocalIps } : {}) }
+      : null,
+    DriverOpts: ep.driverOpts ?? null,
     Links: ep.links.length ? ep.links : null,
     Aliases: ep.aliases.length ? ep.aliases : null,
     MacAddress: ep.mac,

@@ -21,7 +21,23 @@ export function hostCpuCount(): number {
 }
 
 /** Checks the resource fields a client sent; absurd values are rejected before anything changes. */
+/** HostConfig fields that are integers in dockerd's Go types. */
+const INTEGER_FIELDS = ['Memory', 'MemorySwap', 'MemoryReservation', 'MemorySwappiness', 'KernelMemory', 'KernelMemoryTCP', 'NanoCpus', 'CpuShares', 'CpuQuota', 'CpuPeriod',
+  'CpuRealtimePeriod', 'CpuRealtimeRuntime', 'CpuCount', 'CpuPercent', 'BlkioWeight', 'PidsLimit', 'ShmSize', 'OomScoreAdj', 'IOMaximumIOps', 'IOMaximumBandwidth'] as const;
+
 export function validateResources(hc: HostConfig): void {
+  for (const f of INTEGER_FIELDS) {
+    const v = (hc as Record<string, unknown>)[f];
+    if (v === undefined || v === null) continue;
+    if (typeof v !== 'number') throw new InvalidArgumentError(`invalid JSON: json: cannot unmarshal ${typeof v === 'string' ? 'string' : typeof v === 'boolean' ? 'bool' : Array.isArray(v) ? 'array' : 'object'} into Go struct field HostConfig.HostConfig.${f} of type int64`);
+    if (!Number.isInteger(v)) throw new InvalidArgumentError(`invalid JSON: json: cannot unmarshal number ${v} into Go struct field HostConfig.HostConfig.${f} of type int64`);
+  }
+  const swappiness = (hc as { MemorySwappiness?: number | null }).MemorySwappiness;
+  if (swappiness !== undefined && swappiness !== null && swappiness !== -1 && (swappiness < 0 || swappiness > 100)) {
+    throw new InvalidArgumentError(`Invalid value: ${swappiness}, valid memory swappiness range is 0-100`);
+  }
+  const blkio = (hc as { BlkioWeight?: number }).BlkioWeight ?? 0;
+  if (blkio > 0 && (blkio < 10 || blkio > 1000)) throw new InvalidArgumentError('Range of blkio weight is from 10 to 1000');
   const memory = hc.Memory ?? 0;
   if (memory < 0) throw new InvalidArgumentError(`invalid Memory ${memory}: must be a positive number of bytes`);
   if (memory > 0 && memory < MIN_MEMORY) throw new InvalidArgumentError('Minimum memory limit allowed is 6MB');
@@ -30,6 +46,7 @@ export function validateResources(hc: HostConfig): void {
   if (swap > 0 && memory > 0 && swap < memory) {
     throw new InvalidArgumentError('Minimum memoryswap limit should be larger than memory limit, see usage');
   }
+  if (swap < -1) throw new InvalidArgumentError(`invalid MemorySwap ${swap}: use -1 (unlimited) or a limit at least Memory`);
   if (swap > 0 && memory === 0) throw new InvalidArgumentError('You should always set the Memory limit when using Memoryswap limit, see usage');
   const nano = hc.NanoCpus ?? 0;
   if (nano < 0) throw new InvalidArgumentError(`invalid NanoCpus ${nano}: must be positive`);

@@ -12,6 +12,8 @@ import { toOciResources } from './resources.js';
 import { capabilitySet, parseSecurityOpt } from './security.js';
 
 export type NetworkNamespace = { mode: 'new' } | { mode: 'host' } | { mode: 'path'; path: string };
+/** --pid/--ipc/--uts: a namespace of its own (absent), the host's, or another container's. */
+export type SharedNamespace = { mode: 'host' } | { mode: 'path'; path: string };
 
 export interface SpecInput {
   id: string;
@@ -27,6 +29,7 @@ export interface SpecInput {
   /** Host files bind-mounted at /etc/hostname, /etc/hosts, /etc/resolv.conf. */
   etcFiles: { hostname: string; hosts: string; resolvConf: string };
   network: NetworkNamespace;
+  shared?: { pid?: SharedNamespace; ipc?: SharedNamespace; uts?: SharedNamespace };
   /** The static init binary, bind-mounted at /sbin/docker-init when HostConfig.Init. */
   initBinary?: string;
   cgroupsPath: string;
@@ -95,7 +98,15 @@ export function buildSpec(input: SpecInput): SpecResult {
   if (hc.Init && input.initBinary) mounts.push({ destination: '/sbin/docker-init', type: 'bind', source: input.initBinary, options: ['bind', 'ro'] });
   mounts.push(...userMounts(input.mounts));
 
-  const namespaces: { type: string; path?: string }[] = [{ type: 'pid' }, { type: 'ipc' }, { type: 'uts' }, { type: 'mount' }];
+  const namespaces: { type: string; path?: string }[] = [];
+  for (const type of ['pid', 'ipc', 'uts'] as const) {
+    const share = input.shared?.[type];
+    if (!share) namespaces.push({ type });
+    else if (share.mode === 'path') namespaces.push({ type, path: share.path });
+  }
+  namespaces.push({ type: 'mount' });
+  // Only a UTS namespace of its own gets the container's hostname (never the host's or another's).
+  const ownUts = !input.shared?.uts;
   if (input.network.mode === 'new') namespaces.push({ type: 'network' });
   if (input.network.mode === 'path') namespaces.push({ type: 'network', path: input.network.path });
 
@@ -131,8 +142,8 @@ export function buildSpec(input: SpecInput): SpecResult {
       ...(input.consoleSize ? { consoleSize: input.consoleSize } : {}),
     },
     root: { path: input.rootfs, readonly: !!hc.ReadonlyRootfs },
-    hostname: config.Hostname || input.id.slice(0, 12),
-    ...(config.Domainname ? { domainname: config.Domainname } : {}),
+    ...(ownUts ? { hostname: config.Hostname || input.id.slice(0, 12) } : {}),
+    ...(ownUts && config.Domainname ? { domainname: config.Domainname } : {}),
     mounts,
     annotations: input.annotations,
     linux: {
@@ -142,7 +153,7 @@ export function buildSpec(input: SpecInput): SpecResult {
       ...(devices.length ? { devices } : {}),
       ...(Object.keys(sysctl).length ? { sysctl } : {}),
       ...(security.seccomp ? { seccomp: security.seccomp } : {}),
-      ...(privileged ? {} : { maskedPaths: MASKED_PATHS, readonlyPaths: READONLY_PATHS }),
+      ...(privileged ? {} : { maskedPaths: (hc.MaskedPaths as string[] | undefined) ?? MASKED_PATHS, readonlyPaths: (hc.ReadonlyPaths as string[] | undefined) ?? READONLY_PATHS }),
     },
   };
   return { spec, warnings: security.warnings };

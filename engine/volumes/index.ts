@@ -31,6 +31,8 @@ export interface MountSpec {
   type: 'bind' | 'volume' | 'tmpfs';
   /** Volume name; empty for an anonymous volume. */
   source: string;
+  /** A volume named by the engine at container create (docker's anonymous volumes); default: !source. */
+  anonymous?: boolean;
   target: string;
   readOnly: boolean;
   /** Mount flags as containers parse them (["nocopy"]), or --mount's VolumeOptions ({NoCopy, Labels, DriverConfig}). */
@@ -45,4 +47,6 @@ export interface VolumeUser {
   acquire(spec: MountSpec, containerId: string, rootfsPath: string | null): Promise<{ name: string; hostPath: string }>;
   /** Drops the container's uses; with removeAnonymous, its anonymous volumes nobody else uses go too. */
   release(containerId: string, opts?: { removeAnonymous?: boolean }): Promise<void>;
+  /** Where a volume's data lives on the host (inspect's Mounts[].Source). */
+  mountpoint(name: string): string;
 }

@@ -38,7 +38,7 @@ export class VolumeService implements VolumeUser {
     return svc;
   }
 
-  private mountpoint(name: string): string {
+  mountpoint(name: string): string {
     return join(this.dir, name, '_data');
   }
 
@@ -138,6 +138,7 @@ export class VolumeService implements VolumeUser {
 
   async acquire(spec: MountSpec, containerId: string, rootfsPath: string | null): Promise<{ name: string; hostPath: string }> {
     const name = spec.source || anonymousName();
+    const anonymous = spec.anonymous ?? !spec.source;
     validateVolumeName(name);
     // options: a list of mount flags ("nocopy") from -v, or --mount's VolumeOptions fields
     const flags: string[] = Array.isArray(spec.options) ? spec.options : [];
@@ -145,8 +146,8 @@ export class VolumeService implements VolumeUser {
     const opts = (vo.DriverConfig?.Options ?? {}) as Record<string, string>;
     if (!this.metas.has(name)) validateDriverOptions(opts);
     return this.serial(name, async () => {
-      const labels = { ...(vo.Labels ?? {}), ...(spec.source ? {} : { [ANONYMOUS_LABEL]: '' }) };
-      const meta = await this.ensure(name, labels, opts, !spec.source);
+      const labels = { ...(vo.Labels ?? {}), ...(anonymous ? { [ANONYMOUS_LABEL]: '' } : {}) };
+      const meta = await this.ensure(name, labels, opts, anonymous);
       const mp = this.mountpoint(name);
       if (needsMount(meta.options) && !isMounted(mp)) await mountVolume(meta.options, mp);
       const noCopy = flags.includes('nocopy') || Boolean(vo.NoCopy) || meta.options.copy === 'false';

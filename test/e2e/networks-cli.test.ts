@@ -201,7 +201,7 @@ test('a restart keeps running containers reachable; a stop with none running lea
 
   await docker('rm', '-f', 'web', 'pub');
   const nets = (await docker('network', 'ls', '-q', '--filter', 'driver=bridge')).split('\n');
-  const bridges = await Promise.all(nets.map((n) => docker('network', 'inspect', '-f', '{{index .Options "com.docker.network.bridge.name"}}', n)));
+  const bridges = await Promise.all(nets.map((n) => docker('network', 'inspect', '-f', '{{with index .Options "com.docker.network.bridge.name"}}{{.}}{{else}}br-{{slice .Id 0 12}}{{end}}', n)));
   await daemon.stop();
   for (const br of bridges) expect(await shOk(`ip link show ${br}`)).toBe(false);
   expect(await sh('nft list tables')).not.toContain(`berth_${bridge.replace(/[^A-Za-z0-9_]/g, '_')}`);

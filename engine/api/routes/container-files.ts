@@ -1,5 +1,6 @@
 /** Container endpoints about processes and files: top, stats, changes, export, archive, commit. */
-import { join } from 'node:path';
+import { existsSync, mkdirSync, statSync, writeFileSync } from 'node:fs';
+import { dirname, join } from 'node:path';
 import { randomBytes } from 'node:crypto';
 import type { Engine } from '../../engine.js';
 import { ConflictError, InvalidArgumentError } from '../../errors.js';
@@ -10,7 +11,9 @@ import { top } from '../../containers/top.js';
 import { sample, ZERO_CPU } from '../../containers/stats.js';
 import { extractInto, statHeader, statInRoot, tarDir, tarPath } from '../../containers/archive.js';
 import { applyChanges, commitConfig } from '../../containers/commit.js';
-import { mountRootfs, unmountRootfs, isMounted } from '../../containers/rootfs.js';
+import { bindMount, mountRootfs, unmountRootfs, isMounted } from '../../containers/rootfs.js';
+import { resolveInRoot } from '../../containers/safepath.js';
+import type { VolumeUser } from '../../volumes/index.js';
 import { queryBool } from '../query.js';
 import type { Router } from '../router.js';
 import type { Readable } from 'node:stream';
@@ -29,16 +32,62 @@ export function registerContainerFiles(router: Router, engine: Engine, svc: Cont
   const event = (rec: ContainerRecord, action: string, extra: Record<string, string> = {}) =>
     engine.events.emit({ Type: 'container', Action: action, Actor: { ID: rec.id, Attributes: { image: rec.image, name: rec.name, ...extra } } });
 
+  /** Roots mounted for API calls on stopped containers, shared by overlapping calls (docker cp: HEAD then PUT). */
+  const held = new Map<string, { users: number; external: boolean; ready: Promise<void> }>();
+  const closing = new Map<string, Promise<void>>();
+
   /** Runs fn with the container's root: the live one when it runs, else the snapshot mounted for the call. */
-  async function withRoot<T>(rec: ContainerRecord, live: boolean, fn: (root: string) => Promise<T>): Promise<T> {
+  async function withRoot<T>(rec: ContainerRecord, live: boolean, fn: (root: string) => Promise<T>, volumes = true): Promise<T> {
     if (live && isActive(rec.state)) return fn(`/proc/${rec.state.pid}/root`);
     const rootfs = svc.paths.rootfs(rec.id);
-    if (await isMounted(rootfs)) return fn(rootfs);
-    await mountRootfs(await engine.snapshots.mounts(rec.snapshotKey), rootfs);
+    let h = held.get(rec.id);
+    if (!h) {
+      const entry = { users: 0, external: false, ready: Promise.resolve() };
+      entry.ready = (async () => {
+        await closing.get(rec.id);
+        if (await isMounted(rootfs)) { entry.external = true; return; }
+        await mountRootfs(await engine.snapshots.mounts(rec.snapshotKey), rootfs);
+        // As dockerd: the container's volumes and binds are part of what the archive API sees.
+        if (volumes) await mountVolumesInto(rec, rootfs);
+      })();
+      h = entry;
+      held.set(rec.id, h);
+    }
+    const mine = h;
+    mine.users++;
     try {
+      await mine.ready;
       return await fn(rootfs);
     } finally {
-      if (!isActive(rec.state)) await unmountRootfs(rootfs).catch(() => undefined);
+      if (--mine.users === 0) {
+        held.delete(rec.id);
+        if (!mine.external && !isActive(rec.state)) {
+          const done = unmountRootfs(rootfs).catch(() => undefined).finally(() => { if (closing.get(rec.id) === done) closing.delete(rec.id); });
+          closing.set(rec.id, done);
+          await done;
+        }
+      }
+    }
+  }
+
+  async function mountVolumesInto(rec: ContainerRecord, rootfs: string): Promise<void> {
+    const volumes = engine.volumes as Partial<VolumeUser> | undefined;
+    const sorted = [...rec.mounts].sort((a, b) => a.target.split('/').length - b.target.split('/').length);
+    for (const m of sorted) {
+      let source: string | undefined;
+      if (m.type === 'bind') source = m.source;
+      // A volume not made yet is made now, as dockerd has it from create (with the image's content).
+      else if (m.type === 'volume' && (m.name || m.source) && volumes?.acquire) source = (await volumes.acquire(!m.source && m.name ? { ...m, source: m.name, anonymous: true } : m, rec.id, rootfs)).hostPath;
+      if (!source || !existsSync(source)) continue;
+      const target = resolveInRoot(rootfs, m.target);
+      if (!existsSync(target)) {
+        if (statSync(source).isDirectory()) mkdirSync(target, { recursive: true });
+        else {
+          mkdirSync(dirname(target), { recursive: true });
+          writeFileSync(target, '');
+        }
+      }
+      await bindMount(source, target, m.readOnly);
     }
   }
 
@@ -94,7 +143,8 @@ export function registerContainerFiles(router: Router, engine: Engine, svc: Cont
 
   router.get('/containers/:id/export', async (ctx) => {
     const rec = svc.get(ctx.params.id);
-    await withRoot(rec, false, (root) => streamOut(ctx.res, tarDir(root), { 'Content-Type': 'application/x-tar' }));
+    // docker export is the container's filesystem without its volumes.
+    await withRoot(rec, false, (root) => streamOut(ctx.res, tarDir(root), { 'Content-Type': 'application/x-tar' }), false);
     event(rec, 'export');
   });
 
@@ -136,8 +186,16 @@ export function registerContainerFiles(router: Router, engine: Engine, svc: Cont
     const body = await ctx.body();
     let config = commitConfig(rec.config, body);
     config = applyChanges(config, ctx.query.getAll('changes'));
-    const pause = queryBool(ctx.query, 'pause', true) && rec.state.status === 'running';
-    if (pause) await svc.runtime.pause(rec.id);
+    let pause = queryBool(ctx.query, 'pause', true) && rec.state.status === 'running';
+    if (pause) {
+      try {
+        await svc.runtime.pause(rec.id);
+      } catch (err) {
+        // Exited since: dockerd pauses only a running container, so commit goes on unpaused.
+        if (svc.store.find(rec.id)?.state.status === 'running' && await svc.runtime.state(rec.id).then((s) => s?.status === 'running', () => false)) throw err;
+        pause = false;
+      }
+    }
     let id: string;
     try {
       id = await engine.images.commit({

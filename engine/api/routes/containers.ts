@@ -1,7 +1,7 @@
 /** Container endpoints: HTTP <-> ContainerService, nothing more. */
 import type { Duplex } from 'node:stream';
 import type { Engine } from '../../engine.js';
-import { InvalidArgumentError, NotImplementedError } from '../../errors.js';
+import { InvalidArgumentError, NotFoundError, NotImplementedError } from '../../errors.js';
 import type { ContainerService } from '../../containers/service.js';
 import { isActive } from '../../containers/state.js';
 import { join as joinAttach, parseDetachKeys, DEFAULT_DETACH_KEYS } from '../../containers/attach.js';
@@ -9,6 +9,8 @@ import { readLogs, unixParamNanos } from '../../containers/logs.js';
 import { inspectView, summaryView } from '../../containers/views.js';
 import { makeFilter } from '../../containers/filters.js';
 import type { WaitCondition } from '../../containers/waiters.js';
+import type { VolumeUser } from '../../volumes/index.js';
+import { formatPlatform, parsePlatform } from '../../images/platform.js';
 import { queryBool, queryFilters, queryInt } from '../query.js';
 import type { Ctx, Router } from '../router.js';
 import { registerContainerFiles } from './container-files.js';
@@ -41,6 +43,16 @@ export function register(router: Router, engine: Engine): void {
 
   router.post('/containers/create', async (ctx) => {
     const body = await ctx.body();
+    const platform = ctx.query.get('platform');
+    if (platform && body?.Image) {
+      // As dockerd (API 1.41+): the image must be of the platform asked for.
+      const want = parsePlatform(platform);
+      const img = await engine.images.resolve(body.Image);
+      const have = { os: img.config.os, architecture: img.config.architecture, variant: img.config.variant };
+      if (have.os !== want.os || have.architecture !== want.architecture || (want.variant && have.variant !== want.variant)) {
+        throw new NotFoundError(`image with reference ${body.Image} was found but does not match the specified platform: wanted ${formatPlatform(want)}, actual: ${formatPlatform(have)}`);
+      }
+    }
     const result = await svc.create(body, ctx.query.get('name') || undefined);
     ctx.json(201, result);
   });
@@ -68,7 +80,8 @@ export function register(router: Router, engine: Engine): void {
       ? { rw: await engine.snapshots.usage(rec.snapshotKey).catch(() => 0), image: (await engine.images.resolve(rec.imageId).catch(() => undefined))?.size ?? 0 }
       : undefined;
     const execs = (engine.containers as unknown as { execs?: { idsOf(id: string): string[] } }).execs;
-    return inspectView(rec, { mounts, mergedDir: svc.paths.rootfs(rec.id), sizeRw, execIds: execs?.idsOf(rec.id) ?? [], health: svc.health.of(rec.id) });
+    const volumes = engine.volumes as Partial<VolumeUser> | undefined;
+    return inspectView(rec, { mounts, mergedDir: svc.paths.rootfs(rec.id), sizeRw, execIds: execs?.idsOf(rec.id) ?? [], health: svc.health.of(rec.id), volumePath: volumes?.mountpoint?.bind(volumes) });
   });
 
   router.post('/containers/:id/start', async (ctx) => {
@@ -92,8 +105,9 @@ export function register(router: Router, engine: Engine): void {
     ctx.res.end();
   });
 
-  router.delete('/containers/:id', async (ctx) => {
-    if (queryBool(ctx.query, 'link')) throw new NotImplementedError('legacy links are not supported by berthd');
+  router.delete('/containers/:id+', async (ctx) => {
+    if (queryBool(ctx.query, 'link')) return svc.removeLink(ctx.params.id);
+    if (ctx.params.id.includes('/')) throw new NotFoundError(`No such container: ${ctx.params.id}`);
     await svc.remove(ctx.params.id, { force: queryBool(ctx.query, 'force'), volumes: queryBool(ctx.query, 'v') });
   });
 

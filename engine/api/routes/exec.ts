@@ -1,7 +1,9 @@
 /** Exec endpoints: HTTP <-> ExecService. */
 import type { Engine } from '../../engine.js';
-import type { ExecService } from '../../containers/exec.js';
+import { ExecStartError, type ExecService } from '../../containers/exec.js';
 import { join as joinAttach, parseDetachKeys, DEFAULT_DETACH_KEYS } from '../../containers/attach.js';
+import { frame, STDOUT } from '../../containers/frames.js';
+import { log } from '../../log.js';
 import { queryInt } from '../query.js';
 import type { Router } from '../router.js';
 import { streamContentType } from './containers.js';
@@ -17,16 +19,30 @@ export function register(router: Router, engine: Engine): void {
 
   router.post('/exec/:id/start', async (ctx) => {
     const body = (await ctx.body()) ?? {};
-    const e = execs.get(ctx.params.id);
-    const tty = body.Tty ?? !!e.config.Tty;
+    const e = execs.checkStartable(ctx.params.id);
+    // The process's terminal is the one asked for at create: clients send {"Tty": false} here regardless.
+    const tty = !!e.config.Tty;
+    const consoleSize = body.ConsoleSize ?? undefined;
     if (body.Detach) {
-      await execs.start(e.id, { detach: true, tty, consoleSize: body.ConsoleSize ?? undefined });
+      await execs.start(e.id, { detach: true, consoleSize });
       ctx.res.writeHead(200, { 'Content-Type': 'application/json' });
       ctx.res.end();
       return;
     }
-    const conn = await execs.start(e.id, { detach: false, tty, consoleSize: body.ConsoleSize ?? undefined });
+    // As dockerd: the response head goes out before the process starts. Clients that read the
+    // head through a buffered reader (python's http.client) lose output sent in the same packet.
     const client = await ctx.hijack(streamContentType(ctx, tty));
+    let conn;
+    try {
+      conn = await execs.start(e.id, { detach: false, consoleSize });
+    } catch (err) {
+      // The answer is sent: as dockerd, the reason goes down the stream and the exec has failed.
+      execs.failed(e.id);
+      if (!(err instanceof ExecStartError)) log.error(`exec ${e.id.slice(0, 12)} start: ${(err as Error).stack ?? err}`);
+      const line = Buffer.from(`${ctx.errorText(err)}\r\n`);
+      client.end(tty ? line : frame(STDOUT, line));
+      return;
+    }
     if (!conn) {
       await execs.exited(e.id);
       client.end();

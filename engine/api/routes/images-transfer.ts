@@ -37,6 +37,8 @@ export function registerImageTransfer(router: Router, engine: Engine): void {
     });
   });
 
+  router.get('/distribution/:name+/json', (ctx) => images.distribution(ctx.params.name, authOf(ctx)));
+
   router.get('/images/search', async (ctx) => {
     const term = ctx.query.get('term') ?? '';
     const limit = queryInt(ctx.query, 'limit', 25) ?? 25;

@@ -3,6 +3,7 @@
  * and basic auth from WWW-Authenticate challenges, retries on transient failures.
  * Blob and manifest bytes are verified by the content store, not here.
  */
+import { createHash } from 'node:crypto';
 import { isIP } from 'node:net';
 import { Readable } from 'node:stream';
 import { ConflictError, InvalidArgumentError, NotFoundError, UnauthorizedError, UnavailableError } from '../../errors.js';
@@ -85,7 +86,9 @@ export class RegistryClient {
 
   /** Verifies credentials against the registry (POST /auth). */
   async login(domain: string, auth: RegistryAuth): Promise<void> {
+    // Against the registry itself, never a mirror: a mirror would let any password through.
     const rc = new RepoClient(this, domain, '', auth, 'pull', undefined);
+    rc.direct = true;
     let res: Response;
     try {
       res = await rc.request('GET', '/v2/', {});
@@ -100,6 +103,9 @@ export class RegistryClient {
 }
 
 export class RepoClient {
+  /** Only the registry itself, never a mirror (login). */
+  direct = false;
+
   constructor(
     private readonly client: RegistryClient,
     readonly domain: string,
@@ -119,7 +125,7 @@ export class RepoClient {
 
   /** One registry request with endpoint fallback, auth challenges and retries. */
   async request(method: string, pathAndQuery: string, init: { headers?: Record<string, string>; body?: Uint8Array | string; signal?: AbortSignal; absolute?: string; duplex?: boolean }): Promise<Response> {
-    const bases = init.absolute ? [''] : this.client.bases_(this.domain, this.actions !== 'pull');
+    const bases = init.absolute ? [''] : this.client.bases_(this.domain, this.direct || this.actions !== 'pull');
     let lastErr: unknown;
     for (const base of bases) {
       const url = init.absolute ?? `${base}${pathAndQuery}`;
@@ -138,8 +144,10 @@ export class RepoClient {
     throw new UnavailableError(`registry ${this.domain} is unreachable: ${detail}`, { cause: lastErr });
   }
 
+  /** Cached authorizations belong to the exact credentials that earned them. */
   private tokenKey(): string {
-    return `${this.domain}|${this.scope}|${this.auth?.username ?? ''}`;
+    const secret = createHash('sha256').update(`${this.auth?.password ?? ''}|${this.auth?.registrytoken ?? ''}|${this.auth?.identitytoken ?? ''}`).digest('hex');
+    return `${this.domain}|${this.scope}|${this.auth?.username ?? ''}|${secret}`;
   }
 
   private async withAuth(method: string, url: string, init: { headers?: Record<string, string>; body?: Uint8Array | string; signal?: AbortSignal }): Promise<Response> {
@@ -175,7 +183,7 @@ export class RepoClient {
     if (!realm) throw new UnauthorizedError(`${this.name}: bearer challenge without realm`);
     const u = new URL(realm);
     if (ch.params.service) u.searchParams.set('service', ch.params.service);
-    u.searchParams.set('scope', this.scope);
+    if (this.scope) u.searchParams.set('scope', this.scope);
     const headers: Record<string, string> = { 'User-Agent': 'berthd' };
     const basic = this.basic();
     if (basic) headers.Authorization = basic;
@@ -198,12 +206,16 @@ export class RepoClient {
 
   async getManifest(reference: string, signal?: AbortSignal): Promise<FetchedManifest> {
     const res = await this.request('GET', `/v2/${this.path}/manifests/${reference}`, { headers: { Accept: MANIFEST_ACCEPT }, signal });
+    // dockerd's wording (clients map these to "image not found"): its message, then the registry's.
     if (res.status === 404) {
-      const code = await errorCode(res);
-      if (code === 'NAME_UNKNOWN') throw new NotFoundError(`repository ${this.name} not found: does not exist or no pull access`);
-      throw new NotFoundError(`manifest for ${this.name}${reference.startsWith('sha256:') ? '@' : ':'}${reference} not found: manifest unknown`);
+      const err = await registryError(res);
+      if (err.code === 'NAME_UNKNOWN') throw new NotFoundError(`repository ${this.name} not found: name unknown: ${err.message || 'repository name not known to registry'}`);
+      throw new NotFoundError(`manifest for ${this.name}${reference.startsWith('sha256:') ? '@' : ':'}${reference} not found: manifest unknown: ${err.message || 'manifest unknown'}`);
     }
-    if (res.status === 403) throw new UnauthorizedError(`pull access denied for ${this.name}: ${await errorText(res)}`);
+    if (res.status === 403) {
+      const err = await registryError(res);
+      throw new NotFoundError(`pull access denied for ${this.name}, repository does not exist or may require 'docker login': denied: ${err.message || 'requested access to the resource is denied'}`);
+    }
     if (!res.ok) throw new UnavailableError(`registry ${this.domain}: manifest ${reference} answered ${res.status} ${await errorText(res)}`);
     const bytes = Buffer.from(await res.arrayBuffer());
     const mediaType = sniffMediaType(res.headers.get('content-type'), bytes);
@@ -325,12 +337,12 @@ export function parseChallenge(header: string | null): Challenge | undefined {
   return { scheme, params };
 }
 
-async function errorCode(res: Response): Promise<string | undefined> {
+async function registryError(res: Response): Promise<{ code?: string; message?: string }> {
   try {
-    const body = (await res.json()) as { errors?: Array<{ code?: string }> };
-    return body.errors?.[0]?.code;
+    const body = (await res.json()) as { errors?: Array<{ code?: string; message?: string }> };
+    return { code: body.errors?.[0]?.code, message: body.errors?.[0]?.message };
   } catch {
-    return undefined;
+    return {};
   }
 }
 

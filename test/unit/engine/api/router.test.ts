@@ -68,11 +68,11 @@ test('greedy params take image names with slashes, with or without a version pre
   expect((await call('DELETE', '/v1.47/images/a/b/c')).json).toEqual({ deleted: 'a/b/c' });
 });
 
-test('versions outside 1.24..1.47 are a 400 with a JSON message', async () => {
+test('versions outside 1.12..1.47 are a 400 with a JSON message', async () => {
   const high = await call('GET', '/v1.99/images/x/json');
   expect(high.status).toBe(400);
   expect(high.json.message).toMatch(/client version 1.99 is too new. Maximum supported API version is 1.47/);
-  const low = await call('GET', '/v1.12/images/x/json');
+  const low = await call('GET', '/v1.11/images/x/json');
   expect(low.status).toBe(400);
   expect(low.json.message).toMatch(/too old/);
 });
