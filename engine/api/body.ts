@@ -6,6 +6,8 @@
  * FIELDS are the property names of the Engine API v1.47 request bodies (swarm and build
  * excepted), MAPS those of them whose value is a map.
  */
+import { InvalidArgumentError } from '../errors.js';
+
 const FIELDS = new Set((
   'AccessMode AccessibilityRequirements Aliases Annotations ArgsEscaped AttachStderr AttachStdin '+
   'AttachStdout Attachable AutoRemove AuxiliaryAddresses Availability BindOptions Binds '+
@@ -41,22 +43,26 @@ function isPlainObject(v: unknown): v is Record<string, unknown> {
   return typeof v === 'object' && v !== null && !Array.isArray(v);
 }
 
+/** Deeper than any Engine API body; bounds the recursion (Go's decoder stops at 10000). */
+const MAX_DEPTH = 512;
+
 /** Returns `value` with struct keys in their canonical case; maps keep their keys. */
-export function canonicalizeBody(value: unknown): unknown {
-  if (Array.isArray(value)) return value.map(canonicalizeBody);
+export function canonicalizeBody(value: unknown, depth = 0): unknown {
+  if (depth > MAX_DEPTH) throw new InvalidArgumentError(`invalid JSON: the body nests deeper than ${MAX_DEPTH} levels`);
+  if (Array.isArray(value)) return value.map((v) => canonicalizeBody(v, depth + 1));
   if (!isPlainObject(value)) return value;
   const out: Record<string, unknown> = {};
   for (const [key, v] of Object.entries(value)) {
     const name = FIELDS.has(key) ? key : CANONICAL.get(key.toLowerCase()) ?? key;
     // An exact name wins over a case-insensitive match of the same field, as in Go.
     if (name !== key && Object.prototype.hasOwnProperty.call(value, name)) continue;
-    out[name] = MAPS.has(name) && isPlainObject(v) ? mapValues(v) : canonicalizeBody(v);
+    out[name] = MAPS.has(name) && isPlainObject(v) ? mapValues(v, depth + 1) : canonicalizeBody(v, depth + 1);
   }
   return out;
 }
 
-function mapValues(m: Record<string, unknown>): Record<string, unknown> {
+function mapValues(m: Record<string, unknown>, depth: number): Record<string, unknown> {
   const out: Record<string, unknown> = {};
-  for (const [k, v] of Object.entries(m)) out[k] = canonicalizeBody(v);
+  for (const [k, v] of Object.entries(m)) out[k] = canonicalizeBody(v, depth + 1);
   return out;
 }

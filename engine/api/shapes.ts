@@ -67,17 +67,40 @@ const BODIES: Record<string, Shape> = {
   'POST /volumes/create': { Name: S, Driver: S, DriverOpts: M(S), Labels: M(S) },
 };
 
-function typeOf(v: unknown): string {
-  if (Array.isArray(v)) return 'an array';
-  if (typeof v === 'number') return Number.isInteger(v) ? 'a number' : `the number ${v}`;
-  return typeof v === 'object' ? 'an object' : `a ${typeof v}`;
+/** What Go's decoder calls a JSON value in its errors: "string", "number", "number 1.5", "array". */
+function jsonTypeOf(v: unknown): string {
+  if (Array.isArray(v)) return 'array';
+  if (typeof v === 'number') return Number.isSafeInteger(v) ? 'number' : `number ${v}`;
+  if (typeof v === 'boolean') return 'bool';
+  return typeof v === 'object' ? 'object' : typeof v;
+}
+
+/** The Go type dockerd decodes a kind into, for the message. */
+function goTypeOf(kind: Kind): string {
+  if (kind === 'int') return 'int64';
+  if (kind === 'strslice') return 'strslice.StrSlice';
+  if (typeof kind === 'string') return kind;
+  if ('arr' in kind) return `[]${goTypeOf(kind.arr)}`;
+  if ('map' in kind) return `map[string]${goTypeOf(kind.map)}`;
+  return 'struct';
+}
+
+/**
+ * Go's json.UnmarshalTypeError text, which clients and scripts match on:
+ * "json: cannot unmarshal string into Go struct field HostConfig.HostConfig.Memory of type int64"
+ * (the struct named is the outermost object holding the field, as dockerd's nesting gives it).
+ */
+function unmarshalError(v: unknown, kind: Kind, at: string, detail: string): InvalidArgumentError {
+  const path = at.replace(/\[\d+\]|\["[^"]*"\]/g, '');
+  const struct = path.includes('.') ? path.slice(0, path.indexOf('.')) : 'Config';
+  return new InvalidArgumentError(`invalid JSON: json: cannot unmarshal ${jsonTypeOf(v)} into Go struct field ${struct}.${path} of type ${goTypeOf(kind)} (${at} must be ${detail})`);
 }
 
 const isObject = (v: unknown): v is Record<string, unknown> => typeof v === 'object' && v !== null && !Array.isArray(v);
 
 function check(v: unknown, kind: Kind, at: string): void {
   if (v === null || v === undefined || kind === 'any') return;
-  const fail = (want: string) => { throw new InvalidArgumentError(`invalid JSON in request body: ${at} must be ${want}, not ${typeOf(v)}`); };
+  const fail = (want: string) => { throw unmarshalError(v, kind, at, want); };
   if (kind === 'string') { if (typeof v !== 'string') fail('a string'); return; }
   if (kind === 'bool') { if (typeof v !== 'boolean') fail('true or false'); return; }
   if (kind === 'int') { if (typeof v !== 'number' || !Number.isSafeInteger(v)) fail(`an integer (at most ${Number.MAX_SAFE_INTEGER} in size)`); return; }
@@ -109,6 +132,6 @@ function check(v: unknown, kind: Kind, at: string): void {
 export function checkBody(route: string, body: unknown): void {
   const shape = BODIES[route];
   if (!shape || body === null || body === undefined) return;
-  if (!isObject(body)) throw new InvalidArgumentError(`invalid JSON in request body: expected an object, not ${typeOf(body)}`);
+  if (!isObject(body)) throw new InvalidArgumentError(`invalid JSON: json: cannot unmarshal ${jsonTypeOf(body)} into Go value of type struct`);
   check(body, { obj: shape }, '');
 }

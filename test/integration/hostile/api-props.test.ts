@@ -241,7 +241,7 @@ test('regressions the properties found, each once', async () => {
   // A wrong JSON type reached the commit code as a TypeError (500).
   const wrong = await call('POST', `/commit?container=${container}&repo=props/r`, { Cmd: 0 });
   expect(wrong.status).toBe(400);
-  expect(wrong.json.message).toMatch(/Cmd must be a string or an array of strings, not a number/);
+  expect(wrong.json.message).toMatch(/cannot unmarshal number into Go struct field Config.Cmd of type strslice.StrSlice \(Cmd must be a string or an array of strings\)/);
   // A string Cmd is docker's one-element list.
   expect((await call('POST', `/commit?container=${container}&repo=props/r`, { Cmd: 'sh' })).status).toBe(201);
   expect((await call('GET', '/images/props%2Fr/json')).json.Config.Cmd).toEqual(['sh']);
