@@ -6,7 +6,7 @@
 # `-d none` machines pointing at one berthd on 127.0.0.1 with the store's TLS, so
 # `ls` asks 20 engines for their version over mTLS, as with real hosts.
 # BASELINE=/path/to/another/berth/checkout adds its bin/berth (e.g. an older build).
-# Prints min/median (ms) and the ratios. Needs root, hyperfine, jq, the docker CLI.
+# Prints min/median wall and mean CPU (ms) and the ratios. Needs root, hyperfine, jq, the docker CLI.
 # Usage: bench/cli.sh [RUNS]   (default 20)
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -53,7 +53,7 @@ bench() { # NAME CMD... pairs
   local args=()
   while [ $# -gt 0 ]; do args+=(-n "$1" "$2"); shift 2; done
   hyperfine -N --warmup 2 --runs "$RUNS" --export-json "$T/h.json" "${args[@]}" >/dev/null
-  jq -r '.results[] | "\(.command)\tmin \(.min*1000|floor) ms\tmedian \(.median*1000|floor) ms"' "$T/h.json" | column -t -s $'\t'
+  jq -r '.results[] | "\(.command)\tmin \(.min*1000|floor) ms\tmedian \(.median*1000|floor) ms\tCPU (user+sys) mean \((.user+.system)*1000|floor) ms"' "$T/h.json" | column -t -s $'\t'
   jq -r '.results[0] as $a | .results[1:][] | "ratio \(.command) / \($a.command): min \((.min/$a.min*100|floor)/100)x, median \((.median/$a.median*100|floor)/100)x"' "$T/h.json"
 }
 
