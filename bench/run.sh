@@ -3,8 +3,12 @@
 # (overlay2, runc) in the same run, then 50 detached containers started concurrently.
 # Prints min/median (ms) and the ratios. Needs root, hyperfine, docker.io, busybox-static.
 # Usage: bench/run.sh [RUNS]   (default 20)
+#        bench/run.sh --breakdown [RUNS]: berthd alone, traced (BERTHD_TRACE, engine/trace.ts):
+#        the time of each stage of its run path, per run (no dockerd, no ratios).
 set -euo pipefail
 cd "$(dirname "$0")/.."
+BREAKDOWN=
+[ "${1:-}" = --breakdown ] && { BREAKDOWN=1; shift; }
 RUNS=${1:-20}
 CONCURRENT=50
 DOCKER=/usr/local/bin/docker
@@ -44,9 +48,28 @@ wait_sock() { for _ in $(seq 300); do [ -S "$1" ] && DOCKER_HOST=unix://$1 $DOCK
 mkdir -p "$T/b"
 # A private copy: a concurrent `make` must not swap the binary under the benchmark.
 cp native/build/berth-runtime "$T/berth-runtime"
+[ -n "$BREAKDOWN" ] && export BERTHD_TRACE="$T/trace.jsonl"
 BERTH_RUNTIME="$T/berth-runtime" bin/berthd --data-root "$T/b/data" --exec-root "$T/b/run" -H "unix://$T/b/run/berthd.sock" >"$T/berthd.log" 2>&1 &
 BERTH_PID=$!
 wait_sock "$T/b/run/berthd.sock" berthd
+unset BERTHD_TRACE
+
+if [ -n "$BREAKDOWN" ]; then
+  B="env DOCKER_HOST=unix://$T/b/run/berthd.sock $DOCKER"
+  $B import "$T/busybox.tar" busybox:latest >/dev/null
+  for _ in 1 2 3; do $B run --rm --network none busybox true; done
+  : >"$T/trace.jsonl"
+  walls=()
+  for _ in $(seq "$RUNS"); do
+    s=$(date +%s%N); $B run --rm --network none busybox true; e=$(date +%s%N)
+    walls+=("$(( (e - s) / 1000 ))")
+  done
+  sleep 0.5 # the last removal's trace lines
+  echo "== docker run --rm --network none busybox true through berthd, $RUNS runs (load $(cut -d' ' -f1-3 /proc/loadavg))"
+  printf '%s\n' "${walls[@]}" | jq -s 'map(. / 1000)' >"$T/walls.json"
+  node bench/lib/breakdown.mjs "$T/trace.jsonl" "$T/walls.json"
+  exit 0
+fi
 
 sysctl -qw net.ipv4.ip_forward=1
 mkdir -p "$T/d"

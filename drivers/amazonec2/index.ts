@@ -2,7 +2,8 @@ import { readFile } from 'node:fs/promises';
 import { InvalidArgumentError, MachineError, ProvisionError, TimeoutError, reason } from '../../src/machine/errors.js';
 import type { DriverSettings } from '../../src/machine/store/host.js';
 import type { Connection, Driver, DriverFactory, FlagValues, MachineState } from '../driver.js';
-import { sdkEc2Api, type Ec2Api, type Instance, type IpPermission } from './api.js';
+import type { Ec2Api, Instance, IpPermission } from './api.js';
+import { lazySdkEc2Api } from './lazy-api.js';
 import { EC2_FLAGS, parsePort, parseTags, settingsFromFlags, type Ec2Settings } from './flags.js';
 
 export const TAG_MACHINE = 'berth-machine';
@@ -39,7 +40,7 @@ export class AmazonEc2Driver implements Driver {
   readonly name = 'amazonec2';
   private apiInstance?: Ec2Api;
 
-  constructor(readonly settings: Ec2Settings, private readonly makeApi: (s: Ec2Settings) => Ec2Api = sdkEc2Api) {}
+  constructor(readonly settings: Ec2Settings, private readonly makeApi: (s: Ec2Settings) => Ec2Api = lazySdkEc2Api) {}
 
   private get api(): Ec2Api {
     return (this.apiInstance ??= this.makeApi(this.settings));

@@ -17,6 +17,7 @@ import type { Socket } from 'node:net';
 import { checkBody } from './shapes.js';
 import { InvalidArgumentError, NotFoundError, PayloadTooLargeError } from '../errors.js';
 import { log } from '../log.js';
+import { now, traceRecord, tracing } from '../trace.js';
 import { canonicalizeBody } from './body.js';
 import { errorMessageOf, httpStatusOf } from './errors.js';
 import { outputOnlyDuplex, rawOkResponseHead, readExactFromSocket, upgradeResponseHead } from './hijack.js';
@@ -142,6 +143,7 @@ export class Router {
   }
 
   private async dispatch(req: IncomingMessage, res: ServerResponse, upgrade: { socket: Duplex; head: Buffer } | undefined): Promise<void> {
+    const t0 = tracing ? now() : 0;
     const url = new URL(req.url ?? '/', 'http://berthd');
     const abort = new AbortController();
     const onClose = () => abort.abort();
@@ -229,6 +231,7 @@ export class Router {
         },
       };
       const result = await found.route.handler(ctx);
+      if (tracing) traceRecord(`api ${req.method} /${found.route.segments.join('/')}`, found.params.id ?? found.params.name ?? '', t0);
       if (hijacked) return;
       if (streaming) {
         if (!res.writableEnded) streaming.end();

@@ -2,6 +2,7 @@
  * Prepares a container's OCI bundle for the runtime: rootfs mounted from the
  * snapshot, /etc files, mounts with host paths, user, and config.json.
  */
+import { traced } from '../trace.js';
 import { existsSync, mkdirSync } from 'node:fs';
 import { mkdir, writeFile } from 'node:fs/promises';
 import { InvalidArgumentError, NotImplementedError } from '../errors.js';
@@ -139,9 +140,9 @@ export async function prepareBundle(rec: ContainerRecord, ctx: BundleContext, co
   let networkAttached = false;
   const networking = engine.networking as Partial<Networking> | undefined;
   // The rootfs mount and the network sandbox are independent: set them up together.
-  const mounted = engine.snapshots.mounts(rec.snapshotKey).then((m) => mountRootfs(m, rootfs));
+  const mounted = traced('bundle: rootfs mount', rec.id, () => engine.snapshots.mounts(rec.snapshotKey).then((m) => mountRootfs(m, rootfs)));
   const attached = networking?.attach && network.mode !== 'path'
-    ? networking.attach({ id: rec.id, name: rec.name, hostname, domainname: rec.config.Domainname ?? '', config: rec.config, hostConfig: rec.hostConfig, networkingConfig: { EndpointsConfig: (rec.networkSettings.Networks ?? {}) as Record<string, EndpointRequest | null> } })
+    ? traced('bundle: network', rec.id, () => networking.attach!({ id: rec.id, name: rec.name, hostname, domainname: rec.config.Domainname ?? '', config: rec.config, hostConfig: rec.hostConfig, networkingConfig: { EndpointsConfig: (rec.networkSettings.Networks ?? {}) as Record<string, EndpointRequest | null> } }))
     : undefined;
   const [m, a] = await Promise.allSettled([mounted, attached]);
   if (m.status === 'rejected' || a.status === 'rejected') {

@@ -15,6 +15,7 @@ import { validateResources, toOciResources } from '../runtime/resources.js';
 import { capabilitySet, parseSecurityOpt } from '../runtime/security.js';
 import { writeFileAtomicAsync } from '../fsutil.js';
 import { prepareBundle, type BundleContext } from './bundle.js';
+import { traced } from '../trace.js';
 import { commandOf, mergeImageConfig } from './imageconfig.js';
 import { KeyedMutex } from './lock.js';
 import { parseMounts } from './mounts.js';
@@ -141,7 +142,7 @@ export class ContainerService {
     validateConfig(req);
     // An explicit "" is the daemon's default, as dockerd stores it.
     if (!hc.IpcMode) hc.IpcMode = 'private';
-    const image = await this.engine.images.resolve(req.Image);
+    const image = await traced('create: image', '', () => this.engine.images.resolve(req.Image!));
     const { HostConfig: _h, NetworkingConfig: _n, ...config } = req;
     const merged = mergeImageConfig(config, image);
     const { path, args } = commandOf(merged);
@@ -183,8 +184,8 @@ export class ContainerService {
       logPath: join(dir, `${id}-json.log`), hostnamePath: join(dir, 'hostname'), hostsPath: join(dir, 'hosts'), resolvConfPath: join(dir, 'resolv.conf'),
     };
     try {
-      await this.engine.snapshots.prepare(id, image.chainId);
-      await this.store.save(rec);
+      await traced('create: snapshot', id, () => this.engine.snapshots.prepare(id, image.chainId));
+      await traced('create: save record', id, () => this.store.save(rec));
     } catch (err) {
       this.store.releaseName(finalName, id);
       await this.engine.snapshots.remove(id).catch(() => undefined);
@@ -254,21 +255,21 @@ export class ContainerService {
   private async startLocked(rec: ContainerRecord, consoleSize?: { height: number; width: number }): Promise<void> {
     let networkAttached = false;
     try {
-      const prepared = await prepareBundle(rec, this.ctx(), consoleSize);
+      const prepared = await traced('start: bundle', rec.id, () => prepareBundle(rec, this.ctx(), consoleSize));
       networkAttached = prepared.networkAttached;
       if (this.runtimeKnows(rec.id)) await this.runtime.delete(rec.id, true);
       if (this.pendingAttach.get(rec.id)?.size) {
         // Attached clients must be connected between create and start to see all output.
-        await this.runtime.create(rec.id, prepared.bundle, this.paths.pidFile(rec.id));
-        await this.connectPendingAttaches(rec);
+        await traced('start: runtime create', rec.id, () => this.runtime.create(rec.id, prepared.bundle, this.paths.pidFile(rec.id)));
+        await traced('start: connect attach', rec.id, () => this.connectPendingAttaches(rec));
         if (this.runtime.hasMonitor) {
           // The monitor protocol's START: the same as `berth-runtime start`, one exec fewer.
-          await startProcess(this.paths.monitorSocket(rec.id)).catch((err: Error) => { throw new RuntimeError(`berth-runtime start: ${err.message}`); });
+          await traced('start: runtime start', rec.id, () => startProcess(this.paths.monitorSocket(rec.id))).catch((err: Error) => { throw new RuntimeError(`berth-runtime start: ${err.message}`); });
         } else {
           await this.runtime.start(rec.id);
         }
       } else {
-        await this.runtime.runDetached(rec.id, prepared.bundle, this.paths.pidFile(rec.id));
+        await traced('start: runtime run', rec.id, () => this.runtime.runDetached(rec.id, prepared.bundle, this.paths.pidFile(rec.id)));
       }
       const pid = Number((await readFile(this.paths.pidFile(rec.id), 'utf8')).trim());
       rec.state = transition(rec.id, rec.state, { type: 'start', pid, at: new Date().toISOString() });
@@ -664,22 +665,22 @@ export class ContainerService {
       rec.state = transition(rec.id, rec.state, { type: 'remove' });
       // The record goes first: a crash after it leaves only leftovers that no record
       // claims (removed on the next start). Clients learn of the removal right then.
-      await this.store.delete(rec.id);
+      await traced('remove: record', rec.id, () => this.store.delete(rec.id));
       this.event(rec, 'destroy');
       const code = 'exitCode' in rec.state ? rec.state.exitCode : 0;
       this.waiters.notify(rec.id, 'exit', { StatusCode: code, Error: null });
       this.waiters.notify(rec.id, 'removed', { StatusCode: code, Error: null });
-      await Promise.all([
+      await traced('remove: runtime, rootfs, network', rec.id, () => Promise.all([
         this.runtimeKnows(rec.id) ? this.runtime.delete(rec.id, true).catch((err) => log.warn(`runtime delete ${rec.id.slice(0, 12)}: ${(err as Error).message}`)) : undefined,
         unmountRootfs(this.paths.rootfs(rec.id)).catch(() => undefined),
         this.detachNetwork(rec),
-      ]);
+      ]));
       const volumes = this.engine.volumes as Partial<VolumeUser> | undefined;
-      await Promise.all([
+      await traced('remove: volumes, snapshot, bundle', rec.id, () => Promise.all([
         volumes?.release?.(rec.id, { removeAnonymous: !!opts.volumes }).catch((err: Error) => log.warn(`volumes release ${rec.id.slice(0, 12)}: ${err.message}`)),
         this.engine.snapshots.remove(rec.snapshotKey).catch((err) => log.warn(`snapshot remove ${rec.id.slice(0, 12)}: ${(err as Error).message}`)),
         rm(this.paths.bundle(rec.id), { recursive: true, force: true }),
-      ]);
+      ]));
       this.backoff.forget(rec.id);
     });
   }

@@ -1,6 +1,6 @@
 import { Args } from '@oclif/core';
-import { MachineCommand, nameArgs } from '../../machine/cli/base.js';
-import { loadMachine, requireRunning } from '../../machine/machine.js';
+import { MachineCommand } from '../../machine/cli/base.js';
+import { QUERIES } from '../../machine/cli/queries.js';
 
 export default class Ip extends MachineCommand {
   static summary = 'Print the IP address of machines';
@@ -9,12 +9,6 @@ export default class Ip extends MachineCommand {
 
   async run(): Promise<void> {
     const { argv, flags } = await this.parse(Ip);
-    const names = nameArgs(argv);
-    const store = this.storeFrom(flags);
-    for (const n of names) {
-      const m = await loadMachine(store, n);
-      await requireRunning(m);
-      this.log(await m.driver.ip());
-    }
+    await QUERIES.ip({ args: argv as string[], flags, store: this.storeFrom(flags), bin: this.config.bin });
   }
 }

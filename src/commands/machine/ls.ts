@@ -1,6 +1,6 @@
 import { Flags } from '@oclif/core';
 import { MachineCommand } from '../../machine/cli/base.js';
-import { listMachines, parseFilters, renderLs } from '../../machine/ls.js';
+import { QUERIES } from '../../machine/cli/queries.js';
 
 export default class Ls extends MachineCommand {
   static summary = 'List machines';
@@ -14,13 +14,6 @@ export default class Ls extends MachineCommand {
 
   async run(): Promise<void> {
     const { flags } = await this.parse(Ls);
-    if (flags.format) renderLs([], flags.format); // a template that does not parse fails before any host is asked
-    const rows = await listMachines(this.storeFrom(flags), parseFilters(flags.filter ?? []), flags.timeout * 1000);
-    const out = flags.json ? JSON.stringify(rows, null, 2) + '\n'
-      : flags.quiet ? rows.map((r) => r.Name + '\n').join('')
-        : renderLs(rows, flags.format);
-    // A host that timed out may still hold a pending dial: don't wait for it, the answer is out.
-    if (rows.some((r) => r.State === 'Timeout')) process.stdout.write(out, () => process.exit(0));
-    else process.stdout.write(out);
+    await QUERIES.ls({ args: [], flags, store: this.storeFrom(flags), bin: this.config.bin });
   }
 }

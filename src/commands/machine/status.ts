@@ -1,6 +1,6 @@
 import { Args, Flags } from '@oclif/core';
-import { MachineCommand, nameArg } from '../../machine/cli/base.js';
-import { status } from '../../machine/ops.js';
+import { MachineCommand } from '../../machine/cli/base.js';
+import { QUERIES } from '../../machine/cli/queries.js';
 
 export default class Status extends MachineCommand {
   static summary = 'Print the state of a machine';
@@ -9,9 +9,6 @@ export default class Status extends MachineCommand {
 
   async run(): Promise<void> {
     const { args, flags } = await this.parse(Status);
-    const name = nameArg(args);
-    const state = await status(this.storeFrom(flags), name);
-    if (flags.json) this.printJson({ Name: name, State: state });
-    else this.log(state);
+    await QUERIES.status({ args: args.name === undefined ? [] : [args.name], flags, store: this.storeFrom(flags), bin: this.config.bin });
   }
 }

@@ -1,6 +1,6 @@
 import { Args } from '@oclif/core';
-import { MachineCommand, nameArg } from '../../machine/cli/base.js';
-import { engineUrl, loadMachine, requireRunning } from '../../machine/machine.js';
+import { MachineCommand } from '../../machine/cli/base.js';
+import { QUERIES } from '../../machine/cli/queries.js';
 
 export default class Url extends MachineCommand {
   static summary = 'Print the engine URL of a machine';
@@ -8,8 +8,6 @@ export default class Url extends MachineCommand {
 
   async run(): Promise<void> {
     const { args, flags } = await this.parse(Url);
-    const m = await loadMachine(this.storeFrom(flags), nameArg(args));
-    await requireRunning(m);
-    this.log(engineUrl(await m.driver.ip(), m.driver.enginePort()));
+    await QUERIES.url({ args: args.name === undefined ? [] : [args.name], flags, store: this.storeFrom(flags), bin: this.config.bin });
   }
 }

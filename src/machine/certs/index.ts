@@ -6,10 +6,14 @@ import { withLock } from '../lock.js';
 import { TlsError } from '../errors.js';
 import type { Store } from '../store/index.js';
 import type { HostConfig } from '../store/host.js';
-import { issueCA, issueClient, issueServer, signedBy, subjectAltNames, type Pem } from './issue.js';
+import { canonicalSan, signedBy, subjectAltNames } from './inspect.js';
+import type { Pem } from './issue.js';
 
-export { subjectAltNames, signedBy } from './issue.js';
+export { subjectAltNames, signedBy } from './inspect.js';
 export type { Pem } from './issue.js';
+
+// Issuing needs node-forge, which costs more to load than checking a cert: only then.
+const issuing = () => import('./issue.js');
 
 export interface StoreCerts {
   caCert: string; caKey: string; clientCert: string; clientKey: string;
@@ -40,13 +44,13 @@ export async function ensureStoreCerts(store: Store, opts: { regenerate?: boolea
     let ca = opts.regenerate ? null : await readPem(p.caCert, p.caKey);
     let client = opts.regenerate ? null : await readPem(p.clientCert, p.clientKey);
     if (!ca) {
-      ca = issueCA(user());
+      ca = (await issuing()).issueCA(user());
       await writeFileAtomic(p.caKey, ca.key, 0o600);
       await writeFileAtomic(p.caCert, ca.cert, 0o644);
       client = null;
     }
     if (!client || !signedBy(client.cert, ca.cert)) {
-      client = issueClient(ca, `${user()}.bootstrap`);
+      client = (await issuing()).issueClient(ca, `${user()}.bootstrap`);
       await writeFileAtomic(p.clientKey, client.key, 0o600);
       await writeFileAtomic(p.clientCert, client.cert, 0o644);
     }
@@ -71,7 +75,7 @@ export async function writeMachineCerts(store: Store, host: HostConfig): Promise
   const ca = await readPem(a.CaCertPath, a.CaPrivateKeyPath);
   const client = await readPem(a.ClientCertPath, a.ClientKeyPath);
   if (!ca || !client) throw new TlsError(`machine "${host.Name}": its CA or client certificate is missing (${a.CaCertPath}, ${a.ClientCertPath})`, { hint: `berth machine regenerate-certs --client-certs ${host.Name}` });
-  const server = issueServer(ca, `${user()}.${host.Name}`, wantedSans(host));
+  const server = (await issuing()).issueServer(ca, `${user()}.${host.Name}`, wantedSans(host));
   await writeFileAtomic(a.ServerKeyPath, server.key, 0o600);
   await writeFileAtomic(a.ServerCertPath, server.cert, 0o644);
   const dir = a.StorePath;
@@ -90,6 +94,6 @@ export async function serverCertCurrent(store: Store, host: HostConfig): Promise
   void store;
   if (!pem || !ca || !signedBy(pem, ca)) return false;
   const sans = new Set(subjectAltNames(pem));
-  return wantedSans(host).every((s) => sans.has(s));
+  return wantedSans(host).every((s) => sans.has(canonicalSan(s)));
 }
 

@@ -74,21 +74,7 @@ export function issueServer(ca: Pem, org: string, sans: string[]): Pem {
   return issueLeaf(ca, org, [{ name: 'extKeyUsage', serverAuth: true }, { name: 'subjectAltName', altNames }]);
 }
 
-/** The IPs and DNS names a certificate is valid for. */
-export function subjectAltNames(certPem: string): string[] {
-  const cert = forge.pki.certificateFromPem(certPem);
-  const ext = cert.getExtension('subjectAltName') as { altNames?: { type: number; value?: string; ip?: string }[] } | null;
-  return (ext?.altNames ?? []).map((a) => (a.type === 7 ? a.ip ?? '' : a.value ?? '')).filter(Boolean);
-}
-
-/** Whether the cert was signed by this CA (its key and subject). */
-export function signedBy(certPem: string, caPem: string): boolean {
-  try {
-    return forge.pki.certificateFromPem(caPem).verify(forge.pki.certificateFromPem(certPem));
-  } catch {
-    return false; // a malformed or foreign certificate simply is not ours
-  }
-}
+export { signedBy, subjectAltNames } from './inspect.js';
 
 function unique(xs: string[]): string[] {
   return [...new Set(xs.filter(Boolean))];

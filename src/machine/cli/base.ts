@@ -1,7 +1,7 @@
 import { Command, Flags, Errors } from '@oclif/core';
 import { createInterface } from 'node:readline';
-import { InterruptedError, InvalidArgumentError, MachineError, ProvisionError, reason } from '../errors.js';
-import { debugEnabled } from '../debug.js';
+import { InvalidArgumentError, ProvisionError } from '../errors.js';
+import { printJson, reportError } from './report.js';
 import { Store } from '../store/index.js';
 
 /**
@@ -19,7 +19,7 @@ export abstract class MachineCommand extends Command {
   }
 
   protected printJson(value: unknown): void {
-    process.stdout.write(JSON.stringify(value, null, 2) + '\n');
+    printJson(value);
   }
 
   /**
@@ -40,17 +40,7 @@ export abstract class MachineCommand extends Command {
 
   override async catch(err: Error & { exitCode?: number; oclif?: { exit?: number } }): Promise<unknown> {
     if (err instanceof Errors.ExitError) throw err;
-    const usage = (err instanceof MachineError && err.code === 'invalid_argument') || err.oclif?.exit === 2;
-    const code = err instanceof InterruptedError ? err.exitCode : usage ? 2 : 1;
-    const hint = err instanceof MachineError ? err.hint : undefined;
-    if (this.argv.includes('--json')) {
-      this.printJson({ error: { code: err instanceof MachineError ? err.code : usage ? 'usage' : 'error', message: err.message, hint } });
-    } else {
-      if (debugEnabled() && err.stack) process.stderr.write(`(debug) ${err.stack}\n`);
-      process.stderr.write(`Error: ${err instanceof MachineError || usage ? err.message : reason(err)}\n`);
-      if (hint) process.stderr.write(`Hint: ${hint}\n`);
-    }
-    process.exitCode = code;
+    reportError(err, this.argv);
     return undefined;
   }
 }

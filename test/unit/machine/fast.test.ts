@@ -1,0 +1,61 @@
+/**
+ * bin/berth's oclif-free path for the read-only machine commands: its flag tables
+ * match the oclif commands', it parses what they accept, and it leaves everything
+ * else (help, unknown or malformed flags, surplus names) to oclif.
+ */
+import { FAST_MACHINE_COMMANDS, parseFast, type FastFlag } from '../../../src/machine/cli/fast.js';
+import { MachineCommand } from '../../../src/machine/cli/base.js';
+
+type OclifFlag = { type: string; char?: string; multiple?: boolean; default?: unknown; parse: (input: string, ctx: unknown, opts: unknown) => Promise<unknown> };
+const oclifFlag = async (f: OclifFlag): Promise<FastFlag> => ({
+  ...(f.char ? { char: f.char } : {}),
+  // Flags.integer's parse turns "7" into 7; Flags.string's keeps it a string.
+  kind: f.type === 'boolean' ? 'boolean' : typeof (await f.parse('7', {}, f)) === 'number' ? 'integer' : 'string',
+  ...(f.multiple ? { multiple: true } : {}),
+  ...(f.default !== undefined ? { default: f.default as number } : {}),
+});
+
+test.each(Object.keys(FAST_MACHINE_COMMANDS))('machine %s: the fast table holds the oclif command\'s flags and arguments', async (name) => {
+  const { default: Cmd } = await import(`../../../src/commands/machine/${name}.js`);
+  const fast = FAST_MACHINE_COMMANDS[name];
+  const flags = Object.fromEntries(await Promise.all(Object.entries(Cmd.flags ?? {}).map(async ([k, f]) => [k, await oclifFlag(f as OclifFlag)])));
+  expect(fast.flags).toEqual(flags);
+  expect(Object.keys(MachineCommand.baseFlags)).toEqual(['storage-path']);
+  expect(fast.args).toBe(Object.keys(Cmd.args ?? {}).length === 0 ? 'none' : Cmd.strict === false ? 'many' : 'one');
+});
+
+test('parses the forms the oclif commands accept', () => {
+  const prev = process.env.BERTH_STORAGE_PATH;
+  process.env.BERTH_STORAGE_PATH = '/env-store';
+  try {
+    expect(parseFast(FAST_MACHINE_COMMANDS.ls, ['-q', '--filter', 'driver=none', '--filter=state=Running', '-t', '3', '--format={{.Name}}']))
+      .toEqual({ args: [], flags: { quiet: true, filter: ['driver=none', 'state=Running'], timeout: 3, format: '{{.Name}}', 'storage-path': '/env-store' } });
+    expect(parseFast(FAST_MACHINE_COMMANDS.env, ['--shell', 'fish', 'dev', '-s', '/st', '--no-proxy']))
+      .toEqual({ args: ['dev'], flags: { shell: 'fish', 'no-proxy': true, 'storage-path': '/st' } });
+    expect(parseFast(FAST_MACHINE_COMMANDS.ip, ['a', 'b', 'c'])?.args).toEqual(['a', 'b', 'c']);
+    expect(parseFast(FAST_MACHINE_COMMANDS.active, [])?.flags).toEqual({ timeout: 10, 'storage-path': '/env-store' });
+    process.env.BERTH_STORAGE_PATH = '';
+    expect(parseFast(FAST_MACHINE_COMMANDS.url, [])).toEqual({ args: [], flags: {} });
+  } finally {
+    if (prev === undefined) delete process.env.BERTH_STORAGE_PATH;
+    else process.env.BERTH_STORAGE_PATH = prev;
+  }
+});
+
+test.each([
+  ['ls', ['--help']],
+  ['ls', ['--bogus']],
+  ['ls', ['-qf', 'x']],
+  ['ls', ['extra']],
+  ['ls', ['-t', 'ten']],
+  ['ls', ['--format']],
+  ['ls', ['--json=true']],
+  ['ls', ['--']],
+  ['env', ['a', 'b']],
+  ['env', ['--shell', '--unset']],
+  ['env', ['-u', '-u']],
+  ['inspect', ['-f', 'x', '-f', 'y', 'm']],
+  ['ip', ['-h']],
+])('machine %s %j is left to oclif', (name, argv) => {
+  expect(parseFast(FAST_MACHINE_COMMANDS[name], argv)).toBeUndefined();
+});
