@@ -71,8 +71,12 @@ export class HealthChecks {
       const conn = await execs.start(Id, { detach: false });
       const chunks: Buffer[] = [];
       conn?.on('data', (b: Buffer) => chunks.push(b));
+      // The exit status and the output come on different sockets: the output is complete
+      // when the monitor closes the attach stream, which may be after the exit is known.
+      const drained = new Promise<void>((r) => { if (!conn || conn.destroyed || conn.readableEnded) r(); else { conn.once('end', r); conn.once('close', r); } });
       const finished = execs.exited(Id).then(() => true);
       const ok = await Promise.race([finished, new Promise<boolean>((r) => setTimeout(() => r(false), timeoutMs).unref())]);
+      if (ok) await Promise.race([drained, new Promise((r) => setTimeout(r, 1000).unref())]);
       conn?.destroy();
       const exitCode = ok ? ((execs.inspect(Id).ExitCode as number | null) ?? -1) : -1;
       return { Start: start, End: new Date().toISOString(), ExitCode: exitCode, Output: ok ? demux(Buffer.concat(chunks)).slice(0, MAX_OUTPUT) : `Health check exceeded timeout (${timeoutMs}ms)` };
