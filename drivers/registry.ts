@@ -8,13 +8,14 @@ import type { DriverFactory } from './driver.js';
 import { genericDriver } from './generic/index.js';
 import { localDriver } from './local/index.js';
 import { noneDriver } from './none/index.js';
+import { qemuDriver } from './qemu/index.js';
 import { virtualboxDriver } from './virtualbox/index.js';
 
 /**
  * Built-in drivers, plus any installed package named `berth-driver-NAME` whose
  * default export is a DriverFactory (found in node_modules beside berth).
  */
-const builtin: DriverFactory[] = [localDriver, genericDriver, noneDriver, amazonec2Driver, virtualboxDriver];
+const builtin: DriverFactory[] = [localDriver, genericDriver, noneDriver, amazonec2Driver, virtualboxDriver, qemuDriver];
 const extra = new Map<string, DriverFactory>();
 
 export const DEFAULT_DRIVER = 'local';

@@ -60,7 +60,9 @@ export async function ensureStoreCerts(store: Store, opts: { regenerate?: boolea
 
 /** The SANs a machine's server cert must carry right now. */
 export function wantedSans(host: HostConfig): string[] {
-  return [...host.HostOptions.AuthOptions.ServerCertSANs, host.Driver.IPAddress, 'localhost', '127.0.0.1'].filter(Boolean);
+  // A VM behind forwarded ports (qemu) is also reached on its own address from inside its network.
+  const guest = typeof host.Driver.GuestIPAddress === 'string' ? host.Driver.GuestIPAddress : '';
+  return [...host.HostOptions.AuthOptions.ServerCertSANs, host.Driver.IPAddress, guest, 'localhost', '127.0.0.1'].filter(Boolean);
 }
 
 /**

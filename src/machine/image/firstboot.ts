@@ -1,0 +1,101 @@
+/**
+ * The files that make a debootstrap tree a VM image berth can reach: DHCP on the
+ * first NIC (systemd-networkd), and a first-boot unit standing in for cloud-init.
+ * The unit reads the same NoCloud seed cloud-init would (a filesystem labelled
+ * "cidata" holding meta-data and user-data): it installs the seed's SSH keys for root,
+ * sets the hostname, makes this instance's SSH host key and grows the root
+ * filesystem to the disk. cloud-init costs ~30 s of boot under emulation; this ~1 s.
+ */
+export interface ImageFile { path: string; content: string; mode: number }
+
+export const FIRSTBOOT_UNIT = 'berth-firstboot.service';
+
+const script = `#!/bin/sh
+# berth first boot: SSH keys and hostname from a NoCloud seed (label cidata).
+set -u
+dev=
+for i in $(seq 1 50); do
+  dev=$(blkid -c /dev/null -L cidata 2>/dev/null) && [ -n "$dev" ] && break
+  sleep 0.2
+done
+if [ -z "$dev" ]; then echo "berth-firstboot: no cidata seed found" >&2; exit 0; fi
+mnt=$(mktemp -d)
+mount -o ro "$dev" "$mnt" || { echo "berth-firstboot: cannot mount $dev" >&2; exit 1; }
+iid=$(sed -n 's/^instance-id: *//p' "$mnt/meta-data" | head -n 1)
+host=$(sed -n 's/^local-hostname: *//p' "$mnt/meta-data" | head -n 1)
+mkdir -p -m 700 /root/.ssh
+sed -n 's/^ *- *\\(\\(ssh-\\|ecdsa-\\|sk-\\)[^ ]* .*\\)$/\\1/p' "$mnt/user-data" > /root/.ssh/authorized_keys.new
+umount "$mnt"; rmdir "$mnt"
+chmod 600 /root/.ssh/authorized_keys.new && mv /root/.ssh/authorized_keys.new /root/.ssh/authorized_keys
+if [ -n "$host" ]; then
+  echo "$host" > /etc/hostname
+  hostname "$host"
+  printf '127.0.0.1 localhost\\n127.0.1.1 %s\\n::1 localhost ip6-localhost ip6-loopback\\n' "$host" > /etc/hosts
+fi
+mkdir -p /var/lib/berth-firstboot
+if [ "$(cat /var/lib/berth-firstboot/instance-id 2>/dev/null)" != "$iid" ]; then
+  # A new instance: its own host key, and a root filesystem as large as its disk.
+  rm -f /etc/ssh/ssh_host_*
+  root=$(findmnt -n -o SOURCE /)
+  [ -n "$root" ] && resize2fs "$root" >/dev/null 2>&1
+fi
+[ -f /etc/ssh/ssh_host_ed25519_key ] || ssh-keygen -q -t ed25519 -N '' -f /etc/ssh/ssh_host_ed25519_key
+echo "$iid" > /var/lib/berth-firstboot/instance-id
+`;
+
+const unit = `[Unit]
+Description=berth first boot: SSH keys and hostname from the NoCloud seed
+DefaultDependencies=no
+After=local-fs.target systemd-udev-trigger.service systemd-remount-fs.service
+Before=ssh.service network-pre.target sysinit.target
+Wants=network-pre.target
+
+[Service]
+Type=oneshot
+RemainAfterExit=yes
+ExecStart=/usr/local/sbin/berth-firstboot
+
+[Install]
+WantedBy=sysinit.target
+`;
+
+const network = `[Match]
+Name=en* eth*
+
+[Network]
+DHCP=ipv4
+`;
+
+/** networkd-wait-online waits for every link by default; one configured link is enough. */
+const waitOnline = `[Service]
+ExecStart=
+ExecStart=/lib/systemd/systemd-networkd-wait-online --any --timeout=30
+`;
+
+const sshd = `PasswordAuthentication no
+KbdInteractiveAuthentication no
+PermitRootLogin prohibit-password
+UseDNS no
+HostKey /etc/ssh/ssh_host_ed25519_key
+`;
+
+export function imageFiles(): ImageFile[] {
+  return [
+    { path: '/usr/local/sbin/berth-firstboot', content: script, mode: 0o755 },
+    { path: `/etc/systemd/system/${FIRSTBOOT_UNIT}`, content: unit, mode: 0o644 },
+    { path: '/etc/systemd/network/10-berth-dhcp.network', content: network, mode: 0o644 },
+    { path: '/etc/systemd/system/systemd-networkd-wait-online.service.d/berth.conf', content: waitOnline, mode: 0o644 },
+    { path: '/etc/ssh/sshd_config.d/berth.conf', content: sshd, mode: 0o644 },
+    { path: '/etc/fstab', content: '/dev/vda / ext4 defaults,noatime 0 1\n', mode: 0o644 },
+    { path: '/etc/hostname', content: 'berth\n', mode: 0o644 },
+    // Modules for an initrd that boots a virtio disk, nothing more.
+    { path: '/etc/initramfs-tools/modules', content: 'virtio_pci\nvirtio_mmio\nvirtio_blk\next4\n', mode: 0o644 },
+    { path: '/etc/initramfs-tools/conf.d/berth', content: 'MODULES=list\nCOMPRESS=gzip\n', mode: 0o644 },
+  ];
+}
+
+/** Units enabled in the image (systemctl --root). */
+export const ENABLED_UNITS = [FIRSTBOOT_UNIT, 'systemd-networkd.service', 'ssh.service'];
+
+/** Debian packages on top of debootstrap's minbase. */
+export const IMAGE_PACKAGES = ['linux-image-cloud-amd64', 'systemd-sysv', 'udev', 'kmod', 'openssh-server', 'iproute2', 'nftables', 'e2fsprogs', 'initramfs-tools'];
