@@ -2,7 +2,7 @@ import { ensureBundle } from './bundle/build.js';
 import { ensureStoreCerts, writeMachineCerts } from './certs/index.js';
 import { MachineError, NotSupportedError } from './errors.js';
 import { engineServiceOf, loadMachine, type Machine } from './machine.js';
-import { openRunner, Provisioner, waitForEngine } from './provision/index.js';
+import { engineTimeoutMs, openRunner, Provisioner, waitForEngine } from './provision/index.js';
 import type { MachineState } from './state.js';
 import type { Store } from './store/index.js';
 import { checkTls, reissueServerCert } from './tls-check.js';
@@ -22,7 +22,7 @@ export async function lifecycle(store: Store, name: string, verb: LifecycleVerb)
       await waitState(m, verb === 'kill' ? 10_000 : 60_000, (s) => s !== 'Running');
       return {};
     }
-    await waitForEngine(m.host, m.driver, 60_000);
+    await waitForEngine(m.host, m.driver, engineTimeoutMs());
     // The address may have changed while the host was down: certs follow it.
     const { reissued } = await followIpChange(store, m);
     return { warning: reissued ? `the IP of "${name}" changed: its server certificate was reissued` : undefined };

@@ -7,7 +7,8 @@ import { writeFileAtomic } from '../atomic.js';
 import { InvalidArgumentError, ProvisionError, reason } from '../errors.js';
 import { withLock } from '../lock.js';
 import { runTasks, type Progress } from '../tasks.js';
-import { ENABLED_UNITS, IMAGE_PACKAGES, imageFiles } from './firstboot.js';
+import { createHash } from 'node:crypto';
+import { ENABLED_UNITS, IMAGE_PACKAGES, MASKED_UNITS, imageFiles, imageRecipe } from './firstboot.js';
 import { aptMirror } from './mirror.js';
 import { imagePaths, type ImageManifest, type ImagePaths } from './paths.js';
 
@@ -35,9 +36,14 @@ export interface BuildResult { paths: ImagePaths; manifest: ImageManifest; cache
 
 const TOOLS: [string, string][] = [['debootstrap', 'debootstrap'], ['mkfs.ext4', 'e2fsprogs'], ['qemu-img', 'qemu-utils'], ['chroot', 'coreutils']];
 
+function recipeId(): string {
+  return createHash('sha256').update(imageRecipe()).digest('hex').slice(0, 16);
+}
+
 export async function readManifest(paths: ImagePaths): Promise<ImageManifest | null> {
   try {
     const m = JSON.parse(await readFile(paths.manifest, 'utf8')) as ImageManifest;
+    if (m.recipe !== recipeId()) return null;
     for (const f of [paths.raw, paths.qcow2, paths.kernel, paths.initrd]) await stat(f);
     return m;
   } catch {
@@ -133,7 +139,7 @@ async function runBuild(opts: BuildOptions, paths: ImagePaths, work: string): Pr
         await rename(out('initrd'), paths.initrd);
         const manifest: ImageManifest = {
           name: paths.name, release: opts.release, mirror: c.mirror, builtAt: new Date().toISOString(), kernelVersion: c.kernelVersion,
-          cmdline: 'root=/dev/vda rw', rawBytes: c.rawBytes, qcow2Bytes: c.qcow2Bytes,
+          cmdline: 'root=/dev/vda rw', recipe: recipeId(), rawBytes: c.rawBytes, qcow2Bytes: c.qcow2Bytes,
         };
         await writeFileAtomic(paths.manifest, JSON.stringify(manifest, null, 2) + '\n', 0o644);
       },
@@ -161,7 +167,7 @@ async function configureRoot(root: string): Promise<void> {
   await run('systemctl', ['--root', root, 'enable', ...ENABLED_UNITS]);
   // Boot straight to multi-user; a serial getty would only slow the boot down.
   await run('systemctl', ['--root', root, 'set-default', 'multi-user.target']);
-  await run('systemctl', ['--root', root, 'mask', 'getty@tty1.service', 'serial-getty@ttyS0.service', 'e2scrub_reap.service', 'systemd-timesyncd.service']);
+  await run('systemctl', ['--root', root, 'mask', ...MASKED_UNITS]);
 }
 
 async function kernelVersion(root: string): Promise<string> {
@@ -231,7 +237,7 @@ export async function listImages(dir: string): Promise<ImageInfo[]> {
     const m = /^debian-([a-z0-9-]+)\.json$/.exec(f);
     if (!m) continue;
     const p = imagePaths(dir, m[1]);
-    const man = await readManifest(p);
+    const man = JSON.parse(await readFile(p.manifest, 'utf8').catch(() => 'null')) as ImageManifest | null;
     if (!man) continue;
     let size = 0;
     for (const x of [p.raw, p.qcow2, p.kernel, p.initrd]) size += await stat(x).then((s) => s.blocks * 512, () => 0);

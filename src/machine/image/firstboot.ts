@@ -3,8 +3,9 @@
  * first NIC (systemd-networkd), and a first-boot unit standing in for cloud-init.
  * The unit reads the same NoCloud seed cloud-init would (a filesystem labelled
  * "cidata" holding meta-data and user-data): it installs the seed's SSH keys for root,
- * sets the hostname, makes this instance's SSH host key and grows the root
- * filesystem to the disk. cloud-init costs ~30 s of boot under emulation; this ~1 s.
+ * sets the hostname and makes this instance's SSH host key; a second unit grows the
+ * root filesystem to the disk, off the path to SSH. cloud-init costs ~30 s of boot
+ * under emulation; this ~1 s.
  */
 export interface ImageFile { path: string; content: string; mode: number }
 
@@ -34,10 +35,8 @@ if [ -n "$host" ]; then
 fi
 mkdir -p /var/lib/berth-firstboot
 if [ "$(cat /var/lib/berth-firstboot/instance-id 2>/dev/null)" != "$iid" ]; then
-  # A new instance: its own host key, and a root filesystem as large as its disk.
+  # A new instance: its own host key.
   rm -f /etc/ssh/ssh_host_*
-  root=$(findmnt -n -o SOURCE /)
-  [ -n "$root" ] && resize2fs "$root" >/dev/null 2>&1
 fi
 [ -f /etc/ssh/ssh_host_ed25519_key ] || ssh-keygen -q -t ed25519 -N '' -f /etc/ssh/ssh_host_ed25519_key
 echo "$iid" > /var/lib/berth-firstboot/instance-id
@@ -57,6 +56,18 @@ ExecStart=/usr/local/sbin/berth-firstboot
 
 [Install]
 WantedBy=sysinit.target
+`;
+
+const growfs = `[Unit]
+Description=berth: grow the root filesystem to its disk
+After=local-fs.target
+
+[Service]
+Type=oneshot
+ExecStart=/bin/sh -c 'resize2fs "$(findmnt -n -o SOURCE /)"'
+
+[Install]
+WantedBy=multi-user.target
 `;
 
 const network = `[Match]
@@ -83,6 +94,9 @@ export function imageFiles(): ImageFile[] {
   return [
     { path: '/usr/local/sbin/berth-firstboot', content: script, mode: 0o755 },
     { path: `/etc/systemd/system/${FIRSTBOOT_UNIT}`, content: unit, mode: 0o644 },
+    { path: '/etc/systemd/system/berth-growfs.service', content: growfs, mode: 0o644 },
+    // The engine's storage driver; without it berthd falls back to full copies.
+    { path: '/etc/modules-load.d/berth.conf', content: 'overlay\nbutton\n', mode: 0o644 },
     { path: '/etc/systemd/network/10-berth-dhcp.network', content: network, mode: 0o644 },
     { path: '/etc/systemd/system/systemd-networkd-wait-online.service.d/berth.conf', content: waitOnline, mode: 0o644 },
     { path: '/etc/ssh/sshd_config.d/berth.conf', content: sshd, mode: 0o644 },
@@ -95,7 +109,16 @@ export function imageFiles(): ImageFile[] {
 }
 
 /** Units enabled in the image (systemctl --root). */
-export const ENABLED_UNITS = [FIRSTBOOT_UNIT, 'systemd-networkd.service', 'ssh.service'];
+export const ENABLED_UNITS = [FIRSTBOOT_UNIT, 'berth-growfs.service', 'systemd-networkd.service', 'ssh.service'];
+
+/** Units a headless VM does without (consoles are the serial log). */
+export const MASKED_UNITS = ['getty.target', 'getty-static.service', 'getty@tty1.service', 'serial-getty@ttyS0.service', 'e2scrub_reap.service', 'systemd-timesyncd.service'];
 
 /** Debian packages on top of debootstrap's minbase. */
-export const IMAGE_PACKAGES = ['linux-image-cloud-amd64', 'systemd-sysv', 'udev', 'kmod', 'openssh-server', 'iproute2', 'nftables', 'e2fsprogs', 'initramfs-tools'];
+// dbus lets systemd-logind run, which turns the ACPI power button (machine stop) into a clean shutdown.
+export const IMAGE_PACKAGES = ['linux-image-cloud-amd64', 'systemd-sysv', 'udev', 'kmod', 'dbus', 'openssh-server', 'iproute2', 'nftables', 'e2fsprogs', 'initramfs-tools'];
+
+/** Changes whenever what goes into an image changes: a cached image of another recipe is rebuilt. */
+export function imageRecipe(): string {
+  return JSON.stringify({ files: imageFiles(), enabled: ENABLED_UNITS, masked: MASKED_UNITS, packages: IMAGE_PACKAGES });
+}

@@ -40,6 +40,8 @@ export interface ImageManifest {
   kernelVersion: string;
   /** Kernel arguments naming the root device; the driver adds console and clock arguments. */
   cmdline: string;
+  /** Hash of what went into the image (files, units, packages): a cache of another recipe is stale. */
+  recipe: string;
   rawBytes: number;
   qcow2Bytes: number;
 }

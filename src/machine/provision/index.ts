@@ -22,6 +22,12 @@ function defaultSshTimeout(): number {
   return Number.isFinite(s) && s > 0 ? s * 1000 : 60_000;
 }
 
+/** How long to wait for a started engine to answer: 60 s, or BERTH_ENGINE_TIMEOUT seconds (emulated VMs are slow). */
+export function engineTimeoutMs(): number {
+  const s = Number(process.env.BERTH_ENGINE_TIMEOUT);
+  return Number.isFinite(s) && s > 0 ? s * 1000 : 60_000;
+}
+
 /** Opens the way to run commands as root on the machine's host. */
 export async function openRunner(driver: Driver, sshTimeoutMs = defaultSshTimeout()): Promise<CommandRunner> {
   const c = driver.connection();
@@ -102,12 +108,13 @@ export class Provisioner {
   }
 
   /** Waits for /_ping over mutual TLS, as a client will reach it. */
-  async waitForEngine(timeoutMs = 60_000): Promise<void> {
+  async waitForEngine(timeoutMs = engineTimeoutMs()): Promise<void> {
     await waitForEngine(this.host, this.driver, timeoutMs, () => this.logTail());
   }
 
   private async logTail(): Promise<string> {
-    const res = await this.runner.run(`tail -n 5 ${shq(this.layout.logFile)} 2>/dev/null`).catch(() => null);
+    // Under systemd the engine logs to the journal.
+    const res = await this.runner.run(`tail -n 5 ${shq(this.layout.logFile)} 2>/dev/null || journalctl -u ${shq(this.layout.service)} -n 5 --no-pager -o cat 2>/dev/null`).catch(() => null);
     return res?.stdout.trim() ?? '';
   }
 }
@@ -131,7 +138,7 @@ export async function waitForEngine(host: HostConfig, driver: Driver, timeoutMs:
   }
   const tail = logTail ? await logTail() : '';
   throw new TimeoutError(`the engine of "${host.Name}" did not answer on tcp://${ip}:${port} within ${Math.round(timeoutMs / 1000)} s; last error: ${reason(last)}${tail ? `\nengine log:\n${tail}` : ''}`,
-    { hint: `look at the engine log: berth machine ssh ${host.Name} tail /var/log/berthd.log` });
+    { hint: `look at the engine log: berth machine ssh ${host.Name} "tail /var/log/berthd.log || journalctl -u berthd"` });
 }
 
 /** The engine service of a machine, for driver lifecycle calls (local driver). */

@@ -32,7 +32,7 @@ driverConformance(noneDriver, { 'none-url': 'tcp://127.0.0.1:2376' }, engine);
 
 test('local is the default driver; unknown names are refused with the list', () => {
   expect(DEFAULT_DRIVER).toBe('local');
-  expect(builtinDrivers().map((d) => d.name)).toEqual(expect.arrayContaining(['local', 'generic', 'none', 'amazonec2', 'virtualbox']));
+  expect(builtinDrivers().map((d) => d.name)).toEqual(expect.arrayContaining(['local', 'generic', 'none', 'amazonec2', 'virtualbox', 'qemu']));
   expect(builtinDrivers()[0].name).toBe('local');
   expect(() => getDriver('nope')).toThrow(/unknown driver "nope"/);
 });
