@@ -102,7 +102,10 @@ async function runBuild(opts: BuildOptions, paths: ImagePaths, work: string): Pr
     {
       title: `Installing Debian ${opts.release} (debootstrap minbase from ${ctx.mirror})`,
       task: async (c, task) => {
-        await streamed(task, 'debootstrap', ['--variant=minbase', `--include=${IMAGE_PACKAGES.join(',')}`, opts.release, c.root, c.mirror]);
+        // Downloaded packages stay in the cache directory: a rebuild fetches only what changed.
+        const debs = join(opts.dir, `.debs-${opts.release}`);
+        await mkdir(debs, { recursive: true });
+        await streamed(task, 'debootstrap', ['--variant=minbase', `--cache-dir=${debs}`, `--include=${IMAGE_PACKAGES.join(',')}`, opts.release, c.root, c.mirror]);
       },
     },
     { title: 'Adding the first-boot unit, network and SSH configuration', task: async (c) => { await configureRoot(c.root); } },

@@ -14,14 +14,26 @@ export const FIRSTBOOT_UNIT = 'berth-firstboot.service';
 const script = `#!/bin/sh
 # berth first boot: SSH keys and hostname from a NoCloud seed (label cidata).
 set -u
+# The seed is one of the virtio disks; probing only those is much faster than a full
+# blkid scan under emulation.
+seed() {
+  for d in /dev/disk/by-label/cidata /dev/vd[b-z] /dev/sr0; do
+    [ -b "$d" ] && [ "$(blkid -p -o value -s LABEL "$d" 2>/dev/null)" = cidata ] && { echo "$d"; return 0; }
+  done
+  return 1
+}
 dev=
-for i in $(seq 1 50); do
-  dev=$(blkid -c /dev/null -L cidata 2>/dev/null) && [ -n "$dev" ] && break
+for i in $(seq 1 100); do
+  dev=$(seed) && break
   sleep 0.2
 done
 if [ -z "$dev" ]; then echo "berth-firstboot: no cidata seed found" >&2; exit 0; fi
 mnt=$(mktemp -d)
-mount -o ro "$dev" "$mnt" || { echo "berth-firstboot: cannot mount $dev" >&2; exit 1; }
+for i in 1 2 3 4 5; do
+  mount -o ro "$dev" "$mnt" 2>/tmp/berth-firstboot.err && break
+  [ $i = 5 ] && { echo "berth-firstboot: cannot mount $dev: $(cat /tmp/berth-firstboot.err)" >&2; exit 1; }
+  sleep 1
+done
 iid=$(sed -n 's/^instance-id: *//p' "$mnt/meta-data" | head -n 1)
 host=$(sed -n 's/^local-hostname: *//p' "$mnt/meta-data" | head -n 1)
 mkdir -p -m 700 /root/.ssh
@@ -53,6 +65,8 @@ Wants=network-pre.target
 Type=oneshot
 RemainAfterExit=yes
 ExecStart=/usr/local/sbin/berth-firstboot
+StandardOutput=journal+console
+StandardError=journal+console
 
 [Install]
 WantedBy=sysinit.target
