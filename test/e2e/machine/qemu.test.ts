@@ -77,9 +77,9 @@ test('create -d qemu boots the image under TCG and provisions the engine', async
 test('the real docker CLI loads busybox and runs a published container, reached on 127.0.0.1 through the forward', async () => {
   const archive = join(tempDir('berth-qemu-busybox-'), 'busybox.tar');
   await writeBusyboxArchive(archive);
-  const r = inEnv(`docker load -q -i ${archive} >/dev/null; docker run -d --name web --restart always -p 8080:8080 busybox /bin/busybox httpd -f -p 8080 -h /etc >/dev/null; docker ps --format '{{.Names}} {{.Ports}}'`);
+  const r = inEnv(`docker load -q -i ${archive} >/dev/null; docker run -d --name web --restart always -p 8080:8080 busybox /bin/busybox httpd -f -p 8080 -h /etc >/dev/null; docker inspect -f '{{.Name}} {{json .HostConfig.PortBindings}}' web`);
   expect(r.stderr).toBe('');
-  expect(r.stdout).toBe('web 0.0.0.0:8080->8080/tcp\n');
+  expect(r.stdout).toBe('/web {"8080/tcp":[{"HostIp":"","HostPort":"8080"}]}\n');
   const page = web();
   expect(page.code).toBe(0);
   expect(page.stdout.trim()).toMatch(/^[0-9a-f]{12}$/);
