@@ -28,10 +28,12 @@ for i in $(seq 1 100); do
   sleep 0.2
 done
 if [ -z "$dev" ]; then echo "berth-firstboot: no cidata seed found" >&2; exit 0; fi
-mnt=$(mktemp -d)
+# Under /run, not /tmp: systemd-tmpfiles cleans /tmp while this runs.
+mnt=/run/berth-seed
+mkdir -p "$mnt"
 for i in 1 2 3 4 5; do
-  mount -o ro "$dev" "$mnt" 2>/tmp/berth-firstboot.err && break
-  [ $i = 5 ] && { echo "berth-firstboot: cannot mount $dev: $(cat /tmp/berth-firstboot.err)" >&2; exit 1; }
+  mount -o ro "$dev" "$mnt" 2>/run/berth-firstboot.err && break
+  [ $i = 5 ] && { echo "berth-firstboot: cannot mount $dev: $(cat /run/berth-firstboot.err)" >&2; exit 1; }
   sleep 1
 done
 iid=$(sed -n 's/^instance-id: *//p' "$mnt/meta-data" | head -n 1)
@@ -57,7 +59,7 @@ echo "$iid" > /var/lib/berth-firstboot/instance-id
 const unit = `[Unit]
 Description=berth first boot: SSH keys and hostname from the NoCloud seed
 DefaultDependencies=no
-After=local-fs.target systemd-udev-trigger.service systemd-remount-fs.service
+After=local-fs.target systemd-udev-trigger.service systemd-remount-fs.service systemd-tmpfiles-setup.service
 Before=ssh.service network-pre.target sysinit.target
 Wants=network-pre.target
 
