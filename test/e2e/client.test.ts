@@ -155,8 +155,10 @@ describe('berth exec', () => {
     for (let i = 0; i < 50 && !seen; i++) seen = (await berth(['exec', 'box', 'test', '-e', '/tmp/detached'])).code === 0;
     expect(seen).toBe(true);
     const missing = await berth(['exec', 'box', 'no-such-command']);
-    expect(missing.code).toBe(126);
-    expect(missing.stderr).toMatch(/^berth: .*no-such-command/);
+    // As with dockerd and the docker CLI: the exec ran, its process could not start, and the
+    // reason came down the stream (stdout), with a shell's exit code for "not found".
+    expect(missing.code).toBe(127);
+    expect(missing.stdout).toMatch(/no-such-command.*not found/);
     const noContainer = await berth(['exec', 'nope', 'true']);
     expect(noContainer.code).toBe(1);
     expect(noContainer.stderr).toMatch(/^berth: .*nope.*\n$/);
