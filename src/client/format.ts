@@ -10,9 +10,9 @@ export function shortId(id: string): string {
   return id.replace(/^sha256:/, '').slice(0, 12);
 }
 
-export function table(headers: string[], rows: string[][]): string {
+export function table(headers: string[], rows: string[][], minWidth = 10): string {
   const all = [headers, ...rows];
-  const widths = headers.map((_, c) => Math.max(10, ...all.map((r) => (r[c] ?? '').length + 3)));
+  const widths = headers.map((_, c) => Math.max(minWidth, ...all.map((r) => (r[c] ?? '').length + 3)));
   return all.map((r) => r.map((cell, c) => (c === r.length - 1 ? cell : (cell ?? '').padEnd(widths[c]))).join('').trimEnd() + '\n').join('');
 }
 
