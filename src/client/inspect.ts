@@ -1,6 +1,21 @@
 import type { OptionTable } from './argv.js';
 import { EngineApiError, type EngineClient } from './engine.js';
 import { renderTemplate } from './format.js';
+import { goMap } from '../common/gotemplate.js';
+
+/** Fields the engine types declare as Go maps: printed "map[k:v]" by {{.Labels}}, not as a struct "{v}". */
+const MAP_FIELDS = new Set(['Labels', 'Options', 'DriverOpts', 'Containers', 'Networks', 'ExposedPorts', 'Volumes', 'Ports', 'Annotations', 'AuxiliaryAddresses', 'Tmpfs', 'Sysctls', 'StorageOpt', 'Data', 'Status', 'Config']);
+
+/** Marks the map-typed fields of an inspect value for the template engine. */
+export function markMaps(v: unknown, key = ''): unknown {
+  if (Array.isArray(v)) v.forEach((x) => markMaps(x));
+  else if (v && typeof v === 'object') {
+    for (const [k, x] of Object.entries(v)) markMaps(x, k);
+    // Config is a map only under LogConfig (elsewhere a struct): its values are strings.
+    if (MAP_FIELDS.has(key) && (key !== 'Config' || Object.values(v).every((x) => typeof x === 'string'))) goMap(v);
+  }
+  return v;
+}
 
 /** `X inspect` (network, volume): each name's JSON, printed as a JSON array (indent 4) or through --format. */
 export const INSPECT_OPTIONS = {
@@ -8,7 +23,7 @@ export const INSPECT_OPTIONS = {
 } as const satisfies OptionTable;
 
 export function inspectOutput(values: unknown[], format: string | undefined): string {
-  if (format && format !== 'json') return values.map((v) => renderTemplate(format, v) + '\n').join('');
+  if (format && format !== 'json') return values.map((v) => renderTemplate(format, markMaps(v)) + '\n').join('');
   return JSON.stringify(values, null, 4) + '\n';
 }
 
