@@ -18,15 +18,15 @@ export function table(headers: string[], rows: string[][], minWidth = 10): strin
 
 const UNITS = ['B', 'kB', 'MB', 'GB', 'TB', 'PB'];
 
-/** docker's units.HumanSize: decimal units, 3 significant digits. */
-export function humanSize(bytes: number): string {
+/** docker's units.HumanSizeWithPrecision: decimal units, 3 significant digits unless told. */
+export function humanSize(bytes: number, precision = 3): string {
   let v = bytes;
   let u = 0;
   while (v >= 1000 && u < UNITS.length - 1) {
     v /= 1000;
     u++;
   }
-  return `${Number(v.toPrecision(3))}${UNITS[u]}`;
+  return `${Number(v.toPrecision(precision))}${UNITS[u]}`;
 }
 
 /** docker's units.HumanDuration, e.g. "About a minute", "3 hours". */
@@ -45,6 +45,19 @@ export function humanDuration(ms: number): string {
   if (h < 24 * 30 * 2) return `${Math.round(h / 24 / 7)} weeks`;
   if (h < 24 * 365 * 2) return `${Math.round(h / 24 / 30)} months`;
   return `${Math.round(h / 24 / 365)} years`;
+}
+
+const BINARY = ['B', 'KiB', 'MiB', 'GiB', 'TiB', 'PiB'];
+
+/** docker's units.BytesSize: binary units, 4 significant digits ("7.617GiB"). */
+export function bytesSize(bytes: number): string {
+  let v = bytes;
+  let u = 0;
+  while (v >= 1024 && u < BINARY.length - 1) {
+    v /= 1024;
+    u++;
+  }
+  return `${Number(v.toPrecision(4))}${BINARY[u]}`;
 }
 
 export function ago(unixSeconds: number, now = Date.now()): string {
