@@ -3,7 +3,7 @@
  * oclif (which costs more than the command itself). Help, unknown commands and
  * everything else go to oclif.
  */
-export const CLIENT_COMMANDS = new Set(['build', 'commit', 'cp', 'create', 'events', 'exec', 'export', 'history', 'images', 'import', 'info', 'inspect', 'kill', 'load', 'logs', 'ps', 'pull', 'push', 'rm', 'rmi', 'run', 'save', 'start', 'stop', 'tag', 'top', 'wait']);
+export const CLIENT_COMMANDS = new Set(['attach', 'build', 'commit', 'cp', 'create', 'events', 'exec', 'export', 'history', 'images', 'import', 'info', 'inspect', 'kill', 'load', 'logs', 'ps', 'pull', 'push', 'rm', 'rmi', 'run', 'save', 'search', 'start', 'stats', 'stop', 'tag', 'top', 'wait']);
 
 /** `berth network ls`: topics whose subcommands are client handlers in commands/<topic>/<sub>. */
 export const CLIENT_TOPICS: Record<string, Set<string>> = {
