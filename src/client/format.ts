@@ -47,7 +47,7 @@ export function humanDuration(ms: number): string {
   return `${Math.round(h / 24 / 365)} years`;
 }
 
-const BINARY = ['B', 'KiB', 'MiB', 'GiB', 'TiB', 'PiB'];
+const BINARY = ['B', 'KiB', 'MiB', 'GiB', 'TiB', 'PiB', 'EiB', 'ZiB', 'YiB'];
 
 /** docker's units.BytesSize: binary units, 4 significant digits ("7.617GiB"). */
 export function bytesSize(bytes: number): string {

@@ -85,8 +85,7 @@ test('network create, ls, inspect, connect, disconnect, rm, prune match the dock
   expect((await ok(inspect)).trim()).toBe(await docker(...inspect));
   expect(JSON.parse(await ok(['network', 'inspect', 'cm-net']))).toEqual(JSON.parse(await docker('network', 'inspect', 'cm-net')));
 
-  await ok(['run', '-d', '--name', 'cm-box', '--network', 'none', 'busybox', 'sleep', '300']);
-  await ok(['network', 'disconnect', 'none', 'cm-box']);
+  await ok(['run', '-d', '--name', 'cm-box', 'busybox', 'sleep', '300']);
   await ok(['network', 'connect', '--alias', 'boxy', 'cm-net', 'cm-box']);
   expect((await ok(['inspect', '-f', '{{json .NetworkSettings.Networks}}', 'cm-box']))).toContain('boxy');
   await ok(['network', 'disconnect', 'cm-net', 'cm-box']);
@@ -179,4 +178,36 @@ test('save | load round trip, and through the docker CLI', async () => {
   await docker('load', '-i', saved);
   const ids = ['images', '--format', '{{.Repository}}:{{.Tag}} {{.ID}}', 'busybox'];
   expect((await ok(ids)).trim()).toBe(await docker(...ids));
+});
+
+test('stats --no-stream, system df, events, attach, system prune', async () => {
+  const since = Math.floor(Date.now() / 1000) - 1;
+  await ok(['run', '-d', '--name', 'cm-stats', 'busybox', 'sleep', '300']);
+  const stats = (await ok(['stats', '--no-stream', 'cm-stats'])).split('\n');
+  expect(stats[0]).toMatch(/^CONTAINER ID\s+NAME\s+CPU %\s+MEM USAGE \/ LIMIT\s+MEM %\s+NET I\/O\s+BLOCK I\/O\s+PIDS$/);
+  expect(stats[1]).toMatch(/^[0-9a-f]{12}\s+cm-stats\s+[\d.]+%\s+[\d.]+[KMG]?i?B \/ [\d.]+[KMGTPE]?i?B\s+[\d.]+%\s+.+ \/ .+\s+.+ \/ .+\s+1$/);
+  const json = JSON.parse(await ok(['stats', '--no-stream', '--format', 'json', 'cm-stats']));
+  expect(json).toEqual(expect.objectContaining({ Container: 'cm-stats', Name: 'cm-stats', PIDs: '1' }));
+
+  const df = ['system', 'df', '--format', '{{.Type}} {{.TotalCount}} {{.Active}} {{.Size}} {{.Reclaimable}}'];
+  expect((await ok(df)).trim()).toBe(await docker(...df));
+  expect((await ok(['system', 'df'])).split('\n')[0]).toMatch(/^TYPE\s+TOTAL\s+ACTIVE\s+SIZE\s+RECLAIMABLE$/);
+
+  // attach: the output of a running container until it exits, with its status.
+  await ok(['run', '-d', '--name', 'cm-attach', 'busybox', 'sh', '-c', 'sleep 1; echo late; exit 6']);
+  expect(await berth(['attach', 'cm-attach'])).toEqual({ code: 6, stdout: 'late\n', stderr: '', raw: expect.anything() });
+  const stopped = await berth(['attach', 'cm-attach']);
+  expect(stopped.code).toBe(1);
+  expect(stopped.stderr).toBe('berth: You cannot attach to a stopped container, start it first\n');
+
+  const until = Math.ceil(Date.now() / 1000) + 1;
+  const filter = ['--filter', 'container=cm-stats', '--filter', 'event=start', '--since', String(since), '--until', String(until)];
+  const fmt = ['--format', '{{.Type}} {{.Action}} {{.Actor.Attributes.name}}'];
+  expect((await ok(['events', ...filter, ...fmt])).trim()).toBe(await docker('events', ...filter, ...fmt));
+  expect((await ok(['events', ...filter])).trim()).toMatch(/^\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d\.\d{9}(Z|[+-]\d\d:\d\d) container start [0-9a-f]{64} \(image=busybox, name=cm-stats\)$/);
+
+  await ok(['rm', '-f', 'cm-stats']);
+  const pruned = await ok(['system', 'prune', '-f']);
+  expect(pruned).toMatch(/^Deleted Containers:\n[0-9a-f]{64}\n\n(.|\n)*Total reclaimed space: \S+\n$/);
+  expect(await ok(['ps', '-aq'])).toBe('');
 });
