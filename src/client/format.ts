@@ -12,8 +12,9 @@ export function shortId(id: string): string {
 
 export function table(headers: string[], rows: string[][], minWidth = 10): string {
   const all = [headers, ...rows];
+  // No trimming: like Go's tabwriter, an empty last cell leaves the padding of the one before it.
   const widths = headers.map((_, c) => Math.max(minWidth, ...all.map((r) => (r[c] ?? '').length + 3)));
-  return all.map((r) => r.map((cell, c) => (c === r.length - 1 ? cell : (cell ?? '').padEnd(widths[c]))).join('').trimEnd() + '\n').join('');
+  return all.map((r) => r.map((cell, c) => (c === r.length - 1 ? cell : (cell ?? '').padEnd(widths[c]))).join('') + '\n').join('');
 }
 
 const UNITS = ['B', 'kB', 'MB', 'GB', 'TB', 'PB'];

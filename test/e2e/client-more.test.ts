@@ -9,7 +9,8 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { projectRoot } from '../../src/common/paths.js';
 import { api, startDaemon, type Daemon } from '../fixtures/daemon.js';
-import { buildImage, dockerArchive } from '../fixtures/images.js';
+import { buildImage, dockerArchive, pushImage } from '../fixtures/images.js';
+import { startRegistry } from '../fixtures/registry.js';
 import { dockerCli, requireDockerCli } from '../fixtures/docker-cli.js';
 import { octet } from '../integration/networks/netenv.js';
 
@@ -210,4 +211,19 @@ test('stats --no-stream, system df, events, attach, system prune', async () => {
   const pruned = await ok(['system', 'prune', '-f']);
   expect(pruned).toMatch(/^Deleted Containers:\n[0-9a-f]{64}\n\n(.|\n)*Total reclaimed space: \S+\n$/);
   expect(await ok(['ps', '-aq'])).toBe('');
+});
+
+test('search lists a registry\'s repositories (HOST/TERM) like the docker CLI', async () => {
+  const registry = await startRegistry();
+  try {
+    const image = await buildImage({ cmd: ['sh'] });
+    await pushImage(registry.url, 'lib/busybox', 'latest', image);
+    await pushImage(registry.url, 'tools/busybox-extra', 'latest', image);
+    await pushImage(registry.url, 'lib/other', 'latest', image);
+    for (const args of [['search', `${registry.host}/busybox`], ['search', '--format', '{{.Name}}|{{.StarCount}}|{{.IsOfficial}}', `${registry.host}/busybox`], ['search', '--limit', '1', `${registry.host}/lib`]]) {
+      expect((await ok(args)).trim()).toBe(await docker(...args));
+    }
+  } finally {
+    await registry.stop();
+  }
 });
