@@ -190,6 +190,22 @@ test('stats --no-stream, system df, events, attach, system prune', async () => {
   const json = JSON.parse(await ok(['stats', '--no-stream', '--format', 'json', 'cm-stats']));
   expect(json).toEqual(expect.objectContaining({ Container: 'cm-stats', Name: 'cm-stats', PIDs: '1' }));
 
+  // Streaming: the table again each second until interrupted.
+  const child = spawn(BERTH, ['stats', 'cm-stats'], { env: { ...process.env, DOCKER_HOST: d.host } });
+  let streamed = '';
+  await new Promise<void>((resolve) => {
+    const timer = setTimeout(resolve, 20_000);
+    child.stdout.on('data', (c) => {
+      streamed += c;
+      if (streamed.split('CONTAINER ID').length > 2) {
+        clearTimeout(timer);
+        resolve();
+      }
+    });
+  });
+  child.kill('SIGINT');
+  expect(streamed.split('\n').filter((l) => /^[0-9a-f]{12}\s+cm-stats\s/.test(l)).length).toBeGreaterThanOrEqual(2);
+
   const df = ['system', 'df', '--format', '{{.Type}} {{.TotalCount}} {{.Active}} {{.Size}} {{.Reclaimable}}'];
   expect((await ok(df)).trim()).toBe(await docker(...df));
   expect((await ok(['system', 'df'])).split('\n')[0]).toMatch(/^TYPE\s+TOTAL\s+ACTIVE\s+SIZE\s+RECLAIMABLE$/);

@@ -2,6 +2,7 @@ import type { OptionTable, Parsed } from '../../argv.js';
 import { ClientHandler } from '../../handler.js';
 import { renderList, table } from '../../format.js';
 import { filtersQuery } from '../../filters.js';
+import { goTime } from '../../containers.js';
 
 const OPTIONS = {
   quiet: { kind: 'bool', char: 'q', description: 'only display network IDs' },
@@ -22,7 +23,7 @@ export default class NetworkLs extends ClientHandler<typeof OPTIONS> {
     const list = await this.client.json<any[]>('GET', '/networks', { query: { filters: filtersQuery(opts.filter) } });
     list.sort((a, b) => String(a.Name).localeCompare(String(b.Name)));
     const rows: Row[] = list.map((n) => ({
-      CreatedAt: String(n.Created ?? ''), Driver: String(n.Driver ?? ''), ID: opts['no-trunc'] ? n.Id : String(n.Id).slice(0, 12),
+      CreatedAt: n.Created ? goTime(Date.parse(n.Created) / 1000) : '', Driver: String(n.Driver ?? ''), ID: opts['no-trunc'] ? n.Id : String(n.Id).slice(0, 12),
       IPv4: String(n.EnableIPv4 ?? true), IPv6: String(!!n.EnableIPv6), Internal: String(!!n.Internal),
       Labels: Object.entries(n.Labels ?? {}).map(([k, v]) => `${k}=${v}`).join(','), Name: String(n.Name), Scope: String(n.Scope ?? 'local'),
     }));
