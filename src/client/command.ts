@@ -27,7 +27,7 @@ export function clientCommand(Handler: HandlerClass): typeof Command {
     async run(): Promise<void> {
       // Parsed by the handler docker-style, not by oclif (which would take `sh -c`'s -c for its own).
       this.parsed = true;
-      process.exitCode = await new Handler(this.id ?? Handler.usage.split(' ')[0]).main(this.argv);
+      process.exitCode = await new Handler((this.id ?? Handler.usage.split(' ')[0]).replace(/:/g, ' ')).main(this.argv);
     }
   };
 }

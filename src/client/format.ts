@@ -10,23 +10,24 @@ export function shortId(id: string): string {
   return id.replace(/^sha256:/, '').slice(0, 12);
 }
 
-export function table(headers: string[], rows: string[][]): string {
+export function table(headers: string[], rows: string[][], minWidth = 10): string {
   const all = [headers, ...rows];
-  const widths = headers.map((_, c) => Math.max(10, ...all.map((r) => (r[c] ?? '').length + 3)));
-  return all.map((r) => r.map((cell, c) => (c === r.length - 1 ? cell : (cell ?? '').padEnd(widths[c]))).join('').trimEnd() + '\n').join('');
+  // No trimming: like Go's tabwriter, an empty last cell leaves the padding of the one before it.
+  const widths = headers.map((_, c) => Math.max(minWidth, ...all.map((r) => (r[c] ?? '').length + 3)));
+  return all.map((r) => r.map((cell, c) => (c === r.length - 1 ? cell : (cell ?? '').padEnd(widths[c]))).join('') + '\n').join('');
 }
 
 const UNITS = ['B', 'kB', 'MB', 'GB', 'TB', 'PB'];
 
-/** docker's units.HumanSize: decimal units, 3 significant digits. */
-export function humanSize(bytes: number): string {
+/** docker's units.HumanSizeWithPrecision: decimal units, 3 significant digits unless told. */
+export function humanSize(bytes: number, precision = 3): string {
   let v = bytes;
   let u = 0;
   while (v >= 1000 && u < UNITS.length - 1) {
     v /= 1000;
     u++;
   }
-  return `${Number(v.toPrecision(3))}${UNITS[u]}`;
+  return `${Number(v.toPrecision(precision))}${UNITS[u]}`;
 }
 
 /** docker's units.HumanDuration, e.g. "About a minute", "3 hours". */
@@ -45,6 +46,19 @@ export function humanDuration(ms: number): string {
   if (h < 24 * 30 * 2) return `${Math.round(h / 24 / 7)} weeks`;
   if (h < 24 * 365 * 2) return `${Math.round(h / 24 / 30)} months`;
   return `${Math.round(h / 24 / 365)} years`;
+}
+
+const BINARY = ['B', 'KiB', 'MiB', 'GiB', 'TiB', 'PiB', 'EiB', 'ZiB', 'YiB'];
+
+/** docker's units.BytesSize: binary units, 4 significant digits ("7.617GiB"). */
+export function bytesSize(bytes: number): string {
+  let v = bytes;
+  let u = 0;
+  while (v >= 1024 && u < BINARY.length - 1) {
+    v /= 1024;
+    u++;
+  }
+  return `${Number(v.toPrecision(4))}${BINARY[u]}`;
 }
 
 export function ago(unixSeconds: number, now = Date.now()): string {

@@ -15,11 +15,14 @@ export interface ProgressMessage {
   error?: string;
   errorDetail?: { message?: string };
   aux?: unknown;
+  /** load, build: text lines ("Loaded image: a:b\n"). */
+  stream?: string;
 }
 
 const NOISY = /^(Downloading|Extracting|Pushing|Waiting)$/;
 
 export function progressLine(m: ProgressMessage): string | undefined {
+  if (m.stream !== undefined) return m.stream.replace(/\n$/, '') || undefined;
   if (!m.status || NOISY.test(m.status)) return undefined;
   return m.id ? `${m.id}: ${m.status}` : m.status;
 }

@@ -15,6 +15,8 @@ export interface SessionOptions {
   autoRemove: boolean;
   /** false: the container is already running (start -a of a running one). */
   start: boolean;
+  /** attach --sig-proxy=false: signals stay here. */
+  sigProxy?: boolean;
 }
 
 export class StartError extends Error {
@@ -37,7 +39,7 @@ export async function attachedSession(client: EngineClient, id: string, o: Sessi
   const waitBody = readJson(waitRes);
   const output = copyOutput(socket, process.stdout, process.stderr, !o.tty);
   const terminal = o.tty && o.stdin ? enterRawMode() : undefined;
-  const signals = o.tty ? [] : proxySignals(client, path);
+  const signals = o.tty || o.sigProxy === false ? [] : proxySignals(client, path);
   let stopResize = () => undefined as void;
   try {
     if (o.stdin) pipeStdin(socket);

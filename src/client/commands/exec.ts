@@ -42,7 +42,7 @@ export default class Exec extends ClientHandler<typeof OPTIONS> {
     try {
       ({ socket } = await this.client.hijack(`/exec/${execId}/start`, { body: startBody }));
     } catch (err) {
-      // As with dockerd, a process that could not be started (not found, not executable) exits 126.
+      // An engine that refuses the start itself (older dockerd): 126, as the docker CLI gives.
       if (!(err instanceof EngineApiError) || err.status < 500) throw err;
       this.err(`berth: ${err.message}\n`);
       return 126;

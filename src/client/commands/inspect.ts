@@ -2,7 +2,7 @@ import type { OptionTable, Parsed } from '../argv.js';
 import { UsageError } from '../argv.js';
 import { ClientHandler } from '../handler.js';
 import { EngineApiError } from '../engine.js';
-import { renderTemplate } from '../format.js';
+import { inspectOutput } from '../inspect.js';
 import { encodeImage } from '../images.js';
 
 const OPTIONS = {
@@ -37,8 +37,7 @@ export default class Inspect extends ClientHandler<typeof OPTIONS> {
         failed++;
       } else found.push(value);
     }
-    if (opts.format && opts.format !== 'json') this.out(found.map((v) => renderTemplate(opts.format!, v) + '\n').join(''));
-    else this.out(JSON.stringify(found, null, 4) + '\n');
+    this.out(inspectOutput(found, opts.format));
     return failed ? 1 : 0;
   }
 

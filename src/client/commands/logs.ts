@@ -1,6 +1,7 @@
 import type { OptionTable, Parsed } from '../argv.js';
 import { ClientHandler } from '../handler.js';
 import { copyOutput } from '../frames.js';
+import { relativeTime as relative } from '../times.js';
 
 const OPTIONS = {
   follow: { kind: 'bool', char: 'f', description: 'follow log output' },
@@ -27,12 +28,4 @@ export default class Logs extends ClientHandler<typeof OPTIONS> {
     });
     await copyOutput(res, process.stdout, process.stderr, !c.Config.Tty);
   }
-}
-
-/** "42m" → unix seconds that long ago, as the docker CLI sends it; timestamps pass through. */
-function relative(v: string | undefined): string | undefined {
-  const m = v && /^(\d+(?:\.\d+)?)(s|m|h)$/.exec(v);
-  if (!m) return v;
-  const secs = Number(m[1]) * { s: 1, m: 60, h: 3600 }[m[2] as 's' | 'm' | 'h'];
-  return String(Math.floor(Date.now() / 1000 - secs));
 }

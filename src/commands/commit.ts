@@ -1,0 +1,4 @@
+import { clientCommand } from '../client/command.js';
+import Commit from '../client/commands/commit.js';
+
+export default clientCommand(Commit);

@@ -1,0 +1,4 @@
+import { clientCommand } from '../client/command.js';
+import Cp from '../client/commands/cp.js';
+
+export default clientCommand(Cp);

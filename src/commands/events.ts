@@ -1,0 +1,4 @@
+import { clientCommand } from '../client/command.js';
+import Events from '../client/commands/events.js';
+
+export default clientCommand(Events);

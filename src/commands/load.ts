@@ -1,0 +1,4 @@
+import { clientCommand } from '../client/command.js';
+import Load from '../client/commands/load.js';
+
+export default clientCommand(Load);

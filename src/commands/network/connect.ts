@@ -1,0 +1,4 @@
+import { clientCommand } from '../../client/command.js';
+import NetworkConnect from '../../client/commands/network/connect.js';
+
+export default clientCommand(NetworkConnect);

@@ -1,0 +1,4 @@
+import { clientCommand } from '../../client/command.js';
+import NetworkCreate from '../../client/commands/network/create.js';
+
+export default clientCommand(NetworkCreate);

@@ -1,0 +1,4 @@
+import { clientCommand } from '../../client/command.js';
+import NetworkPrune from '../../client/commands/network/prune.js';
+
+export default clientCommand(NetworkPrune);

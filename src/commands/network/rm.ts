@@ -1,0 +1,4 @@
+import { clientCommand } from '../../client/command.js';
+import NetworkRm from '../../client/commands/network/rm.js';
+
+export default clientCommand(NetworkRm);

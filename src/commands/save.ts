@@ -1,0 +1,4 @@
+import { clientCommand } from '../client/command.js';
+import Save from '../client/commands/save.js';
+
+export default clientCommand(Save);
