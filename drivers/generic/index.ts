@@ -1,4 +1,4 @@
-import { Socket } from 'node:net';
+import { listening } from '../dial.js';
 import { isIP } from 'node:net';
 import { InvalidArgumentError, NotSupportedError } from '../../src/machine/errors.js';
 import type { DriverSettings } from '../../src/machine/store/host.js';
@@ -31,7 +31,7 @@ export class GenericDriver implements Driver {
   async remove(): Promise<void> {}
 
   async state(): Promise<MachineState> {
-    return (await dial(this.settings.IPAddress, this.settings.SSHPort, 5000)) ? 'Running' : 'Stopped';
+    return (await listening(this.settings.IPAddress, this.settings.SSHPort, 5000)) ? 'Running' : 'Stopped';
   }
 
   async ip(): Promise<string> { return this.settings.IPAddress; }
@@ -41,17 +41,6 @@ export class GenericDriver implements Driver {
   }
   installPrefix(): string { return ''; }
   enginePort(): number { return this.settings.EnginePort; }
-}
-
-function dial(host: string, port: number, timeoutMs: number): Promise<boolean> {
-  return new Promise((resolve) => {
-    const s = new Socket();
-    const done = (ok: boolean) => { s.destroy(); resolve(ok); };
-    s.setTimeout(timeoutMs, () => done(false));
-    s.once('connect', () => done(true));
-    s.once('error', () => done(false));
-    s.connect(port, host);
-  });
 }
 
 export const genericDriver: DriverFactory = {

@@ -1,5 +1,4 @@
 import { mkdir, readFile, rename, rm, writeFile } from 'node:fs/promises';
-import { Socket } from 'node:net';
 import { dirname, join } from 'node:path';
 
 /**
@@ -34,16 +33,4 @@ export async function dropClaim(prefix: string, c: Claim): Promise<void> {
 
 export function sameOwner(a: Claim, b: Claim): boolean {
   return a.store === b.store && a.name === b.name;
-}
-
-/** Whether something accepts connections on host:port now. */
-export function listening(host: string, port: number, timeoutMs = 1000): Promise<boolean> {
-  return new Promise((resolve) => {
-    const s = new Socket();
-    const done = (ok: boolean) => { s.destroy(); resolve(ok); };
-    s.setTimeout(timeoutMs, () => done(false));
-    s.once('connect', () => done(true));
-    s.once('error', () => done(false));
-    s.connect(port, host);
-  });
 }

@@ -1,6 +1,7 @@
 import { InvalidArgumentError } from '../../src/machine/errors.js';
 import type { DriverSettings } from '../../src/machine/store/host.js';
-import { dropClaim, listening, readClaim, sameOwner, writeClaim, type Claim } from './claim.js';
+import { dropClaim, readClaim, sameOwner, writeClaim, type Claim } from './claim.js';
+import { listening } from '../dial.js';
 import type { Driver, DriverFactory, EngineService, FlagValues, MachineState, Connection } from '../driver.js';
 
 /**
