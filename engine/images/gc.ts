@@ -17,6 +17,18 @@ export interface GcResult {
 export async function collectGarbage(content: ContentStore, layers: LayerStore, meta: ImageMetaStore, leases: Leases, keepChains: Set<string> = new Set()): Promise<GcResult> {
   const liveBlobs = new Set<string>();
   const liveChains = new Set<string>(keepChains);
+  const keepWithParents = async (chainId: string) => {
+    for (let cur: string | undefined = chainId; cur; ) {
+      liveChains.add(cur);
+      try {
+        cur = (await layers.info(cur)).parent;
+      } catch {
+        cur = undefined;
+      }
+    }
+  };
+  // A leased chain (a commit not yet registered) needs the chains under it too.
+  for (const id of leases.ids()) if (layers.has(id)) await keepWithParents(id);
   for (const img of meta.all()) {
     liveBlobs.add(img.id);
     for (const m of img.manifests) {
@@ -30,16 +42,7 @@ export async function collectGarbage(content: ContentStore, layers: LayerStore, 
         // Manifest blob missing: nothing more it can keep alive.
       }
     }
-    if (img.chainId) {
-      for (let cur: string | undefined = img.chainId; cur; ) {
-        liveChains.add(cur);
-        try {
-          cur = (await layers.info(cur)).parent;
-        } catch {
-          cur = undefined;
-        }
-      }
-    }
+    if (img.chainId) await keepWithParents(img.chainId);
   }
   // Manifest lists keep every referenced manifest, but only the pulled platform's blobs exist.
   const result: GcResult = { layers: [], blobs: [], reclaimed: 0 };

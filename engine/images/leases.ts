@@ -29,4 +29,9 @@ export class Leases {
   held(id: string): boolean {
     return this.counts.has(id);
   }
+
+  /** Every id some lease holds now. */
+  ids(): string[] {
+    return [...this.counts.keys()];
+  }
 }

@@ -2,6 +2,7 @@
  * The image service: ties content store, layer store, metadata, registry
  * client and GC together behind ImageService.
  */
+import { createHash } from 'node:crypto';
 import { rm } from 'node:fs/promises';
 import { join } from 'node:path';
 import type { Readable } from 'node:stream';
@@ -20,8 +21,8 @@ import { pruneImages, removeImage } from './remove.js';
 import { searchImages } from './search.js';
 import { loadImages, pushImage, saveImages } from './transfer.js';
 import { LayerStore, topChainId, type LayerDirs } from './layers.js';
-import { Leases } from './leases.js';
-import { hostPlatform, parsePlatform } from './platform.js';
+import { Leases, type Lease } from './leases.js';
+import { hostPlatform, parsePlatform, type Platform } from './platform.js';
 import { pullFromRegistry } from './pull.js';
 import { CredentialStore, registryHostOf } from './registry/auth.js';
 import { RegistryClient } from './registry/client.js';
@@ -165,6 +166,19 @@ export class LocalImageService implements ImageService {
   /** Registers a new image from a config and layer chain. */
   async register(config: ImageConfig, chainId: string | undefined, parent: string, repoTag: Reference | undefined, manifests: string[] = []): Promise<string> {
     const bytes = Buffer.from(JSON.stringify(config));
+    // A GC running meanwhile (an rmi) must not take the config blob or the chain before
+    // the image record that refers to them is written.
+    const lease = this.leases.open();
+    lease.add(`sha256:${createHash('sha256').update(bytes).digest('hex')}`);
+    if (chainId) lease.add(chainId);
+    try {
+      return await this.registerLeased(bytes, config, chainId, parent, repoTag, manifests);
+    } finally {
+      lease.close();
+    }
+  }
+
+  private async registerLeased(bytes: Buffer, config: ImageConfig, chainId: string | undefined, parent: string, repoTag: Reference | undefined, manifests: string[]): Promise<string> {
     const { digest: id } = await this.content.put(bytes);
     const existing = this.meta.get(id);
     await this.meta.put({
@@ -181,7 +195,7 @@ export class LocalImageService implements ImageService {
   }
 
   /** Adds one layer tar (any compression) on top of `parentChain`; keeps the exact bytes as a blob. */
-  async addLayer(tar: Readable, parentChain: string | undefined, what: string, expectedDigest?: string): Promise<{ chainId: string; diffId: string }> {
+  async addLayer(tar: Readable, parentChain: string | undefined, what: string, expectedDigest?: string, keep?: Lease): Promise<{ chainId: string; diffId: string }> {
     const lease = this.leases.open();
     try {
       // An archive's blob is kept byte for byte (its digest is checked); commits and imports are stored gzipped.
@@ -194,6 +208,9 @@ export class LocalImageService implements ImageService {
         size: blob.size,
         mediaType: await sniffLayerType(this.content, blob.digest),
       });
+      // The caller's lease keeps the new layer until its image record exists.
+      keep?.add(blob.digest);
+      keep?.add(info.chainId);
       return { chainId: info.chainId, diffId: info.diffId };
     } catch (err) {
       // Out of space, a bad tar: the input is dropped (an open file would hold its space
@@ -210,7 +227,16 @@ export class LocalImageService implements ImageService {
   async commit(opts: CommitOptions): Promise<string> {
     const parent = opts.parentImageId ? await this.resolve(opts.parentImageId) : undefined;
     const repoTag = opts.repo ? repoTagRef(opts.repo, opts.tag) : undefined;
-    const layer = opts.layerTar ? await this.addLayer(opts.layerTar, parent?.chainId, 'committed layer') : undefined;
+    const keep = this.leases.open();
+    try {
+      return await this.commitLeased(opts, parent, repoTag, keep);
+    } finally {
+      keep.close();
+    }
+  }
+
+  private async commitLeased(opts: CommitOptions, parent: ImageRecord | undefined, repoTag: Reference | undefined, keep: Lease): Promise<string> {
+    const layer = opts.layerTar ? await this.addLayer(opts.layerTar, parent?.chainId, 'committed layer', undefined, keep) : undefined;
     const now = new Date().toISOString();
     const base = parent?.config;
     const platform = opts.platform ?? hostPlatform();
@@ -232,6 +258,7 @@ export class LocalImageService implements ImageService {
       return await this.register(config, layer?.chainId ?? parent?.chainId, parent?.id ?? '', repoTag);
     } catch (err) {
       // The layer (and a config blob) without their image record: collected.
+      keep.close();
       await this.gc().catch((e) => log.warn(`gc after a failed commit: ${(e as Error).message}`));
       throw err;
     }
@@ -247,7 +274,16 @@ export class LocalImageService implements ImageService {
   async importTar(tar: Readable, opts: ImportOptions): Promise<string> {
     const repoTag = opts.repo ? repoTagRef(opts.repo, opts.tag) : undefined;
     const platform = opts.platform ? parsePlatform(opts.platform) : hostPlatform();
-    const layer = await this.addLayer(tar, undefined, 'imported filesystem');
+    const keep = this.leases.open();
+    try {
+      return await this.importLeased(tar, opts, repoTag, platform, keep);
+    } finally {
+      keep.close();
+    }
+  }
+
+  private async importLeased(tar: Readable, opts: ImportOptions, repoTag: Reference | undefined, platform: Platform, keep: Lease): Promise<string> {
+    const layer = await this.addLayer(tar, undefined, 'imported filesystem', undefined, keep);
     const now = new Date().toISOString();
     const config: ImageConfig = {
       architecture: platform.architecture,

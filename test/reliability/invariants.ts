@@ -146,7 +146,9 @@ async function unreferencedBlobs(d: Daemon): Promise<string[]> {
   const dir = join(d.dataRoot, 'content', 'sha256');
   if (!existsSync(dir)) return [];
   const live = new Set<string>();
-  const images = (await api(d, 'GET', '/images/json?all=1')).json as Array<{ Id: string; RepoDigests?: string[] }>;
+  const listed = await api(d, 'GET', '/images/json?all=1');
+  if (listed.status !== 200 || !Array.isArray(listed.json)) return [`GET /images/json answered ${listed.status}: ${listed.body.toString().slice(0, 300)}`];
+  const images = listed.json as Array<{ Id: string; RepoDigests?: string[] }>;
   const read = (digest: string) => { try { return JSON.parse(readFileSync(join(dir, digest.slice(7)), 'utf8')); } catch { return undefined; } };
   const metaDir = join(d.dataRoot, 'images');
   const manifestsOf = (id: string): string[] => {
