@@ -5,70 +5,45 @@
  * ports and for the control port. Keys come from node:crypto (OpenSSL, milliseconds);
  * forge only assembles and signs the certificates.
  */
-import { createHash, generateKeyPairSync, randomBytes } from 'node:crypto';
-import { isIP } from 'node:net';
+import { createHash } from 'node:crypto';
 import forge from 'node-forge';
+import { altNames, newCertificate, newRsaKey, signCertificate, type Pem } from '../../src/common/x509.js';
 
-export interface Pem { cert: string; key: string }
+export type { Pem };
 
 const CA_DAYS = 20 * 365;
 const NODE_DAYS = 90;
 
-function newKey(): string {
-  return generateKeyPairSync('rsa', {
-    modulusLength: 2048,
-    publicKeyEncoding: { type: 'pkcs1', format: 'pem' },
-    privateKeyEncoding: { type: 'pkcs1', format: 'pem' },
-  }).privateKey;
-}
-
-function base(keyPem: string, days: number, subject: forge.pki.CertificateField[]) {
-  const key = forge.pki.privateKeyFromPem(keyPem) as forge.pki.rsa.PrivateKey;
-  const cert = forge.pki.createCertificate();
-  cert.publicKey = forge.pki.setRsaPublicKey(key.n, key.e);
-  const serial = randomBytes(16);
-  serial[0] &= 0x7f;
-  cert.serialNumber = serial.toString('hex');
-  const now = Date.now();
-  cert.validity.notBefore = new Date(now - 5 * 60_000);
-  cert.validity.notAfter = new Date(now + days * 86_400_000);
-  cert.setSubject(subject);
-  return { cert, key };
-}
-
 export function newSwarmCa(): Pem {
-  const keyPem = newKey();
-  const { cert, key } = base(keyPem, CA_DAYS, [{ name: 'commonName', value: 'swarm-ca' }]);
+  const keyPem = newRsaKey();
+  const { cert, key } = newCertificate(keyPem, CA_DAYS, [{ name: 'commonName', value: 'swarm-ca' }]);
   cert.setIssuer(cert.subject.attributes);
   cert.setExtensions([
     { name: 'basicConstraints', cA: true, critical: true },
     { name: 'keyUsage', keyCertSign: true, cRLSign: true, digitalSignature: true, critical: true },
   ]);
-  cert.sign(key, forge.md.sha256.create());
-  return { cert: forge.pki.certificateToPem(cert), key: keyPem };
+  return { cert: signCertificate(cert, key), key: keyPem };
 }
 
 export type NodeRole = 'manager' | 'worker';
 
 /** A node certificate for its id, role and the addresses its ports answer on. */
 export function issueNodeCert(ca: Pem, nodeId: string, role: NodeRole, clusterId: string, addrs: string[]): Pem {
-  const keyPem = newKey();
-  const { cert } = base(keyPem, NODE_DAYS, [
+  const keyPem = newRsaKey();
+  const { cert } = newCertificate(keyPem, NODE_DAYS, [
     { name: 'commonName', value: nodeId },
     { shortName: 'OU', value: `swarm-${role}` },
     { name: 'organizationName', value: clusterId },
   ]);
   const caCert = forge.pki.certificateFromPem(ca.cert);
   cert.setIssuer(caCert.subject.attributes);
-  const sans = [...new Set([...addrs, '127.0.0.1', 'localhost', nodeId].filter(Boolean))];
   cert.setExtensions([
     { name: 'basicConstraints', cA: false },
     { name: 'keyUsage', digitalSignature: true, keyEncipherment: true, critical: true },
     { name: 'extKeyUsage', serverAuth: true, clientAuth: true },
-    { name: 'subjectAltName', altNames: sans.map((s) => (isIP(s) ? { type: 7, ip: s } : { type: 2, value: s })) },
+    { name: 'subjectAltName', altNames: altNames([...addrs, '127.0.0.1', 'localhost', nodeId]) },
   ]);
-  cert.sign(forge.pki.privateKeyFromPem(ca.key) as forge.pki.rsa.PrivateKey, forge.md.sha256.create());
-  return { cert: forge.pki.certificateToPem(cert), key: keyPem };
+  return { cert: signCertificate(cert, ca.key), key: keyPem };
 }
 
 /** The identity a verified peer certificate carries. */

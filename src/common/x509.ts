@@ -1,0 +1,46 @@
+/**
+ * The certificate primitives the machine store's CA and the swarm CA share: RSA 2048
+ * keys in PKCS#1 PEM from node:crypto (OpenSSL, milliseconds, not forge's pure-JS RSA),
+ * a random positive 128-bit serial, validity from five minutes ago, SHA-256 signatures.
+ */
+import { generateKeyPairSync, randomBytes } from 'node:crypto';
+import { isIP } from 'node:net';
+import forge from 'node-forge';
+
+export interface Pem { cert: string; key: string }
+
+export function newRsaKey(): string {
+  return generateKeyPairSync('rsa', {
+    modulusLength: 2048,
+    publicKeyEncoding: { type: 'pkcs1', format: 'pem' },
+    privateKeyEncoding: { type: 'pkcs1', format: 'pem' },
+  }).privateKey;
+}
+
+/** An unsigned certificate for keyPem's public key, valid for `days`. */
+export function newCertificate(keyPem: string, days: number, subject: forge.pki.CertificateField[]): { cert: forge.pki.Certificate; key: forge.pki.rsa.PrivateKey } {
+  const key = forge.pki.privateKeyFromPem(keyPem) as forge.pki.rsa.PrivateKey;
+  const cert = forge.pki.createCertificate();
+  cert.publicKey = forge.pki.setRsaPublicKey(key.n, key.e);
+  // A positive serial: clear the top bit so DER does not read it as negative.
+  const serial = randomBytes(16);
+  serial[0] &= 0x7f;
+  cert.serialNumber = serial.toString('hex');
+  const now = Date.now();
+  cert.validity.notBefore = new Date(now - 5 * 60_000);
+  cert.validity.notAfter = new Date(now + days * 86_400_000);
+  cert.setSubject(subject);
+  return { cert, key };
+}
+
+/** Signs with the signer's key (PEM or parsed) and returns the certificate's PEM. */
+export function signCertificate(cert: forge.pki.Certificate, signer: string | forge.pki.PrivateKey): string {
+  const key = typeof signer === 'string' ? forge.pki.privateKeyFromPem(signer) : signer;
+  cert.sign(key as forge.pki.rsa.PrivateKey, forge.md.sha256.create());
+  return forge.pki.certificateToPem(cert);
+}
+
+/** subjectAltName entries: an IP address or a DNS name each, without repeats or blanks. */
+export function altNames(sans: string[]): Array<{ type: number; ip?: string; value?: string }> {
+  return [...new Set(sans.filter(Boolean))].map((s) => (isIP(s) ? { type: 7, ip: s } : { type: 2, value: s }));
+}
