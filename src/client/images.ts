@@ -15,6 +15,13 @@ export function parseImageRef(name: string): ReturnType<typeof parseReference> {
   }
 }
 
+/** The repo and tag query parameters of commit and import: "name:tag" split as the user wrote it. */
+export function repoAndTag(ref: string | undefined): { repo?: string; tag?: string } {
+  if (!ref) return {};
+  const { tag } = parseImageRef(ref);
+  return { repo: tag ? ref.slice(0, ref.length - tag.length - 1) : ref, tag };
+}
+
 /** Pulls `name` (default tag latest) printing progress lines; returns the full reference. */
 export async function pullImage(client: EngineClient, name: string, write: (line: string) => void, opts: { all?: boolean; platform?: string; json?: boolean } = {}): Promise<string> {
   const ref = opts.all ? parseImageRef(name) : withDefaultTag(parseImageRef(name));

@@ -1,6 +1,6 @@
 import type { OptionTable, Parsed } from '../argv.js';
 import { ClientHandler } from '../handler.js';
-import { parseImageRef } from '../images.js';
+import { repoAndTag } from '../images.js';
 
 const OPTIONS = {
   author: { kind: 'string', char: 'a', description: 'author (e.g. "John Hannibal Smith <hannibal@a-team.com>")', value: 'TEXT' },
@@ -19,13 +19,7 @@ export default class Commit extends ClientHandler<typeof OPTIONS> {
 
   protected async exec({ opts, args }: Parsed<typeof OPTIONS>): Promise<void> {
     const [container, ref] = args;
-    let repo: string | undefined;
-    let tag: string | undefined;
-    if (ref) {
-      const r = parseImageRef(ref);
-      tag = r.tag;
-      repo = ref.slice(0, r.tag ? ref.length - r.tag.length - 1 : ref.length);
-    }
+    const { repo, tag } = repoAndTag(ref);
     const res = await this.client.json<{ Id: string }>('POST', '/commit', {
       query: { container, repo, tag, author: opts.author, comment: opts.message, changes: opts.change, pause: opts.pause === false ? '0' : '1' },
       body: {},

@@ -1,7 +1,7 @@
 import { createReadStream } from 'node:fs';
 import type { OptionTable, Parsed } from '../argv.js';
 import { ClientHandler } from '../handler.js';
-import { parseImageRef } from '../images.js';
+import { repoAndTag } from '../images.js';
 import { printProgress } from '../progress.js';
 
 const OPTIONS = {
@@ -21,13 +21,7 @@ export default class Import extends ClientHandler<typeof OPTIONS> {
   protected async exec({ opts, args }: Parsed<typeof OPTIONS>): Promise<void> {
     const [src, ref] = args;
     const url = /^https?:\/\//.test(src);
-    let repo: string | undefined;
-    let tag: string | undefined;
-    if (ref) {
-      const r = parseImageRef(ref);
-      tag = r.tag;
-      repo = ref.slice(0, r.tag ? ref.length - r.tag.length - 1 : ref.length);
-    }
+    const { repo, tag } = repoAndTag(ref);
     const body = url ? undefined : src === '-' ? process.stdin : createReadStream(src);
     const res = await this.client.stream('POST', '/images/create', {
       query: { fromSrc: url ? src : '-', repo, tag, message: opts.message, changes: opts.change, platform: opts.platform },
