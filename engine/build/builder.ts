@@ -3,8 +3,8 @@
  * each step probed in the cache first, the final image tagged.
  */
 import { randomBytes } from 'node:crypto';
-import { createWriteStream, statfsSync } from 'node:fs';
-import { lstat, mkdir, open, rm, stat } from 'node:fs/promises';
+import { createReadStream, createWriteStream, statfsSync } from 'node:fs';
+import { lstat, mkdir, open, rm, stat, utimes } from 'node:fs/promises';
 import { join, posix } from 'node:path';
 import { Readable } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
@@ -16,6 +16,8 @@ import { hostPlatform, parsePlatform, type Platform } from '../images/platform.j
 import { mergeEnv } from '../containers/imageconfig.js';
 import { extractInto } from '../containers/archive.js';
 import { unmountRootfs } from '../containers/rootfs.js';
+import { resolveInRoot } from '../containers/safepath.js';
+import { shortId } from '../images/digest.js';
 import { BuildCache, cacheKey } from './cache.js';
 import { applyDockerignore, decompressed, receiveContext } from './context.js';
 import { checksum, copyEntry, findSources, mkdirInRoot, parseChmod, parseChown, type Source } from './copy.js';
@@ -183,7 +185,7 @@ class Build {
     if (unused.length) this.write(`[Warning] One or more build-args [${unused.join(' ')}] were not consumed\n`);
     const id = final.imageId;
     this.out.aux({ ID: id });
-    this.write(`Successfully built ${short(id)}\n`);
+    this.write(`Successfully built ${shortId(id)}\n`);
     for (const t of tags) {
       await this.engine.images.tag(id, familiarString({ ...t, tag: undefined }), t.tag);
       this.write(`Successfully tagged ${familiarString(t)}\n`);
@@ -246,7 +248,7 @@ class Build {
       stage.image = image;
       stage.config = structuredClone(image.config.config ?? {});
       stage.platform = { os: image.config.os, architecture: image.config.architecture, ...(image.config.variant ? { variant: image.config.variant } : {}) };
-      this.write(` ---> ${short(image.id)}\n`);
+      this.write(` ---> ${shortId(image.id)}\n`);
       addDefaultPath(stage.config);
       const triggers = stage.config.OnBuild ?? [];
       if (triggers.length) {
@@ -303,7 +305,7 @@ class Build {
       if (hit) {
         this.write(' ---> Using cache\n');
         await this.adopt(stage, hit);
-        this.write(` ---> ${short(hit)}\n`);
+        this.write(` ---> ${shortId(hit)}\n`);
         return;
       }
     }
@@ -321,7 +323,7 @@ class Build {
     }
     await this.cache.store(key, id);
     await this.adopt(stage, id);
-    this.write(` ---> ${short(id)}\n`);
+    this.write(` ---> ${shortId(id)}\n`);
   }
 
   private async adopt(stage: Stage, id: string): Promise<void> {
@@ -586,7 +588,6 @@ class Build {
     for (const s of sources) {
       if (extractArchives && !s.given.match(/^https?:/i) && !s.isDir && (await isArchive(s.host))) {
         await mkdirInRoot(root, dest, owner);
-        const { createReadStream } = await import('node:fs');
         const plain = await decompressed(createReadStream(s.host));
         await extractInto(root, dest, plain, join(this.workDir, `spool-${randomBytes(6).toString('hex')}`));
         continue;
@@ -620,7 +621,6 @@ class Build {
     await pipeline(Readable.fromWeb(res.body as import('node:stream/web').ReadableStream), createWriteStream(host, { mode: 0o600 }));
     const lm = res.headers.get('last-modified');
     if (lm && !Number.isNaN(Date.parse(lm))) {
-      const { utimes } = await import('node:fs/promises');
       await utimes(host, new Date(lm), new Date(lm));
     }
     return { given: name, host, isDir: false };
@@ -639,10 +639,6 @@ function cfg(stage: Stage): Cfg {
 function stageName(from: Instruction): string {
   const w = from.args.trim().split(/\s+/);
   return w.length === 3 && w[1].toUpperCase() === 'AS' ? w[2].toLowerCase() : '';
-}
-
-function short(id: string): string {
-  return id.replace(/^sha256:/, '').slice(0, 12);
 }
 
 /** Go's %q of a []string, as docker's history shows CMD and ENTRYPOINT. */
@@ -733,7 +729,6 @@ function healthcheck(ins: Instruction): NonNullable<Cfg['Healthcheck']> {
 }
 
 async function isDirIn(root: string, path: string): Promise<boolean> {
-  const { resolveInRoot } = await import('../containers/safepath.js');
   try {
     return (await stat(resolveInRoot(root, path, true))).isDirectory();
   } catch {

@@ -408,8 +408,9 @@ export class ContainerService {
       const exit: StateEvent = { type: 'exit', exitCode: status.exitCode, oomKilled: status.oomKilled, at: status.finishedAt || new Date().toISOString() };
       // A --rm container's record is deleted right away: persisting its exit first is wasted I/O
       // (after a crash in between, restore reads the exit from the runtime).
-      const removing = rec.hostConfig.AutoRemove && !shouldRestart(rec, status.exitCode);
-      restart = shouldRestart(rec, status.exitCode) && !this.closing;
+      const wantsRestart = shouldRestart(rec, status.exitCode);
+      const removing = rec.hostConfig.AutoRemove && !wantsRestart;
+      restart = wantsRestart && !this.closing;
       if (removing) rec.state = transition(rec.id, rec.state, exit);
       else if (restart) {
         // As dockerd: straight to "restarting" (no "exited" in between for clients to see),

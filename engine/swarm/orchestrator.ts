@@ -67,6 +67,8 @@ export class Orchestrator {
     // A task whose container may still exist (its node might still run it).
     const occupying = (t: any) => !isTerminal(t.Status.State) && Boolean(t.NodeID) && alive.has(t.NodeID);
 
+    // Assignments made in this pass count in the next pick, so unassigned tasks spread.
+    const taskValues = taskObjs.map((x) => x.value);
     for (const t of taskObjs) {
       const v = t.value;
       const svc = serviceById.get(v.ServiceID);
@@ -82,8 +84,11 @@ export class Orchestrator {
         const why = !alive.has(v.NodeID) ? 'node is down' : 'node is drained or no longer meets the constraints';
         await put(t, { DesiredState: 'shutdown', Status: { ...v.Status, Message: `${v.Status.Message}; ${why}` } });
       } else if (!v.NodeID) {
-        const target = pickNode(eligibleNodes(nodes, alive, constraints), taskObjs.map((x) => x.value), v.ServiceID);
-        if (target) await put(t, { NodeID: target.id, Status: { Timestamp: nowIso(), State: 'assigned', Message: 'scheduler assigned task to node' } });
+        const target = pickNode(eligibleNodes(nodes, alive, constraints), taskValues, v.ServiceID);
+        if (target) {
+          await put(t, { NodeID: target.id, Status: { Timestamp: nowIso(), State: 'assigned', Message: 'scheduler assigned task to node' } });
+          v.NodeID = target.id;
+        }
       }
     }
 

@@ -1,4 +1,4 @@
-import { familiarString, fullString, parseReference, withDefaultTag, InvalidReferenceError } from '../common/reference.js';
+import { familiarName, familiarString, fullString, parseReference, withDefaultTag, InvalidReferenceError } from '../common/reference.js';
 import { registryAuthHeader } from './auth.js';
 import type { EngineClient } from './engine.js';
 import { printProgress } from './progress.js';
@@ -15,11 +15,11 @@ export function parseImageRef(name: string): ReturnType<typeof parseReference> {
   }
 }
 
-/** The repo and tag query parameters of commit and import: "name:tag" split as the user wrote it. */
+/** The repo and tag query parameters of commit and import, split as `tag` splits its target. */
 export function repoAndTag(ref: string | undefined): { repo?: string; tag?: string } {
   if (!ref) return {};
-  const { tag } = parseImageRef(ref);
-  return { repo: tag ? ref.slice(0, ref.length - tag.length - 1) : ref, tag };
+  const r = parseImageRef(ref);
+  return { repo: familiarName(r), tag: r.tag };
 }
 
 /** Pulls `name` (default tag latest) printing progress lines; returns the full reference. */

@@ -2,7 +2,6 @@
 import type { Engine } from '../../engine.js';
 import { InvalidArgumentError, NotImplementedError } from '../../errors.js';
 import { BuildStepError, type BuildOptions, type BuildService } from '../../build/index.js';
-import { errorMessageOf } from '../errors.js';
 import { queryBool } from '../query.js';
 import type { Ctx, JsonStream, Router } from '../router.js';
 
@@ -20,12 +19,11 @@ export function register(router: Router, engine: Engine, builds: BuildService): 
     } catch (err) {
       // Before any output, the error is the HTTP answer; after, docker's error line (with the step's exit code).
       if (!out && !(err instanceof BuildStepError)) throw err;
-      const message = errorMessageOf(err);
+      const message = ctx.errorText(err);
       const code = err instanceof BuildStepError ? err.code : undefined;
       stream().write({ errorDetail: { ...(code !== undefined ? { code } : {}), message }, error: message });
     }
   });
-  void engine;
 }
 
 function json<T>(ctx: Ctx, name: string, fallback: T): T {
