@@ -11,7 +11,8 @@ import { DEFAULT_RELEASE, imageCacheDir, imagePaths, type ImageManifest } from '
 import type { DriverSettings } from '../../src/machine/store/host.js';
 import type { Connection, Driver, DriverFactory, FlagValues, MachineState } from '../driver.js';
 import { ACCELS, qemuArgs, type Boot, type Forward, type QemuSpec } from './args.js';
-import { findBinary, freePort, hostTscKhz, launch, pidAlive, readPid, sshBanner } from './process.js';
+import { findBinary, hostTscKhz, launch, pidAlive, readPid } from './process.js';
+import { freePort, sshBanner } from '../dial.js';
 import { withQmp } from './qmp.js';
 import { ISO_TOOLS, writeSeedIso } from './seed.js';
 
@@ -173,7 +174,7 @@ export class QemuDriver implements Driver {
   private async waitForSsh(timeoutMs: number): Promise<void> {
     const deadline = Date.now() + timeoutMs;
     const pid = await readPid(this.pidfile);
-    while (!(await sshBanner(this.settings.SSHPort))) {
+    while (!(await sshBanner('127.0.0.1', this.settings.SSHPort))) {
       if (!(await pidAlive(pid))) throw new ProvisionError(`QEMU exited while machine "${this.settings.MachineName}" booted${await this.consoleTail()}`);
       if (Date.now() > deadline) {
         throw new TimeoutError(`machine "${this.settings.MachineName}" did not answer SSH on 127.0.0.1:${this.settings.SSHPort} within ${Math.round(timeoutMs / 1000)} s (accelerator ${this.settings.QemuAccelUsed})${await this.consoleTail()}`,

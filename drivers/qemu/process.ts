@@ -1,7 +1,6 @@
 import { spawn } from 'node:child_process';
 import { constants } from 'node:fs';
 import { access, readFile } from 'node:fs/promises';
-import { createServer, Socket } from 'node:net';
 import { delimiter, join } from 'node:path';
 
 /**
@@ -28,32 +27,6 @@ export async function pidAlive(pid: number): Promise<boolean> {
   if (!pid) return false;
   const stat = await readFile(`/proc/${pid}/stat`, 'utf8').catch(() => '');
   return stat !== '' && stat.slice(stat.lastIndexOf(')') + 2, stat.lastIndexOf(')') + 3) !== 'Z';
-}
-
-/** A 127.0.0.1 port nobody listens on right now. */
-export function freePort(): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const srv = createServer();
-    srv.once('error', reject);
-    srv.listen(0, '127.0.0.1', () => {
-      const port = (srv.address() as { port: number }).port;
-      srv.close(() => resolve(port));
-    });
-  });
-}
-
-/** Whether an SSH server answers with its banner (QEMU accepts forwarded connections before the guest listens). */
-export function sshBanner(port: number, timeoutMs = 3000): Promise<boolean> {
-  return new Promise((resolve) => {
-    const s = new Socket();
-    let got = '';
-    const done = (ok: boolean) => { s.destroy(); resolve(ok); };
-    s.setTimeout(timeoutMs, () => done(false));
-    s.on('data', (d) => { got += d; if (got.includes('\n') || got.length >= 4) done(got.startsWith('SSH-')); });
-    s.once('error', () => done(false));
-    s.once('close', () => done(got.startsWith('SSH-')));
-    s.connect(port, '127.0.0.1');
-  });
 }
 
 /** A program named on PATH, or the path given; '' when there is none. */

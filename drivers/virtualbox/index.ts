@@ -3,7 +3,8 @@ import { InvalidArgumentError, MachineError, MachineExistsError, MachineNotFound
 import type { DriverSettings } from '../../src/machine/store/host.js';
 import type { Connection, Driver, DriverFactory, EngineService, FlagValues, MachineState } from '../driver.js';
 import { resolveImage, type BootMedia } from './image.js';
-import { freeLocalPort, hostOnlyPlan, parseShare, sshAnswers, sshGuestIp } from './net.js';
+import { hostOnlyPlan, parseShare, sshGuestIp } from './net.js';
+import { freePort, sshBanner } from '../dial.js';
 import { writeSeedIso } from './seed.js';
 import { LogonError, SUPPORTED_API, Vbox, VboxError } from './vbox.js';
 
@@ -142,7 +143,7 @@ export class VirtualBoxDriver implements Driver {
         return i;
       });
       this.settings.HostOnlyInterface = hostIf.name;
-      const sshPort = await step('picking the SSH port', () => freeLocalPort());
+      const sshPort = await step('picking the SSH port', () => freePort());
       this.settings.SSHPort = sshPort;
       const disk = join(s.dir, 'disk.vdi');
       const sizeBytes = s.diskMb * 1024 * 1024;
@@ -195,7 +196,7 @@ export class VirtualBoxDriver implements Driver {
       const state = await v.state((await v.findMachine(id))!);
       if (state !== 'Running') throw new ProvisionError(`VirtualBox machine "${this.settings.MachineName}" stopped while booting (state ${state})`, { hint: 'open it in the VirtualBox GUI to see why' });
       ip ||= await v.guestProperty(id, IP_PROPERTY).catch(() => '');
-      answering ||= await sshAnswers('127.0.0.1', port, 3000);
+      answering ||= await sshBanner('127.0.0.1', port, 3000);
       if (answering && !ip) ip = await sshGuestIp(this.connection(), hostOnlyPlan(cidr));
       if (ip && answering) return ip;
       await new Promise((r) => setTimeout(r, 500));

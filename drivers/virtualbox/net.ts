@@ -1,6 +1,5 @@
 /** Addresses and ports of a VirtualBox machine: the host-only network, the SSH forward. */
 import { execFile } from 'node:child_process';
-import { createServer, Socket } from 'node:net';
 import { promisify } from 'node:util';
 import { InvalidArgumentError } from '../../src/machine/errors.js';
 import type { Connection } from '../driver.js';
@@ -40,31 +39,6 @@ export function parseShare(spec: string): { hostPath: string; name: string } {
     throw new InvalidArgumentError(`--virtualbox-share-folder "${spec}" must be DIR:NAME with an absolute DIR`, { hint: 'e.g. /home:hosthome' });
   }
   return { hostPath, name };
-}
-
-/** A TCP port on 127.0.0.1 that nothing listens on now. */
-export function freeLocalPort(): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const srv = createServer();
-    srv.once('error', reject);
-    srv.listen(0, '127.0.0.1', () => {
-      const { port } = srv.address() as { port: number };
-      srv.close(() => resolve(port));
-    });
-  });
-}
-
-/** Whether an SSH server greets on host:port (a NAT forward accepts even while the guest's sshd is down). */
-export function sshAnswers(host: string, port: number, timeoutMs: number): Promise<boolean> {
-  return new Promise((resolve) => {
-    const s = new Socket();
-    const done = (ok: boolean) => { s.destroy(); resolve(ok); };
-    s.setTimeout(timeoutMs, () => done(false));
-    s.once('data', (d: Buffer) => done(d.toString('latin1').startsWith('SSH-')));
-    s.once('error', () => done(false));
-    s.once('close', () => done(false));
-    s.connect(port, host);
-  });
 }
 
 /** The guest's address on the host-only network, read with `ip` over SSH (images without Guest Additions). */

@@ -9,7 +9,7 @@
  */
 import { existsSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { freePort } from '../../../drivers/qemu/process.js';
+import { freePort } from '../../../drivers/dial.js';
 import { writeBusyboxArchive } from './busybox-archive.js';
 import { berth, berthAsync, requireDockerCli, sh, tempDir, removeTempDirs } from './helpers.js';
 
