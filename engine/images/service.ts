@@ -2,7 +2,6 @@
  * The image service: ties content store, layer store, metadata, registry
  * client and GC together behind ImageService.
  */
-import { createHash } from 'node:crypto';
 import { rm } from 'node:fs/promises';
 import { join } from 'node:path';
 import type { Readable } from 'node:stream';
@@ -21,6 +20,7 @@ import { pruneImages, removeImage } from './remove.js';
 import { searchImages } from './search.js';
 import { loadImages, pushImage, saveImages } from './transfer.js';
 import { LayerStore, topChainId, type LayerDirs } from './layers.js';
+import { sha256 } from './digest.js';
 import { Leases, type Lease } from './leases.js';
 import { hostPlatform, parsePlatform, type Platform } from './platform.js';
 import { pullFromRegistry } from './pull.js';
@@ -169,7 +169,7 @@ export class LocalImageService implements ImageService {
     // A GC running meanwhile (an rmi) must not take the config blob or the chain before
     // the image record that refers to them is written.
     const lease = this.leases.open();
-    lease.add(`sha256:${createHash('sha256').update(bytes).digest('hex')}`);
+    lease.add(sha256(bytes));
     if (chainId) lease.add(chainId);
     try {
       return await this.registerLeased(bytes, config, chainId, parent, repoTag, manifests);

@@ -3,7 +3,7 @@ import { join } from 'node:path';
 import type { Readable } from 'node:stream';
 import { familiarString, fullString, parseReference, withDefaultTag, type Reference } from '../../src/common/reference.js';
 import { InvalidArgumentError, NotFoundError } from '../errors.js';
-import { chainIds, shortId } from './digest.js';
+import { chainIds, sha256, shortId } from './digest.js';
 import type { ImageRecord, OnProgress, RegistryAuth } from './index.js';
 import { fileStream, readArchive } from './load.js';
 import { pushToRegistry } from './push.js';
@@ -90,7 +90,11 @@ export async function loadImages(svc: LocalImageService, input: Readable, onProg
         }
       }
       const manifests: string[] = [];
-      if (img.manifest) manifests.push((await svc.content.put(img.manifest)).digest);
+      if (img.manifest) {
+        // Leased before it is stored: a concurrent GC must not take it before the record.
+        lease.add(sha256(img.manifest));
+        manifests.push((await svc.content.put(img.manifest)).digest);
+      }
       const tags = img.tags.map((t) => repoTagRef(t));
       const id = await svc.register(img.config, chains[chains.length - 1], '', tags[0], manifests);
       if (tags.length > 1) await svc.meta.setRefs(tags.slice(1).map((t) => [fullString(t), id]));
