@@ -1,10 +1,7 @@
 import { execFile } from 'node:child_process';
-import { createHash } from 'node:crypto';
-import { constants, createWriteStream } from 'node:fs';
-import { access, mkdir, readFile, rename, rm, stat } from 'node:fs/promises';
+import { constants } from 'node:fs';
+import { access, mkdir, readFile, rm, stat } from 'node:fs/promises';
 import { basename, dirname, join } from 'node:path';
-import { Readable } from 'node:stream';
-import { pipeline } from 'node:stream/promises';
 import { promisify } from 'node:util';
 import { InvalidArgumentError, ProvisionError, TimeoutError, reason } from '../../src/machine/errors.js';
 import { DEFAULT_RELEASE, imageCacheDir, imagePaths, type ImageManifest } from '../../src/machine/image/paths.js';
@@ -14,7 +11,8 @@ import { ACCELS, qemuArgs, type Boot, type Forward, type QemuSpec } from './args
 import { findBinary, hostTscKhz, launch, pidAlive, readPid } from './process.js';
 import { freePort, sshBanner } from '../dial.js';
 import { withQmp } from './qmp.js';
-import { ISO_TOOLS, writeSeedIso } from './seed.js';
+import { downloadOnce } from '../../src/machine/image/download.js';
+import { ISO_TOOLS, writeSeedIso } from '../../src/machine/image/seed.js';
 
 const exec = promisify(execFile);
 
@@ -206,7 +204,7 @@ export class QemuDriver implements Driver {
   private async baseImage(): Promise<{ path: string; format: string; boot: Boot }> {
     const s = this.settings;
     const path = !s.QemuImage ? imagePaths(imageCacheDir(s.StorePath), DEFAULT_RELEASE).qcow2
-      : isUrl(s.QemuImage) ? await download(s.QemuImage, join(imageCacheDir(s.StorePath), 'downloads')) : s.QemuImage;
+      : isUrl(s.QemuImage) ? await downloadOnce(s.QemuImage, join(imageCacheDir(s.StorePath), 'downloads'), '--qemu-image') : s.QemuImage;
     const own = await builtImage(path);
     if (own) return { path, format: path.endsWith('.raw') ? 'raw' : 'qcow2', boot: { kind: 'direct', kernel: own.kernel, initrd: own.initrd, cmdline: own.manifest.cmdline } };
     return { path, format: await imageFormat(path), boot: { kind: 'firmware' } };
@@ -273,20 +271,6 @@ async function imageFormat(path: string): Promise<string> {
 async function virtualSize(path: string, format: string): Promise<number> {
   const info = await exec('qemu-img', ['info', '--output=json', '-f', format, path]);
   return Number(JSON.parse(info.stdout)['virtual-size']);
-}
-
-/** A --qemu-image URL, fetched once into the cache (named by the URL's hash). */
-async function download(url: string, dir: string): Promise<string> {
-  const name = `${createHash('sha256').update(url).digest('hex').slice(0, 16)}-${basename(new URL(url).pathname) || 'image'}`;
-  const dest = join(dir, name);
-  if (await stat(dest).then(() => true, () => false)) return dest;
-  await mkdir(dir, { recursive: true });
-  const res = await fetch(url).catch((err) => { throw new ProvisionError(`cannot download ${url}: ${reason(err)}`); });
-  if (!res.ok || !res.body) throw new ProvisionError(`cannot download ${url}: HTTP ${res.status}`);
-  const tmp = `${dest}.part`;
-  await pipeline(Readable.fromWeb(res.body as import('node:stream/web').ReadableStream), createWriteStream(tmp));
-  await rename(tmp, dest);
-  return dest;
 }
 
 function positive(flags: FlagValues, name: string, def: number): number {

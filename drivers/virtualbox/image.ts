@@ -2,31 +2,28 @@
  * The boot media of a VirtualBox machine: an ISO, or a disk VirtualBox opens as is
  * (VDI, VMDK). Raw and qcow2 images (what `berth machine image build` makes) are
  * converted to VDI once with qemu-img into the image cache; a URL is downloaded there
- * first. Files land in the cache under a temporary name and are renamed when whole.
+ * first (src/machine/image/download.ts). Files land in the cache under a temporary name and are renamed when whole.
  */
 import { execFile } from 'node:child_process';
 import { createHash } from 'node:crypto';
-import { createWriteStream } from 'node:fs';
 import { mkdir, rename, rm, stat } from 'node:fs/promises';
 import { basename, extname, join } from 'node:path';
-import { Readable } from 'node:stream';
-import { pipeline } from 'node:stream/promises';
 import { promisify } from 'node:util';
 import { InvalidArgumentError, ProvisionError, reason } from '../../src/machine/errors.js';
+import { downloadOnce } from '../../src/machine/image/download.js';
+import { DEFAULT_RELEASE, imageCacheDir, imagePaths } from '../../src/machine/image/paths.js';
 
 export interface BootMedia { kind: 'iso' | 'disk'; path: string }
 
 const run = promisify(execFile);
 
-export const DEFAULT_IMAGE = 'debian-bookworm';
-
-export function imageCache(storePath: string): string { return join(storePath, 'cache', 'images'); }
+export const DEFAULT_IMAGE = imagePaths('', DEFAULT_RELEASE).name;
 
 const exists = (p: string) => stat(p).then(() => true, () => false);
 
 /** Where the image named by --virtualbox-image (or the default one) is, as something VirtualBox opens. */
 export async function resolveImage(spec: string, storePath: string): Promise<BootMedia> {
-  const cache = imageCache(storePath);
+  const cache = imageCacheDir(storePath);
   if (!spec) {
     const vdi = join(cache, `${DEFAULT_IMAGE}.vdi`);
     if (await exists(vdi)) return { kind: 'disk', path: vdi };
@@ -38,7 +35,7 @@ export async function resolveImage(spec: string, storePath: string): Promise<Boo
       hint: 'run `berth machine image build`, or pass --virtualbox-image PATH|URL (an ISO, VDI, VMDK, raw or qcow2 image)',
     });
   }
-  const path = /^https?:\/\//.test(spec) ? await download(spec, cache) : spec;
+  const path = /^https?:\/\//.test(spec) ? await downloadOnce(spec, join(cache, 'downloads'), '--virtualbox-image') : spec;
   if (!path.startsWith('/')) throw new InvalidArgumentError(`--virtualbox-image "${spec}" must be an absolute path or an http(s) URL`);
   if (!(await exists(path))) throw new InvalidArgumentError(`--virtualbox-image ${path} does not exist`, { hint: 'run `berth machine image build`, or pass the path of an ISO or disk image' });
   const ext = extname(path).toLowerCase();
@@ -73,22 +70,4 @@ async function convert(src: string, vdi: string): Promise<string> {
     throw new ProvisionError(`converting ${src} to VDI failed: ${reason(err)}`, { hint: 'qemu-img comes with the qemu-utils package' });
   }
   return vdi;
-}
-
-async function download(url: string, cache: string): Promise<string> {
-  const name = basename(new URL(url).pathname) || 'image';
-  const dest = join(cache, `${createHash('sha256').update(url).digest('hex').slice(0, 12)}-${name}`);
-  if (await exists(dest)) return dest;
-  await mkdir(cache, { recursive: true });
-  const tmp = `${dest}.${process.pid}.tmp`;
-  try {
-    const res = await fetch(url);
-    if (!res.ok || !res.body) throw new Error(`HTTP ${res.status}`);
-    await pipeline(Readable.fromWeb(res.body as never), createWriteStream(tmp));
-    await rename(tmp, dest);
-  } catch (err) {
-    await rm(tmp, { force: true });
-    throw new ProvisionError(`downloading --virtualbox-image ${url} failed: ${reason(err)}`);
-  }
-  return dest;
 }

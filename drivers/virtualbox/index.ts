@@ -1,3 +1,4 @@
+import { readFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { InvalidArgumentError, MachineError, MachineExistsError, MachineNotFoundError, NotSupportedError, ProvisionError, TimeoutError, UnreachableError, reason } from '../../src/machine/errors.js';
 import type { DriverSettings } from '../../src/machine/store/host.js';
@@ -5,7 +6,7 @@ import type { Connection, Driver, DriverFactory, EngineService, FlagValues, Mach
 import { resolveImage, type BootMedia } from './image.js';
 import { hostOnlyPlan, parseShare, sshGuestIp } from './net.js';
 import { freePort, sshBanner } from '../dial.js';
-import { writeSeedIso } from './seed.js';
+import { writeSeedIso } from '../../src/machine/image/seed.js';
 import { LogonError, SUPPORTED_API, Vbox, VboxError } from './vbox.js';
 
 /** A create stopped by SIGINT/SIGTERM at its next step (after undoing what it made). */
@@ -134,7 +135,9 @@ export class VirtualBoxDriver implements Driver {
       const v = await this.vbox();
       const media = this.media ?? (await step('finding the boot image', () => resolveImage(s.image, this.settings.StorePath)));
       const seed = join(s.dir, 'seed.iso');
-      await step('writing the NoCloud seed', () => writeSeedIso(seed, name, `${this.settings.SSHKeyPath}.pub`));
+      await step('writing the NoCloud seed', async () => writeSeedIso(seed, {
+        instanceId: `berth-${name}`, hostname: name, sshPublicKey: await readFile(`${this.settings.SSHKeyPath}.pub`, 'utf8'), dhcpAllNics: true,
+      }));
       const plan = hostOnlyPlan(s.cidr);
       const hostIf = await step('setting up the host-only network', async () => {
         const found = (await v.hostOnlyInterfaces()).find((i) => i.ip === plan.ip && i.mask === plan.mask);

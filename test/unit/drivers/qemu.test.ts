@@ -5,7 +5,7 @@ import { join } from 'node:path';
 import { baseSettings } from '../../../drivers/driver.js';
 import { kernelCmdline, qemuArgs, type QemuSpec } from '../../../drivers/qemu/args.js';
 import { parseForward, qemuDriver, qmpState } from '../../../drivers/qemu/index.js';
-import { metaData, userData, writeSeedIso } from '../../../drivers/qemu/seed.js';
+import { metaData, userData, writeSeedIso } from '../../../src/machine/image/seed.js';
 import { MachineError } from '../../../src/machine/errors.js';
 import { imageFiles } from '../../../src/machine/image/firstboot.js';
 import { mirrorFromSources } from '../../../src/machine/image/mirror.js';
