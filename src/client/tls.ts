@@ -30,9 +30,18 @@ function secureContextOf(tls: TlsMaterial): SecureContext {
 }
 
 export function engineGet(host: string, port: number, path: string, tls: TlsMaterial, timeoutMs: number): Promise<{ status: number; body: string }> {
+  return engineRequest(host, port, 'GET', path, tls, timeoutMs);
+}
+
+/** One engine API call over mTLS with an optional JSON body; the whole answer as text. */
+export function engineRequest(host: string, port: number, method: string, path: string, tls: TlsMaterial, timeoutMs: number, body?: unknown): Promise<{ status: number; body: string }> {
+  const payload = body === undefined ? undefined : Buffer.from(JSON.stringify(body));
   return new Promise((resolve, reject) => {
     // https passes secureContext through to tls.connect; its RequestOptions type omits it.
-    const options: RequestOptions & { secureContext: SecureContext } = { host, port, path, method: 'GET', secureContext: secureContextOf(tls), timeout: timeoutMs, agent: false };
+    const options: RequestOptions & { secureContext: SecureContext } = {
+      host, port, path, method, secureContext: secureContextOf(tls), timeout: timeoutMs, agent: false,
+      headers: payload ? { 'Content-Type': 'application/json', 'Content-Length': payload.length } : undefined,
+    };
     const req = request(options, (res) => {
       const chunks: Buffer[] = [];
       res.on('data', (c: Buffer) => chunks.push(c));
@@ -41,7 +50,7 @@ export function engineGet(host: string, port: number, path: string, tls: TlsMate
     });
     req.on('timeout', () => req.destroy(new Error(`no answer from ${host}:${port} within ${timeoutMs} ms`)));
     req.on('error', reject);
-    req.end();
+    req.end(payload);
   });
 }
 

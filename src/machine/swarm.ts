@@ -6,8 +6,7 @@
  * manager and its workers: berth-swarm://MANAGER), so `machine ls` shows the SWARM
  * column and --filter swarm= as Docker Machine did.
  */
-import { request } from 'node:https';
-import { engineGet, loadTlsMaterial, type TlsMaterial } from '../client/tls.js';
+import { engineGet, engineRequest, loadTlsMaterial, type TlsMaterial } from '../client/tls.js';
 import type { Driver } from '../../drivers/driver.js';
 import { InvalidArgumentError, ProvisionError } from './errors.js';
 import { clientTlsPaths, loadMachine } from './machine.js';
@@ -26,21 +25,7 @@ export async function checkSwarmRole(store: Store, names: string[], role: SwarmR
   }
 }
 
-function post(ip: string, port: number, path: string, body: unknown, tls: TlsMaterial): Promise<{ status: number; body: string }> {
-  const payload = Buffer.from(JSON.stringify(body));
-  return new Promise((resolve, reject) => {
-    const req = request({ host: ip, port, path, method: 'POST', ca: tls.ca, cert: tls.cert, key: tls.key, timeout: 90_000, agent: false,
-      headers: { 'Content-Type': 'application/json', 'Content-Length': payload.length } }, (res) => {
-      const chunks: Buffer[] = [];
-      res.on('data', (c: Buffer) => chunks.push(c));
-      res.on('end', () => resolve({ status: res.statusCode ?? 0, body: Buffer.concat(chunks).toString() }));
-      res.on('error', reject);
-    });
-    req.on('timeout', () => req.destroy(new Error('no answer within 90 s')));
-    req.on('error', reject);
-    req.end(payload);
-  });
-}
+const post = (ip: string, port: number, path: string, body: unknown, tls: TlsMaterial) => engineRequest(ip, port, 'POST', path, tls, 90_000, body);
 
 const message = (r: { status: number; body: string }) => {
   try { return JSON.parse(r.body).message as string; } catch { return `HTTP ${r.status}`; }
