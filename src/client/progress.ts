@@ -1,4 +1,5 @@
 import type { Readable } from 'node:stream';
+import { streamLines } from './lines.js';
 
 /**
  * Newline-delimited JSON progress (pull, push): printed line by line like the docker
@@ -29,9 +30,7 @@ export function progressLine(m: ProgressMessage): string | undefined {
 
 export async function printProgress(stream: Readable, write: (line: string) => void, json = false): Promise<ProgressMessage[]> {
   const seen: ProgressMessage[] = [];
-  let rest = '';
   const handle = (line: string) => {
-    if (!line.trim()) return;
     let m: ProgressMessage;
     try {
       m = JSON.parse(line);
@@ -44,11 +43,6 @@ export async function printProgress(stream: Readable, write: (line: string) => v
     const text = progressLine(m);
     if (text !== undefined) write(text);
   };
-  for await (const chunk of stream) {
-    const lines = (rest + chunk.toString('utf8')).split('\n');
-    rest = lines.pop()!;
-    lines.forEach(handle);
-  }
-  handle(rest);
+  for await (const line of streamLines(stream)) handle(line);
   return seen;
 }

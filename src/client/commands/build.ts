@@ -5,6 +5,7 @@ import { UsageError } from '../argv.js';
 import { contextTar } from '../build-context.js';
 import { readAll } from '../engine.js';
 import { ClientHandler } from '../handler.js';
+import { streamLines } from '../lines.js';
 
 const OPTIONS = {
   tag: { kind: 'list', char: 't', description: 'name (and optionally a tag) for the image, name:tag (repeatable)', value: 'NAME' },
@@ -115,13 +116,7 @@ export default class Build extends ClientHandler<typeof OPTIONS> {
         }
       }
     };
-    let rest = '';
-    for await (const chunk of res) {
-      const lines = (rest + chunk.toString('utf8')).split('\n');
-      rest = lines.pop()!;
-      for (const l of lines) if (l.trim()) handle(JSON.parse(l) as Message);
-    }
-    if (rest.trim()) handle(JSON.parse(rest) as Message);
+    for await (const l of streamLines(res)) handle(JSON.parse(l) as Message);
     clearLive();
     if (failure) {
       this.err(`berth: ${failure.message ?? 'the build failed'}\n`);

@@ -3,6 +3,7 @@ import { ClientHandler } from '../handler.js';
 import { renderTemplate } from '../format.js';
 import { filtersQuery } from '../filters.js';
 import { relativeTime, rfc3339NanoFixed } from '../times.js';
+import { streamLines } from '../lines.js';
 
 const OPTIONS = {
   filter: { kind: 'list', char: 'f', description: 'filter output (container=, event=, image=, label=, network=, type=, volume=, daemon=)', value: 'KEY=VALUE' },
@@ -26,9 +27,7 @@ export default class Events extends ClientHandler<typeof OPTIONS> {
 
   protected async exec({ opts }: Parsed<typeof OPTIONS>): Promise<void> {
     const res = await this.client.stream('GET', '/events', { query: { since: relativeTime(opts.since), until: relativeTime(opts.until), filters: filtersQuery(opts.filter) } });
-    let rest = '';
     const handle = (line: string) => {
-      if (!line.trim()) return;
       // timeNano needs more than a double's 53 bits: read it from the text.
       const nano = /"timeNano":(\d+)/.exec(line)?.[1];
       const m = JSON.parse(line) as Message;
@@ -36,11 +35,6 @@ export default class Events extends ClientHandler<typeof OPTIONS> {
       if (opts.format) return this.out(renderTemplate(opts.format, m) + '\n');
       this.out(eventLine(m, nano ? BigInt(nano) : BigInt(m.time) * 1_000_000_000n) + '\n');
     };
-    for await (const chunk of res) {
-      const lines = (rest + chunk.toString('utf8')).split('\n');
-      rest = lines.pop()!;
-      lines.forEach(handle);
-    }
-    handle(rest);
+    for await (const line of streamLines(res)) handle(line);
   }
 }

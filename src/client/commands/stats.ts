@@ -2,6 +2,7 @@ import type { OptionTable, Parsed } from '../argv.js';
 import { ClientHandler } from '../handler.js';
 import { renderList, table } from '../format.js';
 import { STATS_HEADERS, statsRow, statsTableRow, type StatsRow } from '../stats.js';
+import { streamLines } from '../lines.js';
 
 const OPTIONS = {
   all: { kind: 'bool', char: 'a', description: 'show all containers (default shows just running)' },
@@ -36,12 +37,7 @@ export default class Stats extends ClientHandler<typeof OPTIONS> {
     const tty = process.stdout.isTTY;
     const follow = async (name: string) => {
       const res = await this.client.stream('GET', `/containers/${encodeURIComponent(name)}/stats`, { query: { stream: '1' } });
-      let rest = '';
-      for await (const chunk of res) {
-        const lines = (rest + chunk.toString('utf8')).split('\n');
-        rest = lines.pop()!;
-        for (const l of lines) if (l.trim()) rows.set(name, statsRow(args.length ? name : name.slice(0, 12), JSON.parse(l), noTrunc));
-      }
+      for await (const l of streamLines(res)) rows.set(name, statsRow(args.length ? name : name.slice(0, 12), JSON.parse(l), noTrunc));
     };
     const timer = setInterval(() => this.out((tty ? '\x1b[2J\x1b[H' : '') + render()), 1000);
     try {
