@@ -1,4 +1,5 @@
 /** Just enough of the DNS wire format (RFC 1035) for the embedded resolver. */
+import { formatIp6, parseIp6 } from './cidr6.js';
 
 export const TYPE_A = 1;
 export const TYPE_AAAA = 28;
@@ -41,7 +42,7 @@ export function encodeQuery(id: number, name: string, type = TYPE_A): Buffer {
   return Buffer.concat(parts);
 }
 
-/** An answer to `query` holding A records for `addresses` (none: empty answer with `rcode`). */
+/** An answer to `query` holding A (or AAAA, for IPv6 ones) records for `addresses` (none: empty answer with `rcode`). */
 export function encodeAnswer(msg: Buffer, query: Query, addresses: string[], rcode = RCODE_NOERROR, ttl = 600): Buffer {
   const header = Buffer.alloc(12);
   header.writeUInt16BE(query.id, 0);
@@ -50,19 +51,23 @@ export function encodeAnswer(msg: Buffer, query: Query, addresses: string[], rco
   header.writeUInt16BE(addresses.length, 6);
   const question = msg.subarray(12, query.question.end);
   const answers = addresses.map((ip) => {
-    const rr = Buffer.alloc(16);
+    const v6 = ip.includes(':');
+    const rr = Buffer.alloc(v6 ? 28 : 16);
     rr.writeUInt16BE(0xc00c, 0); // name: pointer to the question's name
-    rr.writeUInt16BE(TYPE_A, 2);
+    rr.writeUInt16BE(v6 ? TYPE_AAAA : TYPE_A, 2);
     rr.writeUInt16BE(1, 4);
     rr.writeUInt32BE(ttl, 6);
-    rr.writeUInt16BE(4, 10);
-    ip.split('.').forEach((o, i) => { rr[12 + i] = Number(o); });
+    rr.writeUInt16BE(v6 ? 16 : 4, 10);
+    if (v6) {
+      const n = parseIp6(ip);
+      for (let i = 0; i < 16; i++) rr[12 + i] = Number((n >> BigInt(120 - 8 * i)) & 0xffn);
+    } else ip.split('.').forEach((o, i) => { rr[12 + i] = Number(o); });
     return rr;
   });
   return Buffer.concat([header, question, ...answers]);
 }
 
-/** Reads the A records of an answer (tests). */
+/** Reads the A and AAAA records of an answer (tests). */
 export function readAnswerAddresses(msg: Buffer): { rcode: number; addresses: string[] } {
   const rcode = msg.readUInt16BE(2) & 0xf;
   const q = parseQuery(Buffer.concat([msg.subarray(0, 2), Buffer.from([0, 0]), msg.subarray(4)]));
@@ -76,6 +81,7 @@ export function readAnswerAddresses(msg: Buffer): { rcode: number; addresses: st
     const type = msg.readUInt16BE(off);
     const rdlen = msg.readUInt16BE(off + 8);
     if (type === TYPE_A && rdlen === 4) addresses.push([...msg.subarray(off + 10, off + 14)].join('.'));
+    if (type === TYPE_AAAA && rdlen === 16) addresses.push(formatIp6(BigInt(`0x${msg.subarray(off + 10, off + 26).toString('hex')}`)));
     off += 10 + rdlen;
   }
   return { rcode, addresses };

@@ -41,7 +41,7 @@ export interface NetworkRecord {
 
 /** docker's EndpointSettings (request side: the fields berthd reads). */
 export interface EndpointRequest {
-  IPAMConfig?: { IPv4Address?: string; LinkLocalIPs?: string[] | null } | null;
+  IPAMConfig?: { IPv4Address?: string; IPv6Address?: string; LinkLocalIPs?: string[] | null } | null;
   Aliases?: string[] | null;
   Links?: string[] | null;
   MacAddress?: string;
@@ -63,6 +63,11 @@ export interface EndpointRecord {
   /** As given at create/connect, shown back in inspect. */
   driverOpts?: Record<string, string> | null;
   linkLocalIps?: string[];
+  /** On networks with EnableIPv6. */
+  ip6?: string;
+  prefix6?: number;
+  gateway6?: string;
+  staticIp6?: string | null;
 }
 
 export interface PublishedPort extends PortBinding { containerIp: string }

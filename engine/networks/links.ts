@@ -6,7 +6,7 @@ import { run } from './exec.js';
 /** A shell-quoted word. */
 const sq = (s: string) => `'${s.replace(/'/g, `'\\''`)}'`;
 
-export interface BridgeSpec { ifname: string; gatewayCidr: string; mtu: number }
+export interface BridgeSpec { ifname: string; gatewayCidr: string; mtu: number; gateway6Cidr?: string }
 
 /** Creates the bridge when missing and gives it the gateway address; idempotent (used by restore). */
 export async function ensureBridge(b: BridgeSpec): Promise<void> {
@@ -14,6 +14,7 @@ export async function ensureBridge(b: BridgeSpec): Promise<void> {
   const cmds = [
     ...(exists ? [] : [`link add ${b.ifname} type bridge`]),
     `addr replace ${b.gatewayCidr} dev ${b.ifname}`,
+    ...(b.gateway6Cidr ? [`addr replace ${b.gateway6Cidr} dev ${b.ifname} nodad`] : []),
     `link set ${b.ifname} mtu ${b.mtu} up`,
   ];
   await run('ip', ['-batch', '-'], cmds.join('\n') + '\n');
@@ -48,6 +49,14 @@ export async function hostRoutes(): Promise<Array<{ dst: string; dev: string }>>
     .map((r) => ({ dst: r.dst.includes('/') ? r.dst : `${r.dst}/32`, dev: r.dev ?? '' }));
 }
 
+/** Every IPv6 destination the host routes (link-local, multicast and loopback left out). */
+export async function hostRoutes6(): Promise<Array<{ dst: string; dev: string }>> {
+  const routes = JSON.parse(await run('ip', ['-j', '-6', 'route', 'show', 'table', 'all'])) as Array<{ dst: string; dev?: string; type?: string }>;
+  return routes
+    .filter((r) => r.dst && r.dst !== 'default' && (r.type ?? 'unicast') === 'unicast' && !/^(fe80|ff|::1)/i.test(r.dst))
+    .map((r) => ({ dst: r.dst.includes('/') ? r.dst : `${r.dst}/128`, dev: r.dev ?? '' }));
+}
+
 /** One interface to make inside a container's network namespace. */
 export interface EndpointLink {
   ifname: string;          // eth0, eth1 …
@@ -57,6 +66,28 @@ export interface EndpointLink {
   addressCidr: string;     // 172.18.0.2/16
   gateway: string | null;  // default route via, null = none (internal network, or not the first)
   mtu: number;
+  address6Cidr?: string;   // fd00:1::2/64 on networks with IPv6; without, the interface has IPv6 disabled
+  gateway6?: string | null;
+  linkLocal?: string[];    // --link-local-ip, with their prefix (/16, /64)
+}
+
+const DISABLE_V6_DEFAULT = '[ ! -e /proc/sys/net/ipv6 ] || echo 1 > /proc/sys/net/ipv6/conf/default/disable_ipv6';
+
+/**
+ * IPv6 of the interfaces that have it. Interfaces are made with IPv6 disabled (the
+ * namespace's default, as dockerd disables it on endpoints without IPv6), so these
+ * enable it first; addresses skip DAD as dockerd's do.
+ */
+function insideV6(links: EndpointLink[]): string[] {
+  const v6 = links.filter((l) => l.address6Cidr || l.linkLocal?.some((a) => a.includes(':')));
+  if (!v6.length) return [];
+  const ip: string[] = [];
+  for (const l of v6) {
+    if (l.address6Cidr) ip.push(`addr add ${l.address6Cidr} dev ${l.ifname} nodad`);
+    for (const a of l.linkLocal ?? []) if (a.includes(':')) ip.push(`addr add ${a} dev ${l.ifname} nodad`);
+    if (l.gateway6) ip.push(`route add default via ${l.gateway6} dev ${l.ifname}`);
+  }
+  return [...v6.map((l) => `echo 0 > /proc/sys/net/ipv6/conf/${l.ifname}/disable_ipv6`), `ip -batch - <<'EOF6'`, ...ip, 'EOF6'];
 }
 
 /** Extra setup inside the namespace: the embedded DNS redirect of user networks. */
@@ -73,6 +104,7 @@ function insideIp(links: EndpointLink[], enginePid: number, withLo: boolean, pre
     if (i === 0 && premade) ip.push(`link set ${l.ifname} mtu ${l.mtu} address ${l.mac}`);
     else ip.push(`link add ${l.ifname} mtu ${l.mtu} address ${l.mac} type veth peer name ${l.hostVeth} mtu ${l.mtu} netns ${enginePid}`);
     ip.push(`addr add ${l.addressCidr} dev ${l.ifname}`);
+    for (const a of l.linkLocal ?? []) if (!a.includes(':')) ip.push(`addr add ${a} dev ${l.ifname}`);
     ip.push(`link set ${l.ifname} up`);
     if (l.gateway) ip.push(`route add default via ${l.gateway} dev ${l.ifname}`);
   });
@@ -114,10 +146,12 @@ function hostScript(links: EndpointLink[]): string {
  * process counts on the path of `docker run`), then the host ends join their bridges.
  * `enter` runs a command in the namespace (nsenter, or unshare making it).
  */
-function setupScript(enter: string, ip: string[], dns: DnsRedirect | null, links: EndpointLink[]): string {
+function setupScript(enter: string, ip: string[], dns: DnsRedirect | null, inside: EndpointLink[], links: EndpointLink[], pre: string[] = []): string {
   const lines = ['set -e'];
-  if (dns) lines.push(`${enter} sh -s <<'BERTH_NS'`, 'set -e', ...(ip.length ? [`ip -batch - <<'EOF'`, ...ip, 'EOF'] : []), dnsSetup(dns), 'BERTH_NS');
-  else if (ip.length) lines.push(`${enter} ip -batch - <<'BERTH_NS'`, ...ip, 'BERTH_NS');
+  const post = insideV6(inside);
+  if (dns || pre.length || post.length) {
+    lines.push(`${enter} sh -s <<'BERTH_NS'`, 'set -e', ...pre, ...(ip.length ? [`ip -batch - <<'EOF'`, ...ip, 'EOF'] : []), ...post, ...(dns ? [dnsSetup(dns)] : []), 'BERTH_NS');
+  } else if (ip.length) lines.push(`${enter} ip -batch - <<'BERTH_NS'`, ...ip, 'BERTH_NS');
   else lines.push(`${enter} true`);
   if (links.length) lines.push(`ip -batch - <<'BERTH_HOST'`, hostScript(links) + 'BERTH_HOST');
   return lines.join('\n') + '\n';
@@ -140,10 +174,10 @@ export async function createSandbox(path: string, links: EndpointLink[], dns: Dn
   const onHost = premade && pooled!.bridge === all[0].bridge && pooled!.mtu === all[0].mtu ? all.slice(1) : all;
   const ip = insideIp(all, process.pid, !pooled, premade);
   try {
-    if (pooled && !dns && !onHost.length) await run('nsenter', [`--net=${nsPath}`, 'ip', '-batch', '-'], ip.join('\n') + '\n');
+    if (pooled && !dns && !onHost.length && !insideV6(all).length) await run('nsenter', [`--net=${nsPath}`, 'ip', '-batch', '-'], ip.join('\n') + '\n');
     else {
       const enter = pooled ? `nsenter --net=${sq(nsPath)}` : `: > ${sq(nsPath)}; unshare --net=${sq(nsPath)}`;
-      await run('sh', ['-c', setupScript(enter, ip, dns, onHost)]);
+      await run('sh', ['-c', setupScript(enter, ip, dns, all, onHost, pooled ? [] : [DISABLE_V6_DEFAULT])]);
     }
     return { netnsPath: nsPath, hostVeths: all.map((l) => l.hostVeth) };
   } catch (err) {
@@ -155,7 +189,7 @@ export async function createSandbox(path: string, links: EndpointLink[], dns: Dn
 /** Adds endpoints to an existing namespace (network connect on a running container). */
 export async function addLinks(path: string, links: EndpointLink[], dns: DnsRedirect | null): Promise<void> {
   try {
-    await run('sh', ['-c', setupScript(`nsenter --net=${sq(path)}`, insideIp(links, process.pid, false, false), dns, links)]);
+    await run('sh', ['-c', setupScript(`nsenter --net=${sq(path)}`, insideIp(links, process.pid, false, false), dns, links, links)]);
   } catch (err) {
     await Promise.all(links.map((l) => deleteLink(l.hostVeth).catch(() => undefined)));
     throw err;
@@ -232,7 +266,7 @@ export class NetnsPool {
         const tag = randomBytes(6).toString('hex');
         const entry: PooledNetns = { path: join(this.dir, `pool-${tag}`), ...(kind === 'veth' ? { hostVeth: `veth${tag.slice(0, 7)}`, ...(port ?? {}) } : {}) };
         const ip = ['link set lo up', ...(entry.hostVeth ? [`link add eth0 type veth peer name ${entry.hostVeth} netns ${process.pid}`] : [])];
-        lines.push(`: > ${sq(entry.path)}; unshare --net=${sq(entry.path)} ip -batch - <<'EOF'`, ...ip, 'EOF');
+        lines.push(`: > ${sq(entry.path)}; unshare --net=${sq(entry.path)} sh -c ${sq(`${DISABLE_V6_DEFAULT}; exec ip -batch -`)} <<'EOF'`, ...ip, 'EOF');
         if (entry.hostVeth && port) host.push(`link set ${entry.hostVeth} mtu ${port.mtu} master ${port.bridge} up`, `link set dev ${entry.hostVeth} type bridge_slave hairpin on`);
         made.push([kind, entry]);
       }

@@ -2,6 +2,8 @@ import { randomBytes } from 'node:crypto';
 import { ConflictError, ForbiddenError, InvalidArgumentError, NotFoundError } from '../errors.js';
 import { type Cidr, overlaps as overlapsCidr, parseCidr } from './cidr.js';
 import { AddressPool, type IpamConfig, completeConfig, pickSubnet } from './ipam.js';
+import { type Cidr6, isV6, overlaps6, parseCidr6 } from './cidr6.js';
+import { AddressPool6, completeConfig6, pickSubnet6 } from './ipam6.js';
 import { DRIVER_OPT_BRIDGE, DRIVER_OPT_DEFAULT_BRIDGE, DRIVER_OPT_MTU, type NetworkRecord } from './index.js';
 import type { NetworkStore } from './store.js';
 
@@ -9,6 +11,8 @@ import type { NetworkStore } from './store.js';
 export interface Network {
   record: NetworkRecord;
   pool: AddressPool | null;
+  /** IPv6 addresses, on networks made with EnableIPv6. */
+  pool6: AddressPool6 | null;
   /** The bridge interface; null for host/none. */
   bridge: string | null;
   mtu: number;
@@ -77,7 +81,7 @@ export class NetworkRegistry {
   }
 
   /** Validates a create request into a record; nothing is made yet. */
-  plan(req: CreateRequest, taken: Cidr[], pools: Array<{ base: string; size: number }>): NetworkRecord {
+  plan(req: CreateRequest, taken: Cidr[], pools: Array<{ base: string; size: number }>, v6: { taken: Cidr6[]; pools: Array<{ base: string; size: number }> } = { taken: [], pools: [] }): NetworkRecord {
     const name = req.Name;
     if (!name || !NAME_RE.test(name)) throw new InvalidArgumentError(`invalid network name "${name ?? ''}": a name must be non-empty, without "/" or control characters`);
     if (PREDEFINED.includes(name)) throw new ForbiddenError(`operation is not permitted on predefined ${name} network `);
@@ -85,7 +89,6 @@ export class NetworkRegistry {
     const driver = req.Driver || 'bridge';
     if (driver === 'host' || driver === 'null') throw new ForbiddenError(`only one instance of "${driver}" network is allowed`);
     if (driver !== 'bridge') throw new InvalidArgumentError(`network driver "${driver}" is not supported: berthd has the bridge driver`);
-    if (req.EnableIPv6) throw new InvalidArgumentError('IPv6 networks are not supported by berthd: drop --ipv6');
     if (req.IPAM?.Driver && req.IPAM.Driver !== 'default') throw new InvalidArgumentError(`IPAM driver "${req.IPAM.Driver}" is not supported: use the default driver`);
     const options = { ...(req.Options ?? {}) };
     const id = newId();
@@ -93,8 +96,10 @@ export class NetworkRegistry {
     if (!IFNAME_RE.test(bridge)) throw new InvalidArgumentError(`invalid bridge name "${bridge}": up to 15 letters, digits, "_", "." or "-"`);
     if (this.all().some((n) => n.bridge === bridge)) throw new ConflictError(`bridge ${bridge} is already used by network ${this.all().find((n) => n.bridge === bridge)!.record.Name}`);
     if (options[DRIVER_OPT_MTU] !== undefined) mtuOf(options);
-    const requested = (req.IPAM?.Config ?? []).filter((c) => c.Subnet || c.Gateway || c.IPRange);
+    const given = (req.IPAM?.Config ?? []).filter((c) => c.Subnet || c.Gateway || c.IPRange);
+    const requested = given.filter((c) => !isV6(c.Subnet ?? c.Gateway ?? c.IPRange));
     if (requested.length > 1) throw new InvalidArgumentError('berthd supports one IPv4 subnet per network');
+    const config6 = this.planV6(req, given.filter((c) => isV6(c.Subnet ?? c.Gateway ?? c.IPRange)), v6);
     let config: IpamConfig;
     if (requested.length) {
       config = completeConfig(requested[0]);
@@ -112,8 +117,8 @@ export class NetworkRegistry {
       Created: new Date().toISOString(),
       Scope: 'local',
       Driver: 'bridge',
-      EnableIPv6: false,
-      IPAM: { Driver: 'default', Options: req.IPAM?.Options ?? null, Config: [config] },
+      EnableIPv6: Boolean(config6),
+      IPAM: { Driver: 'default', Options: req.IPAM?.Options ?? null, Config: config6 ? [config, config6] : [config] },
       Internal: Boolean(req.Internal),
       Attachable: Boolean(req.Attachable),
       Ingress: false,
@@ -124,6 +129,22 @@ export class NetworkRegistry {
       Labels: req.Labels ?? {},
       bridgeName: bridge,
     };
+  }
+
+  /** The IPv6 subnet of a network made with EnableIPv6: the one given, or the next of the pools. */
+  private planV6(req: CreateRequest, requested: Array<{ Subnet?: string; Gateway?: string; IPRange?: string }>, v6: { taken: Cidr6[]; pools: Array<{ base: string; size: number }> }): IpamConfig | null {
+    if (!req.EnableIPv6) {
+      if (requested.length) throw new InvalidArgumentError(`IPv6 subnet ${requested[0].Subnet ?? ''} given to a network without IPv6: add --ipv6 (EnableIPv6)`);
+      return null;
+    }
+    if (requested.length > 1) throw new InvalidArgumentError('berthd supports one IPv6 subnet per network');
+    const inUse = this.all().flatMap((n) => (n.pool6 ? [n.pool6.subnet] : []));
+    if (!requested.length) return pickSubnet6(v6.pools, [...v6.taken, ...inUse]);
+    const config = completeConfig6(requested[0]);
+    const subnet = parseCidr6(config.Subnet);
+    const clash = this.all().find((n) => n.pool6 && overlaps6(n.pool6.subnet, subnet));
+    if (clash) throw new ConflictError(`subnet ${config.Subnet} overlaps network ${clash.record.Name} (${clash.pool6!.config.Subnet}): choose another --subnet`);
+    return config;
   }
 
   async add(record: NetworkRecord): Promise<Network> {
@@ -143,6 +164,7 @@ export class NetworkRegistry {
     return {
       record,
       pool: isBridge ? new AddressPool(record.IPAM.Config[0]) : null,
+      pool6: isBridge && record.EnableIPv6 && record.IPAM.Config[1] ? new AddressPool6(record.IPAM.Config[1]) : null,
       bridge: isBridge ? record.Options[DRIVER_OPT_BRIDGE] ?? record.bridgeName ?? null : null,
       mtu: isBridge ? (mtuOf(record.Options) ?? this.hostMtu) : 0,
       isDefault: record.Options[DRIVER_OPT_DEFAULT_BRIDGE] === 'true',

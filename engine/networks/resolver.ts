@@ -1,10 +1,10 @@
 import { createSocket, type Socket as UdpSocket } from 'node:dgram';
 import { createServer, type Server, type Socket } from 'node:net';
-import { RCODE_NOERROR, RCODE_NXDOMAIN, RCODE_SERVFAIL, TYPE_A, encodeAnswer, parseQuery } from './dnsmsg.js';
+import { RCODE_NOERROR, RCODE_NXDOMAIN, RCODE_SERVFAIL, TYPE_A, TYPE_AAAA, encodeAnswer, parseQuery } from './dnsmsg.js';
 
 /** What the resolver asks the network service about a query. */
 export interface NameLookup {
-  /** Addresses of a container name/alias/short ID as seen from the client; null = not a container name. */
+  /** Addresses (IPv4 and IPv6) of a container name/alias/short ID as seen from the client; null = not a container name. */
   resolve(clientIp: string, name: string): string[] | null;
   /** Servers ("ip" or "ip:port") to forward other names to; empty = answer SERVFAIL (internal networks). */
   upstreams(clientIp: string): string[];
@@ -71,7 +71,11 @@ export class EmbeddedResolver {
     if (!query) return null;
     const name = query.question.name.toLowerCase().replace(/\.$/, '');
     const found = this.lookup.resolve(clientIp, name);
-    if (found) return encodeAnswer(msg, query, query.question.type === TYPE_A ? found : [], RCODE_NOERROR);
+    if (found) {
+      // A name without an address of the family asked is an empty answer, never forwarded (dockerd's way).
+      const family = query.question.type === TYPE_A ? found.filter((ip) => !ip.includes(':')) : query.question.type === TYPE_AAAA ? found.filter((ip) => ip.includes(':')) : [];
+      return encodeAnswer(msg, query, family, RCODE_NOERROR);
+    }
     const upstreams = this.lookup.upstreams(clientIp);
     for (const server of upstreams) {
       const reply = await forward(msg, server).catch(() => null);

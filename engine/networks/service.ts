@@ -1,6 +1,7 @@
 import { randomBytes } from 'node:crypto';
 import { promises as fs, readFileSync } from 'node:fs';
-import { join } from 'node:path';
+import { isIP } from 'node:net';
+import { join, resolve } from 'node:path';
 import { ConflictError, ForbiddenError, InvalidArgumentError, NotFoundError } from '../errors.js';
 import type { EventBus } from '../events.js';
 import { formatIp, parseCidr } from './cidr.js';
@@ -11,7 +12,9 @@ import {
   type NetworkRecord, type Networking, type SandboxRecord,
 } from './index.js';
 import { DEFAULT_POOLS, parsePoolSpec, pickSubnet } from './ipam.js';
-import { type EndpointLink, NetnsPool, addLinks, createSandbox, deleteLink, destroySandbox, ensureBridge, hostMtu, hostRoutes, removeLinks, setDnsRedirect } from './links.js';
+import { defaultPool6, parsePool6Spec } from './ipam6.js';
+import { isV6, parseCidr6 } from './cidr6.js';
+import { type EndpointLink, NetnsPool, addLinks, createSandbox, deleteLink, destroySandbox, ensureBridge, hostMtu, hostRoutes, hostRoutes6, removeLinks, setDnsRedirect } from './links.js';
 import { type BridgeRules, deleteScript, nftApply, renderRuleset, tableName } from './nft.js';
 import { forwardScript, readForwardChain } from './hostforward.js';
 import { portRequests, portsMap } from './ports.js';
@@ -46,13 +49,18 @@ export class NetworkService implements Networking {
   private readonly table: string;
   private readonly defaultBridge: string;
   private readonly pools: Array<{ base: string; size: number }>;
+  private readonly pools6: Array<{ base: string; size: number }>;
   private rulesQueue: Promise<void> = Promise.resolve();
   private readonly pool: NetnsPool;
 
   private constructor(private readonly opts: NetworkServiceOptions, private readonly store: NetworkStore, private readonly registry: NetworkRegistry) {
     this.defaultBridge = opts.bridge || defaultBridgeName(opts.dataRoot);
     this.table = tableName(this.defaultBridge);
-    this.pools = opts.defaultAddressPools?.length ? opts.defaultAddressPools.map(parsePoolSpec) : DEFAULT_POOLS;
+    const specs = opts.defaultAddressPools ?? [];
+    const v4 = specs.filter((p) => !isV6(p));
+    const v6 = specs.filter((p) => isV6(p));
+    this.pools = v4.length ? v4.map(parsePoolSpec) : DEFAULT_POOLS;
+    this.pools6 = v6.length ? v6.map(parsePool6Spec) : [defaultPool6(resolve(opts.dataRoot))];
     this.pool = new NetnsPool(join(opts.execRoot, 'netns'));
   }
 
@@ -78,7 +86,11 @@ export class NetworkService implements Networking {
     for (const n of this.registry.bridges()) await this.bringUp(n);
     await enableForwarding();
     for (const sb of this.sandboxes.values()) {
-      for (const ep of sb.endpoints) this.registry.tryFind(ep.networkId)?.pool?.reserve(ep.ip);
+      for (const ep of sb.endpoints) {
+        const n = this.registry.tryFind(ep.networkId);
+        n?.pool?.reserve(ep.ip);
+        if (ep.ip6) n?.pool6?.reserve(ep.ip6);
+      }
     }
     await this.syncRules(true);
     const def = this.registry.all().find((n) => n.isDefault)!;
@@ -121,7 +133,8 @@ export class NetworkService implements Networking {
 
   private async bringUp(n: Network): Promise<void> {
     const cfg = n.record.IPAM.Config[0];
-    await ensureBridge({ ifname: n.bridge!, gatewayCidr: `${cfg.Gateway}/${parseCidr(cfg.Subnet).prefix}`, mtu: n.mtu });
+    const v6 = n.pool6?.config;
+    await ensureBridge({ ifname: n.bridge!, gatewayCidr: `${cfg.Gateway}/${parseCidr(cfg.Subnet).prefix}`, mtu: n.mtu, ...(v6 ? { gateway6Cidr: `${v6.Gateway}/${n.pool6!.subnet.prefix}` } : {}) });
     if (!n.isDefault && !this.resolvers.has(n.record.Id)) {
       this.resolvers.set(n.record.Id, await EmbeddedResolver.start(cfg.Gateway, {
         resolve: (clientIp, name) => this.resolveName(n, clientIp, name),
@@ -134,7 +147,8 @@ export class NetworkService implements Networking {
 
   async create(req: CreateRequest): Promise<{ Id: string; Warning: string }> {
     const taken = (await hostRoutes()).filter((r) => !this.registry.bridges().some((n) => n.bridge === r.dev)).map((r) => parseCidr(r.dst));
-    const record = this.registry.plan(req, taken, this.pools);
+    const taken6 = req.EnableIPv6 ? (await hostRoutes6()).filter((r) => !this.registry.bridges().some((n) => n.bridge === r.dev)).map((r) => parseCidr6(r.dst)) : [];
+    const record = this.registry.plan(req, taken, this.pools, { taken: taken6, pools: this.pools6 });
     const n = await this.registry.add(record);
     try {
       await this.bringUp(n);
@@ -155,7 +169,7 @@ export class NetworkService implements Networking {
     const n = this.registry.find(idOrName);
     const containers: Record<string, unknown> = {};
     for (const { sb, ep } of this.endpointsOf(n)) {
-      containers[sb.containerId] = { Name: sb.name, EndpointID: ep.endpointId, MacAddress: ep.mac, IPv4Address: `${ep.ip}/${ep.prefix}`, IPv6Address: '' };
+      containers[sb.containerId] = { Name: sb.name, EndpointID: ep.endpointId, MacAddress: ep.mac, IPv4Address: `${ep.ip}/${ep.prefix}`, IPv6Address: ep.ip6 ? `${ep.ip6}/${ep.prefix6}` : '' };
     }
     for (const sb of this.sandboxes.values()) {
       if ((n.record.Driver === 'host' && sb.mode === 'host') || (n.record.Driver === 'null' && sb.mode === 'none')) {
@@ -205,7 +219,7 @@ export class NetworkService implements Networking {
       await addLinks(sb.netnsPath!, [this.linkOf(n, ep, !hasRoute && !n.record.Internal)], dnsBefore ? null : dnsAfter);
     } catch (err) {
       sb.endpoints = sb.endpoints.filter((e) => e !== ep);
-      n.pool!.release(ep.ip);
+      releaseAddresses(n, ep);
       throw err;
     }
     await this.store.saveSandbox(sb);
@@ -222,7 +236,7 @@ export class NetworkService implements Networking {
     }
     await removeLinks(sb.netnsPath!, [ep.ifname]);
     sb.endpoints = sb.endpoints.filter((e) => e !== ep);
-    n.pool?.release(ep.ip);
+    releaseAddresses(n, ep);
     await this.store.saveSandbox(sb);
     this.emit(n, 'disconnect', sb.containerId);
   }
@@ -299,7 +313,7 @@ export class NetworkService implements Networking {
       this.sandboxes.delete(sb.containerId);
       this.proxies.delete(sb.containerId);
       await Promise.all(proxies.map((p) => p.close()));
-      for (const [n, ep] of allocated) n.pool!.release(ep.ip);
+      for (const [n, ep] of allocated) releaseAddresses(n, ep);
       if (sb.netnsPath) await destroySandbox(sb.netnsPath).catch(() => undefined);
       await this.store.removeSandbox(sb.containerId).catch(() => undefined);
       throw err;
@@ -313,7 +327,7 @@ export class NetworkService implements Networking {
     const proxies = this.proxies.get(containerId) ?? [];
     this.proxies.delete(containerId);
     await Promise.all(proxies.map((p) => p.close()));
-    for (const ep of sb.endpoints) this.registry.tryFind(ep.networkId)?.pool?.release(ep.ip);
+    for (const ep of sb.endpoints) releaseAddresses(this.registry.tryFind(ep.networkId), ep);
     if ((sb.mode === 'bridge' || sb.mode === 'none') && sb.netnsPath) await destroySandbox(sb.netnsPath);
     if (sb.ports.length) await this.syncRules();
     await this.store.removeSandbox(containerId);
@@ -376,7 +390,21 @@ export class NetworkService implements Networking {
       pool.release(ip);
       throw new InvalidArgumentError('network-scoped aliases are supported for user-defined networks only');
     }
+    const linkLocal = (cfg.IPAMConfig?.LinkLocalIPs ?? []).filter(Boolean);
+    const badLinkLocal = linkLocal.find((a) => !isIP(a));
+    if (badLinkLocal) {
+      pool.release(ip);
+      throw new InvalidArgumentError(`invalid link-local IP address: ${badLinkLocal}`);
+    }
+    let v6: Pick<EndpointRecord, 'ip6' | 'prefix6' | 'gateway6' | 'staticIp6'> = {};
+    try {
+      v6 = this.allocate6(n, cfg.IPAMConfig?.IPv6Address || null);
+    } catch (err) {
+      pool.release(ip);
+      throw err;
+    }
     return {
+      ...v6,
       networkId: n.record.Id, endpointId: newId(), ifname, hostVeth: `veth${randomBytes(4).toString('hex').slice(0, 7)}`,
       ip, prefix: pool.subnet.prefix, gateway: formatIp(pool.gateway), mac: mac.toLowerCase(), staticIp: wantedIp,
       aliases, links: cfg.Links ?? [],
@@ -385,8 +413,24 @@ export class NetworkService implements Networking {
     };
   }
 
+  /** The endpoint's IPv6 address on a network with IPv6 (`wanted`: --ip6). */
+  private allocate6(n: Network, wanted: string | null): Pick<EndpointRecord, 'ip6' | 'prefix6' | 'gateway6' | 'staticIp6'> {
+    const pool6 = n.pool6;
+    if (!pool6) {
+      if (wanted) throw new InvalidArgumentError(`network ${n.record.Name} has no IPv6 for --ip6 ${wanted}: create it with --ipv6`);
+      return {};
+    }
+    if (wanted) pool6.reserve(wanted);
+    return { ip6: wanted ?? pool6.allocate(), prefix6: pool6.subnet.prefix, gateway6: pool6.config.Gateway, staticIp6: wanted };
+  }
+
   private linkOf(n: Network, ep: EndpointRecord, withRoute: boolean): EndpointLink {
-    return { ifname: ep.ifname, hostVeth: ep.hostVeth, bridge: n.bridge!, mac: ep.mac, addressCidr: `${ep.ip}/${ep.prefix}`, gateway: withRoute ? ep.gateway : null, mtu: n.mtu };
+    return {
+      ifname: ep.ifname, hostVeth: ep.hostVeth, bridge: n.bridge!, mac: ep.mac, addressCidr: `${ep.ip}/${ep.prefix}`, gateway: withRoute ? ep.gateway : null, mtu: n.mtu,
+      ...(ep.ip6 ? { address6Cidr: `${ep.ip6}/${ep.prefix6}`, gateway6: withRoute ? ep.gateway6 : null } : {}),
+      // dockerd puts them on with a /16 (IPv4) or /64 (IPv6) mask
+      ...(ep.linkLocalIps?.length ? { linkLocal: ep.linkLocalIps.map((a) => `${a}/${isV6(a) ? 64 : 16}`) } : {}),
+    };
   }
 
   /** The resolver that 127.0.0.11 leads to: that of the sandbox's first user network. */
@@ -419,6 +463,7 @@ export class NetworkService implements Networking {
     if (first && sb.mode !== 'container') {
       const names = sb.domainname ? [`${sb.hostname}.${sb.domainname}`, sb.hostname] : [sb.hostname];
       self.push({ ip: first.ip, names });
+      if (first.ip6) self.push({ ip: first.ip6, names });
     }
     return {
       netnsPath: files.netnsPath,
@@ -474,13 +519,16 @@ export class NetworkService implements Networking {
   private resolveName(n: Network, clientIp: string, name: string): string[] | null {
     const client = this.endpointsOf(n).find(({ ep }) => ep.ip === clientIp)?.sb;
     // A container's own hostname (--hostname too) answers with its own address, as its /etc/hosts does.
-    if (client?.hostname && client.hostname.toLowerCase() === name) return [clientIp];
+    if (client?.hostname && client.hostname.toLowerCase() === name) {
+      const own = client.endpoints.find((e) => e.ip === clientIp);
+      return own?.ip6 ? [clientIp, own.ip6] : [clientIp];
+    }
     const nets = new Set(client ? client.endpoints.map((e) => e.networkId) : [n.record.Id]);
     const ordered = [n.record.Id, ...[...nets].filter((id) => id !== n.record.Id)];
     for (const netId of ordered) {
       const net = this.registry.tryFind(netId);
       if (!net || net.isDefault || !nets.has(netId)) continue;
-      const ips = this.endpointsOf(net).filter(({ sb, ep }) => dnsNames(sb, ep).includes(name)).map(({ ep }) => ep.ip);
+      const ips = this.endpointsOf(net).filter(({ sb, ep }) => dnsNames(sb, ep).includes(name)).flatMap(({ ep }) => (ep.ip6 ? [ep.ip, ep.ip6] : [ep.ip]));
       if (ips.length) return ips;
     }
     return null;
@@ -520,6 +568,11 @@ export class NetworkService implements Networking {
   private emit(n: Network, action: string, container?: string): void {
     this.opts.events.emit({ Type: 'network', Action: action, Actor: { ID: n.record.Id, Attributes: { name: n.record.Name, type: n.record.Driver, ...(container ? { container } : {}) } } });
   }
+}
+
+function releaseAddresses(n: Network | undefined, ep: EndpointRecord): void {
+  n?.pool?.release(ep.ip);
+  if (ep.ip6) n?.pool6?.release(ep.ip6);
 }
 
 /** The record as the API shows it: engine-internal fields left out. */

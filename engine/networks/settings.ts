@@ -33,11 +33,11 @@ export function networkSettings(
     SecondaryIPv6Addresses: null,
     EndpointID: top?.endpointId ?? '',
     Gateway: top?.gateway ?? '',
-    GlobalIPv6Address: '',
-    GlobalIPv6PrefixLen: 0,
+    GlobalIPv6Address: top?.ip6 ?? '',
+    GlobalIPv6PrefixLen: top?.prefix6 ?? 0,
     IPAddress: top?.ip ?? '',
     IPPrefixLen: top?.prefix ?? 0,
-    IPv6Gateway: '',
+    IPv6Gateway: top?.gateway6 ?? '',
     MacAddress: top?.mac ?? '',
     Networks: networks,
   };
@@ -53,8 +53,11 @@ function emptyEndpoint() {
 function endpointSettings(sb: SandboxRecord, ep: EndpointRecord, n: Network) {
   return {
     ...emptyEndpoint(),
-    IPAMConfig: ep.staticIp || ep.linkLocalIps?.length
-      ? { ...(ep.staticIp ? { IPv4Address: ep.staticIp } : {}), ...(ep.linkLocalIps?.length ? { LinkLocalIPs: ep.linkLocalIps } : {}) }
+    IPAMConfig: ep.staticIp || ep.staticIp6 || ep.linkLocalIps?.length
+      ? {
+        ...(ep.staticIp ? { IPv4Address: ep.staticIp } : {}), ...(ep.staticIp6 ? { IPv6Address: ep.staticIp6 } : {}),
+        ...(ep.linkLocalIps?.length ? { LinkLocalIPs: ep.linkLocalIps } : {}),
+      }
       : null,
     DriverOpts: ep.driverOpts ?? null,
     Links: ep.links.length ? ep.links : null,
@@ -65,6 +68,9 @@ function endpointSettings(sb: SandboxRecord, ep: EndpointRecord, n: Network) {
     Gateway: ep.gateway,
     IPAddress: ep.ip,
     IPPrefixLen: ep.prefix,
+    IPv6Gateway: ep.gateway6 ?? '',
+    GlobalIPv6Address: ep.ip6 ?? '',
+    GlobalIPv6PrefixLen: ep.prefix6 ?? 0,
     DNSNames: n.isDefault ? null : [sb.name, ...ep.aliases, sb.containerId.slice(0, 12)],
   };
 }

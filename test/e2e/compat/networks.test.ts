@@ -1,14 +1,18 @@
 /**
  * Networks as dockerd shows them: Options only as given (docker-compose decides on a
- * recreate by comparing them), IPAM.Options, endpoint settings, disconnect errors.
+ * recreate by comparing them), IPAM.Options, endpoint settings, disconnect errors,
+ * IPv6 networks and link-local addresses.
  */
 import { jest } from '@jest/globals';
 import { execFile } from 'node:child_process';
+import { randomBytes } from 'node:crypto';
+import Docker from 'dockerode';
 import { existsSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { api, type Daemon } from '../../fixtures/daemon.js';
 import { daemonWithBusybox, docker, ok } from '../containers/fixture.js';
+import { requirePythonDocker } from './helpers.js';
 
 jest.setTimeout(120_000);
 
@@ -95,5 +99,126 @@ describe('networks and endpoints', () => {
     expect(r.stderr).toMatch(/is not connected to (the )?network plain-net/);
     await ok(d, ['rm', '-f', id, notConnected]);
     await ok(d, ['network', 'rm', 'plain-net']);
+  });
+});
+
+/** A ULA /64 no other test (nor the host, which has fd00::/64) uses. */
+function ula64(): string {
+  const h = randomBytes(6).toString('hex');
+  return `fd${h.slice(0, 2)}:${h.slice(2, 6)}:${h.slice(6, 10)}::`;
+}
+
+describe('IPv6 networks', () => {
+  test('--ipv6 with a subnet: addresses, inspect, --ip6, AAAA from the embedded DNS, v6 traffic between containers', async () => {
+    const p = ula64();
+    await ok(d, ['network', 'create', '--ipv6', '--subnet', `${p}/64`, 'v6-net']);
+    const net = (await api(d, 'GET', '/networks/v6-net')).json;
+    expect(net.EnableIPv6).toBe(true);
+    expect(net.IPAM.Config).toContainEqual({ Subnet: `${p}/64`, Gateway: `${p}1` });
+    expect(net.IPAM.Config.some((c: { Subnet: string }) => /^\d+\./.test(c.Subnet))).toBe(true); // and an IPv4 subnet, as dockerd
+    const a = await ok(d, ['run', '-d', '--name', 'v6-a', '--network', 'v6-net', 'busybox', 'nc', '-l', '-p', '7000']);
+    const ep = JSON.parse(await ok(d, ['inspect', '-f', '{{json .NetworkSettings.Networks}}', a]))['v6-net'];
+    expect(ep.GlobalIPv6Address).toMatch(new RegExp(`^${p}[0-9a-f]+$`));
+    expect(ep.GlobalIPv6PrefixLen).toBe(64);
+    expect(ep.IPv6Gateway).toBe(`${p}1`);
+    const listed = (await api(d, 'GET', '/networks/v6-net')).json.Containers[a];
+    expect(listed.IPv6Address).toBe(`${ep.GlobalIPv6Address}/64`);
+    // A second container with a static --ip6: its address, the AAAA answer for the first, and v6 traffic to it.
+    const script = [
+      'ip -6 addr show dev eth0',
+      'nslookup -type=aaaa v6-a 127.0.0.11',
+      `echo over-v6 | nc -w 5 ${ep.GlobalIPv6Address} 7000 && echo sent`,
+      `ping6 -c 1 -W 5 ${p}1 >/dev/null && echo gateway-ok`,
+    ].join('; ');
+    const out = await ok(d, ['run', '--rm', '--network', 'v6-net', '--ip6', `${p}99`, 'busybox', 'sh', '-c', script]);
+    expect(out).toContain(`inet6 ${p}99/64 scope global`);
+    expect(out).toMatch(/inet6 fe80::[0-9a-f:]+\/64 scope link/);
+    expect(out).toContain(`Address: ${ep.GlobalIPv6Address}`);
+    expect(out).toContain('sent');
+    expect(out).toContain('gateway-ok');
+    expect(await ok(d, ['wait', a])).toBe('0');
+    expect(await ok(d, ['logs', a])).toBe('over-v6');
+    // --ip6 shows in IPAMConfig as given.
+    const b = await ok(d, ['create', '--network', 'v6-net', '--ip6', `${p}77`, 'busybox']);
+    expect(JSON.parse(await ok(d, ['inspect', '-f', '{{json .NetworkSettings.Networks}}', b]))['v6-net'].IPAMConfig).toEqual({ IPv6Address: `${p}77` });
+    await ok(d, ['rm', '-f', a, b]);
+    await ok(d, ['network', 'rm', 'v6-net']);
+  });
+
+  test('--ipv6 without a subnet takes a /64 of a ULA pool; networks without --ipv6 give no IPv6 at all', async () => {
+    await ok(d, ['network', 'create', '--ipv6', 'v6-auto']);
+    const cfg = (await api(d, 'GET', '/networks/v6-auto')).json.IPAM.Config as Array<{ Subnet: string }>;
+    expect(cfg.map((c) => c.Subnet)).toContainEqual(expect.stringMatching(/^fd[0-9a-f]{2}:[0-9a-f:]+\/64$/));
+    await ok(d, ['network', 'create', 'v4-only']);
+    for (const network of ['bridge', 'v4-only']) {
+      const out = await ok(d, ['run', '--rm', '--network', network, 'busybox', 'sh', '-c', 'cat /proc/sys/net/ipv6/conf/eth0/disable_ipv6; ip -6 addr show dev eth0 | grep -c inet6 || true']);
+      expect(out.split('\n')).toEqual(['1', '0']);
+    }
+    const r = await docker(d, ['run', '--rm', '--network', 'v4-only', '--ip6', 'fd00:1::5', 'busybox', 'true']);
+    expect(r.code).not.toBe(0);
+    expect(r.stderr).toMatch(/--ipv6/);
+    await ok(d, ['network', 'rm', 'v6-auto', 'v4-only']);
+  });
+
+  test('dockerode, python3-docker and docker-compose make IPv6 networks', async () => {
+    requirePythonDocker();
+    const client = new Docker({ socketPath: d.socket });
+    const p = ula64();
+    const net = await client.createNetwork({ Name: 'v6-dockerode', EnableIPv6: true, IPAM: { Driver: 'default', Config: [{ Subnet: `${p}/64` }] } });
+    const info = await net.inspect();
+    expect(info.EnableIPv6).toBe(true);
+    expect(info.IPAM.Config).toContainEqual(expect.objectContaining({ Subnet: `${p}/64` }));
+    await net.remove();
+    const q = ula64();
+    const py = await new Promise<string>((resolve, reject) => {
+      execFile('python3', ['-c', `
+import docker, sys
+c = docker.DockerClient(base_url='unix://' + sys.argv[1])
+ipam = docker.types.IPAMConfig(pool_configs=[docker.types.IPAMPool(subnet=sys.argv[2])])
+n = c.networks.create('v6-python', enable_ipv6=True, ipam=ipam)
+out = c.containers.run('busybox', ['sh', '-c', 'ip -6 addr show dev eth0'], network='v6-python', remove=True)
+print(n.attrs['EnableIPv6'], out.decode())
+n.remove()
+`, d.socket, `${q}/64`], { timeout: 60_000 }, (err, stdout, stderr) => (err ? reject(new Error(`${err.message}\n${stderr}`)) : resolve(stdout)));
+    });
+    expect(py).toMatch(/^True /);
+    expect(py).toContain(`inet6 ${q}2/64 scope global`);
+    const c = ula64();
+    writeFileSync(join(dir, 'docker-compose.yml'), [
+      'version: "2.4"',
+      'services:',
+      '  app:',
+      '    image: busybox',
+      '    command: sleep 300',
+      '    networks: [v6]',
+      'networks:',
+      '  v6:',
+      '    enable_ipv6: true',
+      '    ipam:',
+      '      config:',
+      `        - subnet: "${c}/64"`,
+      '',
+    ].join('\n'));
+    const up = await compose(['up', '-d']);
+    expect(up).toMatchObject({ code: 0 }); // shows the output when it fails
+    const ep = JSON.parse(await ok(d, ['inspect', '-f', '{{json .NetworkSettings.Networks}}', 'compat_app_1']))['compat_v6'];
+    expect(ep.GlobalIPv6Address).toBe(`${c}2`);
+    expect((await compose(['up', '-d'])).out).toMatch(/up-to-date/);
+    expect((await compose(['down'])).code).toBe(0);
+  });
+});
+
+describe('link-local addresses', () => {
+  test('--link-local-ip addresses are on the container interface, IPv4 /16 and IPv6 /64 as dockerd puts them', async () => {
+    await ok(d, ['network', 'create', 'll-net']);
+    const out = await ok(d, ['run', '--rm', '--network', 'll-net', '--link-local-ip', '169.254.20.20', '--link-local-ip', 'fe80::2020', 'busybox', 'ip', 'addr', 'show', 'dev', 'eth0']);
+    expect(out).toContain('inet 169.254.20.20/16');
+    expect(out).toContain('inet6 fe80::2020/64');
+    // at connect too
+    const id = await ok(d, ['run', '-d', 'busybox', 'sleep', '60']);
+    await ok(d, ['network', 'connect', '--link-local-ip', '169.254.30.30', 'll-net', id]);
+    expect(await ok(d, ['exec', id, 'ip', 'addr', 'show', 'dev', 'eth1'])).toContain('inet 169.254.30.30/16');
+    await ok(d, ['rm', '-f', id]);
+    await ok(d, ['network', 'rm', 'll-net']);
   });
 });
