@@ -31,6 +31,12 @@ export interface AttachOptions {
   onDetach?: () => void;
   /** Awaited before the client's stream is ended (exec: its exit code must be known first). */
   beforeEnd?: () => Promise<void>;
+  /**
+   * The end of the client's stdin ends the attach, leaving the process's stdin open
+   * (dockerd, unless the container has StdinOnce and no tty); otherwise it closes the
+   * process's stdin (with StdinOnce, the monitor does) and the output goes on.
+   */
+  endOnStdinEof?: boolean;
 }
 
 /** Pipes until the monitor closes (container exit) or the client detaches/goes away. */
@@ -87,7 +93,11 @@ export function join(client: Duplex, monitor: Socket, opts: AttachOptions): Prom
       if (out.length) monitor.write(Buffer.from(out));
     });
     client.on('end', () => {
-      if (opts.stdin && !monitor.destroyed) monitor.end();
+      if (!opts.stdin || monitor.destroyed) return;
+      if (!opts.endOnStdinEof) { monitor.end(); return; }
+      monitor.destroy();
+      if (!client.destroyed) client.end();
+      finish();
     });
     client.resume();
   });

@@ -179,7 +179,9 @@ export function register(router: Router, engine: Engine): void {
     if (!streams.stdout && !streams.stderr && !streams.stdin) throw new InvalidArgumentError('Bad parameters: you must choose at least one stream');
     // Some clients (dockerode) send the options as a JSON body before stdin: consume it first.
     if (Number(ctx.req.headers['content-length'] ?? 0) > 0) await ctx.body().catch(() => undefined);
-    const pending = stream ? svc.attachStreams(rec.id, streams) : undefined;
+    // dockerd drops the client's stdin when the container has none open (-i), tty or not.
+    const stdin = streams.stdin && !!rec.config.OpenStdin;
+    const pending = stream ? svc.attachStreams(rec.id, { ...streams, stdin }) : undefined;
     // Awaited after the hijack; a rejection before that must not go unhandled.
     pending?.catch(() => undefined);
     let client: Duplex;
@@ -203,7 +205,13 @@ export function register(router: Router, engine: Engine): void {
       client.end();
       return;
     }
-    await joinAttach(client, monitor, { stdin: streams.stdin, detachKeys, onDetach: () => engine.events.emit({ Type: 'container', Action: 'detach', Actor: { ID: rec.id, Attributes: { image: rec.image, name: rec.name } } }) });
+    await joinAttach(client, monitor, {
+      stdin,
+      // as dockerd: detach keys on a tty only; stdin's end ends the attach unless StdinOnce closes the stdin of a non-tty
+      detachKeys: rec.config.Tty ? detachKeys : Buffer.alloc(0),
+      endOnStdinEof: !!rec.config.Tty || !rec.config.StdinOnce,
+      onDetach: () => engine.events.emit({ Type: 'container', Action: 'detach', Actor: { ID: rec.id, Attributes: { image: rec.image, name: rec.name } } }),
+    });
   });
 
   registerContainerFiles(router, engine, svc);

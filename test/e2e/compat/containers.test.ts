@@ -10,6 +10,8 @@ import { dirname } from 'node:path';
 import { api, startDaemon, type Daemon } from '../../fixtures/daemon.js';
 import { spawn } from 'node:child_process';
 import { DOCKER, daemonWithBusybox, docker, ok, waitFor } from '../containers/fixture.js';
+import Docker from 'dockerode';
+import type { Duplex } from 'node:stream';
 
 jest.setTimeout(60_000);
 
@@ -253,5 +255,63 @@ describe('update and defaults', () => {
     const c = await api(d, 'POST', '/containers/create', { Image: 'busybox', HostConfig: { IpcMode: '' } });
     expect((await api(d, 'GET', `/containers/${c.json.Id}/json`)).json.HostConfig.IpcMode).toBe('private');
     await api(d, 'DELETE', `/containers/${c.json.Id}`);
+  });
+});
+
+describe('stdin of an attach, as dockerd gives it', () => {
+  const client = () => new Docker({ socketPath: d.socket });
+
+  /** An attach with stdin through dockerode; `ended` resolves when the engine ends the stream. */
+  async function attach(c: Docker.Container): Promise<{ stream: Duplex; output: () => string; ended: Promise<void> }> {
+    const stream = await c.attach({ stream: true, stdin: true, stdout: true, stderr: true, hijack: true }) as unknown as Duplex;
+    const chunks: Buffer[] = [];
+    stream.on('data', (b: Buffer) => chunks.push(b));
+    const ended = new Promise<void>((resolve) => { stream.on('end', resolve); stream.on('close', resolve); });
+    return { stream, output: () => Buffer.concat(chunks).toString('latin1'), ended };
+  }
+
+  test('a tty container without OpenStdin never gets the client\'s stdin on its pty', async () => {
+    const c = await client().createContainer({ Image: 'busybox', Tty: true, OpenStdin: false, Cmd: ['sh', '-c', 'read -t 2 x; echo "got[$x]"'] });
+    const a = await attach(c);
+    await c.start();
+    a.stream.write('hello\n');
+    expect(await c.wait()).toMatchObject({ StatusCode: expect.any(Number) });
+    await a.ended;
+    expect(a.output()).toContain('got[]');
+    expect(a.output()).not.toContain('hello');
+    await c.remove({ force: true });
+  });
+
+  test('tty with StdinOnce: the end of stdin ends the attach and the process keeps its pty open', async () => {
+    const c = await client().createContainer({ Image: 'busybox', Tty: true, OpenStdin: true, StdinOnce: true, Cmd: ['cat'] });
+    const a = await attach(c);
+    await c.start();
+    a.stream.write('hi-tty\n');
+    await waitFor('the echo of cat', async () => a.output().includes('hi-tty\r\nhi-tty'));
+    a.stream.end();
+    await a.ended;
+    expect((await c.inspect()).State.Running).toBe(true);
+    await c.remove({ force: true });
+  });
+
+  test('no tty, no StdinOnce: the end of stdin ends the attach; stdin stays open for the next one', async () => {
+    const c = await client().createContainer({ Image: 'busybox', OpenStdin: true, StdinOnce: false, Cmd: ['cat'] });
+    const first = await attach(c);
+    await c.start();
+    first.stream.write('one\n');
+    first.stream.end();
+    await first.ended;
+    const second = await attach(c);
+    second.stream.write('two\n');
+    await waitFor('both lines in the logs', async () => (await ok(d, ['logs', c.id])) === 'one\ntwo');
+    expect((await c.inspect()).State.Running).toBe(true);
+    second.stream.destroy();
+    await c.remove({ force: true });
+  });
+
+  test('no tty with StdinOnce (docker run -i): the end of stdin closes the process\'s stdin; detach keys are data', async () => {
+    // ctrl-p ctrl-q are no detach sequence without a tty: they reach cat like any byte
+    const out = await ok(d, ['run', '-i', '--rm', 'busybox', 'od', '-An', '-c'], { input: 'a\x10\x11b\n' });
+    expect(out.replace(/\s+/g, ' ').trim()).toBe('a 020 021 b \\n');
   });
 });
