@@ -47,7 +47,7 @@ async function tcpProxy(hostIp: string, hostPort: number, ip: string, port: numb
     client.on('close', () => upstream.end());
     upstream.on('close', () => client.end());
   });
-  await new Promise<void>((res, rej) => { server.once('error', rej); server.listen({ host: hostIp, port: hostPort, exclusive: true }, () => { server.off('error', rej); res(); }); });
+  await new Promise<void>((res, rej) => { server.once('error', rej); server.listen({ host: hostIp, port: hostPort, exclusive: true, ipv6Only: hostIp.includes(':') }, () => { server.off('error', rej); res(); }); });
   return {
     hostPort: (server.address() as { port: number }).port,
     close: () => new Promise<void>((res) => { server.close(() => res()); (server as Server & { closeAllConnections?: () => void }).closeAllConnections?.(); }),
@@ -55,14 +55,15 @@ async function tcpProxy(hostIp: string, hostPort: number, ip: string, port: numb
 }
 
 async function udpProxy(hostIp: string, hostPort: number, ip: string, port: number): Promise<PortProxy> {
-  const sock = createSocket('udp4');
+  // "::" is the IPv6 side only: 0.0.0.0 has its own proxy
+  const sock = createSocket(hostIp.includes(':') ? { type: 'udp6', ipv6Only: true } : { type: 'udp4' });
   await new Promise<void>((res, rej) => { sock.once('error', rej); sock.bind({ address: hostIp, port: hostPort, exclusive: true }, () => { sock.off('error', rej); res(); }); });
   const flows = new Map<string, { up: UdpSocket; timer: NodeJS.Timeout }>();
   sock.on('message', (msg, rinfo) => {
     const key = `${rinfo.address}:${rinfo.port}`;
     let flow = flows.get(key);
     if (!flow) {
-      const up = createSocket('udp4');
+      const up = createSocket(ip.includes(':') ? 'udp6' : 'udp4');
       up.on('message', (reply) => sock.send(reply, rinfo.port, rinfo.address));
       up.on('error', () => undefined);
       flow = { up, timer: setTimeout(() => undefined, 0) };

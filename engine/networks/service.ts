@@ -289,11 +289,17 @@ export class NetworkService implements Networking {
         allocated.push([n, this.allocateEndpoint(n, `eth${allocated.length}`, cfg, sb.name)]);
       }
       sb.endpoints = allocated.map(([, ep]) => ep);
-      const ip = sb.endpoints[0].ip;
+      const { ip, ip6 } = sb.endpoints[0];
       for (const r of requests) {
         const proxy = await openProxy(r, ip);
         proxies.push(proxy);
         sb.ports.push({ proto: r.proto, containerPort: r.containerPort, hostIp: r.hostIp, hostPort: proxy.hostPort, containerIp: ip });
+        // dockerd publishes on "::" too, to the container's IPv6 address when it has one
+        // (IPv6 is not DNAT'ed: this proxy serves every IPv6 address of the host)
+        if (ip6 && r.hostIp === '0.0.0.0') {
+          proxies.push(await openProxy({ ...r, hostIp: '::', hostPortMin: proxy.hostPort, hostPortMax: proxy.hostPort }, ip6));
+          sb.ports.push({ proto: r.proto, containerPort: r.containerPort, hostIp: '::', hostPort: proxy.hostPort, containerIp: ip6 });
+        }
       }
       let routed = false;
       const links = allocated.map(([n, ep]) => {
@@ -551,7 +557,7 @@ export class NetworkService implements Networking {
   private syncRules(bridgesChanged = false): Promise<void> {
     const next = this.rulesQueue.then(async () => {
       const bridges = this.registry.bridges().map((n) => ({ ifname: n.bridge!, subnet: n.record.IPAM.Config[0].Subnet, internal: n.record.Internal }));
-      await nftApply(renderRuleset(this.table, { bridges, ports: [...this.sandboxes.values()].flatMap((s) => s.ports) }));
+      await nftApply(renderRuleset(this.table, { bridges, ports: [...this.sandboxes.values()].flatMap((s) => s.ports).filter((p) => !isV6(p.containerIp)) }));
       if (bridgesChanged) await this.syncHostForward(bridges);
     });
     this.rulesQueue = next.catch(() => undefined);

@@ -6,6 +6,7 @@
 import { jest } from '@jest/globals';
 import { execFile } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
+import { connect } from 'node:net';
 import Docker from 'dockerode';
 import { existsSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -102,10 +103,21 @@ describe('networks and endpoints', () => {
   });
 });
 
+/** Connects to host:port and reads until the peer closes. */
+function readFrom(host: string, port: number): Promise<string> {
+  return new Promise((resolve, reject) => {
+    const chunks: Buffer[] = [];
+    const sock = connect({ host, port }, () => sock.end());
+    sock.on('data', (c) => chunks.push(c));
+    sock.on('error', reject);
+    sock.on('close', () => resolve(Buffer.concat(chunks).toString()));
+  });
+}
+
 /** A ULA /64 no other test (nor the host, which has fd00::/64) uses. */
 function ula64(): string {
-  const h = randomBytes(6).toString('hex');
-  return `fd${h.slice(0, 2)}:${h.slice(2, 6)}:${h.slice(6, 10)}::`;
+  const [a, b, c] = [randomBytes(1).readUInt8(), randomBytes(2).readUInt16BE() | 0x1000, randomBytes(2).readUInt16BE() | 0x1000];
+  return `fd${a.toString(16).padStart(2, '0')}:${b.toString(16)}:${c.toString(16)}::`;
 }
 
 describe('IPv6 networks', () => {
@@ -116,7 +128,7 @@ describe('IPv6 networks', () => {
     expect(net.EnableIPv6).toBe(true);
     expect(net.IPAM.Config).toContainEqual({ Subnet: `${p}/64`, Gateway: `${p}1` });
     expect(net.IPAM.Config.some((c: { Subnet: string }) => /^\d+\./.test(c.Subnet))).toBe(true); // and an IPv4 subnet, as dockerd
-    const a = await ok(d, ['run', '-d', '--name', 'v6-a', '--network', 'v6-net', 'busybox', 'nc', '-l', '-p', '7000']);
+    const a = await ok(d, ['run', '-d', '--name', 'v6-a', '--network', 'v6-net', 'busybox', 'nc', '-l', '-p', '7000', '-e', 'echo', 'over-v6']);
     const ep = JSON.parse(await ok(d, ['inspect', '-f', '{{json .NetworkSettings.Networks}}', a]))['v6-net'];
     expect(ep.GlobalIPv6Address).toMatch(new RegExp(`^${p}[0-9a-f]+$`));
     expect(ep.GlobalIPv6PrefixLen).toBe(64);
@@ -127,17 +139,24 @@ describe('IPv6 networks', () => {
     const script = [
       'ip -6 addr show dev eth0',
       'nslookup -type=aaaa v6-a 127.0.0.11',
-      `echo over-v6 | nc -w 5 ${ep.GlobalIPv6Address} 7000 && echo sent`,
+      `for i in 1 2 3 4 5 6 7 8 9 10; do nc ${ep.GlobalIPv6Address} 7000 </dev/null && break; sleep 0.3; done`,
       `ping6 -c 1 -W 5 ${p}1 >/dev/null && echo gateway-ok`,
     ].join('; ');
     const out = await ok(d, ['run', '--rm', '--network', 'v6-net', '--ip6', `${p}99`, 'busybox', 'sh', '-c', script]);
     expect(out).toContain(`inet6 ${p}99/64 scope global`);
     expect(out).toMatch(/inet6 fe80::[0-9a-f:]+\/64 scope link/);
     expect(out).toContain(`Address: ${ep.GlobalIPv6Address}`);
-    expect(out).toContain('sent');
+    expect(out).toContain('over-v6');
     expect(out).toContain('gateway-ok');
     expect(await ok(d, ['wait', a])).toBe('0');
-    expect(await ok(d, ['logs', a])).toBe('over-v6');
+    // A published port answers on the host's IPv6 addresses too, from the container's IPv6 address.
+    const web = await ok(d, ['run', '-d', '--network', 'v6-net', '-p', '7001', 'busybox', 'nc', '-l', '-p', '7001', '-e', 'netstat', '-tn']);
+    const ports = JSON.parse(await ok(d, ['inspect', '-f', '{{json .NetworkSettings.Ports}}', web]))['7001/tcp'];
+    expect(ports).toEqual([{ HostIp: '0.0.0.0', HostPort: expect.any(String) }, { HostIp: '::', HostPort: ports[0].HostPort }]);
+    const webIp6 = JSON.parse(await ok(d, ['inspect', '-f', '{{json .NetworkSettings.Networks}}', web]))['v6-net'].GlobalIPv6Address;
+    // the container sees the connection on its IPv6 address
+    expect(await readFrom('::1', Number(ports[0].HostPort))).toMatch(new RegExp(`${webIp6}:7001\\s+${p}1:\\d+\\s`));
+    await ok(d, ['rm', '-f', web]);
     // --ip6 shows in IPAMConfig as given.
     const b = await ok(d, ['create', '--network', 'v6-net', '--ip6', `${p}77`, 'busybox']);
     expect(JSON.parse(await ok(d, ['inspect', '-f', '{{json .NetworkSettings.Networks}}', b]))['v6-net'].IPAMConfig).toEqual({ IPv6Address: `${p}77` });
