@@ -173,6 +173,14 @@ describe('IPv6 networks', () => {
       const out = await ok(d, ['run', '--rm', '--network', network, 'busybox', 'sh', '-c', 'cat /proc/sys/net/ipv6/conf/eth0/disable_ipv6; ip -6 addr show dev eth0 | grep -c inet6 || true']);
       expect(out.split('\n')).toEqual(['1', '0']);
     }
+    // connected later to a network with IPv6, a running container gets it on that interface only
+    const id = await ok(d, ['run', '-d', '--network', 'v4-only', 'busybox', 'sleep', '60']);
+    await ok(d, ['network', 'connect', 'v6-auto', id]);
+    const v6 = JSON.parse(await ok(d, ['inspect', '-f', '{{json .NetworkSettings.Networks}}', id]))['v6-auto'].GlobalIPv6Address;
+    const addrs = await ok(d, ['exec', id, 'ip', '-6', 'addr']);
+    expect(addrs).toContain(`inet6 ${v6}/64 scope global`);
+    expect(addrs).not.toMatch(/eth0/);
+    await ok(d, ['rm', '-f', id]);
     const r = await docker(d, ['run', '--rm', '--network', 'v4-only', '--ip6', 'fd00:1::5', 'busybox', 'true']);
     expect(r.code).not.toBe(0);
     expect(r.stderr).toMatch(/--ipv6/);
