@@ -35,6 +35,9 @@ export interface DaemonConfig {
   bip?: string;
   /** --default-address-pools entries, "base=CIDR,size=N". */
   defaultAddressPools: string[];
+  /** --ipv6: the default bridge has IPv6, from --fixed-cidr-v6 or the IPv6 pool. */
+  ipv6?: boolean;
+  fixedCidrV6?: string;
   /** --dns: containers' name servers when they name none. */
   dns: string[];
   /** --mtu: the MTU of bridge networks (default: the host's default route's). */
@@ -77,6 +80,8 @@ const FLAGS = {
   bridge: { type: 'string', short: 'b' },
   bip: { type: 'string' },
   'default-address-pool': { type: 'string', multiple: true },
+  ipv6: { type: 'boolean' },
+  'fixed-cidr-v6': { type: 'string' },
   dns: { type: 'string', multiple: true },
   mtu: { type: 'string' },
   'default-ulimit': { type: 'string', multiple: true },
@@ -110,6 +115,8 @@ export const USAGE = `Usage: berthd [OPTIONS]
   -b, --bridge NAME           default bridge interface (default berth0)
       --bip CIDR              default bridge address, e.g. 10.20.0.1/24
       --default-address-pool base=CIDR,size=N   pools for network subnets (repeatable)
+      --ipv6                  IPv6 on the default bridge too
+      --fixed-cidr-v6 CIDR    the default bridge's IPv6 subnet (default: a /64 of the IPv6 pool)
       --dns IP                containers' name server when they set none (repeatable)
       --mtu N                 MTU of bridge networks (default: the host's)
       --default-ulimit NAME=SOFT[:HARD]   containers' ulimit when they set none (repeatable)
@@ -142,6 +149,8 @@ interface DaemonJson {
   bridge?: string;
   bip?: string;
   'default-address-pools'?: Array<{ base: string; size: number }>;
+  ipv6?: boolean;
+  'fixed-cidr-v6'?: string;
   dns?: string[];
   mtu?: number;
   'default-ulimits'?: Record<string, { Name?: string; Soft: number; Hard: number }>;
@@ -190,6 +199,9 @@ export function parseDaemonArgs(argv: string[]): ParsedArgs {
   const mtuText = (values.mtu as string | undefined) ?? (file.mtu === undefined ? undefined : String(file.mtu));
   const mtu = mtuText === undefined ? undefined : Number(mtuText);
   if (mtu !== undefined && (!Number.isInteger(mtu) || mtu < 68 || mtu > 65535)) throw new InvalidArgumentError(`--mtu ${mtuText}: a number from 68 to 65535`);
+  const ipv6 = Boolean(values.ipv6 ?? file.ipv6 ?? false);
+  const fixedCidrV6 = str('fixed-cidr-v6', 'fixed-cidr-v6');
+  if (fixedCidrV6 && !ipv6) throw new InvalidArgumentError(`--fixed-cidr-v6 ${fixedCidrV6} needs --ipv6`);
   const dns = list('dns', 'dns');
   for (const d of dns) if (!isIP(d)) throw new InvalidArgumentError(`--dns ${d}: an IP address`);
   const ulimitSpecs = (values['default-ulimit'] as string[] | undefined)
@@ -214,6 +226,8 @@ export function parseDaemonArgs(argv: string[]): ParsedArgs {
     bip: str('bip', 'bip'),
     defaultAddressPools: (values['default-address-pool'] as string[] | undefined)
       ?? (file['default-address-pools'] ?? []).map((p) => `base=${p.base},size=${p.size}`),
+    ...(ipv6 ? { ipv6 } : {}),
+    ...(fixedCidrV6 ? { fixedCidrV6 } : {}),
     dns,
     mtu,
     defaultUlimits: ulimitSpecs.map(parseUlimit),

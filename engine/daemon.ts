@@ -73,7 +73,7 @@ export async function startEngine(config: DaemonConfig): Promise<RunningDaemon> 
   images.usedBy = (id) => engine.containers?.usingImage?.(id);
 
   // before containers: their restore on start asks networking for running containers
-  const networks = await NetworkService.open({ dataRoot: config.dataRoot, execRoot: config.execRoot, events, bridge: config.bridge, bip: config.bip, defaultAddressPools: config.defaultAddressPools, mtu: config.mtu });
+  const networks = await NetworkService.open({ dataRoot: config.dataRoot, execRoot: config.execRoot, events, bridge: config.bridge, bip: config.bip, defaultAddressPools: config.defaultAddressPools, mtu: config.mtu, ipv6: config.ipv6, fixedCidrV6: config.fixedCidrV6 });
   services.push(networks);
   engine.networks = networks;
   engine.networking = networks;

@@ -12,7 +12,7 @@ import {
   type NetworkRecord, type Networking, type SandboxRecord,
 } from './index.js';
 import { DEFAULT_POOLS, parsePoolSpec, pickSubnet } from './ipam.js';
-import { defaultPool6, parsePool6Spec } from './ipam6.js';
+import { completeConfig6, defaultPool6, parsePool6Spec, pickSubnet6 } from './ipam6.js';
 import { isV6, parseCidr6 } from './cidr6.js';
 import { type EndpointLink, NetnsPool, addLinks, createSandbox, deleteLink, destroySandbox, ensureBridge, hostMtu, hostRoutes, hostRoutes6, removeLinks, setDnsRedirect } from './links.js';
 import { type BridgeRules, deleteScript, nftApply, renderRuleset, tableName } from './nft.js';
@@ -37,6 +37,9 @@ export interface NetworkServiceOptions {
   defaultAddressPools?: string[];
   /** --mtu: bridge networks' MTU instead of the host's. */
   mtu?: number;
+  /** --ipv6 / --fixed-cidr-v6: IPv6 on the default bridge. */
+  ipv6?: boolean;
+  fixedCidrV6?: string;
 }
 
 const MAC_RE = /^([0-9a-f]{2}:){5}[0-9a-f]{2}$/i;
@@ -102,21 +105,28 @@ export class NetworkService implements Networking {
   private async ensurePredefined(): Promise<void> {
     const existing = this.registry.all().find((n) => n.isDefault);
     const wanted = this.opts.bip ? bipConfig(this.opts.bip) : undefined;
-    if (existing && existing.bridge === this.defaultBridge && (!wanted || existing.record.IPAM.Config[0].Subnet === wanted.Subnet && existing.record.IPAM.Config[0].Gateway === wanted.Gateway)) {
+    const wanted6 = this.opts.fixedCidrV6 ? completeConfig6({ Subnet: this.opts.fixedCidrV6 }) : undefined;
+    const sameV6 = (n: Network) => n.record.EnableIPv6 === Boolean(this.opts.ipv6) && (!wanted6 || n.pool6?.config.Subnet === wanted6.Subnet);
+    if (existing && existing.bridge === this.defaultBridge && sameV6(existing) && (!wanted || existing.record.IPAM.Config[0].Subnet === wanted.Subnet && existing.record.IPAM.Config[0].Gateway === wanted.Gateway)) {
       // keep it
     } else {
       if (existing) {
         if ([...this.sandboxes.values()].some((s) => s.endpoints.some((e) => e.networkId === existing.record.Id))) {
-          throw new ConflictError('the default bridge changed (--bridge/--bip) while containers still use the old one: stop them first');
+          throw new ConflictError('the default bridge changed (--bridge/--bip/--ipv6) while containers still use the old one: stop them first');
         }
         await deleteLink(existing.bridge!);
         await this.registry.remove(existing);
       }
       const taken = (await hostRoutes()).filter((r) => r.dev !== this.defaultBridge).map((r) => parseCidr(r.dst));
       const config = wanted ?? pickSubnet(this.pools, [...taken, ...this.registry.bridges().map((n) => n.pool!.subnet)]);
+      const config6 = !this.opts.ipv6 ? undefined : wanted6 ?? pickSubnet6(this.pools6, [
+        ...(await hostRoutes6()).filter((r) => r.dev !== this.defaultBridge).map((r) => parseCidr6(r.dst)),
+        ...this.registry.bridges().flatMap((n) => (n.pool6 ? [n.pool6.subnet] : [])),
+      ]);
       await this.registry.add({
         ...baseRecord('bridge', 'bridge'),
-        IPAM: { Driver: 'default', Options: null, Config: [config] },
+        EnableIPv6: Boolean(config6),
+        IPAM: { Driver: 'default', Options: null, Config: config6 ? [config, config6] : [config] },
         Options: {
           [DRIVER_OPT_DEFAULT_BRIDGE]: 'true',
           [DRIVER_OPT_BRIDGE]: this.defaultBridge,
@@ -426,6 +436,7 @@ export class NetworkService implements Networking {
       if (wanted) throw new InvalidArgumentError(`network ${n.record.Name} has no IPv6 for --ip6 ${wanted}: create it with --ipv6`);
       return {};
     }
+    if (wanted && n.isDefault) throw new InvalidArgumentError('user specified IP address is supported on user defined networks only');
     if (wanted) pool6.reserve(wanted);
     return { ip6: wanted ?? pool6.allocate(), prefix6: pool6.subnet.prefix, gateway6: pool6.config.Gateway, staticIp6: wanted };
   }

@@ -235,6 +235,26 @@ n.remove()
   });
 });
 
+describe('IPv6 on the default bridge', () => {
+  test('berthd --ipv6 --fixed-cidr-v6: containers on the default bridge get an address of it', async () => {
+    const p = ula64();
+    const v6d = await daemonWithBusybox({ args: ['--ipv6', '--fixed-cidr-v6', `${p}/64`] });
+    try {
+      const bridge = (await api(v6d, 'GET', '/networks/bridge')).json;
+      expect(bridge.EnableIPv6).toBe(true);
+      expect(bridge.IPAM.Config).toContainEqual({ Subnet: `${p}/64`, Gateway: `${p}1` });
+      const id = await ok(v6d, ['run', '-d', 'busybox', 'sleep', '60']);
+      const settings = JSON.parse(await ok(v6d, ['inspect', '-f', '{{json .NetworkSettings}}', id]));
+      expect(settings.GlobalIPv6Address).toBe(`${p}2`);
+      expect(settings.IPv6Gateway).toBe(`${p}1`);
+      expect(await ok(v6d, ['exec', id, 'ip', '-6', 'route'])).toContain(`default via ${p}1 dev eth0`);
+      await ok(v6d, ['rm', '-f', id]);
+    } finally {
+      await v6d.stop();
+    }
+  });
+});
+
 describe('link-local addresses', () => {
   test('--link-local-ip addresses are on the container interface, IPv4 /16 and IPv6 /64 as dockerd puts them', async () => {
     await ok(d, ['network', 'create', 'll-net']);

@@ -20,6 +20,7 @@ test.each([
   [['--default-ulimit', 'nofile=9:1'], /soft limit is above the hard one/],
   [['--storage-driver', 'aufs'], /--storage-driver aufs: berthd supports overlay2/],
   [['--no-such-flag'], /Unknown option '--no-such-flag'/],
+  [['--fixed-cidr-v6', 'fd00:1::/64'], /--fixed-cidr-v6 fd00:1::\/64 needs --ipv6/],
 ])('berthd refuses %j in one line', (args, message) => {
   expect(() => parseDaemonArgs(args)).toThrow(message);
 });
