@@ -304,12 +304,17 @@ export class NetworkService implements Networking {
         const proxy = await openProxy(r, ip);
         proxies.push(proxy);
         sb.ports.push({ proto: r.proto, containerPort: r.containerPort, hostIp: r.hostIp, hostPort: proxy.hostPort, containerIp: ip });
-        // dockerd publishes on "::" too, to the container's IPv6 address when it has one
-        // (IPv6 is not DNAT'ed: this proxy serves every IPv6 address of the host)
-        if (ip6 && r.hostIp === '0.0.0.0') {
-          proxies.push(await openProxy({ ...r, hostIp: '::', hostPortMin: proxy.hostPort, hostPortMax: proxy.hostPort }, ip6));
-          sb.ports.push({ proto: r.proto, containerPort: r.containerPort, hostIp: '::', hostPort: proxy.hostPort, containerIp: ip6 });
-        }
+        if (r.hostIp !== '0.0.0.0') continue;
+        // dockerd publishes on "::" too, to the container's IPv6 address, else its IPv4 one
+        // (IPv6 is not DNAT'ed: this proxy serves every IPv6 address of the host). Without
+        // IPv6 of its own, a container does without it when the host can't give that port.
+        const v6 = await openProxy({ ...r, hostIp: '::', hostPortMin: proxy.hostPort, hostPortMax: proxy.hostPort }, ip6 ?? ip).catch((err) => {
+          if (ip6) throw err;
+          return null;
+        });
+        if (!v6) continue;
+        proxies.push(v6);
+        sb.ports.push({ proto: r.proto, containerPort: r.containerPort, hostIp: '::', hostPort: proxy.hostPort, containerIp: ip6 ?? ip });
       }
       let routed = false;
       const links = allocated.map(([n, ep]) => {
@@ -568,7 +573,7 @@ export class NetworkService implements Networking {
   private syncRules(bridgesChanged = false): Promise<void> {
     const next = this.rulesQueue.then(async () => {
       const bridges = this.registry.bridges().map((n) => ({ ifname: n.bridge!, subnet: n.record.IPAM.Config[0].Subnet, internal: n.record.Internal }));
-      await nftApply(renderRuleset(this.table, { bridges, ports: [...this.sandboxes.values()].flatMap((s) => s.ports).filter((p) => !isV6(p.containerIp)) }));
+      await nftApply(renderRuleset(this.table, { bridges, ports: [...this.sandboxes.values()].flatMap((s) => s.ports).filter((p) => !isV6(p.hostIp)) }));
       if (bridgesChanged) await this.syncHostForward(bridges);
     });
     this.rulesQueue = next.catch(() => undefined);

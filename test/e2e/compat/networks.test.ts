@@ -173,6 +173,12 @@ describe('IPv6 networks', () => {
       const out = await ok(d, ['run', '--rm', '--network', network, 'busybox', 'sh', '-c', 'cat /proc/sys/net/ipv6/conf/eth0/disable_ipv6; ip -6 addr show dev eth0 | grep -c inet6 || true']);
       expect(out.split('\n')).toEqual(['1', '0']);
     }
+    // Its published ports are on "::" too (dockerd's docker-proxy), to its IPv4 address.
+    const web = await ok(d, ['run', '-d', '--network', 'v4-only', '-p', '7002', 'busybox', 'nc', '-l', '-p', '7002', '-e', 'echo', 'v4-via-v6']);
+    const ports = JSON.parse(await ok(d, ['inspect', '-f', '{{json .NetworkSettings.Ports}}', web]))['7002/tcp'];
+    expect(ports).toEqual([{ HostIp: '0.0.0.0', HostPort: expect.any(String) }, { HostIp: '::', HostPort: ports[0].HostPort }]);
+    expect(await readFrom('::1', Number(ports[0].HostPort))).toBe('v4-via-v6\n');
+    await ok(d, ['rm', '-f', web]);
     // connected later to a network with IPv6, a running container gets it on that interface only
     const id = await ok(d, ['run', '-d', '--network', 'v4-only', 'busybox', 'sleep', '60']);
     await ok(d, ['network', 'connect', 'v6-auto', id]);
