@@ -50,7 +50,9 @@ export function register(router: Router, engine: Engine): void {
     }
     await joinAttach(client, conn, {
       stdin: !!e.config.AttachStdin,
-      detachKeys: parseDetachKeys(e.config.DetachKeys || DEFAULT_DETACH_KEYS),
+      // as dockerd: detach keys on a tty only; there, stdin's end ends the attach (elsewhere it closes the process's stdin)
+      detachKeys: tty ? parseDetachKeys(e.config.DetachKeys || DEFAULT_DETACH_KEYS) : Buffer.alloc(0),
+      endOnStdinEof: tty,
       beforeEnd: () => execs.exited(e.id),
     });
   });

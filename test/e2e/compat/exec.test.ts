@@ -6,7 +6,7 @@ import { jest } from '@jest/globals';
 import { execFile } from 'node:child_process';
 import Docker from 'dockerode';
 import { api, type Daemon } from '../../fixtures/daemon.js';
-import { daemonWithBusybox, docker, ok } from '../containers/fixture.js';
+import { daemonWithBusybox, docker, ok, waitFor } from '../containers/fixture.js';
 import { hijacked, requirePythonDocker } from './helpers.js';
 
 jest.setTimeout(120_000);
@@ -124,5 +124,34 @@ describe('JSON field names match case-insensitively, as Go decodes them', () => 
     expect(info.Config.Labels).toEqual({ 'Mixed.Case': 'v', lower: 'w' });
     expect(info.HostConfig.Memory).toBe(64 << 20);
     await api(d, 'DELETE', '/containers/casey');
+  });
+});
+
+describe('stdin of an exec, as dockerd takes it', () => {
+  async function started(tty: boolean) {
+    const e = await client.getContainer(box).exec({ Cmd: ['cat'], AttachStdin: true, AttachStdout: true, AttachStderr: true, Tty: tty });
+    const s = await e.start({ hijack: true, stdin: true, Tty: tty });
+    let out = '';
+    s.on('data', (b: Buffer) => { out += b.toString('latin1'); });
+    const ended = new Promise<void>((resolve) => { s.on('end', resolve); s.on('close', resolve); });
+    return { e, s, out: () => out, ended };
+  }
+
+  test('tty: the end of stdin ends the attach and the process goes on', async () => {
+    const x = await started(true);
+    x.s.write('xy\n');
+    await waitFor('the echo', async () => x.out().includes('xy\r\nxy\r\n'));
+    x.s.end();
+    await x.ended;
+    expect((await x.e.inspect()).Running).toBe(true);
+  });
+
+  test('no tty: detach keys are data, and the end of stdin closes the process\'s stdin', async () => {
+    const x = await started(false);
+    x.s.write('x\x10\x11y\n');
+    x.s.end();
+    await x.ended;
+    expect(x.out()).toContain('x\x10\x11y\n');
+    expect(await x.e.inspect()).toMatchObject({ Running: false, ExitCode: 0 });
   });
 });
