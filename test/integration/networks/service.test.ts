@@ -245,9 +245,12 @@ test('a restart with a running sandbox keeps it and restores its published port;
   const res = await svc.attach(r);
   children.push(httpdIn(res.netnsPath!, 80, 'kept\n', root));
   const hostPort = (res.settings.Ports as any)['80/tcp'][0].HostPort;
-  await svc.create({ Name: `rs${t}` });
+  const v6 = `fd42:${b}:${(1 + Math.floor(Math.random() * 0xfffe)).toString(16)}::`;
+  await svc.create({ Name: `rs${t}`, EnableIPv6: true, IPAM: { Config: [{ Subnet: `${v6}/64` }] } });
   const named = req('named', { NetworkMode: `rs${t}` });
   const namedRes = await svc.attach(named);
+  const namedIp6 = (namedRes.settings.Networks as any)[`rs${t}`].GlobalIPv6Address;
+  expect(namedIp6).toBe(`${v6}2`);
   await svc.shutdown();
   expect(await sh(`ip -br link show ${bridge}`)).toContain(bridge);
   svc = await NetworkService.open(opts);
@@ -257,6 +260,11 @@ test('a restart with a running sandbox keeps it and restores its published port;
   expect(await sh(`busybox wget -q -O - http://127.0.0.1:${hostPort}/`)).toBe('kept\n');
   await svc.restore(named.id);
   expect(await inNs(namedRes.netnsPath!, 'busybox nslookup named 127.0.0.11')).toContain((namedRes.settings.Networks as any)[`rs${t}`].IPAddress);
+  // the restarted engine gives the bridge its v6 gateway back and holds the v6 address in use
+  expect(await sh(`ip -6 addr show dev br-${String(svc.inspect(`rs${t}`).Id).slice(0, 12)}`)).toContain(`${v6}1/64`);
+  const other = await svc.attach(req('other', { NetworkMode: `rs${t}` }));
+  expect((other.settings.Networks as any)[`rs${t}`].GlobalIPv6Address).not.toBe(namedIp6);
+  expect(await inNs(other.netnsPath!, `busybox ping6 -c 1 -W 5 ${namedIp6}`)).toContain('1 packets received');
 
   for (const c of children.splice(1)) c.kill();
   for (const id of ids) await svc.detach(id);
