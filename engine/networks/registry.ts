@@ -117,7 +117,7 @@ export class NetworkRegistry {
       Created: new Date().toISOString(),
       Scope: 'local',
       Driver: 'bridge',
-      EnableIPv6: Boolean(config6),
+      EnableIPv6: Boolean(req.EnableIPv6),
       IPAM: { Driver: 'default', Options: req.IPAM?.Options ?? null, Config: config6 ? [config, config6] : [config] },
       Internal: Boolean(req.Internal),
       Attachable: Boolean(req.Attachable),
@@ -131,13 +131,13 @@ export class NetworkRegistry {
     };
   }
 
-  /** The IPv6 subnet of a network made with EnableIPv6: the one given, or the next of the pools. */
+  /**
+   * The IPv6 subnet of a network: the one given, or with EnableIPv6 the next of the pools.
+   * As dockerd, one given without EnableIPv6 is kept (shown) but gives no addresses.
+   */
   private planV6(req: CreateRequest, requested: Array<{ Subnet?: string; Gateway?: string; IPRange?: string }>, v6: { taken: Cidr6[]; pools: Array<{ base: string; size: number }> }): IpamConfig | null {
-    if (!req.EnableIPv6) {
-      if (requested.length) throw new InvalidArgumentError(`IPv6 subnet ${requested[0].Subnet ?? ''} given to a network without IPv6: add --ipv6 (EnableIPv6)`);
-      return null;
-    }
     if (requested.length > 1) throw new InvalidArgumentError('berthd supports one IPv6 subnet per network');
+    if (!req.EnableIPv6 && !requested.length) return null;
     const inUse = this.all().flatMap((n) => (n.pool6 ? [n.pool6.subnet] : []));
     if (!requested.length) return pickSubnet6(v6.pools, [...v6.taken, ...inUse]);
     const config = completeConfig6(requested[0]);

@@ -169,7 +169,13 @@ describe('IPv6 networks', () => {
     const cfg = (await api(d, 'GET', '/networks/v6-auto')).json.IPAM.Config as Array<{ Subnet: string }>;
     expect(cfg.map((c) => c.Subnet)).toContainEqual(expect.stringMatching(/^fd[0-9a-f]{2}:[0-9a-f:]+\/64$/));
     await ok(d, ['network', 'create', 'v4-only']);
-    for (const network of ['bridge', 'v4-only']) {
+    // an IPv6 subnet without --ipv6 is kept, as dockerd keeps it, and gives no addresses
+    const q = ula64();
+    await ok(d, ['network', 'create', '--subnet', `${q}/64`, 'v6-off']);
+    const off = (await api(d, 'GET', '/networks/v6-off')).json;
+    expect(off.EnableIPv6).toBe(false);
+    expect(off.IPAM.Config.map((c: { Subnet: string }) => c.Subnet)).toContain(`${q}/64`);
+    for (const network of ['bridge', 'v4-only', 'v6-off']) {
       const out = await ok(d, ['run', '--rm', '--network', network, 'busybox', 'sh', '-c', 'cat /proc/sys/net/ipv6/conf/eth0/disable_ipv6; ip -6 addr show dev eth0 | grep -c inet6 || true']);
       expect(out.split('\n')).toEqual(['1', '0']);
     }
@@ -190,7 +196,7 @@ describe('IPv6 networks', () => {
     const r = await docker(d, ['run', '--rm', '--network', 'v4-only', '--ip6', 'fd00:1::5', 'busybox', 'true']);
     expect(r.code).not.toBe(0);
     expect(r.stderr).toMatch(/--ipv6/);
-    await ok(d, ['network', 'rm', 'v6-auto', 'v4-only']);
+    await ok(d, ['network', 'rm', 'v6-auto', 'v4-only', 'v6-off']);
   });
 
   test('dockerode, python3-docker and docker-compose make IPv6 networks', async () => {
