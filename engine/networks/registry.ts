@@ -144,6 +144,7 @@ export class NetworkRegistry {
     const subnet = parseCidr6(config.Subnet);
     const clash = this.all().find((n) => n.pool6 && overlaps6(n.pool6.subnet, subnet));
     if (clash) throw new ConflictError(`subnet ${config.Subnet} overlaps network ${clash.record.Name} (${clash.pool6!.config.Subnet}): choose another --subnet`);
+    if (req.EnableIPv6 && v6.taken.some((t) => overlaps6(t, subnet))) throw new ConflictError(`subnet ${config.Subnet} overlaps a route of the host: choose another --subnet`);
     return config;
   }
 

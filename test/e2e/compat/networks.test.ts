@@ -4,7 +4,7 @@
  * IPv6 networks and link-local addresses.
  */
 import { jest } from '@jest/globals';
-import { execFile } from 'node:child_process';
+import { execFile, execFileSync } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
 import { connect } from 'node:net';
 import Docker from 'dockerode';
@@ -193,6 +193,13 @@ describe('IPv6 networks', () => {
     expect(addrs).toContain(`inet6 ${v6}/64 scope global`);
     expect(addrs).not.toMatch(/eth0/);
     await ok(d, ['rm', '-f', id]);
+    // a subnet of a host route is refused (this host may route fd00::/64, as ours does: take its own)
+    const route = JSON.parse(execFileSync('ip', ['-j', '-6', 'route', 'show', 'table', 'all'], { encoding: 'utf8' }))
+      .find((x: { dst: string; type?: string }) => /^f[cd]/.test(x.dst) && x.dst.includes('/') && (x.type ?? 'unicast') === 'unicast')?.dst;
+    if (route) {
+      const clash = await docker(d, ['network', 'create', '--ipv6', '--subnet', route, 'v6-clash']);
+      expect(clash.stderr).toMatch(/overlaps a route of the host/);
+    }
     const r = await docker(d, ['run', '--rm', '--network', 'v4-only', '--ip6', 'fd00:1::5', 'busybox', 'true']);
     expect(r.code).not.toBe(0);
     expect(r.stderr).toMatch(/--ipv6/);
