@@ -15,12 +15,14 @@
  *     volumes/        (volumes service)
  *     networks/       (networks service)
  *     swarm/          (swarm mode: state.json, certs/, etcd/ — engine/swarm/state.ts)
+ *     plugins/        managed plugins (engine/plugins/index.ts)
  *   exec-root/
  *     berthd.sock     default -H
  *     berthd.pid      default --pidfile
  *     bundles/        OCI bundles (containers service)
  *     runtime/        --root of the OCI runtime
  *     netns/          network namespaces (networks service)
+ *     plugins/        plugins' sockets, bundles and runtime root (plugins service)
  */
 import { mkdirSync, readFileSync } from 'node:fs';
 import { randomUUID } from 'node:crypto';
@@ -38,6 +40,7 @@ import { createImageService } from './images/service.js';
 import { createSnapshotter } from './snapshots/factory.js';
 import { NetworkService } from './networks/service.js';
 import { VolumeService } from './volumes/service.js';
+import { PluginService } from './plugins/service.js';
 import { register as registerNetworks } from './api/routes/networks.js';
 import { register as registerVolumes } from './api/routes/volumes.js';
 import { createContainerService } from './containers/index.js';
@@ -77,8 +80,13 @@ export async function startEngine(config: DaemonConfig): Promise<RunningDaemon> 
   services.push(networks);
   engine.networks = networks;
   engine.networking = networks;
-  const volumes = await VolumeService.open(config.dataRoot, events);
+  // before volumes (their drivers) and stopped after containers
+  const plugins = await PluginService.open(engine);
+  services.push(plugins);
+  engine.plugins = plugins;
+  const volumes = await VolumeService.open(config.dataRoot, events, plugins);
   engine.volumes = volumes;
+  plugins.usedBy = (name) => volumes.countByDriver(name);
 
   services.push(await createContainerService(engine));
   // after containers: the swarm agent runs tasks through them

@@ -43,6 +43,8 @@ export interface Engine {
   networks?: Service & Record<string, any>;
   networking?: Service & Record<string, any>;
   volumes?: Service & VolumeHooks & Record<string, any>;
+  /** Managed plugins (engine/plugins): volume drivers for the volumes service. */
+  plugins?: Service & Record<string, any>;
   /** Swarm mode (engine/swarm): info() for GET /info, localState()/role() for /_ping. */
   swarm?: Service & SwarmHooks & Record<string, any>;
   /** Unique id of this engine (persisted in data-root/engine-id). */

@@ -19,12 +19,12 @@ export function statusText(rec: ContainerRecord, now = Date.now(), health?: Heal
   }
 }
 
-function mountPoints(rec: ContainerRecord, volumePath?: (name: string) => string): Record<string, unknown>[] {
+function mountPoints(rec: ContainerRecord, volumePath?: (name: string) => string, volumeDriver?: (name: string) => string): Record<string, unknown>[] {
   // --tmpfs mounts are in HostConfig.Tmpfs only; --mount type=tmpfs ones are listed.
   const tmpfsFlag = new Set(Object.keys(rec.hostConfig.Tmpfs ?? {}));
   return rec.mounts.filter((m) => !(m.type === 'tmpfs' && tmpfsFlag.has(m.target))).map((m) => ({
     Type: m.type,
-    ...(m.type === 'volume' ? { Name: m.name ?? m.source, Driver: 'local' } : {}),
+    ...(m.type === 'volume' ? { Name: m.name ?? m.source, Driver: volumeDriver?.(m.name ?? m.source) ?? 'local' } : {}),
     Source: m.type === 'tmpfs' ? '' : m.type === 'volume' && volumePath && (m.name || m.source) ? volumePath(m.name || m.source) : m.source,
     Destination: m.target,
     Mode: m.type === 'bind' ? (m.readOnly ? 'ro' : '') : m.type === 'volume' ? 'z' : '',
@@ -91,7 +91,7 @@ export function hostConfigView(rec: ContainerRecord): Record<string, unknown> {
 /** SizeRw: the writable layer; SizeRootFs: that plus the image (docker's "virtual" size). */
 export interface Sizes { rw: number; image: number }
 
-export function inspectView(rec: ContainerRecord, opts: { mounts?: Mount[]; mergedDir: string; sizeRw?: Sizes; execIds: string[]; health?: Health; volumePath?: (name: string) => string }): Record<string, unknown> {
+export function inspectView(rec: ContainerRecord, opts: { mounts?: Mount[]; mergedDir: string; sizeRw?: Sizes; execIds: string[]; health?: Health; volumePath?: (name: string) => string; volumeDriver?: (name: string) => string }): Record<string, unknown> {
   return {
     Id: rec.id,
     Created: rec.created,
@@ -114,7 +114,7 @@ export function inspectView(rec: ContainerRecord, opts: { mounts?: Mount[]; merg
     HostConfig: hostConfigView(rec),
     GraphDriver: graphDriver(rec, opts.mounts, opts.mergedDir),
     ...(opts.sizeRw ? { SizeRw: opts.sizeRw.rw, SizeRootFs: opts.sizeRw.rw + opts.sizeRw.image } : {}),
-    Mounts: mountPoints(rec, opts.volumePath),
+    Mounts: mountPoints(rec, opts.volumePath, opts.volumeDriver),
     Config: { AttachStdin: false, AttachStdout: false, AttachStderr: false, Tty: false, OpenStdin: false, StdinOnce: false, Env: [], Cmd: null, Image: rec.image, Volumes: null, WorkingDir: '', Entrypoint: null, OnBuild: null, Labels: {}, ...rec.config },
     NetworkSettings: networkSettings(rec),
   };

@@ -1,18 +1,23 @@
 /**
- * Volumes: docker's local driver. Each volume is data-root/volumes/<name>/ with
- * `_data/` (the content, or the mount point of a tmpfs/bind-backed volume) and
- * `volume.json` (metadata and the ids of the containers using it, written atomically).
+ * Volumes: docker's local driver, and volume plugins. Each volume is
+ * data-root/volumes/<name>/ with `volume.json` (metadata and the ids of the
+ * containers using it, written atomically) and, for the local driver, `_data/` (the
+ * content, or the mount point of a tmpfs/bind-backed volume). A plugin's volume
+ * (Driver "NAME:TAG", engine/plugins) lives where the plugin says: berthd asks it
+ * over the VolumeDriver protocol to create, mount, unmount and remove it.
  */
 
 /** A volume as docker's API shows it. */
 export interface VolumeInfo {
   CreatedAt: string;
-  Driver: 'local';
+  /** "local", or the volume plugin's full name. */
+  Driver: string;
   Labels: Record<string, string>;
   Mountpoint: string;
   Name: string;
   Options: Record<string, string> | null;
   Scope: 'local';
+  Status?: Record<string, unknown>;
   UsageData?: { Size: number; RefCount: number };
 }
 
@@ -24,6 +29,11 @@ export interface VolumeMeta {
   anonymous: boolean;
   /** Containers that hold the volume (acquired, not yet released). */
   refs: string[];
+  /** The volume plugin's full name; absent for the local driver. */
+  driver?: string;
+  /** A plugin volume's host path, as the plugin last gave it. */
+  mountpoint?: string;
+  status?: Record<string, unknown>;
 }
 
 /** The mount description containers hand over (C parses -v/--mount/Binds/Mounts/Tmpfs). */
@@ -49,4 +59,6 @@ export interface VolumeUser {
   release(containerId: string, opts?: { removeAnonymous?: boolean }): Promise<void>;
   /** Where a volume's data lives on the host (inspect's Mounts[].Source). */
   mountpoint(name: string): string;
+  /** The volume's driver ("local" or a plugin's name). */
+  driverOf?(name: string): string;
 }

@@ -4,6 +4,8 @@ import { join } from 'node:path';
 import { ConflictError, InvalidArgumentError, NotFoundError } from '../errors.js';
 import type { EventBus } from '../events.js';
 import { writeJsonAtomic } from '../fsutil.js';
+import { log } from '../log.js';
+import type { VolumeDriver, VolumePlugins } from '../plugins/index.js';
 import { isMounted, mountVolume, needsMount, unmountVolume, validateDriverOptions } from './driver.js';
 import { ANONYMOUS_LABEL, type MountSpec, type VolumeInfo, type VolumeMeta, type VolumeUser } from './index.js';
 import { anonymousName, validateVolumeName } from './names.js';
@@ -21,10 +23,10 @@ export class VolumeService implements VolumeUser {
   /** One change at a time per volume name (create/acquire/release/remove). */
   private readonly locks = new Map<string, Promise<unknown>>();
 
-  private constructor(private readonly dir: string, private readonly events: EventBus) {}
+  private constructor(private readonly dir: string, private readonly events: EventBus, private readonly plugins?: VolumePlugins) {}
 
-  static async open(dataRoot: string, events: EventBus): Promise<VolumeService> {
-    const svc = new VolumeService(join(dataRoot, 'volumes'), events);
+  static async open(dataRoot: string, events: EventBus, plugins?: VolumePlugins): Promise<VolumeService> {
+    const svc = new VolumeService(join(dataRoot, 'volumes'), events, plugins);
     await fs.mkdir(svc.dir, { recursive: true });
     for (const name of await fs.readdir(svc.dir)) {
       try {
@@ -39,7 +41,30 @@ export class VolumeService implements VolumeUser {
   }
 
   mountpoint(name: string): string {
+    const meta = this.metas.get(name);
+    if (meta?.driver) return meta.mountpoint ?? '';
     return join(this.dir, name, '_data');
+  }
+
+  driverOf(name: string): string {
+    return this.metas.get(name)?.driver ?? 'local';
+  }
+
+  /** Volumes of a plugin (the plugins service refuses to disable or remove it while any). */
+  countByDriver(driver: string): number {
+    return [...this.metas.values()].filter((m) => m.driver === driver).length;
+  }
+
+  /** The driver named by a create or a --mount's DriverConfig: undefined for local. */
+  private pluginDriver(name: string | undefined): VolumeDriver | undefined {
+    if (!name || name === 'local') return undefined;
+    if (!this.plugins) throw new InvalidArgumentError(`volume driver "${name}" is not supported: berthd has the local driver`);
+    try {
+      return this.plugins.volumeDriver(name);
+    } catch (err) {
+      if (err instanceof NotFoundError) throw new NotFoundError(`error looking up volume plugin ${name}: ${err.message}`);
+      throw err;
+    }
   }
 
   private serial<T>(name: string, fn: () => Promise<T>): Promise<T> {
@@ -54,34 +79,46 @@ export class VolumeService implements VolumeUser {
   info(meta: VolumeMeta): VolumeInfo {
     return {
       CreatedAt: meta.createdAt,
-      Driver: 'local',
+      Driver: meta.driver ?? 'local',
       Labels: meta.labels,
       Mountpoint: this.mountpoint(meta.name),
       Name: meta.name,
       Options: Object.keys(meta.options).length ? meta.options : null,
       Scope: 'local',
+      ...(meta.status ? { Status: meta.status } : {}),
     };
   }
 
   /** Creating an existing name returns it unchanged, as docker does. */
   async create(req: CreateVolumeRequest): Promise<VolumeInfo> {
-    if (req.Driver && req.Driver !== 'local') throw new InvalidArgumentError(`volume driver "${req.Driver}" is not supported: berthd has the local driver`);
+    const driver = this.pluginDriver(req.Driver);
     const name = req.Name || anonymousName();
     validateVolumeName(name);
     const options = req.DriverOpts ?? {};
-    validateDriverOptions(options);
+    if (!driver) validateDriverOptions(options);
     const labels = { ...(req.Labels ?? {}), ...(req.Name ? {} : { [ANONYMOUS_LABEL]: '' }) };
-    return this.serial(name, async () => this.info(await this.ensure(name, labels, options, !req.Name)));
+    return this.serial(name, async () => this.info(await this.ensure(name, labels, options, !req.Name, driver)));
   }
 
-  private async ensure(name: string, labels: Record<string, string>, options: Record<string, string>, anonymous: boolean): Promise<VolumeMeta> {
+  private async ensure(name: string, labels: Record<string, string>, options: Record<string, string>, anonymous: boolean, driver?: VolumeDriver): Promise<VolumeMeta> {
     const existing = this.metas.get(name);
-    if (existing) return existing;
+    if (existing) {
+      const had = existing.driver ?? 'local';
+      if (driver && had !== driver.name) throw new ConflictError(`create ${name}: volume name must be unique: ${name} exists with driver ${had}`);
+      return existing;
+    }
     const meta: VolumeMeta = { name, createdAt: new Date().toISOString(), labels, options, anonymous, refs: [] };
-    await fs.mkdir(this.mountpoint(name), { recursive: true, mode: 0o755 });
+    if (driver) {
+      await driver.create(name, options);
+      const v = await driver.get(name);
+      Object.assign(meta, { driver: driver.name, mountpoint: v.Mountpoint, ...(v.Status && Object.keys(v.Status).length ? { status: v.Status } : {}) });
+      await fs.mkdir(join(this.dir, name), { recursive: true, mode: 0o700 });
+    } else {
+      await fs.mkdir(this.mountpoint(name), { recursive: true, mode: 0o755 });
+    }
     await writeJsonAtomic(join(this.dir, name, 'volume.json'), meta);
     this.metas.set(name, meta);
-    this.events.emit({ Type: 'volume', Action: 'create', Actor: { ID: name, Attributes: { driver: 'local' } } });
+    this.events.emit({ Type: 'volume', Action: 'create', Actor: { ID: name, Attributes: { driver: meta.driver ?? 'local' } } });
     return meta;
   }
 
@@ -113,12 +150,14 @@ export class VolumeService implements VolumeUser {
 
   private async destroy(meta: VolumeMeta): Promise<void> {
     const mp = this.mountpoint(meta.name);
-    if (isMounted(mp)) await unmountVolume(mp);
+    // A plugin that cannot remove the volume keeps it (dockerd does the same).
+    if (meta.driver) await this.pluginDriver(meta.driver)!.remove(meta.name);
+    else if (isMounted(mp)) await unmountVolume(mp);
     // metadata first: a crash mid-delete leaves a directory that open() clears
     await fs.rm(join(this.dir, meta.name, 'volume.json'), { force: true });
     this.metas.delete(meta.name);
     await fs.rm(join(this.dir, meta.name), { recursive: true, force: true });
-    this.events.emit({ Type: 'volume', Action: 'destroy', Actor: { ID: meta.name, Attributes: { driver: 'local' } } });
+    this.events.emit({ Type: 'volume', Action: 'destroy', Actor: { ID: meta.name, Attributes: { driver: meta.driver ?? 'local' } } });
   }
 
   /** Unused volumes; only anonymous ones unless `all` (API >= 1.42 default). */
@@ -144,12 +183,20 @@ export class VolumeService implements VolumeUser {
     const flags: string[] = Array.isArray(spec.options) ? spec.options : [];
     const vo = (Array.isArray(spec.options) ? {} : spec.options ?? {}) as Record<string, any>;
     const opts = (vo.DriverConfig?.Options ?? {}) as Record<string, string>;
-    if (!this.metas.has(name)) validateDriverOptions(opts);
+    const existing = this.metas.get(name);
+    const driver = this.pluginDriver(existing ? existing.driver : vo.DriverConfig?.Name);
+    if (!existing && !driver) validateDriverOptions(opts);
     return this.serial(name, async () => {
       const labels = { ...(vo.Labels ?? {}), ...(anonymous ? { [ANONYMOUS_LABEL]: '' } : {}) };
-      const meta = await this.ensure(name, labels, opts, anonymous);
-      const mp = this.mountpoint(name);
-      if (needsMount(meta.options) && !isMounted(mp)) await mountVolume(meta.options, mp);
+      const meta = await this.ensure(name, labels, opts, anonymous, driver);
+      let mp = this.mountpoint(name);
+      if (driver && (!meta.refs.includes(containerId) || !meta.mountpoint)) {
+        // Mounted once per container, unmounted at its release (balanced calls, same ID).
+        mp = await driver.mount(name, containerId);
+        meta.mountpoint = mp;
+      } else if (needsMount(meta.options) && !isMounted(mp)) {
+        await mountVolume(meta.options, mp);
+      }
       const noCopy = flags.includes('nocopy') || Boolean(vo.NoCopy) || meta.options.copy === 'false';
       if (!noCopy && rootfsPath && !meta.refs.length) await copyUp(join(rootfsPath, spec.target), mp);
       if (!meta.refs.includes(containerId)) {
@@ -165,10 +212,14 @@ export class VolumeService implements VolumeUser {
       if (!meta.refs.includes(containerId)) continue;
       await this.serial(meta.name, async () => {
         meta.refs = meta.refs.filter((r) => r !== containerId);
+        if (meta.driver) {
+          await this.pluginDriver(meta.driver)!.unmount(meta.name, containerId)
+            .catch((err) => log.warn(`volume ${meta.name}: ${meta.driver} could not unmount it for ${containerId.slice(0, 12)}: ${(err as Error).message}`));
+        }
         if (meta.refs.length === 0 && meta.anonymous && opts.removeAnonymous) return this.destroy(meta);
         await writeJsonAtomic(join(this.dir, meta.name, 'volume.json'), meta);
         const mp = this.mountpoint(meta.name);
-        if (meta.refs.length === 0 && needsMount(meta.options) && isMounted(mp)) await unmountVolume(mp);
+        if (!meta.driver && meta.refs.length === 0 && needsMount(meta.options) && isMounted(mp)) await unmountVolume(mp);
       });
     }
   }
@@ -208,7 +259,7 @@ function duBytes(path: string): Promise<number> {
 
 function matches(m: VolumeMeta, f: Record<string, string[]>): boolean {
   if (f.name && !f.name.some((n) => m.name.includes(n))) return false;
-  if (f.driver && !f.driver.includes('local')) return false;
+  if (f.driver && !f.driver.includes(m.driver ?? 'local')) return false;
   if (f.dangling) {
     const want = f.dangling.some((v) => v === 'true' || v === '1');
     if ((m.refs.length === 0) !== want) return false;

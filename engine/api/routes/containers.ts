@@ -81,7 +81,7 @@ export function register(router: Router, engine: Engine): void {
       : undefined;
     const execs = (engine.containers as unknown as { execs?: { idsOf(id: string): string[] } }).execs;
     const volumes = engine.volumes as Partial<VolumeUser> | undefined;
-    return inspectView(rec, { mounts, mergedDir: svc.paths.rootfs(rec.id), sizeRw, execIds: execs?.idsOf(rec.id) ?? [], health: svc.health.of(rec.id), volumePath: volumes?.mountpoint?.bind(volumes) });
+    return inspectView(rec, { mounts, mergedDir: svc.paths.rootfs(rec.id), sizeRw, execIds: execs?.idsOf(rec.id) ?? [], health: svc.health.of(rec.id), volumePath: volumes?.mountpoint?.bind(volumes), volumeDriver: volumes?.driverOf?.bind(volumes) });
   });
 
   router.post('/containers/:id/start', async (ctx) => {

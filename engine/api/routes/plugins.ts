@@ -1,33 +1,49 @@
 /**
- * Plugin endpoints. berthd has no managed plugins: the list is empty, a named plugin is
- * not found (dockerd's wording), and installing one is 501 naming what is missing.
+ * Plugin endpoints: HTTP <-> PluginService (managed v2 plugins created from a tar).
+ * Pulling, pushing and upgrading from a registry are 501 naming what is missing.
  */
 import type { Engine } from '../../engine.js';
-import { NotFoundError, NotImplementedError } from '../../errors.js';
-import { queryFilters, checkFilterKeys } from '../query.js';
-import type { Ctx, Router } from '../router.js';
+import { NotImplementedError } from '../../errors.js';
+import type { PluginService } from '../../plugins/service.js';
+import { checkFilterKeys, queryBool, queryFilters, queryInt } from '../query.js';
+import type { Router } from '../router.js';
 
-const MISSING = 'managed plugins are not supported by berthd (no plugin install, pull, create, push or upgrade): volumes use the built-in "local" driver';
+const NO_REGISTRY = 'berthd does not install plugins from registries (no plugin pull, install, push or upgrade): create one from a directory with `docker plugin create NAME DIR`';
 
-export function register(router: Router, _engine: Engine): void {
+export function register(router: Router, engine: Engine): void {
+  const svc = () => engine.plugins as unknown as PluginService;
+
   router.get('/plugins', (ctx) => {
-    checkFilterKeys(queryFilters(ctx.query), ['capability', 'enable']);
-    return [];
+    const filters = queryFilters(ctx.query);
+    checkFilterKeys(filters, ['capability', 'enable', 'enabled']);
+    return svc().list(filters);
   });
-  const notFound = (ctx: Ctx) => {
-    throw new NotFoundError(`plugin "${ctx.params.name}" not found`);
-  };
+  router.get('/plugins/privileges', (ctx) => svc().privileges(ctx.query.get('remote') ?? ''));
+  router.post('/plugins/create', async (ctx) => {
+    await svc().create(ctx.query.get('name') ?? '', ctx.raw());
+    ctx.res.writeHead(204).end();
+  });
+  router.get('/plugins/:name+/json', (ctx) => svc().inspect(ctx.params.name));
+  router.delete('/plugins/:name+', async (ctx) => svc().remove(ctx.params.name, queryBool(ctx.query, 'force')));
+  router.post('/plugins/:name+/enable', async (ctx) => {
+    await svc().enable(ctx.params.name, queryInt(ctx.query, 'timeout', 0));
+    ctx.res.writeHead(200, { 'Content-Length': '0' }).end();
+  });
+  router.post('/plugins/:name+/disable', async (ctx) => {
+    await svc().disable(ctx.params.name, queryBool(ctx.query, 'force'));
+    ctx.res.writeHead(200, { 'Content-Length': '0' }).end();
+  });
+  router.post('/plugins/:name+/set', async (ctx) => {
+    await svc().set(ctx.params.name, (await ctx.body()) ?? []);
+    ctx.res.writeHead(204).end();
+  });
   const unsupported = () => {
-    throw new NotImplementedError(MISSING);
+    throw new NotImplementedError(NO_REGISTRY);
   };
-  router.get('/plugins/privileges', unsupported);
   router.post('/plugins/pull', unsupported);
-  router.post('/plugins/create', unsupported);
-  router.get('/plugins/:name+/json', notFound);
-  router.delete('/plugins/:name+', notFound);
-  router.post('/plugins/:name+/enable', notFound);
-  router.post('/plugins/:name+/disable', notFound);
-  router.post('/plugins/:name+/set', notFound);
   router.post('/plugins/:name+/upgrade', unsupported);
-  router.post('/plugins/:name+/push', notFound);
+  router.post('/plugins/:name+/push', (ctx) => {
+    svc().inspect(ctx.params.name);
+    unsupported();
+  });
 }

@@ -43,7 +43,7 @@ export function register(router: Router, engine: Engine): void {
       Images: await engine.images.count(),
       Driver: engine.snapshots.driver,
       DriverStatus: [['Backing Filesystem', 'extfs'], ['Supports d_type', 'true']],
-      Plugins: { Volume: ['local'], Network: ['bridge', 'host', 'none'], Authorization: null, Log: ['json-file'] },
+      Plugins: { Volume: ['local', ...((engine.plugins?.list?.({ enabled: ['true'], capability: ['volumedriver'] }) ?? []) as { Name: string }[]).map((p) => p.Name)], Network: ['bridge', 'host', 'none'], Authorization: null, Log: ['json-file'] },
       MemoryLimit: true,
       SwapLimit: false,
       CpuCfsPeriod: true,

@@ -1,0 +1,211 @@
+/** The plugins service (engine.plugins): install from a tar, enable/disable, set, remove, lookup. */
+import { randomBytes } from 'node:crypto';
+import { promises as fs } from 'node:fs';
+import { join } from 'node:path';
+import type { Readable } from 'node:stream';
+import { runtimePath } from '../../src/common/paths.js';
+import { ConflictError, InvalidArgumentError, NotImplementedError } from '../errors.js';
+import type { Engine, Service } from '../engine.js';
+import { log } from '../log.js';
+import { RuntimeClient } from '../runtime/client.js';
+import { BERTH_VERSION } from '../version.js';
+import { applySettings, capabilities, initialSettings, privileges } from './config.js';
+import { unpackPluginTar } from './create.js';
+import type { PluginObject, PluginPrivilege, VolumeDriver, VolumePlugins } from './index.js';
+import { startPlugin, stopPlugin, unshareMount, type RunnerPaths } from './runner.js';
+import { normalizeName, PluginStore } from './store.js';
+import { PluginVolumeDriver } from './volumedriver.js';
+
+const DEFAULT_ENABLE_TIMEOUT_S = 30;
+
+export class PluginService implements Service, VolumePlugins {
+  /** Volumes using each plugin (by full name); set by daemon.ts from the volumes service. */
+  usedBy: (fullName: string) => number = () => 0;
+  /** Startups in progress (enable, or the restart of enabled plugins at boot), by id. */
+  private readonly starting = new Map<string, Promise<unknown>>();
+  private chain: Promise<unknown> = Promise.resolve();
+
+  private constructor(private readonly engine: Engine, private readonly store: PluginStore, private readonly runtime: RuntimeClient, private readonly execDir: string) {}
+
+  static async open(engine: Engine): Promise<PluginService> {
+    const store = await PluginStore.open(engine.config.dataRoot);
+    const execDir = join(engine.config.execRoot, 'plugins');
+    await fs.mkdir(join(execDir, 'runtime'), { recursive: true, mode: 0o700 });
+    await fs.mkdir(join(execDir, 'm'), { recursive: true, mode: 0o700 });
+    const runtime = new RuntimeClient(engine.config.runtime ?? runtimePath(), join(execDir, 'runtime'));
+    const svc = new PluginService(engine, store, runtime, execDir);
+    // Plugins enabled before berthd stopped run again (dockerd restores them the same way).
+    for (const p of store.all()) {
+      if (p.Enabled) svc.track(p.Id, svc.start(p, DEFAULT_ENABLE_TIMEOUT_S * 1000).catch((err) => log.error(`plugin ${p.Name}: ${(err as Error).message}`)));
+    }
+    return svc;
+  }
+
+  private track(id: string, work: Promise<unknown>): void {
+    this.starting.set(id, work);
+    void work.finally(() => { if (this.starting.get(id) === work) this.starting.delete(id); });
+  }
+
+  /** One change at a time (plugins change rarely; volumes calls do not wait for this). */
+  private serial<T>(fn: () => Promise<T>): Promise<T> {
+    const next = this.chain.then(fn, fn);
+    this.chain = next.catch(() => undefined);
+    return next;
+  }
+
+  private paths(p: PluginObject): RunnerPaths {
+    const short = p.Id.slice(0, 12);
+    return {
+      rootfs: this.store.rootfs(p.Id),
+      propagatedMount: this.store.propagatedMount(p.Id),
+      log: join(this.store.pluginDir(p.Id), 'plugin.log'),
+      runDir: join(this.execDir, short),
+      bundle: join(this.execDir, 'bundles', p.Id),
+      monitorSocket: join(this.execDir, 'm', `${short}.sock`),
+    };
+  }
+
+  /** Where the plugin's socket is on the host (docker: /run/docker/plugins/<id>/<socket>). */
+  socketPath(p: PluginObject): string {
+    return join(this.paths(p).runDir, p.Config.Interface.Socket);
+  }
+
+  private event(p: PluginObject, action: string): void {
+    this.engine.events.emit({ Type: 'plugin', Action: action, Actor: { ID: p.Id, Attributes: { name: p.Name } } });
+  }
+
+  fullName(name: string): string {
+    return normalizeName(name);
+  }
+
+  list(filters: Record<string, string[]> = {}): PluginObject[] {
+    const enabled = filters.enabled ?? filters.enable;
+    for (const v of enabled ?? []) if (v !== 'true' && v !== 'false') throw new InvalidArgumentError(`invalid filter 'enabled=${v}': use true or false`);
+    return this.store.all().filter((p) => {
+      if (enabled?.length && !enabled.includes(String(p.Enabled))) return false;
+      if (filters.capability?.length && !capabilities(p.Config).some((c) => filters.capability.includes(c))) return false;
+      return true;
+    });
+  }
+
+  inspect(nameOrId: string): PluginObject {
+    return this.store.get(nameOrId);
+  }
+
+  /** POST /plugins/create?name=NAME with the tar of config.json and rootfs/. */
+  async create(name: string, body: Readable): Promise<PluginObject> {
+    if (!name) throw new InvalidArgumentError('plugin create: the name query parameter is required (NAME[:TAG])');
+    const full = normalizeName(name);
+    if (this.store.hasName(full)) throw new ConflictError(`plugin ${full} already exists`);
+    const id = randomBytes(32).toString('hex');
+    const staged = join(this.store.tmpDir(), id);
+    await fs.mkdir(staged, { recursive: true, mode: 0o700 });
+    try {
+      const { config, diffId } = await unpackPluginTar(body, join(staged, 'rootfs'));
+      config.DockerVersion = BERTH_VERSION;
+      config.rootfs = { type: 'layers', diff_ids: [diffId] };
+      const p: PluginObject = { Id: id, Name: full, Enabled: false, Settings: initialSettings(config), PluginReference: full, Config: config };
+      await this.serial(() => this.store.add(staged, p));
+      this.event(p, 'create');
+      return p;
+    } catch (err) {
+      await fs.rm(staged, { recursive: true, force: true }).catch(() => undefined);
+      throw err;
+    }
+  }
+
+  async enable(nameOrId: string, timeoutS = DEFAULT_ENABLE_TIMEOUT_S): Promise<void> {
+    await this.serial(async () => {
+      const p = this.store.get(nameOrId);
+      if (p.Enabled) throw new ConflictError(`plugin ${p.Name} is already enabled`);
+      const work = this.start(p, (timeoutS > 0 ? timeoutS : DEFAULT_ENABLE_TIMEOUT_S) * 1000);
+      this.track(p.Id, work);
+      await work;
+      await this.store.save({ ...p, Enabled: true });
+      this.event(p, 'enable');
+    });
+  }
+
+  private async start(p: PluginObject, timeoutMs: number): Promise<void> {
+    const implemented = await startPlugin(this.runtime, p, this.paths(p), timeoutMs);
+    log.info(`plugin ${p.Name} started (implements ${implemented.join(', ') || 'nothing it announced'})`);
+  }
+
+  async disable(nameOrId: string, force = false): Promise<void> {
+    await this.serial(async () => {
+      const p = this.store.get(nameOrId);
+      if (!p.Enabled) throw new ConflictError(`plugin ${p.Name} is already disabled`);
+      if (!force && this.usedBy(p.Name) > 0) throw new ConflictError(`plugin ${p.Name} is in use`);
+      await this.starting.get(p.Id)?.catch(() => undefined);
+      await stopPlugin(this.runtime, p.Id);
+      await this.store.save({ ...p, Enabled: false });
+      this.event(p, 'disable');
+    });
+  }
+
+  async remove(nameOrId: string, force = false): Promise<PluginObject> {
+    return this.serial(async () => {
+      const p = this.store.get(nameOrId);
+      if (!force) {
+        if (this.usedBy(p.Name) > 0) throw new ConflictError(`plugin ${p.Name} is in use`);
+        if (p.Enabled) throw new ConflictError(`plugin ${p.Name} is enabled`);
+      }
+      await this.starting.get(p.Id)?.catch(() => undefined);
+      await stopPlugin(this.runtime, p.Id);
+      const paths = this.paths(p);
+      await unshareMount(paths.propagatedMount);
+      await this.store.remove(p);
+      await Promise.all([paths.runDir, paths.bundle].map((d) => fs.rm(d, { recursive: true, force: true })));
+      this.event(p, 'remove');
+      return p;
+    });
+  }
+
+  async set(nameOrId: string, args: unknown): Promise<void> {
+    if (!Array.isArray(args)) throw new InvalidArgumentError('plugin set: the body must be a JSON list of "KEY=VALUE" strings');
+    await this.serial(async () => {
+      const p = this.store.get(nameOrId);
+      await this.store.save({ ...p, Settings: applySettings(p, args as string[]) });
+    });
+  }
+
+  /** GET /plugins/privileges?remote=NAME: for an installed plugin; a registry's is not fetched. */
+  privileges(remote: string): PluginPrivilege[] {
+    if (!remote) throw new InvalidArgumentError('plugin privileges: the remote query parameter is required (NAME[:TAG])');
+    const full = normalizeName(remote);
+    const p = this.store.all().find((x) => x.Name === full);
+    if (!p) {
+      throw new NotImplementedError(`plugin ${full} is not installed and berthd does not pull plugins from registries (no plugin install, pull, push or upgrade): create it locally with \`docker plugin create ${full} DIR\``);
+    }
+    return privileges(p.Config);
+  }
+
+  volumeDriver(name: string): VolumeDriver {
+    const p = this.store.get(name);
+    if (!capabilities(p.Config).includes('volumedriver')) throw new InvalidArgumentError(`plugin ${p.Name} is not a volume driver (it implements ${p.Config.Interface.Types.join(', ')})`);
+    if (!p.Enabled) throw new ConflictError(`plugin ${p.Name} found but disabled: enable it with \`docker plugin enable ${p.Name}\``);
+    const paths = this.paths(p);
+    const driver = new PluginVolumeDriver(p.Name, { socket: this.socketPath(p), rootfs: paths.rootfs, propagatedMount: paths.propagatedMount, propagatedIn: p.Config.PropagatedMount });
+    const ready = this.starting.get(p.Id) ?? Promise.resolve();
+    // Calls made while the plugin still starts (at boot) wait for it.
+    return new Proxy(driver, {
+      get: (target, prop, recv) => {
+        const v = Reflect.get(target, prop, recv) as unknown;
+        if (typeof v !== 'function') return v;
+        return async (...args: unknown[]) => {
+          await ready.catch(() => undefined);
+          return (v as (...a: unknown[]) => unknown).apply(target, args);
+        };
+      },
+    });
+  }
+
+  /** Plugins stop with berthd (they start again with it); their Enabled state is kept. */
+  async shutdown(): Promise<void> {
+    await Promise.allSettled([...this.starting.values()]);
+    for (const p of this.store.all()) {
+      await stopPlugin(this.runtime, p.Id, 3000).catch((err) => log.error(`plugin ${p.Name}: stopping: ${(err as Error).message}`));
+      await unshareMount(this.paths(p).propagatedMount).catch(() => undefined);
+    }
+  }
+}

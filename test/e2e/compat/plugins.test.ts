@@ -1,0 +1,144 @@
+/**
+ * Managed plugins as dockerd runs them: `docker plugin create` from a directory,
+ * set/enable/ls/inspect/disable/rm, and a real volume plugin (test/fixtures/volplugin.c
+ * in a busybox rootfs) serving the VolumeDriver protocol on its socket: volumes
+ * created with `-d`, used by `docker run -v`, land in the plugin's propagated mount.
+ * The same through dockerode.
+ */
+import { jest } from '@jest/globals';
+import Docker from 'dockerode';
+import { existsSync, readFileSync, rmSync } from 'node:fs';
+import { join } from 'node:path';
+import { api, type Daemon } from '../../fixtures/daemon.js';
+import { volumePluginDir, volumePluginTar, VOLPLUGIN_CONFIG } from '../../fixtures/volplugin.js';
+import { daemonWithBusybox, docker, ok } from '../containers/fixture.js';
+
+jest.setTimeout(90_000);
+
+let d: Daemon;
+let dir: string;
+
+beforeAll(async () => {
+  dir = volumePluginDir();
+  d = await daemonWithBusybox();
+});
+
+afterAll(async () => {
+  if (d) {
+    const ids = (await ok(d, ['ps', '-aq'])).split('\n').filter(Boolean);
+    if (ids.length) await docker(d, ['rm', '-f', ...ids]);
+    await d.stop();
+  }
+  if (dir) rmSync(dir, { recursive: true, force: true });
+});
+
+const calls = (id: string) => readFileSync(join(d.dataRoot, 'plugins', id, 'propagated-mount', '.calls'), 'utf8');
+
+async function fails(args: string[]): Promise<string> {
+  const r = await docker(d, args);
+  expect(r.code).not.toBe(0);
+  return r.stderr;
+}
+
+describe('docker plugin with a real volume plugin', () => {
+  test('create, set, enable; volumes on it used by docker run; refused removals; disable and rm', async () => {
+    expect(await ok(d, ['plugin', 'create', 'berthtest/vol', dir])).toBe('berthtest/vol');
+    expect(await ok(d, ['plugin', 'ls', '--format', '{{.Name}} {{.Enabled}}'])).toBe('berthtest/vol:latest false');
+    expect(await fails(['plugin', 'create', 'berthtest/vol', dir])).toContain('plugin berthtest/vol:latest already exists');
+    await ok(d, ['plugin', 'set', 'berthtest/vol', 'DEBUG=1']);
+    expect(await fails(['plugin', 'set', 'berthtest/vol', 'NOPE=1'])).toContain('setting "NOPE" not found in the plugin configuration');
+    const id = await ok(d, ['plugin', 'inspect', '-f', '{{.Id}}', 'berthtest/vol']);
+    const info = JSON.parse(await ok(d, ['plugin', 'inspect', 'berthtest/vol']))[0];
+    expect(info).toMatchObject({ Name: 'berthtest/vol:latest', Enabled: false, Settings: { Env: ['DEBUG=1'] } });
+    expect(info.Config).toMatchObject({ Interface: { Types: ['docker.volumedriver/1.0'], Socket: 'vol.sock' }, PropagatedMount: '/data', Network: { Type: 'host' }, Linux: { Capabilities: ['CAP_SYS_ADMIN'] } });
+
+    await ok(d, ['plugin', 'enable', 'berthtest/vol']);
+    expect(await ok(d, ['plugin', 'ls', '--format', '{{.Name}} {{.Enabled}}'])).toBe('berthtest/vol:latest true');
+    expect(await fails(['plugin', 'set', 'berthtest/vol', 'DEBUG=0'])).toContain('cannot set on an active plugin');
+    expect(await ok(d, ['plugin', 'ls', '--filter', 'capability=volumedriver', '-q'])).toBe(id.slice(0, 12));
+    expect(await ok(d, ['info', '--format', '{{json .Plugins.Volume}}'])).toBe('["local","berthtest/vol:latest"]');
+
+    // The plugin made the directory, inside its container, under its propagated mount.
+    expect(await ok(d, ['volume', 'create', '-d', 'berthtest/vol', 'pvol'])).toBe('pvol');
+    const host = join(d.dataRoot, 'plugins', id, 'propagated-mount', 'pvol');
+    expect(existsSync(host)).toBe(true);
+    const vol = JSON.parse(await ok(d, ['volume', 'inspect', 'pvol']))[0];
+    expect(vol).toMatchObject({ Name: 'pvol', Driver: 'berthtest/vol:latest', Mountpoint: host });
+    expect(await ok(d, ['volume', 'ls', '--filter', 'driver=berthtest/vol:latest', '-q'])).toBe('pvol');
+
+    const cid = await ok(d, ['run', '-d', '-v', 'pvol:/data', 'busybox', 'sh', '-c', 'echo from-container > /data/f']);
+    expect(await ok(d, ['wait', cid])).toBe('0');
+    expect(readFileSync(join(host, 'f'), 'utf8')).toBe('from-container\n');
+    const mount = JSON.parse(await ok(d, ['inspect', '-f', '{{json .Mounts}}', cid]))[0];
+    expect(mount).toMatchObject({ Type: 'volume', Name: 'pvol', Driver: 'berthtest/vol:latest', Source: host });
+    expect(calls(id)).toContain(`Mount pvol ${cid}`);
+    await ok(d, ['rm', cid]);
+    expect(calls(id)).toContain(`Unmount pvol ${cid}`);
+
+    expect(await fails(['plugin', 'disable', 'berthtest/vol'])).toContain('plugin berthtest/vol:latest is in use');
+    expect(await fails(['plugin', 'rm', 'berthtest/vol'])).toContain('plugin berthtest/vol:latest is in use');
+    await ok(d, ['volume', 'rm', 'pvol']);
+    expect(existsSync(host)).toBe(false);
+    expect(calls(id)).toContain('Remove pvol');
+    expect(await fails(['plugin', 'rm', 'berthtest/vol'])).toContain('plugin berthtest/vol:latest is enabled');
+
+    await ok(d, ['plugin', 'disable', 'berthtest/vol']);
+    expect(await fails(['volume', 'create', '-d', 'berthtest/vol', 'pvol2'])).toContain('found but disabled');
+    await ok(d, ['plugin', 'rm', 'berthtest/vol']);
+    expect(await ok(d, ['plugin', 'ls', '-q'])).toBe('');
+    expect(existsSync(join(d.dataRoot, 'plugins', id))).toBe(false);
+    expect(await fails(['plugin', 'inspect', 'berthtest/vol'])).toContain('plugin "berthtest/vol" not found');
+  });
+
+  test('a bad plugin tar is one clear error and installs nothing', async () => {
+    const noConfig = await api(d, 'POST', '/plugins/create?name=bad', await (await import('../../fixtures/images.js')).layerTar([{ name: 'rootfs/' }, { name: 'rootfs/x', content: 'x' }]));
+    expect(noConfig.status).toBe(400);
+    expect((noConfig.json as { message: string }).message).toContain('config not found');
+    const noEntrypoint = volumePluginDir({ ...VOLPLUGIN_CONFIG, entrypoint: [] });
+    try {
+      const r = await api(d, 'POST', '/plugins/create?name=bad', volumePluginTar(noEntrypoint));
+      expect(r.status).toBe(400);
+      expect((r.json as { message: string }).message).toContain('entrypoint is empty');
+    } finally {
+      rmSync(noEntrypoint, { recursive: true, force: true });
+    }
+    expect((await api(d, 'GET', '/plugins')).json).toEqual([]);
+  });
+});
+
+describe('plugins through dockerode', () => {
+  test('privileges, set, enable, a volume and a container using it, disable, remove', async () => {
+    const client = new Docker({ socketPath: d.socket });
+    expect((await api(d, 'POST', '/plugins/create?name=berthtest/dvol:v1', volumePluginTar(dir))).status).toBe(204);
+    const plugin = client.getPlugin('berthtest/dvol:v1', 'berthtest/dvol:v1');
+    expect(await plugin.privileges()).toEqual([
+      { Name: 'network', Description: 'permissions to access a network', Value: ['host'] },
+      { Name: 'capabilities', Description: 'list of additional capabilities required', Value: ['CAP_SYS_ADMIN'] },
+    ]);
+    await plugin.configure({ _body: ['DEBUG=2'] } as never);
+    await plugin.enable({ timeout: 20 } as never);
+    const info = await plugin.inspect() as { Id: string; Enabled: boolean; Settings: { Env: string[] } };
+    expect(info.Enabled).toBe(true);
+    expect(info.Settings.Env).toEqual(['DEBUG=2']);
+    expect((await client.listPlugins({ filters: { enabled: ['true'] } } as never)).map((p: { Name: string }) => p.Name)).toEqual(['berthtest/dvol:v1']);
+
+    await client.createVolume({ Name: 'dvol', Driver: 'berthtest/dvol:v1' });
+    const vol = await client.getVolume('dvol').inspect();
+    expect(vol.Driver).toBe('berthtest/dvol:v1');
+    expect(vol.Mountpoint).toBe(join(d.dataRoot, 'plugins', info.Id, 'propagated-mount', 'dvol'));
+    const c = await client.createContainer({ Image: 'busybox', Cmd: ['sh', '-c', 'echo via-dockerode > /v/g'], HostConfig: { Binds: ['dvol:/v'] } });
+    await c.start();
+    expect((await c.wait()).StatusCode).toBe(0);
+    expect(readFileSync(join(vol.Mountpoint, 'g'), 'utf8')).toBe('via-dockerode\n');
+    await c.remove();
+    await client.getVolume('dvol').remove();
+    await expect(plugin.remove()).rejects.toThrow(/is enabled/);
+    await plugin.remove({ force: true } as never);
+    expect(await client.listPlugins()).toEqual([]);
+    expect(existsSync(join(d.dataRoot, 'plugins', info.Id))).toBe(false);
+
+    const missing = await api(d, 'GET', '/plugins/privileges?remote=vieux/sshfs');
+    expect(missing.status).toBe(501);
+    expect((missing.json as { message: string }).message).toContain('does not pull plugins from registries');
+  });
+});
