@@ -7,9 +7,9 @@
  */
 import { jest } from '@jest/globals';
 import Docker from 'dockerode';
-import { existsSync, readFileSync, rmSync } from 'node:fs';
-import { join } from 'node:path';
-import { api, type Daemon } from '../../fixtures/daemon.js';
+import { existsSync, readFileSync, readlinkSync, rmSync } from 'node:fs';
+import { dirname, join } from 'node:path';
+import { api, startDaemon, type Daemon } from '../../fixtures/daemon.js';
 import { volumePluginDir, volumePluginTar, VOLPLUGIN_CONFIG } from '../../fixtures/volplugin.js';
 import { daemonWithBusybox, docker, ok } from '../containers/fixture.js';
 
@@ -53,6 +53,15 @@ describe('docker plugin with a real volume plugin', () => {
     expect(info.Config).toMatchObject({ Interface: { Types: ['docker.volumedriver/1.0'], Socket: 'vol.sock' }, PropagatedMount: '/data', Network: { Type: 'host' }, Linux: { Capabilities: ['CAP_SYS_ADMIN'] } });
 
     await ok(d, ['plugin', 'enable', 'berthtest/vol']);
+    // It runs as a container: its own mount namespace, the host's network (type host),
+    // CAP_SYS_ADMIN from linux.capabilities, the settings' env.
+    const pid = Number(readFileSync(join(d.execRoot, 'plugins', 'bundles', id, 'pid'), 'utf8'));
+    expect(readFileSync(`/proc/${pid}/cmdline`, 'utf8').split('\0')[0]).toBe('/bin/volplugin');
+    expect(readFileSync(`/proc/${pid}/environ`, 'utf8').split('\0')).toContain('DEBUG=1');
+    const capEff = BigInt(`0x${/CapEff:\s*([0-9a-f]+)/.exec(readFileSync(`/proc/${pid}/status`, 'utf8'))![1]}`);
+    expect(capEff & (1n << 21n)).toBe(1n << 21n);
+    expect(readlinkSync(`/proc/${pid}/ns/net`)).toBe(readlinkSync('/proc/self/ns/net'));
+    expect(readlinkSync(`/proc/${pid}/ns/mnt`)).not.toBe(readlinkSync('/proc/self/ns/mnt'));
     expect(await ok(d, ['plugin', 'ls', '--format', '{{.Name}} {{.Enabled}}'])).toBe('berthtest/vol:latest true');
     expect(await fails(['plugin', 'set', 'berthtest/vol', 'DEBUG=0'])).toContain('cannot set on an active plugin');
     expect(await ok(d, ['plugin', 'ls', '--filter', 'capability=volumedriver', '-q'])).toBe(id.slice(0, 12));
@@ -140,5 +149,35 @@ describe('plugins through dockerode', () => {
     const missing = await api(d, 'GET', '/plugins/privileges?remote=vieux/sshfs');
     expect(missing.status).toBe(501);
     expect((missing.json as { message: string }).message).toContain('does not pull plugins from registries');
+  });
+});
+
+describe('an enabled plugin across a berthd restart', () => {
+  test('it stops with berthd and runs again when berthd starts; its volumes keep working', async () => {
+    const first = await daemonWithBusybox({ keep: true });
+    let second: Daemon | undefined;
+    try {
+      await ok(first, ['plugin', 'create', 'berthtest/rvol', dir]);
+      await ok(first, ['plugin', 'enable', 'berthtest/rvol']);
+      await ok(first, ['volume', 'create', '-d', 'berthtest/rvol', 'rvol']);
+      const id = await ok(first, ['plugin', 'inspect', '-f', '{{.Id}}', 'berthtest/rvol']);
+      const pidFile = join(first.execRoot, 'plugins', 'bundles', id, 'pid');
+      const oldPid = Number(readFileSync(pidFile, 'utf8'));
+      await first.stop();
+      expect(existsSync(`/proc/${oldPid}`)).toBe(false);
+
+      second = await startDaemon({ dataRoot: first.dataRoot, execRoot: first.execRoot });
+      expect(await ok(second, ['plugin', 'ls', '--format', '{{.Name}} {{.Enabled}}'])).toBe('berthtest/rvol:latest true');
+      // The first call waits for the plugin to be up again.
+      await ok(second, ['run', '--name', 'rvol-user', '-v', 'rvol:/data', 'busybox', 'sh', '-c', 'echo again > /data/h']);
+      await ok(second, ['rm', 'rvol-user']);
+      expect(readFileSync(join(second.dataRoot, 'plugins', id, 'propagated-mount', 'rvol', 'h'), 'utf8')).toBe('again\n');
+      await ok(second, ['volume', 'rm', 'rvol']);
+      await ok(second, ['plugin', 'rm', '-f', 'berthtest/rvol']);
+    } finally {
+      await second?.stop();
+      if (second) rmSync(dirname(first.dataRoot), { recursive: true, force: true });
+      else await first.stop();
+    }
   });
 });
