@@ -56,7 +56,11 @@ export function parseTmpfs(target: string, options: string): MountSpec {
 /** All mounts of a container, in the order they must be applied (parents first). */
 export function parseMounts(hc: HostConfig): MountSpec[] {
   const out: MountSpec[] = [];
-  for (const b of hc.Binds ?? []) out.push(parseBind(b));
+  const volumeDriver: { driver?: string } = typeof hc.VolumeDriver === 'string' && hc.VolumeDriver && hc.VolumeDriver !== 'local' ? { driver: hc.VolumeDriver } : {};
+  for (const b of hc.Binds ?? []) {
+    const m = parseBind(b);
+    out.push(m.type === 'volume' ? { ...m, ...volumeDriver } : m);
+  }
   for (const m of hc.Mounts ?? []) {
     const type = m.Type ?? 'volume';
     if (type === 'bind') {
@@ -76,7 +80,9 @@ export function parseMounts(hc: HostConfig): MountSpec[] {
         throw new InvalidArgumentError(`invalid mount config: subpath must be a relative path within the volume: ${subpath}`);
       }
       if (subpath && !m.Source) throw new InvalidArgumentError('invalid mount config: subpath needs a named volume (Source)');
-      out.push({ type: 'volume', source: m.Source ?? '', name: m.Source || undefined, target: cleanTarget(m.Target ?? '', 'volume'), readOnly: !!m.ReadOnly, options: m.VolumeOptions?.NoCopy ? ['nocopy'] : [], ...(subpath ? { subpath: posix.normalize(subpath) } : {}) });
+      const dc = m.VolumeOptions?.DriverConfig;
+      const driver = dc?.Name && dc.Name !== 'local' ? { driver: dc.Name, ...(dc.Options ? { driverOpts: dc.Options } : {}) } : volumeDriver;
+      out.push({ type: 'volume', source: m.Source ?? '', name: m.Source || undefined, target: cleanTarget(m.Target ?? '', 'volume'), readOnly: !!m.ReadOnly, options: m.VolumeOptions?.NoCopy ? ['nocopy'] : [], ...(subpath ? { subpath: posix.normalize(subpath) } : {}), ...driver });
     } else {
       throw new InvalidArgumentError(`mount type "${type}" is not supported: use bind, volume or tmpfs`);
     }

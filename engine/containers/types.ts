@@ -35,7 +35,7 @@ export interface MountRequest {
   ReadOnly?: boolean;
   BindOptions?: { Propagation?: string; CreateMountpoint?: boolean };
   TmpfsOptions?: { SizeBytes?: number; Mode?: number };
-  VolumeOptions?: { NoCopy?: boolean; Labels?: Record<string, string> };
+  VolumeOptions?: { NoCopy?: boolean; Labels?: Record<string, string>; DriverConfig?: { Name?: string; Options?: Record<string, string> | null } | null };
 }
 
 export interface HostConfig {
@@ -97,4 +97,7 @@ export interface MountSpec {
   name?: string;
   /** For volumes: the directory inside the volume that is mounted (Mount.VolumeOptions.Subpath, API 1.45). */
   subpath?: string;
+  /** For volumes: the driver that creates it if it doesn't exist (--volume-driver, --mount volume-driver=), and its options. */
+  driver?: string;
+  driverOpts?: Record<string, string>;
 }

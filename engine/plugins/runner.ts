@@ -136,7 +136,12 @@ export async function startPlugin(runtime: RuntimeClient, p: PluginObject, paths
   await mkdir(paths.bundle, { recursive: true, mode: 0o700 });
   if (p.Config.PropagatedMount) await shareMount(paths.propagatedMount);
   await writeFile(join(paths.bundle, 'config.json'), JSON.stringify(pluginSpec(p, paths, runtime.hasMonitor)));
-  await runtime.runDetached(p.Id, paths.bundle, join(paths.bundle, 'pid'));
+  try {
+    await runtime.runDetached(p.Id, paths.bundle, join(paths.bundle, 'pid'));
+  } catch (err) {
+    await stopPlugin(runtime, p.Id).catch(() => undefined);
+    throw new PluginStartError(`plugin ${p.Name} could not start: ${(err as Error).message}`);
+  }
   const socket = join(paths.runDir, p.Config.Interface.Socket);
   const deadline = Date.now() + timeoutMs;
   let last = 'its socket did not appear';

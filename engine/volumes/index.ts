@@ -47,6 +47,9 @@ export interface MountSpec {
   readOnly: boolean;
   /** Mount flags as containers parse them (["nocopy"]), or --mount's VolumeOptions ({NoCopy, Labels, DriverConfig}). */
   options: string[] | Record<string, any>;
+  /** The driver of a volume this creates ("local" when absent) and its options. */
+  driver?: string;
+  driverOpts?: Record<string, string>;
 }
 
 export const ANONYMOUS_LABEL = 'com.docker.volume.anonymous';

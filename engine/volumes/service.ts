@@ -144,15 +144,23 @@ export class VolumeService implements VolumeUser {
         throw new NotFoundError(`get ${name}: no such volume`);
       }
       if (meta.refs.length) throw new ConflictError(`remove ${name}: volume is in use - [${meta.refs.join(', ')}]`);
-      await this.destroy(meta);
+      await this.destroy(meta, force);
     });
   }
 
-  private async destroy(meta: VolumeMeta): Promise<void> {
+  private async destroy(meta: VolumeMeta, force = false): Promise<void> {
     const mp = this.mountpoint(meta.name);
-    // A plugin that cannot remove the volume keeps it (dockerd does the same).
-    if (meta.driver) await this.pluginDriver(meta.driver)!.remove(meta.name);
-    else if (isMounted(mp)) await unmountVolume(mp);
+    if (meta.driver) {
+      // A plugin that cannot remove the volume keeps it, unless forced (its plugin may be gone).
+      try {
+        await this.pluginDriver(meta.driver)!.remove(meta.name);
+      } catch (err) {
+        if (!force) throw err;
+        log.warn(`volume ${meta.name}: forgotten although ${meta.driver} could not remove it: ${(err as Error).message}`);
+      }
+    } else if (isMounted(mp)) {
+      await unmountVolume(mp);
+    }
     // metadata first: a crash mid-delete leaves a directory that open() clears
     await fs.rm(join(this.dir, meta.name, 'volume.json'), { force: true });
     this.metas.delete(meta.name);
@@ -182,9 +190,9 @@ export class VolumeService implements VolumeUser {
     // options: a list of mount flags ("nocopy") from -v, or --mount's VolumeOptions fields
     const flags: string[] = Array.isArray(spec.options) ? spec.options : [];
     const vo = (Array.isArray(spec.options) ? {} : spec.options ?? {}) as Record<string, any>;
-    const opts = (vo.DriverConfig?.Options ?? {}) as Record<string, string>;
+    const opts = (spec.driverOpts ?? vo.DriverConfig?.Options ?? {}) as Record<string, string>;
     const existing = this.metas.get(name);
-    const driver = this.pluginDriver(existing ? existing.driver : vo.DriverConfig?.Name);
+    const driver = this.pluginDriver(existing ? existing.driver : spec.driver ?? vo.DriverConfig?.Name);
     if (!existing && !driver) validateDriverOptions(opts);
     return this.serial(name, async () => {
       const labels = { ...(vo.Labels ?? {}), ...(anonymous ? { [ANONYMOUS_LABEL]: '' } : {}) };

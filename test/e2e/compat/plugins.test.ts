@@ -84,6 +84,14 @@ describe('docker plugin with a real volume plugin', () => {
     await ok(d, ['rm', cid]);
     expect(calls(id)).toContain(`Unmount pvol ${cid}`);
 
+    // --volume-driver and --mount volume-driver= create missing volumes on the plugin
+    await ok(d, ['run', '--name', 'mv', '--volume-driver', 'berthtest/vol', '-v', 'vd:/v', '--mount', 'type=volume,src=mvol,dst=/m,volume-driver=berthtest/vol', 'busybox', 'touch', '/m/x', '/v/y']);
+    expect(existsSync(join(d.dataRoot, 'plugins', id, 'propagated-mount', 'mvol', 'x'))).toBe(true);
+    expect(existsSync(join(d.dataRoot, 'plugins', id, 'propagated-mount', 'vd', 'y'))).toBe(true);
+    expect(await ok(d, ['volume', 'ls', '--filter', 'driver=berthtest/vol:latest', '--format', '{{.Name}}'])).toBe('mvol\npvol\nvd'.split('\n').sort().join('\n'));
+    await ok(d, ['rm', 'mv']);
+    await ok(d, ['volume', 'rm', 'mvol', 'vd']);
+
     expect(await fails(['plugin', 'disable', 'berthtest/vol'])).toContain('plugin berthtest/vol:latest is in use');
     expect(await fails(['plugin', 'rm', 'berthtest/vol'])).toContain('plugin berthtest/vol:latest is in use');
     await ok(d, ['volume', 'rm', 'pvol']);
@@ -112,6 +120,20 @@ describe('docker plugin with a real volume plugin', () => {
       rmSync(noEntrypoint, { recursive: true, force: true });
     }
     expect((await api(d, 'GET', '/plugins')).json).toEqual([]);
+  });
+
+  test('a plugin whose entrypoint cannot run fails to enable, says why, and stays disabled', async () => {
+    const broken = volumePluginDir({ ...VOLPLUGIN_CONFIG, entrypoint: ['/bin/not-there'] });
+    try {
+      await ok(d, ['plugin', 'create', 'berthtest/broken', broken]);
+      const err = await fails(['plugin', 'enable', 'berthtest/broken']);
+      expect(err).toMatch(/plugin berthtest\/broken:latest (could not start|exited before it served vol.sock)/);
+      expect(err).toContain('not-there');
+      expect(await ok(d, ['plugin', 'ls', '--format', '{{.Enabled}}'])).toBe('false');
+      await ok(d, ['plugin', 'rm', 'berthtest/broken']);
+    } finally {
+      rmSync(broken, { recursive: true, force: true });
+    }
   });
 });
 
