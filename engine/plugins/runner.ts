@@ -67,7 +67,7 @@ export function pluginSpec(p: PluginObject, paths: RunnerPaths, hasMonitor: bool
       SecurityOpt: ['seccomp=unconfined'],
       NetworkMode: cfg.Network.Type === 'host' ? 'host' : 'none',
       Privileged: false,
-    } as never,
+    },
     rootfs: paths.rootfs,
     args: [...cfg.Entrypoint, ...p.Settings.Args],
     env: [DEFAULT_PATH_ENV, ...p.Settings.Env],

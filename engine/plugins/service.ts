@@ -12,11 +12,13 @@ import { BERTH_VERSION } from '../version.js';
 import { applySettings, capabilities, initialSettings, privileges } from './config.js';
 import { unpackPluginTar } from './create.js';
 import type { PluginObject, PluginPrivilege, VolumeDriver, VolumePlugins } from './index.js';
+import { waitExit } from '../runtime/monitor.js';
 import { startPlugin, stopPlugin, unshareMount, type RunnerPaths } from './runner.js';
 import { normalizeName, PluginStore } from './store.js';
 import { PluginVolumeDriver } from './volumedriver.js';
 
 const DEFAULT_ENABLE_TIMEOUT_S = 30;
+const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 
 export class PluginService implements Service, VolumePlugins {
   /** Volumes using each plugin (by full name); set by daemon.ts from the volumes service. */
@@ -24,6 +26,9 @@ export class PluginService implements Service, VolumePlugins {
   /** Startups in progress (enable, or the restart of enabled plugins at boot), by id. */
   private readonly starting = new Map<string, Promise<unknown>>();
   private chain: Promise<unknown> = Promise.resolve();
+  /** The current run of each started plugin: an exit of that run (not a stop of ours) starts it again. */
+  private readonly runs = new Map<string, symbol>();
+  private closing = false;
 
   private constructor(private readonly engine: Engine, private readonly store: PluginStore, private readonly runtime: RuntimeClient, private readonly execDir: string) {}
 
@@ -127,8 +132,33 @@ export class PluginService implements Service, VolumePlugins {
   }
 
   private async start(p: PluginObject, timeoutMs: number): Promise<void> {
+    this.runs.delete(p.Id);
     const implemented = await startPlugin(this.runtime, p, this.paths(p), timeoutMs);
     log.info(`plugin ${p.Name} started (implements ${implemented.join(', ') || 'nothing it announced'})`);
+    if (this.runtime.hasMonitor) this.watch(p);
+  }
+
+  /** dockerd restarts a plugin that exits while enabled; so does berthd (once a second at most). */
+  private watch(p: PluginObject): void {
+    const run = Symbol(p.Id);
+    this.runs.set(p.Id, run);
+    void waitExit(this.paths(p).monitorSocket).catch(() => undefined).then(async () => {
+      if (this.runs.get(p.Id) !== run || this.closing) return;
+      const st = await this.runtime.state(p.Id).catch(() => null);
+      if (st?.status === 'running') return log.warn(`plugin ${p.Name}: its monitor does not answer: it will not be restarted if it exits`);
+      this.runs.delete(p.Id);
+      log.warn(`plugin ${p.Name} exited while enabled: starting it again`);
+      await sleep(1000);
+      if (this.closing || this.runs.has(p.Id) || !this.store.all().some((x) => x.Id === p.Id && x.Enabled)) return;
+      const again = this.store.get(p.Id);
+      const work = this.start(again, DEFAULT_ENABLE_TIMEOUT_S * 1000).catch((err) => log.error(`plugin ${p.Name}: ${(err as Error).message}`));
+      this.track(p.Id, work);
+    });
+  }
+
+  private async stop(id: string, graceMs?: number): Promise<void> {
+    this.runs.delete(id);
+    await stopPlugin(this.runtime, id, graceMs);
   }
 
   async disable(nameOrId: string, force = false): Promise<void> {
@@ -137,7 +167,7 @@ export class PluginService implements Service, VolumePlugins {
       if (!p.Enabled) throw new ConflictError(`plugin ${p.Name} is already disabled`);
       if (!force && this.usedBy(p.Name) > 0) throw new ConflictError(`plugin ${p.Name} is in use`);
       await this.starting.get(p.Id)?.catch(() => undefined);
-      await stopPlugin(this.runtime, p.Id);
+      await this.stop(p.Id);
       await this.store.save({ ...p, Enabled: false });
       this.event(p, 'disable');
     });
@@ -151,7 +181,7 @@ export class PluginService implements Service, VolumePlugins {
         if (p.Enabled) throw new ConflictError(`plugin ${p.Name} is enabled`);
       }
       await this.starting.get(p.Id)?.catch(() => undefined);
-      await stopPlugin(this.runtime, p.Id);
+      await this.stop(p.Id);
       const paths = this.paths(p);
       await unshareMount(paths.propagatedMount);
       await this.store.remove(p);
@@ -202,9 +232,10 @@ export class PluginService implements Service, VolumePlugins {
 
   /** Plugins stop with berthd (they start again with it); their Enabled state is kept. */
   async shutdown(): Promise<void> {
+    this.closing = true;
     await Promise.allSettled([...this.starting.values()]);
     for (const p of this.store.all()) {
-      await stopPlugin(this.runtime, p.Id, 3000).catch((err) => log.error(`plugin ${p.Name}: stopping: ${(err as Error).message}`));
+      await this.stop(p.Id, 3000).catch((err) => log.error(`plugin ${p.Name}: stopping: ${(err as Error).message}`));
       await unshareMount(this.paths(p).propagatedMount).catch(() => undefined);
     }
   }

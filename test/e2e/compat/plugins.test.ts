@@ -11,7 +11,7 @@ import { existsSync, readFileSync, readlinkSync, rmSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { api, startDaemon, type Daemon } from '../../fixtures/daemon.js';
 import { volumePluginDir, volumePluginTar, VOLPLUGIN_CONFIG } from '../../fixtures/volplugin.js';
-import { daemonWithBusybox, docker, ok } from '../containers/fixture.js';
+import { daemonWithBusybox, docker, ok, waitFor } from '../containers/fixture.js';
 
 jest.setTimeout(90_000);
 
@@ -194,7 +194,16 @@ describe('an enabled plugin across a berthd restart', () => {
       await ok(second, ['run', '--name', 'rvol-user', '-v', 'rvol:/data', 'busybox', 'sh', '-c', 'echo again > /data/h']);
       await ok(second, ['rm', 'rvol-user']);
       expect(readFileSync(join(second.dataRoot, 'plugins', id, 'propagated-mount', 'rvol', 'h'), 'utf8')).toBe('again\n');
-      await ok(second, ['volume', 'rm', 'rvol']);
+      // A plugin that dies is started again, as dockerd does.
+      const pid = Number(readFileSync(pidFile, 'utf8'));
+      process.kill(pid, 'SIGKILL');
+      const newPid = await waitFor('the plugin to run again', async () => {
+        const now = Number(readFileSync(pidFile, 'utf8'));
+        return now !== pid && existsSync(`/proc/${now}`) ? now : undefined;
+      }, 20_000);
+      expect(readFileSync(`/proc/${newPid}/cmdline`, 'utf8').split('\0')[0]).toBe('/bin/volplugin');
+      await ok(second, ['volume', 'create', '-d', 'berthtest/rvol', 'rvol2']);
+      await ok(second, ['volume', 'rm', 'rvol', 'rvol2']);
       await ok(second, ['plugin', 'rm', '-f', 'berthtest/rvol']);
     } finally {
       await second?.stop();
