@@ -120,7 +120,7 @@ export function parseConfig(bytes: Buffer): PluginConfig {
   for (const t of cfg.Interface.Types) {
     if (!TYPE_RE.test(t)) throw new InvalidArgumentError(`plugin config: interface type "${t}" is not PREFIX.CAPABILITY/VERSION (e.g. docker.volumedriver/1.0)`);
   }
-  if (!cfg.Interface.Socket || cfg.Interface.Socket.includes('/')) throw new InvalidArgumentError('plugin config: interface.socket must name the socket file the plugin creates in /run/docker/plugins (e.g. "vol.sock")');
+  if (!cfg.Interface.Socket || cfg.Interface.Socket.includes('/') || cfg.Interface.Socket === '.' || cfg.Interface.Socket === '..') throw new InvalidArgumentError('plugin config: interface.socket must name the socket file the plugin creates in /run/docker/plugins (e.g. "vol.sock")');
   if (!cfg.Entrypoint.length) throw new InvalidArgumentError('plugin config: entrypoint is empty: give the command that starts the plugin');
   if (cfg.PropagatedMount && !cfg.PropagatedMount.startsWith('/')) throw new InvalidArgumentError(`plugin config: propagatedmount "${cfg.PropagatedMount}" must be an absolute path`);
   for (const m of cfg.Mounts) if (!m.Destination.startsWith('/')) throw new InvalidArgumentError(`plugin config: mount "${m.Name}" needs an absolute destination`);
