@@ -4,13 +4,16 @@ import { promises as fs } from 'node:fs';
 import { join } from 'node:path';
 import type { Readable } from 'node:stream';
 import { runtimePath } from '../../src/common/paths.js';
-import { ConflictError, InvalidArgumentError, NotImplementedError } from '../errors.js';
+import { ConflictError, InvalidArgumentError } from '../errors.js';
 import type { Engine, Service } from '../engine.js';
 import { log } from '../log.js';
 import { RuntimeClient } from '../runtime/client.js';
 import { BERTH_VERSION } from '../version.js';
 import { applySettings, capabilities, initialSettings, privileges } from './config.js';
 import { unpackPluginTar } from './create.js';
+import { fetchRemote, fetchRootfs, parseRemote, remoteName, remoteString, type OpenRepo } from './distribution.js';
+import type { RegistryAuth } from '../images/index.js';
+import type { RegistryClient } from '../images/registry/client.js';
 import type { PluginObject, PluginPrivilege, VolumeDriver, VolumePlugins } from './index.js';
 import { waitExit } from '../runtime/monitor.js';
 import { startPlugin, stopPlugin, unshareMount, type RunnerPaths } from './runner.js';
@@ -199,15 +202,61 @@ export class PluginService implements Service, VolumePlugins {
     });
   }
 
-  /** GET /plugins/privileges?remote=NAME: for an installed plugin; a registry's is not fetched. */
-  privileges(remote: string): PluginPrivilege[] {
+  private openRepo: OpenRepo = (ref, auth) => {
+    const images = this.engine.images as unknown as { registry: RegistryClient; authFor(domain: string, auth?: RegistryAuth): RegistryAuth | undefined };
+    return images.registry.repo(ref.domain, ref.path, images.authFor(ref.domain, auth), 'pull');
+  };
+
+  /**
+   * GET /plugins/privileges?remote=REF: what the plugin asks for. An installed plugin of
+   * that name answers from its config (berthd's addition: offline); else the registry's.
+   */
+  async privileges(remote: string, auth?: RegistryAuth): Promise<PluginPrivilege[]> {
     if (!remote) throw new InvalidArgumentError('plugin privileges: the remote query parameter is required (NAME[:TAG])');
-    const full = normalizeName(remote);
-    const p = this.store.all().find((x) => x.Name === full);
-    if (!p) {
-      throw new NotImplementedError(`plugin ${full} is not installed and berthd does not pull plugins from registries (no plugin install, pull, push or upgrade): create it locally with \`docker plugin create ${full} DIR\``);
+    const ref = parseRemote(remote);
+    const local = ref.digest ? undefined : this.store.all().find((x) => x.Name === remoteName(ref));
+    if (local) return privileges(local.Config);
+    return privileges((await fetchRemote(this.openRepo, remote, auth)).config);
+  }
+
+  /**
+   * POST /plugins/pull?remote=REF&name=NAME (`docker plugin install`): the privileges the
+   * client granted must be the plugin's; the rootfs is unpacked under tmp/ and the plugin
+   * installed disabled, as create does.
+   */
+  /** The local name of a pull: NAME, else the reference's familiar name (with its tag). */
+  pullName(remote: string, name: string): string {
+    if (!remote) throw new InvalidArgumentError('plugin pull: the remote query parameter is required (NAME[:TAG])');
+    return normalizeName(name || remoteName(parseRemote(remote)));
+  }
+
+  async pull(remote: string, name: string, granted: unknown, auth: RegistryAuth | undefined, onProgress: (status: string) => void): Promise<PluginObject> {
+    const full = this.pullName(remote, name);
+    if (this.store.hasName(full)) throw new ConflictError(`plugin ${full} already exists`);
+    const r = await fetchRemote(this.openRepo, remote, auth);
+    const wanted = privileges(r.config);
+    const key = (l: PluginPrivilege[]) => JSON.stringify(l.map((x) => JSON.stringify([x.Name, [...x.Value].sort()])).sort());
+    if (!Array.isArray(granted) || key(granted as PluginPrivilege[]) !== key(wanted)) {
+      throw new InvalidArgumentError(`incorrect privileges: ${remoteName(r.ref)} needs ${wanted.map((x) => `${x.Name}=${x.Value.join(',')}`).join('; ') || 'none'} (docker plugin install --grant-all-permissions grants them)`);
     }
-    return privileges(p.Config);
+    onProgress(`Pulling from ${remoteName({ ...r.ref, tag: undefined, digest: undefined })}`);
+    const id = randomBytes(32).toString('hex');
+    const staged = join(this.store.tmpDir(), id);
+    await fs.mkdir(staged, { recursive: true, mode: 0o700 });
+    try {
+      const diffId = await fetchRootfs(r, join(staged, 'rootfs'), onProgress);
+      const config = { ...r.config, rootfs: { type: 'layers', diff_ids: [diffId] } };
+      const p: PluginObject = { Id: id, Name: full, Enabled: false, Settings: initialSettings(config), PluginReference: remoteString(r.ref), Config: config };
+      await this.serial(() => this.store.add(staged, p));
+      onProgress(`Digest: ${r.manifestDigest}`);
+      onProgress(`Status: Downloaded newer image for ${remoteName(r.ref)}`);
+      this.engine.events.emit({ Type: 'plugin', Action: 'pull', Actor: { ID: id, Attributes: { name: remoteName(r.ref) } } });
+      this.event(p, 'create');
+      return p;
+    } catch (err) {
+      await fs.rm(staged, { recursive: true, force: true }).catch(() => undefined);
+      throw err;
+    }
   }
 
   volumeDriver(name: string): VolumeDriver {

@@ -1,14 +1,15 @@
 /**
- * Plugin endpoints: HTTP <-> PluginService (managed v2 plugins created from a tar).
- * Pulling, pushing and upgrading from a registry are 501 naming what is missing.
+ * Plugin endpoints: HTTP <-> PluginService (managed v2 plugins created from a tar or
+ * pulled from a registry). Push and upgrade are 501 naming what is missing.
  */
 import type { Engine } from '../../engine.js';
 import { NotImplementedError } from '../../errors.js';
 import type { PluginService } from '../../plugins/service.js';
 import { checkFilterKeys, queryBool, queryFilters, queryInt } from '../query.js';
-import type { Router } from '../router.js';
+import type { Ctx, JsonStream, Router } from '../router.js';
+import { decodeRegistryAuth } from '../../images/registry/auth.js';
 
-const NO_REGISTRY = 'berthd does not install plugins from registries (no plugin pull, install, push or upgrade): create one from a directory with `docker plugin create NAME DIR`';
+const NO_REGISTRY = 'berthd does not push or upgrade plugins: install them with `docker plugin install` or create them with `docker plugin create NAME DIR`';
 
 export function register(router: Router, engine: Engine): void {
   const svc = () => engine.plugins as unknown as PluginService;
@@ -18,7 +19,18 @@ export function register(router: Router, engine: Engine): void {
     checkFilterKeys(filters, ['capability', 'enable', 'enabled']);
     return svc().list(filters);
   });
-  router.get('/plugins/privileges', (ctx) => svc().privileges(ctx.query.get('remote') ?? ''));
+  const authOf = (ctx: Ctx) => decodeRegistryAuth(ctx.req.headers['x-registry-auth'] as string | undefined);
+  router.get('/plugins/privileges', (ctx) => svc().privileges(ctx.query.get('remote') ?? '', authOf(ctx)));
+  router.post('/plugins/pull', async (ctx) => {
+    const granted = (await ctx.body()) ?? [];
+    // As dockerd: an error before any progress is a plain HTTP error, after it a stream error line.
+    let out: JsonStream | undefined;
+    const remote = ctx.query.get('remote') ?? '';
+    const name = svc().pullName(remote, ctx.query.get('name') ?? '');
+    // the docker CLI enables the plugin by this name once the stream ends
+    ctx.res.setHeader('Docker-Plugin-Name', name);
+    await svc().pull(remote, name, granted, authOf(ctx), (status) => (out ??= ctx.stream()).write({ status }));
+  });
   router.post('/plugins/create', async (ctx) => {
     await svc().create(ctx.query.get('name') ?? '', ctx.raw());
     ctx.res.writeHead(204).end();
@@ -40,7 +52,6 @@ export function register(router: Router, engine: Engine): void {
   const unsupported = () => {
     throw new NotImplementedError(NO_REGISTRY);
   };
-  router.post('/plugins/pull', unsupported);
   router.post('/plugins/:name+/upgrade', unsupported);
   router.post('/plugins/:name+/push', (ctx) => {
     svc().inspect(ctx.params.name);

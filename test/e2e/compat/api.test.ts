@@ -45,7 +45,7 @@ describe('API versions', () => {
 });
 
 describe('plugins', () => {
-  test('GET /plugins lists none; a named plugin is not found; installing from a registry is 501 saying why', async () => {
+  test('GET /plugins lists none; a named plugin is not found; upgrading is 501 saying why', async () => {
     const list = await api(d, 'GET', '/plugins');
     expect(list.status).toBe(200);
     expect(list.json).toEqual([]);
@@ -55,11 +55,9 @@ describe('plugins', () => {
     expect(one.json.message).toBe('plugin "vieux/sshfs:latest" not found');
     expect((await api(d, 'POST', '/plugins/foo/enable')).status).toBe(404);
     expect((await api(d, 'DELETE', '/plugins/foo')).status).toBe(404);
-    for (const [method, path] of [['GET', '/plugins/privileges?remote=foo'], ['POST', '/plugins/pull?remote=foo']]) {
-      const r = await api(d, method, path);
-      expect(r.status).toBe(501);
-      expect(r.json.message).toMatch(/does not (pull|install) plugins from registries/);
-    }
+    const upgrade = await api(d, 'POST', '/plugins/foo/upgrade?remote=foo');
+    expect(upgrade.status).toBe(501);
+    expect(upgrade.json.message).toMatch(/berthd does not push or upgrade plugins/);
     // create takes a tar (test/e2e/compat/plugins.test.ts); none is a 400 naming what is missing
     const empty = await api(d, 'POST', '/plugins/create?name=foo');
     expect(empty.status).toBe(400);

@@ -10,7 +10,9 @@ import Docker from 'dockerode';
 import { existsSync, readFileSync, readlinkSync, rmSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { api, startDaemon, type Daemon } from '../../fixtures/daemon.js';
-import { volumePluginDir, volumePluginTar, VOLPLUGIN_CONFIG } from '../../fixtures/volplugin.js';
+import { buildImage, pushImage } from '../../fixtures/images.js';
+import { startRegistry } from '../../fixtures/registry.js';
+import { pushPlugin, volumePluginDir, volumePluginTar, VOLPLUGIN_CONFIG } from '../../fixtures/volplugin.js';
 import { daemonWithBusybox, docker, ok, waitFor } from '../containers/fixture.js';
 
 jest.setTimeout(90_000);
@@ -168,9 +170,40 @@ describe('plugins through dockerode', () => {
     expect(await client.listPlugins()).toEqual([]);
     expect(existsSync(join(d.dataRoot, 'plugins', info.Id))).toBe(false);
 
-    const missing = await api(d, 'GET', '/plugins/privileges?remote=vieux/sshfs');
-    expect(missing.status).toBe(501);
-    expect((missing.json as { message: string }).message).toContain('does not pull plugins from registries');
+  });
+});
+
+describe('plugins from a registry', () => {
+  test('docker plugin install: privileges from the registry, the rootfs pulled, enabled; images and wrong grants refused', async () => {
+    const registry = await startRegistry();
+    try {
+      const { manifestDigest } = await pushPlugin(registry.url, 'berthtest/regvol', 'v2', dir);
+      await pushImage(registry.url, 'berthtest/image', 'latest', await buildImage());
+      const ref = `${registry.host}/berthtest/regvol:v2`;
+      const priv = await api(d, 'GET', `/plugins/privileges?remote=${encodeURIComponent(ref)}`);
+      expect(priv.status).toBe(200);
+      expect((priv.json as { Name: string }[]).map((p) => p.Name)).toEqual(['network', 'capabilities']);
+      const bad = await api(d, 'POST', `/plugins/pull?remote=${encodeURIComponent(ref)}&name=nope`, []);
+      expect(bad.status).toBe(400);
+      expect((bad.json as { message: string }).message).toContain('incorrect privileges');
+      expect(await fails(['plugin', 'install', '--grant-all-permissions', `${registry.host}/berthtest/image`])).toContain('is not a plugin');
+      expect(await fails(['plugin', 'install', '--grant-all-permissions', `${registry.host}/berthtest/missing`])).toMatch(/not found/);
+
+      const out = await ok(d, ['plugin', 'install', '--grant-all-permissions', '--alias', 'regvol', ref]);
+      expect(out).toContain(`Digest: ${manifestDigest}`);
+      expect(out).toContain('Installed plugin');
+      expect(await ok(d, ['plugin', 'ls', '--format', '{{.Name}} {{.Enabled}}'])).toBe('regvol:latest true');
+      expect(await ok(d, ['plugin', 'inspect', '-f', '{{.PluginReference}}', 'regvol'])).toBe(ref);
+      const id = await ok(d, ['plugin', 'inspect', '-f', '{{.Id}}', 'regvol']);
+      await ok(d, ['volume', 'create', '-d', 'regvol', 'rgv']);
+      await ok(d, ['run', '--name', 'rgv-user', '-v', 'rgv:/d', 'busybox', 'sh', '-c', 'echo pulled > /d/z']);
+      expect(readFileSync(join(d.dataRoot, 'plugins', id, 'propagated-mount', 'rgv', 'z'), 'utf8')).toBe('pulled\n');
+      await ok(d, ['rm', 'rgv-user']);
+      await ok(d, ['volume', 'rm', 'rgv']);
+      await ok(d, ['plugin', 'rm', '-f', 'regvol']);
+    } finally {
+      await registry.stop();
+    }
   });
 });
 
