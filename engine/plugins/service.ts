@@ -11,7 +11,7 @@ import { RuntimeClient } from '../runtime/client.js';
 import { BERTH_VERSION } from '../version.js';
 import { applySettings, capabilities, initialSettings, privileges } from './config.js';
 import { unpackPluginTar } from './create.js';
-import { fetchRemote, fetchRootfs, parseRemote, remoteName, remoteString, type OpenRepo } from './distribution.js';
+import { fetchRemote, fetchRootfs, parseRemote, pushPlugin, remoteName, remoteString, type OpenRepo } from './distribution.js';
 import type { RegistryAuth } from '../images/index.js';
 import type { RegistryClient } from '../images/registry/client.js';
 import type { PluginObject, PluginPrivilege, VolumeDriver, VolumePlugins } from './index.js';
@@ -45,6 +45,8 @@ export class PluginService implements Service, VolumePlugins {
     // Plugins enabled before berthd stopped run again (dockerd restores them the same way).
     for (const p of store.all()) {
       if (p.Enabled) svc.track(p.Id, svc.start(p, DEFAULT_ENABLE_TIMEOUT_S * 1000).catch((err) => log.error(`plugin ${p.Name}: ${(err as Error).message}`)));
+      // a disabled plugin may still run after a crash mid-disable
+      else svc.track(p.Id, stopPlugin(runtime, p.Id, 3000).catch((err) => log.error(`plugin ${p.Name}: stopping a leftover run: ${(err as Error).message}`)));
     }
     return svc;
   }
@@ -224,6 +226,14 @@ export class PluginService implements Service, VolumePlugins {
    * client granted must be the plugin's; the rootfs is unpacked under tmp/ and the plugin
    * installed disabled, as create does.
    */
+  /** POST /plugins/{name}/push: to the registry its name names (NAME must be REGISTRY/REPO[:TAG] for a private one). */
+  async push(nameOrId: string, auth: RegistryAuth | undefined, onProgress: (m: Record<string, unknown>) => void): Promise<void> {
+    const p = this.store.get(nameOrId);
+    const images = this.engine.images as unknown as { registry: RegistryClient; authFor(domain: string, auth?: RegistryAuth): RegistryAuth | undefined };
+    await pushPlugin((ref) => images.registry.repo(ref.domain, ref.path, images.authFor(ref.domain, auth), 'pull,push'), p, this.store.rootfs(p.Id), this.store.tmpDir(), onProgress);
+    this.engine.events.emit({ Type: 'plugin', Action: 'push', Actor: { ID: p.Id, Attributes: { name: p.Name } } });
+  }
+
   /** The local name of a pull: NAME, else the reference's familiar name (with its tag). */
   pullName(remote: string, name: string): string {
     if (!remote) throw new InvalidArgumentError('plugin pull: the remote query parameter is required (NAME[:TAG])');

@@ -1,6 +1,6 @@
 /**
  * Plugin endpoints: HTTP <-> PluginService (managed v2 plugins created from a tar or
- * pulled from a registry). Push and upgrade are 501 naming what is missing.
+ * pulled from a registry, pushed to one). Upgrade is 501 naming what is missing.
  */
 import type { Engine } from '../../engine.js';
 import { NotImplementedError } from '../../errors.js';
@@ -9,7 +9,7 @@ import { checkFilterKeys, queryBool, queryFilters, queryInt } from '../query.js'
 import type { Ctx, JsonStream, Router } from '../router.js';
 import { decodeRegistryAuth } from '../../images/registry/auth.js';
 
-const NO_REGISTRY = 'berthd does not push or upgrade plugins: install them with `docker plugin install` or create them with `docker plugin create NAME DIR`';
+const NO_UPGRADE = 'berthd does not upgrade plugins: remove the plugin and install the new version with `docker plugin install`';
 
 export function register(router: Router, engine: Engine): void {
   const svc = () => engine.plugins as unknown as PluginService;
@@ -50,11 +50,13 @@ export function register(router: Router, engine: Engine): void {
     ctx.res.writeHead(204).end();
   });
   const unsupported = () => {
-    throw new NotImplementedError(NO_REGISTRY);
+    throw new NotImplementedError(NO_UPGRADE);
   };
   router.post('/plugins/:name+/upgrade', unsupported);
-  router.post('/plugins/:name+/push', (ctx) => {
+  router.post('/plugins/:name+/push', async (ctx) => {
+    // A missing plugin is a plain 404, before the progress stream starts.
     svc().inspect(ctx.params.name);
-    unsupported();
+    const out = ctx.stream();
+    await svc().push(ctx.params.name, authOf(ctx), (m) => out.write(m));
   });
 }

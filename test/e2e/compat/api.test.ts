@@ -57,7 +57,7 @@ describe('plugins', () => {
     expect((await api(d, 'DELETE', '/plugins/foo')).status).toBe(404);
     const upgrade = await api(d, 'POST', '/plugins/foo/upgrade?remote=foo');
     expect(upgrade.status).toBe(501);
-    expect(upgrade.json.message).toMatch(/berthd does not push or upgrade plugins/);
+    expect(upgrade.json.message).toMatch(/berthd does not upgrade plugins/);
     // create takes a tar (test/e2e/compat/plugins.test.ts); none is a 400 naming what is missing
     const empty = await api(d, 'POST', '/plugins/create?name=foo');
     expect(empty.status).toBe(400);

@@ -201,6 +201,16 @@ describe('plugins from a registry', () => {
       await ok(d, ['rm', 'rgv-user']);
       await ok(d, ['volume', 'rm', 'rgv']);
       await ok(d, ['plugin', 'rm', '-f', 'regvol']);
+
+      // docker plugin push, then install what was pushed
+      const pushed = `${registry.host}/berthtest/pushed:v1`;
+      await ok(d, ['plugin', 'create', pushed, dir]);
+      const push = await ok(d, ['plugin', 'push', pushed]);
+      expect(push).toMatch(/v1: digest: sha256:[0-9a-f]{64}/);
+      await ok(d, ['plugin', 'rm', pushed]);
+      await ok(d, ['plugin', 'install', '--grant-all-permissions', pushed]);
+      expect(await ok(d, ['plugin', 'ls', '--format', '{{.Name}} {{.Enabled}}'])).toBe(`${pushed} true`);
+      await ok(d, ['plugin', 'rm', '-f', pushed]);
     } finally {
       await registry.stop();
     }
