@@ -53,7 +53,8 @@ export class PluginService implements Service, VolumePlugins {
 
   private track(id: string, work: Promise<unknown>): void {
     this.starting.set(id, work);
-    void work.finally(() => { if (this.starting.get(id) === work) this.starting.delete(id); });
+    const done = () => { if (this.starting.get(id) === work) this.starting.delete(id); };
+    work.then(done, done);
   }
 
   /** One change at a time (plugins change rarely; volumes calls do not wait for this). */
