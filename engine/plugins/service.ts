@@ -14,7 +14,7 @@ import { unpackPluginTar } from './create.js';
 import { fetchRemote, fetchRootfs, parseRemote, pushPlugin, remoteName, remoteString, type OpenRepo } from './distribution.js';
 import type { RegistryAuth } from '../images/index.js';
 import type { RegistryClient } from '../images/registry/client.js';
-import type { PluginObject, PluginPrivilege, VolumeDriver, VolumePlugins } from './index.js';
+import type { PluginConfig, PluginObject, PluginPrivilege, VolumeDriver, VolumePlugins } from './index.js';
 import { waitExit } from '../runtime/monitor.js';
 import { startPlugin, stopPlugin, unshareMount, type RunnerPaths } from './runner.js';
 import { normalizeName, PluginStore } from './store.js';
@@ -227,6 +227,47 @@ export class PluginService implements Service, VolumePlugins {
    * client granted must be the plugin's; the rootfs is unpacked under tmp/ and the plugin
    * installed disabled, as create does.
    */
+  /**
+   * POST /plugins/{name}/upgrade?remote=REF (`docker plugin upgrade`): a disabled plugin
+   * takes the config and rootfs of REF; its id, name, settings and volumes stay.
+   */
+  async upgrade(nameOrId: string, remote: string, granted: unknown, auth: RegistryAuth | undefined, onProgress: (status: string) => void): Promise<void> {
+    const p = this.store.get(nameOrId);
+    if (p.Enabled) throw new ConflictError(`plugin must be disabled before upgrading: plugin ${p.Name} is enabled`);
+    if (!remote) throw new InvalidArgumentError('plugin upgrade: the remote query parameter is required (NAME[:TAG])');
+    const r = await fetchRemote(this.openRepo, remote, auth);
+    this.checkGrant(r.config, granted, remoteName(r.ref));
+    onProgress(`Pulling from ${remoteName({ ...r.ref, tag: undefined, digest: undefined })}`);
+    const staged = this.store.newRootfs(p.Id);
+    await fs.rm(staged, { recursive: true, force: true });
+    let committing = false;
+    try {
+      const diffId = await fetchRootfs(r, staged, onProgress);
+      await this.serial(async () => {
+        const cur = this.store.get(p.Id);
+        if (cur.Enabled) throw new ConflictError(`plugin must be disabled before upgrading: plugin ${cur.Name} is enabled`);
+        const config = { ...r.config, rootfs: { type: 'layers', diff_ids: [diffId] } };
+        committing = true;
+        await this.store.upgrade({ ...cur, Config: config, PluginReference: remoteString(r.ref) });
+      });
+      onProgress(`Digest: ${r.manifestDigest}`);
+      onProgress(`Status: Downloaded newer image for ${remoteName(r.ref)}`);
+      this.engine.events.emit({ Type: 'plugin', Action: 'pull', Actor: { ID: p.Id, Attributes: { name: remoteName(r.ref) } } });
+    } catch (err) {
+      // past the commit point the next start finishes the upgrade (PluginStore.finishUpgrade)
+      if (!committing) await fs.rm(staged, { recursive: true, force: true }).catch(() => undefined);
+      throw err;
+    }
+  }
+
+  private checkGrant(config: PluginConfig, granted: unknown, name: string): void {
+    const wanted = privileges(config);
+    const key = (l: PluginPrivilege[]) => JSON.stringify(l.map((x) => JSON.stringify([x.Name, [...x.Value].sort()])).sort());
+    if (!Array.isArray(granted) || key(granted as PluginPrivilege[]) !== key(wanted)) {
+      throw new InvalidArgumentError(`incorrect privileges: ${name} needs ${wanted.map((x) => `${x.Name}=${x.Value.join(',')}`).join('; ') || 'none'} (docker plugin install --grant-all-permissions grants them)`);
+    }
+  }
+
   /** POST /plugins/{name}/push: to the registry its name names (NAME must be REGISTRY/REPO[:TAG] for a private one). */
   async push(nameOrId: string, auth: RegistryAuth | undefined, onProgress: (m: Record<string, unknown>) => void): Promise<void> {
     const p = this.store.get(nameOrId);
@@ -245,11 +286,7 @@ export class PluginService implements Service, VolumePlugins {
     const full = this.pullName(remote, name);
     if (this.store.hasName(full)) throw new ConflictError(`plugin ${full} already exists`);
     const r = await fetchRemote(this.openRepo, remote, auth);
-    const wanted = privileges(r.config);
-    const key = (l: PluginPrivilege[]) => JSON.stringify(l.map((x) => JSON.stringify([x.Name, [...x.Value].sort()])).sort());
-    if (!Array.isArray(granted) || key(granted as PluginPrivilege[]) !== key(wanted)) {
-      throw new InvalidArgumentError(`incorrect privileges: ${remoteName(r.ref)} needs ${wanted.map((x) => `${x.Name}=${x.Value.join(',')}`).join('; ') || 'none'} (docker plugin install --grant-all-permissions grants them)`);
-    }
+    this.checkGrant(r.config, granted, remoteName(r.ref));
     onProgress(`Pulling from ${remoteName({ ...r.ref, tag: undefined, digest: undefined })}`);
     const id = randomBytes(32).toString('hex');
     const staged = join(this.store.tmpDir(), id);

@@ -31,6 +31,7 @@ export class PluginStore {
     await fs.rm(store.tmpDir(), { recursive: true, force: true });
     for (const id of await fs.readdir(store.dir)) {
       if (!/^[0-9a-f]{64}$/.test(id)) continue;
+      await store.finishUpgrade(id);
       try {
         const p = JSON.parse(await fs.readFile(join(store.dir, id, 'plugin.json'), 'utf8')) as PluginObject;
         store.plugins.set(p.Id, p);
@@ -66,6 +67,36 @@ export class PluginStore {
       if (matches.length > 1) throw new InvalidArgumentError(`multiple plugins found for "${nameOrId}"`);
     }
     throw new NotFoundError(`plugin "${nameOrId}" not found`);
+  }
+
+  /**
+   * An upgrade unpacks rootfs.new, writes upgrade.json (the commit point), swaps the
+   * rootfs directories and renames upgrade.json over plugin.json. At start, one that
+   * reached its commit point is finished; one that did not is undone.
+   */
+  private async finishUpgrade(id: string): Promise<void> {
+    const dir = this.pluginDir(id);
+    const has = (name: string) => fs.stat(join(dir, name)).then(() => true, () => false);
+    if (await has('upgrade.json')) {
+      if (await has('rootfs.new')) {
+        if (await has('rootfs')) await fs.rename(join(dir, 'rootfs'), join(dir, 'rootfs.old'));
+        await fs.rename(join(dir, 'rootfs.new'), join(dir, 'rootfs'));
+      }
+      await fs.rename(join(dir, 'upgrade.json'), join(dir, 'plugin.json'));
+    }
+    await fs.rm(join(dir, 'rootfs.new'), { recursive: true, force: true });
+    await fs.rm(join(dir, 'rootfs.old'), { recursive: true, force: true });
+  }
+
+  /** Where an upgrade unpacks the new rootfs. */
+  newRootfs(id: string): string { return join(this.dir, id, 'rootfs.new'); }
+
+  /** Makes the upgrade (newRootfs() unpacked) the plugin, crash-safely (finishUpgrade). */
+  async upgrade(p: PluginObject): Promise<void> {
+    const dir = this.pluginDir(p.Id);
+    await writeJsonAtomic(join(dir, 'upgrade.json'), p);
+    await this.finishUpgrade(p.Id);
+    this.plugins.set(p.Id, p);
   }
 
   hasName(name: string): boolean {

@@ -1,15 +1,13 @@
 /**
  * Plugin endpoints: HTTP <-> PluginService (managed v2 plugins created from a tar or
- * pulled from a registry, pushed to one). Upgrade is 501 naming what is missing.
+ * pulled from a registry, pushed to one, upgraded from one).
  */
 import type { Engine } from '../../engine.js';
-import { NotImplementedError } from '../../errors.js';
 import type { PluginService } from '../../plugins/service.js';
 import { checkFilterKeys, queryBool, queryFilters, queryInt } from '../query.js';
 import type { Ctx, JsonStream, Router } from '../router.js';
 import { decodeRegistryAuth } from '../../images/registry/auth.js';
 
-const NO_UPGRADE = 'berthd does not upgrade plugins: remove the plugin and install the new version with `docker plugin install`';
 
 export function register(router: Router, engine: Engine): void {
   const svc = () => engine.plugins as unknown as PluginService;
@@ -49,10 +47,11 @@ export function register(router: Router, engine: Engine): void {
     await svc().set(ctx.params.name, (await ctx.body()) ?? []);
     ctx.res.writeHead(204).end();
   });
-  const unsupported = () => {
-    throw new NotImplementedError(NO_UPGRADE);
-  };
-  router.post('/plugins/:name+/upgrade', unsupported);
+  router.post('/plugins/:name+/upgrade', async (ctx) => {
+    const granted = (await ctx.body()) ?? [];
+    let out: JsonStream | undefined;
+    await svc().upgrade(ctx.params.name, ctx.query.get('remote') ?? '', granted, authOf(ctx), (status) => (out ??= ctx.stream()).write({ status }));
+  });
   router.post('/plugins/:name+/push', async (ctx) => {
     // A missing plugin is a plain 404, before the progress stream starts.
     svc().inspect(ctx.params.name);

@@ -174,7 +174,7 @@ describe('plugins through dockerode', () => {
 });
 
 describe('plugins from a registry', () => {
-  test('docker plugin install: privileges from the registry, the rootfs pulled, enabled; images and wrong grants refused', async () => {
+  test('docker plugin install, push and upgrade: privileges from the registry, the rootfs pulled, enabled; images and wrong grants refused', async () => {
     const registry = await startRegistry();
     try {
       const { manifestDigest } = await pushPlugin(registry.url, 'berthtest/regvol', 'v2', dir);
@@ -210,6 +210,26 @@ describe('plugins from a registry', () => {
       await ok(d, ['plugin', 'rm', pushed]);
       await ok(d, ['plugin', 'install', '--grant-all-permissions', pushed]);
       expect(await ok(d, ['plugin', 'ls', '--format', '{{.Name}} {{.Enabled}}'])).toBe(`${pushed} true`);
+
+      // docker plugin upgrade: refused while enabled; then the new config and rootfs, same id and volumes
+      const v2dir = volumePluginDir({ ...VOLPLUGIN_CONFIG, description: 'version 2' });
+      try {
+        await pushPlugin(registry.url, 'berthtest/pushed', 'v2', v2dir);
+      } finally {
+        rmSync(v2dir, { recursive: true, force: true });
+      }
+      const pid = await ok(d, ['plugin', 'inspect', '-f', '{{.Id}}', pushed]);
+      await ok(d, ['volume', 'create', '-d', pushed, 'upv']);
+      expect(await fails(['plugin', 'upgrade', '--grant-all-permissions', pushed, `${registry.host}/berthtest/pushed:v2`])).toContain('plugin must be disabled before upgrading');
+      await ok(d, ['plugin', 'disable', '-f', pushed]);
+      await ok(d, ['plugin', 'upgrade', '--grant-all-permissions', '--skip-remote-check', pushed, `${registry.host}/berthtest/pushed:v2`]);
+      const up = JSON.parse(await ok(d, ['plugin', 'inspect', pushed]))[0];
+      expect(up).toMatchObject({ Id: pid, Enabled: false, PluginReference: `${registry.host}/berthtest/pushed:v2`, Config: { Description: 'version 2' } });
+      await ok(d, ['plugin', 'enable', pushed]);
+      await ok(d, ['run', '--name', 'upv-user', '-v', 'upv:/d', 'busybox', 'touch', '/d/after-upgrade']);
+      await ok(d, ['rm', 'upv-user']);
+      expect(existsSync(join(d.dataRoot, 'plugins', pid, 'propagated-mount', 'upv', 'after-upgrade'))).toBe(true);
+      await ok(d, ['volume', 'rm', 'upv']);
       await ok(d, ['plugin', 'rm', '-f', pushed]);
     } finally {
       await registry.stop();
