@@ -4,6 +4,7 @@
 
 #include <errno.h>
 #include <fcntl.h>
+#include <limits.h>
 #include <sched.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -258,6 +259,32 @@ root_propagation (const struct spec *spec)
   return MS_SLAVE | MS_REC;
 }
 
+/* The mount point under which `path` lives (longest prefix in mountinfo); 0 on success. */
+static int
+parent_mount_point (const char *path, char *out, size_t len)
+{
+  char real[PATH_MAX], line[8192], mp[PATH_MAX];
+  size_t best = 0;
+  FILE *f;
+  if (!realpath (path, real) || !(f = fopen ("/proc/self/mountinfo", "re")))
+    return -1;
+  while (fgets (line, sizeof line, f))
+    {
+      size_t n;
+      /* fields: id parent major:minor root mount-point ... (no spaces inside: \040 escapes) */
+      if (sscanf (line, "%*s %*s %*s %*s %4095s", mp) != 1)
+        continue;
+      n = strlen (mp);
+      if (strncmp (real, mp, n) == 0 && (n == 1 || real[n] == '/' || real[n] == 0) && n >= best && n < len)
+        {
+          best = n;
+          memcpy (out, mp, n + 1);
+        }
+    }
+  fclose (f);
+  return best ? 0 : -1;
+}
+
 int
 rootfs_prepare (const struct spec *spec, const struct cgroup *cg, bool userns, berth_error_t *err)
 {
@@ -265,8 +292,22 @@ rootfs_prepare (const struct spec *spec, const struct cgroup *cg, bool userns, b
   int rootfd, ret = 0;
   size_t i;
 
-  /* Never let our mounts propagate back to the host. */
-  if (mount (NULL, "/", NULL, (prop & MS_SHARED) ? (MS_SLAVE | MS_REC) : prop, NULL) < 0)
+  if (prop & MS_SHARED)
+    {
+      /* Shared root propagation (docker plugins' propagated mounts), as runc does it: "/"
+       * stays shared with the host, but the mount holding the rootfs is made private, so
+       * the rootfs bind and everything mounted in it stay in the container; only a mount
+       * the spec binds rshared from a shared host mount reaches the host. */
+      char parent[PATH_MAX];
+      if (mount (NULL, "/", NULL, MS_SHARED | MS_REC, NULL) < 0)
+        return berth_make_error (err, errno, "make / %s", "shared");
+      if (parent_mount_point (spec->root_path, parent, sizeof parent) < 0)
+        return berth_make_error (err, errno ? errno : ENOENT, "find the mount holding the rootfs `%s`", spec->root_path);
+      if (mount (NULL, parent, NULL, MS_PRIVATE, NULL) < 0)
+        return berth_make_error (err, errno, "make the rootfs's parent mount `%s` private", parent);
+    }
+  /* Otherwise never let our mounts propagate back to the host. */
+  else if (mount (NULL, "/", NULL, prop, NULL) < 0)
     return berth_make_error (err, errno, "make / %s", "private to the container");
   if (mount (spec->root_path, spec->root_path, NULL, MS_BIND | MS_REC, NULL) < 0)
     return berth_make_error (err, errno, "bind the rootfs `%s`", spec->root_path);

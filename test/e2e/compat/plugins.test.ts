@@ -64,6 +64,9 @@ describe('docker plugin with a real volume plugin', () => {
     expect(capEff & (1n << 21n)).toBe(1n << 21n);
     expect(readlinkSync(`/proc/${pid}/ns/net`)).toBe(readlinkSync('/proc/self/ns/net'));
     expect(readlinkSync(`/proc/${pid}/ns/mnt`)).not.toBe(readlinkSync('/proc/self/ns/mnt'));
+    // Its root propagation is shared (for the propagated mount), but its own mounts (proc, dev, ...) stay in it.
+    const hostMounts = readFileSync('/proc/self/mountinfo', 'utf8').split('\n').map((l) => l.split(' ')[4]);
+    expect(hostMounts.filter((m) => m?.startsWith(join(d.dataRoot, 'plugins', id, 'rootfs')))).toEqual([]);
     expect(await ok(d, ['plugin', 'ls', '--format', '{{.Name}} {{.Enabled}}'])).toBe('berthtest/vol:latest true');
     expect(await fails(['plugin', 'set', 'berthtest/vol', 'DEBUG=0'])).toContain('cannot set on an active plugin');
     expect(await ok(d, ['plugin', 'ls', '--filter', 'capability=volumedriver', '-q'])).toBe(id.slice(0, 12));
@@ -93,6 +96,17 @@ describe('docker plugin with a real volume plugin', () => {
     expect(await ok(d, ['volume', 'ls', '--filter', 'driver=berthtest/vol:latest', '--format', '{{.Name}}'])).toBe('mvol\npvol\nvd'.split('\n').sort().join('\n'));
     await ok(d, ['rm', 'mv']);
     await ok(d, ['volume', 'rm', 'mvol', 'vd']);
+
+    // A filesystem the plugin mounts in its namespace reaches the host through the propagated mount.
+    await ok(d, ['volume', 'create', '-d', 'berthtest/vol', '-o', 'type=tmpfs', 'tvol']);
+    const tvol = join(d.dataRoot, 'plugins', id, 'propagated-mount', 'tvol');
+    const mountedAt = (path: string) => readFileSync('/proc/self/mountinfo', 'utf8').split('\n').some((l) => l.split(' ')[4] === path && l.includes(' - tmpfs '));
+    expect(mountedAt(tvol)).toBe(true);
+    await ok(d, ['run', '--name', 'tv', '-v', 'tvol:/t', 'busybox', 'sh', '-c', 'echo in-tmpfs > /t/f']);
+    expect(readFileSync(join(tvol, 'f'), 'utf8')).toBe('in-tmpfs\n');
+    await ok(d, ['rm', 'tv']);
+    await ok(d, ['volume', 'rm', 'tvol']);
+    expect(mountedAt(tvol)).toBe(false);
 
     expect(await fails(['plugin', 'disable', 'berthtest/vol'])).toContain('plugin berthtest/vol:latest is in use');
     expect(await fails(['plugin', 'rm', 'berthtest/vol'])).toContain('plugin berthtest/vol:latest is in use');
