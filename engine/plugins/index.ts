@@ -4,15 +4,18 @@
  *   data-root/plugins/<id>/plugin.json        the plugin object (written atomically)
  *   data-root/plugins/<id>/rootfs/            the plugin's root filesystem
  *   data-root/plugins/<id>/propagated-mount/  host side of Config.PropagatedMount (rshared)
- *   data-root/plugins/tmp/                    creates in progress (emptied at start)
+ *   data-root/plugins/<id>/rootfs.new/, upgrade.json   an upgrade in progress (store.ts)
+ *   data-root/plugins/<id>/plugin.log         the plugin's output (json-file)
+ *   data-root/plugins/tmp/                    creates, pulls and removals in progress (emptied at start)
  *   exec-root/plugins/<id prefix>/            the plugin's /run/docker/plugins (its socket)
  *   exec-root/plugins/runtime/                --root of the OCI runtime for plugins
  *
- * A create is unpacked under tmp/ and renamed into place once plugin.json is
+ * A create (or pull) is unpacked under tmp/ and renamed into place once plugin.json is
  * written, so a crash leaves either a whole plugin or nothing. Enabled plugins
- * run as containers of the engine's OCI runtime (runner.ts) and are started again
- * when berthd starts; they speak docker's plugin protocol on their socket
- * (protocol.ts). Volume plugins serve the VolumeDriver API (volumedriver.ts).
+ * run as containers of the engine's OCI runtime (runner.ts), are started again
+ * when berthd starts or when they exit, and speak docker's plugin protocol on their
+ * socket (protocol.ts). Volume plugins serve the VolumeDriver API (volumedriver.ts);
+ * registries hold plugins as distribution.ts says.
  */
 
 /** config.json of a v2 plugin, as the API shows it (PluginConfig). */
