@@ -19,7 +19,8 @@ export interface LogOptions {
   tty: boolean;
 }
 
-interface Entry { log: string; stream: 'stdout' | 'stderr'; time: string }
+export interface LogEntry { log: string; stream: 'stdout' | 'stderr'; time: string }
+type Entry = LogEntry;
 
 function parseLines(text: string): Entry[] {
   const out: Entry[] = [];
@@ -79,8 +80,8 @@ function accept(e: Entry, o: LogOptions): boolean {
   return true;
 }
 
-/** The log as a byte stream; `isRunning` stops a follow once the container is gone. */
-export function readLogs(path: string, o: LogOptions, isRunning: () => boolean, signal?: AbortSignal): Readable {
+/** The log as a byte stream; `isRunning` stops a follow once the container is gone. `encode` turns an entry into bytes (swarm task logs add details). */
+export function readLogs(path: string, o: LogOptions, isRunning: () => boolean, signal?: AbortSignal, encode: (e: LogEntry, o: LogOptions) => Buffer = encodeEntry): Readable {
   const out = new PassThrough();
   void (async () => {
     let entries: Entry[] = [];
@@ -94,7 +95,7 @@ export function readLogs(path: string, o: LogOptions, isRunning: () => boolean, 
     }
     entries = entries.filter((e) => accept(e, o));
     if (o.tail >= 0) entries = entries.slice(Math.max(0, entries.length - o.tail));
-    for (const e of entries) out.write(encodeEntry(e, o));
+    for (const e of entries) out.write(encode(e, o));
     const pastUntil = () => o.until !== 0n && o.until < BigInt(Date.now()) * 1_000_000n;
     if (!o.follow || pastUntil()) return out.end();
     let offset = 0;
@@ -124,7 +125,7 @@ export function readLogs(path: string, o: LogOptions, isRunning: () => boolean, 
         const text = partial + buf.toString('utf8');
         const cut = text.lastIndexOf('\n');
         partial = text.slice(cut + 1);
-        for (const e of parseLines(text.slice(0, cut + 1))) if (accept(e, o)) out.write(encodeEntry(e, o));
+        for (const e of parseLines(text.slice(0, cut + 1))) if (accept(e, o)) out.write(encode(e, o));
         continue;
       }
       if (!isRunning()) break;

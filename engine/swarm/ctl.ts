@@ -1,15 +1,19 @@
 /**
- * The control port (docker's 2377) of a manager: HTTPS with the node certificate.
+ * The control port (docker's 2377) of every node: HTTPS with the node certificate.
+ * The first three are answered by managers only.
  *   GET  /ca                the CA certificate (a joining node checks its digest
  *                           against the token before it trusts anything else)
  *   POST /join              {token, addr, hostname, ...} -> node id, certificates,
  *                           etcd endpoints (managers: etcd MemberAdd first)
  *   GET  /secrets/:id       (client certificate of a node) a secret's value, only
  *                           for a node that has a task using it
+ *   GET  /logs/:task        (client certificate of a manager) the framed log of this
+ *                           node's container of a task (see logs.ts)
  * joinVia() is the client side of /join.
  */
 import { createServer, request, type Server } from 'node:https';
 import type { IncomingMessage, ServerResponse } from 'node:http';
+import type { Readable } from 'node:stream';
 import type { TLSSocket } from 'node:tls';
 import { InvalidArgumentError, UnavailableError, isEngineError } from '../errors.js';
 import { httpStatusOf } from '../api/errors.js';
@@ -42,6 +46,7 @@ export interface CtlHandlers {
   ca(): string;
   join(req: JoinRequest): Promise<JoinResponse>;
   secret(nodeId: string, secretId: string): Promise<Buffer>;
+  logs(taskId: string, query: URLSearchParams, signal: AbortSignal): Readable | undefined;
 }
 
 export function startCtlServer(addr: string, port: number, tls: { ca: string; cert: string; key: string }, h: CtlHandlers): Promise<Server> {
@@ -68,12 +73,24 @@ async function handle(req: IncomingMessage, res: ServerResponse, h: CtlHandlers)
     }
     return reply(res, 200, await h.join(body));
   }
+  const sock = req.socket as TLSSocket;
+  const who = sock.authorized ? certIdentity(sock.getPeerCertificate().subject as never) : undefined;
   const m = /^\/secrets\/([^/]+)$/.exec(url.pathname);
   if (req.method === 'GET' && m) {
-    const sock = req.socket as TLSSocket;
-    const who = sock.authorized ? certIdentity(sock.getPeerCertificate().subject as never) : undefined;
     if (!who) return reply(res, 401, { message: 'a node certificate of this swarm is required' });
     return reply(res, 200, { data: (await h.secret(who.nodeId, m[1])).toString('base64') });
+  }
+  const lm = /^\/logs\/([^/]+)$/.exec(url.pathname);
+  if (req.method === 'GET' && lm) {
+    if (who?.role !== 'manager') return reply(res, 403, { message: 'task logs are for the managers of this swarm (a manager\'s node certificate is required)' });
+    const ac = new AbortController();
+    res.on('close', () => ac.abort());
+    const stream = h.logs(decodeURIComponent(lm[1]), url.searchParams, ac.signal);
+    res.writeHead(200, { 'Content-Type': 'application/octet-stream' });
+    if (!stream) return void res.end();
+    stream.on('error', () => res.destroy());
+    stream.pipe(res);
+    return;
   }
   reply(res, 404, { message: 'not found' });
 }

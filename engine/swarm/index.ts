@@ -6,7 +6,11 @@
  * leave with "This node is not part of a swarm". See docs/swarm.md for the design.
  */
 import type { Engine, Service } from '../engine.js';
+import type { Readable } from 'node:stream';
+import type { TaskLogQuery } from './logs.js';
 import { SwarmService } from './service.js';
+
+export type { TaskLogQuery };
 
 export type SecretKind = 'secrets' | 'configs';
 
@@ -35,6 +39,8 @@ export interface Swarm extends Service {
 
   listTasks(filters: Record<string, string[]>): Promise<any[]>;
   inspectTask(ref: string): Promise<any>;
+  /** GET /services/{id}/logs and /tasks/{id}/logs: frames (raw for a TTY service), across nodes. */
+  logs(kind: 'service' | 'task', ref: string, q: TaskLogQuery, signal: AbortSignal): Promise<{ tty: boolean; stream: Readable }>;
 
   createSecret(kind: SecretKind, spec: any): Promise<{ ID: string }>;
   listSecrets(kind: SecretKind, filters: Record<string, string[]>): Promise<any[]>;

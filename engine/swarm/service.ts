@@ -26,6 +26,9 @@ import { LocalStore, type LocalCerts, type LocalState } from './state.js';
 import { connectEtcd, PREFIX, Store, type Obj } from './store.js';
 import { newJoinToken } from './tokens.js';
 import { eligibleNodes } from './scheduler.js';
+import { mergeLogs, nodeTaskLogs, paramsToQuery, type TaskLogQuery } from './logs.js';
+import type { ContainerService } from '../containers/service.js';
+import type { Readable } from 'node:stream';
 
 const HEARTBEAT_TTL = 6;
 const ELECTION_TTL = 5;
@@ -238,13 +241,12 @@ export class SwarmService {
     const a: Active = { state, certs, store, member, closed: false };
     this.a = a;
     try {
-      if (state.role === 'manager') {
-        a.ctl = await startCtlServer(state.listenHost ?? '0.0.0.0', state.port, certs, {
-          ca: () => certs.ca,
-          join: (r) => this.admit(a, r as JoinRequest & { port?: number; listenHost?: string }),
-          secret: (nodeId, id) => this.secretFor(a, nodeId, id),
-        });
-      }
+      a.ctl = await startCtlServer(state.listenHost ?? '0.0.0.0', state.port, certs, {
+        ca: () => certs.ca,
+        join: (r) => this.admit(a, r as JoinRequest & { port?: number; listenHost?: string }),
+        secret: (nodeId, id) => this.secretFor(a, nodeId, id),
+        logs: (taskId, query, signal) => nodeTaskLogs(this.engine.containers as unknown as ContainerService, taskId, paramsToQuery(query), signal),
+      });
     } catch (err) {
       await this.deactivate(a, false, false);
       throw err;
@@ -377,6 +379,7 @@ export class SwarmService {
   // ---- control port handlers (managers) ----
 
   private async admit(a: Active, r: JoinRequest & { port?: number; listenHost?: string }): Promise<JoinResponse> {
+    if (a.state.role !== 'manager') throw new UnavailableError('this node is a worker: join through a manager\'s address');
     const cluster = await a.store.get<any>('cluster', 'swarm');
     if (!cluster) throw new UnavailableError('the swarm is not initialised yet');
     const role: NodeRole | undefined = r.token === cluster.value.JoinTokens.Worker ? 'worker' : r.token === cluster.value.JoinTokens.Manager ? 'manager' : undefined;
@@ -418,6 +421,7 @@ export class SwarmService {
   }
 
   private async secretFor(a: Active, nodeId: string, secretId: string): Promise<Buffer> {
+    if (a.state.role !== 'manager') throw new UnavailableError('this node is a worker: secrets come from a manager');
     const tasks = await a.store.list<any>('tasks');
     const uses = tasks.some((t) => t.value.NodeID === nodeId && t.value.DesiredState === 'running'
       && (t.value.Spec.ContainerSpec.Secrets ?? []).some((s: any) => s.SecretID === secretId));
@@ -573,6 +577,26 @@ export class SwarmService {
   async inspectTask(ref: string): Promise<any> {
     const a = this.manager();
     return objects.taskView(await objects.find(a.store, 'tasks', ref, () => '', 'task'));
+  }
+
+  /** docker service logs: every task's log from the node that runs it. */
+  async logs(kind: 'service' | 'task', ref: string, q: TaskLogQuery, signal: AbortSignal): Promise<{ tty: boolean; stream: Readable }> {
+    const a = this.manager();
+    const target = kind === 'service' ? await objects.findService(a.store, ref) : await objects.find(a.store, 'tasks', ref, () => '', 'task');
+    const tty = Boolean(kind === 'service' ? target.value.Spec.TaskTemplate.ContainerSpec?.TTY : target.value.Spec.ContainerSpec?.TTY);
+    const stream = mergeLogs({
+      self: a.state.nodeId,
+      tls: { ca: a.certs.ca, cert: a.certs.cert, key: a.certs.key },
+      tasks: async () => (kind === 'service'
+        ? (await a.store.list<any>('tasks')).filter((t) => t.value.ServiceID === target.id)
+        : [await a.store.get<any>('tasks', target.id)].filter((t): t is Obj<any> => Boolean(t))),
+      nodes: async () => {
+        const [nodes, alive] = await Promise.all([a.store.list<any>('nodes'), a.store.list('alive')]);
+        return { alive: new Set(alive.map((x) => x.id)), addr: new Map(nodes.map((n) => [n.id, `${n.value.Addr}:${n.value.Port ?? 2377}`])) };
+      },
+      local: (taskId, lq, sig) => nodeTaskLogs(this.engine.containers as unknown as ContainerService, taskId, lq, sig),
+    }, q, tty, signal);
+    return { tty, stream };
   }
 
   async createSecret(kind: 'secrets' | 'configs', spec: any): Promise<{ ID: string }> {

@@ -32,7 +32,7 @@ function parseTime(v: string | null, name: string): number {
   return Number(v);
 }
 
-function parseTimeNanos(v: string | null, name: string): bigint {
+export function parseTimeNanos(v: string | null, name: string): bigint {
   if (!v) return 0n;
   if (/^\d+(\.\d+)?$/.test(v)) return unixParamNanos(v);
   return BigInt(Math.round(parseTime(v, name) * 1000)) * 1_000_000n;

@@ -1,10 +1,11 @@
 /** Swarm endpoints (/swarm, /nodes, /services, /tasks, /secrets, /configs): HTTP <-> engine/swarm. */
 import type { Engine } from '../../engine.js';
-import { InvalidArgumentError, NotImplementedError, UnavailableError } from '../../errors.js';
+import { InvalidArgumentError, UnavailableError } from '../../errors.js';
 import type { SecretKind, Swarm } from '../../swarm/index.js';
 import { NOT_MANAGER, NO_SWARM } from '../../swarm/spec.js';
 import { checkFilterKeys, queryBool, queryFilters } from '../query.js';
 import type { Ctx, Router } from '../router.js';
+import { parseTimeNanos, streamContentType } from './containers.js';
 
 function versionOf(ctx: Ctx): number {
   const v = ctx.query.get('version');
@@ -76,11 +77,26 @@ export function register(router: Router, engine: Engine): void {
     ctx.res.writeHead(200).end();
   });
 
-  for (const kind of ['services', 'tasks']) {
-    router.get(`/${kind}/:id/logs`, async (ctx) => {
-      if (kind === 'services') await swarm().inspectService(ctx.params.id);
-      else await swarm().inspectTask(ctx.params.id);
-      throw new NotImplementedError(`${kind === 'services' ? 'service' : 'task'} logs are not supported by berthd yet: run "docker logs" on the node that runs the task ("docker service ps" names it)`);
+  for (const kind of ['service', 'task'] as const) {
+    router.get(`/${kind}s/:id/logs`, async (ctx) => {
+      const stdout = queryBool(ctx.query, 'stdout');
+      const stderr = queryBool(ctx.query, 'stderr');
+      if (!stdout && !stderr) throw new InvalidArgumentError('Bad parameters: you must choose at least one stream');
+      const tailQ = ctx.query.get('tail');
+      const tail = !tailQ || tailQ === 'all' ? -1 : Number(tailQ);
+      if (!Number.isInteger(tail)) throw new InvalidArgumentError(`invalid tail ${tailQ}: use a number or "all"`);
+      const { tty, stream } = await swarm().logs(kind, ctx.params.id, {
+        stdout, stderr, tail, since: parseTimeNanos(ctx.query.get('since'), 'since'),
+        timestamps: queryBool(ctx.query, 'timestamps'), details: queryBool(ctx.query, 'details'), follow: queryBool(ctx.query, 'follow'),
+      }, ctx.signal);
+      ctx.res.writeHead(200, { 'Content-Type': streamContentType(ctx, tty) });
+      ctx.res.flushHeaders();
+      await new Promise<void>((resolve) => {
+        stream.pipe(ctx.res);
+        stream.on('end', resolve);
+        stream.on('error', () => { ctx.res.destroy(); resolve(); });
+        ctx.res.on('close', () => { stream.destroy(); resolve(); });
+      });
     });
   }
 
