@@ -7,6 +7,9 @@
  *                           etcd endpoints (managers: etcd MemberAdd first)
  *   GET  /secrets/:id       (client certificate of a node) a secret's value, only
  *                           for a node that has a task using it
+ *   POST /renew             (client certificate of a node) a new certificate for the
+ *                           role its node record has now: promote (etcd MemberAdd,
+ *                           CA and data keys) or demote (MemberRemove)
  *   GET  /logs/:task        (client certificate of a manager) the framed log of this
  *                           node's container of a task (see logs.ts)
  * joinVia() is the client side of /join.
@@ -46,6 +49,7 @@ export interface CtlHandlers {
   ca(): string;
   join(req: JoinRequest): Promise<JoinResponse>;
   secret(nodeId: string, secretId: string): Promise<Buffer>;
+  renew(nodeId: string, req: { listenHost?: string }): Promise<JoinResponse>;
   logs(taskId: string, query: URLSearchParams, signal: AbortSignal): Readable | undefined;
 }
 
@@ -62,19 +66,13 @@ export function startCtlServer(addr: string, port: number, tls: { ca: string; ce
 async function handle(req: IncomingMessage, res: ServerResponse, h: CtlHandlers): Promise<void> {
   const url = new URL(req.url ?? '/', 'https://swarm');
   if (req.method === 'GET' && url.pathname === '/ca') return reply(res, 200, { ca: h.ca() });
-  if (req.method === 'POST' && url.pathname === '/join') {
-    const chunks: Buffer[] = [];
-    for await (const c of req) chunks.push(c as Buffer);
-    let body: JoinRequest;
-    try {
-      body = JSON.parse(Buffer.concat(chunks).toString());
-    } catch {
-      throw new InvalidArgumentError('join: invalid JSON');
-    }
-    return reply(res, 200, await h.join(body));
-  }
+  if (req.method === 'POST' && url.pathname === '/join') return reply(res, 200, await h.join(await jsonBody(req, 'join')));
   const sock = req.socket as TLSSocket;
   const who = sock.authorized ? certIdentity(sock.getPeerCertificate().subject as never) : undefined;
+  if (req.method === 'POST' && url.pathname === '/renew') {
+    if (!who) return reply(res, 401, { message: 'a node certificate of this swarm is required' });
+    return reply(res, 200, await h.renew(who.nodeId, await jsonBody(req, 'renew')));
+  }
   const m = /^\/secrets\/([^/]+)$/.exec(url.pathname);
   if (req.method === 'GET' && m) {
     if (!who) return reply(res, 401, { message: 'a node certificate of this swarm is required' });
@@ -93,6 +91,16 @@ async function handle(req: IncomingMessage, res: ServerResponse, h: CtlHandlers)
     return;
   }
   reply(res, 404, { message: 'not found' });
+}
+
+async function jsonBody(req: IncomingMessage, what: string): Promise<any> {
+  const chunks: Buffer[] = [];
+  for await (const c of req) chunks.push(c as Buffer);
+  try {
+    return JSON.parse(Buffer.concat(chunks).toString() || '{}');
+  } catch {
+    throw new InvalidArgumentError(`${what}: invalid JSON`);
+  }
 }
 
 function reply(res: ServerResponse, status: number, body: unknown): void {

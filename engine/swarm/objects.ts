@@ -12,6 +12,8 @@ import type { Obj, Store, Kind } from './store.js';
 export interface Liveness {
   alive: Set<string>;
   leader?: string;
+  /** Node ids of the started etcd members (a manager's member that runs). */
+  members?: Set<string>;
 }
 
 // ---- lookups ----
@@ -48,7 +50,8 @@ export function nodeView(o: Obj, live: Liveness, tls?: unknown): any {
     Status: { State: up ? 'ready' : 'down', Addr: n.Addr, ...(up ? {} : { Message: 'heartbeat failure' }) },
   };
   if (n.Spec.Role === 'manager') {
-    view.ManagerStatus = { Leader: live.leader === o.id, Reachability: up ? 'reachable' : 'unreachable', Addr: `${n.Addr}:${n.Port ?? 2377}` };
+    const member = live.members?.has(o.id) ?? true;
+    view.ManagerStatus = { Leader: live.leader === o.id, Reachability: up && member ? 'reachable' : 'unreachable', Addr: `${n.Addr}:${n.Port ?? 2377}` };
   }
   return view;
 }
@@ -78,7 +81,6 @@ export async function updateNode(store: Store, ref: string, ver: number, spec: a
   const availability = spec.Availability ?? o.value.Spec.Availability;
   if (!['manager', 'worker'].includes(role)) throw new InvalidArgumentError(`invalid role ${role}: use manager or worker`);
   if (!['active', 'pause', 'drain'].includes(availability)) throw new InvalidArgumentError(`invalid availability ${availability}: use active, pause or drain`);
-  if (role !== o.value.Spec.Role) throw new InvalidArgumentError('changing a node\'s role (promote/demote) is not supported by berthd yet: have the node leave and join again with the other token');
   const value = { ...o.value, Spec: { Labels: spec.Labels ?? {}, Role: role, Availability: availability, ...(spec.Name ? { Name: spec.Name } : {}) }, UpdatedAt: nowIso() };
   await store.update('nodes', o.id, value, ver);
 }

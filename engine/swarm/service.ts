@@ -7,6 +7,7 @@
  * (lease TTL 5 s); the winner runs the orchestrator, its writes fenced by that key.
  */
 import type { Server } from 'node:https';
+import { rmSync } from 'node:fs';
 import os from 'node:os';
 import type { Lease } from 'etcd3';
 import type { Engine } from '../engine.js';
@@ -245,6 +246,7 @@ export class SwarmService {
         ca: () => certs.ca,
         join: (r) => this.admit(a, r as JoinRequest & { port?: number; listenHost?: string }),
         secret: (nodeId, id) => this.secretFor(a, nodeId, id),
+        renew: (nodeId, r) => this.renew(a, nodeId, r),
         logs: (taskId, query, signal) => nodeTaskLogs(this.engine.containers as unknown as ContainerService, taskId, paramsToQuery(query), signal),
       });
     } catch (err) {
@@ -253,6 +255,7 @@ export class SwarmService {
     }
     void this.heartbeat(a);
     void this.runAgent(a);
+    void this.followRole(a);
     if (state.role === 'manager') void this.campaign(a);
     log.info(`swarm: node ${state.nodeId} active as ${state.role} (advertise ${state.advertiseAddr}:${state.port})`);
     return a;
@@ -294,9 +297,47 @@ export class SwarmService {
       a.lease?.release();
     }
     a.store.close();
-    await new Promise<void>((r) => (a.ctl ? a.ctl.close(() => r()) : r()));
+    // close() waits for open connections (a manager following logs): cut them
+    const closed = new Promise<void>((r) => (a.ctl ? a.ctl.close(() => r()) : r()));
     a.ctl?.closeAllConnections();
+    await closed;
     await a.member?.stop();
+  }
+
+  /** A promote or demote shows as a new Spec.Role in this node's record: this node then takes that role. */
+  private async followRole(a: Active): Promise<void> {
+    let wake = () => undefined as void;
+    let close: (() => Promise<void>) | undefined;
+    void a.store.watch(['nodes'], () => wake()).then((c) => (a.closed ? void c() : (close = c))).catch(() => undefined);
+    while (!a.closed) {
+      try {
+        const me = await a.store.get<any>('nodes', a.state.nodeId);
+        if (me && me.value.Spec.Role !== a.state.role && !this.busy) await this.changeRole(a, me.value.Spec.Role);
+      } catch (err) {
+        if (!a.closed) log.warn(`swarm: taking this node's new role: ${(err as Error).message}; retrying`);
+      }
+      await new Promise<void>((r) => { wake = r; setTimeout(r, 2000).unref(); });
+    }
+    await close?.();
+  }
+
+  /** Promote: a manager certificate, the CA and data keys, an etcd member; demote: back to a worker's. Containers keep running. */
+  private async changeRole(a: Active, role: NodeRole): Promise<void> {
+    await this.exclusive(async () => {
+      if (this.a !== a || a.closed) return;
+      log.info(`swarm: node ${a.state.nodeId} becomes a ${role}`);
+      const res = await this.callManager<JoinResponse>(a, '/renew', { listenHost: a.state.listenHost });
+      if (res.role !== role) throw new UnavailableError(`the manager issued a ${res.role} certificate, not a ${role} one`);
+      const state: LocalState = {
+        ...a.state, role, etcdEndpoints: res.etcdEndpoints,
+        initialCluster: role === 'manager' ? res.initialCluster : undefined, initialClusterState: role === 'manager' ? 'existing' : undefined,
+      };
+      const certs: LocalCerts = { ca: res.ca, cert: res.cert, key: res.key, caKey: res.caKey, dataKey: res.dataKey ? Buffer.from(res.dataKey, 'base64') : undefined };
+      await this.deactivate(a, false, false);
+      rmSync(this.local.etcdDir, { recursive: true, force: true });
+      this.local.save(state, certs);
+      await this.activate(state, certs);
+    });
   }
 
   private async heartbeat(a: Active): Promise<void> {
@@ -406,6 +447,32 @@ export class SwarmService {
     };
   }
 
+  /** A node's certificate for the role its record has now; a manager's etcd member added, a worker's removed. */
+  private async renew(a: Active, nodeId: string, r: { listenHost?: string }): Promise<JoinResponse> {
+    if (a.state.role !== 'manager') throw new UnavailableError('this node is a worker: ask a manager');
+    const [n, nodes] = await Promise.all([a.store.get<any>('nodes', nodeId), a.store.list<any>('nodes')]);
+    if (!n) throw new NotFoundError(`node ${nodeId} is not in this swarm (removed?)`);
+    const role: NodeRole = n.value.Spec.Role;
+    const { peerUrl, clientUrl } = etcdUrls(n.value.Addr, n.value.Port ?? 2377);
+    const cert = issueNodeCert({ cert: a.certs.ca, key: a.certs.caKey! }, nodeId, role, a.state.clusterId, [n.value.Addr, r.listenHost ?? '']);
+    let { members } = await a.store.client.cluster.memberList({});
+    const mine = members.find((m) => m.peerURLs.includes(peerUrl));
+    if (role === 'manager' && !mine) ({ members } = await this.memberAdd(a, peerUrl));
+    if (role === 'worker' && mine) {
+      await a.store.client.cluster.memberRemove({ ID: mine.ID });
+      members = members.filter((m) => m !== mine);
+    }
+    // a member not started yet has no name: its node is the one with that peer URL
+    const nameOf = (m: { name: string; peerURLs: string[]; ID: string }) => m.name
+      || nodes.find((x) => m.peerURLs.includes(etcdUrls(x.value.Addr, x.value.Port ?? 2377).peerUrl))?.id || m.ID;
+    log.info(`swarm: node ${nodeId} renewed its certificate as a ${role}`);
+    return {
+      nodeId, clusterId: a.state.clusterId, role, ca: a.certs.ca, cert: cert.cert, key: cert.key,
+      etcdEndpoints: [...new Set([...members.flatMap((m) => m.clientURLs), ...(role === 'manager' ? [clientUrl] : [])])],
+      ...(role === 'manager' ? { caKey: a.certs.caKey, dataKey: a.certs.dataKey!.toString('base64'), initialCluster: members.map((m) => `${nameOf(m)}=${m.peerURLs[0]}`).join(',') } : {}),
+    };
+  }
+
   /** etcd refuses a member while a recent one is not yet fully connected (5 s): retry for a while. */
   private async memberAdd(a: Active, peerUrl: string) {
     const deadline = Date.now() + 30_000;
@@ -438,19 +505,24 @@ export class SwarmService {
   /** The agent's way to a secret: managers hold the data key; workers ask a manager. */
   private async fetchSecret(a: Active, id: string): Promise<Buffer> {
     if (a.certs.dataKey) return this.unsealed(a, id);
+    const r = await this.callManager<{ data: string }>(a, `/secrets/${id}`);
+    return Buffer.from(r.data, 'base64');
+  }
+
+  /** A control-port call to another manager (live ones first), with this node's certificate. */
+  private async callManager<T>(a: Active, path: string, body?: unknown): Promise<T> {
     const [nodes, alive] = await Promise.all([a.store.list<any>('nodes'), a.store.list('alive')]);
     const up = new Set(alive.map((x) => x.id));
-    const managers = nodes.filter((n) => n.value.Spec.Role === 'manager').sort((x, y) => Number(up.has(y.id)) - Number(up.has(x.id)));
+    const managers = nodes.filter((n) => n.value.Spec.Role === 'manager' && n.id !== a.state.nodeId).sort((x, y) => Number(up.has(y.id)) - Number(up.has(x.id)));
     let last: unknown;
     for (const m of managers) {
       try {
-        const r = await ctlCall<{ data: string }>(`${m.value.Addr}:${m.value.Port ?? 2377}`, `/secrets/${id}`, { ca: a.certs.ca, cert: a.certs.cert, key: a.certs.key });
-        return Buffer.from(r.data, 'base64');
+        return await ctlCall<T>(`${m.value.Addr}:${m.value.Port ?? 2377}`, path, { ca: a.certs.ca, cert: a.certs.cert, key: a.certs.key, body });
       } catch (err) {
         last = err;
       }
     }
-    throw last ?? new UnavailableError('no manager to fetch the secret from');
+    throw last ?? new UnavailableError('no other manager to ask');
   }
 
   // ---- manager API ----
@@ -489,8 +561,11 @@ export class SwarmService {
   }
 
   private async liveness(a: Active): Promise<objects.Liveness> {
-    const [alive, leader] = await Promise.all([a.store.list('alive'), this.leaderId(a)]);
-    return { alive: new Set(alive.map((x) => x.id)), leader };
+    const [alive, leader, members] = await Promise.all([
+      a.store.list('alive'), this.leaderId(a),
+      within(3000, a.store.client.cluster.memberList({}), 'listing etcd members').then((r) => new Set(r.members.map((m) => m.name).filter(Boolean))).catch(() => undefined),
+    ]);
+    return { alive: new Set(alive.map((x) => x.id)), leader, members };
   }
 
   async listNodes(filters: Record<string, string[]>): Promise<any[]> {
@@ -506,8 +581,32 @@ export class SwarmService {
     return objects.nodeView(n, live, tlsInfo(a.certs.ca));
   }
 
+  /**
+   * A role change takes effect on the node itself (it renews its certificate, see
+   * followRole). A demotion must leave a quorum of live managers; the etcd member of a
+   * demoted node that is down is removed here, a live one removes its own on renewal.
+   */
   async updateNode(ref: string, ver: number, spec: any): Promise<void> {
-    await objects.updateNode(this.manager().store, ref, ver, spec);
+    const a = this.manager();
+    const n = await objects.findNode(a.store, ref);
+    const demote = n.value.Spec.Role === 'manager' && spec?.Role === 'worker';
+    let up = new Set<string>();
+    if (demote) {
+      const [nodes, alive] = await Promise.all([a.store.list<any>('nodes'), a.store.list('alive')]);
+      up = new Set(alive.map((x) => x.id));
+      const managers = nodes.filter((m) => m.value.Spec.Role === 'manager');
+      if (managers.length <= 1) throw new ForbiddenError('rpc error: code = FailedPrecondition desc = attempting to demote the last manager of the swarm');
+      const left = managers.length - 1;
+      const liveLeft = managers.filter((m) => m.id !== n.id && up.has(m.id)).length;
+      if (liveLeft < Math.floor(left / 2) + 1) throw new ForbiddenError('rpc error: code = FailedPrecondition desc = can\'t remove member from the raft: this would result in a loss of quorum');
+    }
+    await objects.updateNode(a.store, ref, ver, spec);
+    if (demote && !up.has(n.id)) {
+      const { peerUrl } = etcdUrls(n.value.Addr, n.value.Port ?? 2377);
+      const { members } = await a.store.client.cluster.memberList({});
+      const m = members.find((x) => x.peerURLs.includes(peerUrl));
+      if (m) await a.store.client.cluster.memberRemove({ ID: m.ID });
+    }
   }
 
   async removeNode(ref: string, force: boolean): Promise<void> {

@@ -62,8 +62,11 @@ export class LocalStore {
     writeFileAtomic(join(this.certDir, 'ca.pem'), certs.ca);
     writeFileAtomic(join(this.certDir, 'node.pem'), certs.cert);
     writeFileAtomic(join(this.certDir, 'node-key.pem'), certs.key);
+    // a demoted manager keeps neither the CA key nor the data key
     if (certs.caKey) writeFileAtomic(join(this.certDir, 'ca-key.pem'), certs.caKey);
+    else rmSync(join(this.certDir, 'ca-key.pem'), { force: true });
     if (certs.dataKey) writeFileAtomic(join(this.certDir, 'data.key'), certs.dataKey);
+    else rmSync(join(this.certDir, 'data.key'), { force: true });
     this.saveState(state);
   }
 

@@ -6,8 +6,11 @@
  * preferences and start-first updates.
  */
 import { execFile, spawn } from 'node:child_process';
+import { existsSync, readFileSync } from 'node:fs';
+import { join } from 'node:path';
 import { promisify } from 'node:util';
 import { jest } from '@jest/globals';
+import { Etcd3 } from 'etcd3';
 import { api } from '../../fixtures/daemon.js';
 import { DOCKER_CLI, requireDockerCli } from '../../fixtures/docker-cli.js';
 import { buildImage, dockerArchive, requireBusybox } from '../../fixtures/images.js';
@@ -88,4 +91,66 @@ test('service logs: every task on every node, with the task@node prefix; tail, t
   }
   expect(await mgr.dockerFails('service', 'logs', 'nothing-here')).toContain('no such task or service: nothing-here');
   await mgr.docker('service', 'rm', 'talk');
+});
+
+/** etcd as one node's certificate sees it (its CN is its etcd user once RBAC is on). */
+async function etcdAs(node: SwarmNode, endpoint: SwarmNode = mgr): Promise<Etcd3> {
+  const certs = join(node.host.dir, 'berth-data', 'swarm', 'certs');
+  return new Etcd3({
+    hosts: `https://${endpoint.ip}:2379`, dialTimeout: 5000,
+    credentials: { rootCertificate: readFileSync(join(certs, 'ca.pem')), certChain: readFileSync(join(certs, 'node.pem')), privateKey: readFileSync(join(certs, 'node-key.pem')) },
+  });
+}
+
+async function memberNames(): Promise<string[]> {
+  const c = await etcdAs(mgr);
+  try {
+    return (await c.cluster.memberList({})).members.map((m) => m.name).sort();
+  } finally {
+    c.close();
+  }
+}
+
+const nodeId = (name: string) => mgr.docker('node', 'inspect', '--format', '{{.ID}}', name);
+const managerStatus = async () => (await mgr.docker('node', 'ls', '--format', '{{.Hostname}} {{.ManagerStatus}}')).split('\n').map((l) => l.trim()).sort();
+
+test('promote and demote: the etcd members follow the role; the quorum and the last manager are kept', async () => {
+  const [id0, id1, id2] = await Promise.all(['host0', 'host1', 'host2'].map(nodeId));
+  await create('--name', 'stay', '--mode', 'global', 'busybox:latest', 'sleep', '100000');
+  await waitFor('3 tasks', async () => total(await placement('stay')) === 3);
+  const onHost1 = () => workers[0].docker('ps', '-q', '--filter', 'label=com.docker.swarm.service.name=stay');
+  const before = await onHost1();
+
+  expect(await mgr.docker('node', 'promote', 'host1')).toContain('Node host1 promoted to a manager in the swarm.');
+  await waitFor('host1 a reachable manager', async () => (await managerStatus()).includes('host1 Reachable'));
+  await waitFor('host1 answers as a manager', async () => (await workers[0].docker('info', '--format', '{{.Swarm.ControlAvailable}}')) === 'true');
+  expect((await workers[0].docker('node', 'ls', '-q')).split('\n')).toHaveLength(3);
+  expect(await memberNames()).toEqual([id0, id1].sort());
+  expect(await onHost1()).toBe(before);
+
+  await mgr.docker('node', 'promote', 'host2');
+  await waitFor('host2 a reachable manager', async () => (await managerStatus()).includes('host2 Reachable'));
+  expect(await memberNames()).toEqual([id0, id1, id2].sort());
+
+  // host2's berthd dies (its etcd member lives on): demoting host1 would leave one live manager of two
+  workers[1].kill9();
+  await waitFor('host2 down', async () => (await mgr.docker('node', 'inspect', 'host2', '--format', '{{.Status.State}}')) === 'down');
+  expect(await mgr.dockerFails('node', 'demote', 'host1')).toContain('can\'t remove member from the raft: this would result in a loss of quorum');
+  await workers[1].restart();
+  await waitFor('host2 ready', async () => (await mgr.docker('node', 'inspect', 'host2', '--format', '{{.Status.State}}')) === 'ready');
+
+  expect(await mgr.docker('node', 'demote', 'host1')).toContain('Manager host1 demoted in the swarm.');
+  await waitFor('host1 a worker again', async () => (await workers[0].docker('info', '--format', '{{.Swarm.ControlAvailable}}')) === 'false');
+  expect(await workers[0].dockerFails('node', 'ls')).toContain('Worker nodes can\'t be used to view or modify cluster state');
+  await waitFor('host1 no etcd member', async () => JSON.stringify(await memberNames()) === JSON.stringify([id0, id2].sort()));
+  expect(existsSync(join(workers[0].host.dir, 'berth-data', 'swarm', 'certs', 'ca-key.pem'))).toBe(false);
+  expect(existsSync(join(workers[0].host.dir, 'berth-data', 'swarm', 'etcd'))).toBe(false);
+
+  await mgr.docker('node', 'demote', 'host2');
+  await waitFor('one manager', async () => JSON.stringify(await managerStatus()) === JSON.stringify(['host0 Leader', 'host1', 'host2']));
+  await waitFor('host2 no etcd member', async () => JSON.stringify(await memberNames()) === JSON.stringify([id0]));
+  expect(await mgr.dockerFails('node', 'demote', 'host0')).toContain('attempting to demote the last manager of the swarm');
+  expect(await onHost1()).toBe(before);
+  expect(total(await placement('stay'))).toBe(3);
+  await mgr.docker('service', 'rm', 'stay');
 });
