@@ -27,6 +27,8 @@ export interface AgentDeps {
   nodeId: string;
   store: Store;
   engine: Engine;
+  /** Writes a task's new status at `version`; returns the new version (workers write through a manager). */
+  updateTask(id: string, value: unknown, version: number): Promise<number>;
   /** A secret's plain value (managers unseal it, workers ask a manager). */
   secret(id: string): Promise<Buffer>;
 }
@@ -115,7 +117,7 @@ export class Agent {
   }
 
   private async report(t: Obj<any>, status: Record<string, unknown>): Promise<void> {
-    await this.d.store.update('tasks', t.id, { ...t.value, Status: { ...t.value.Status, Timestamp: nowIso(), ...status }, UpdatedAt: nowIso() }, t.version);
+    await this.d.updateTask(t.id, { ...t.value, Status: { ...t.value.Status, Timestamp: nowIso(), ...status }, UpdatedAt: nowIso() }, t.version);
   }
 
   private async step(t: Obj<any>, rec: ContainerRecord | undefined): Promise<void> {
@@ -150,9 +152,9 @@ export class Agent {
   private async launch(t: Obj<any>): Promise<void> {
     const v = t.value;
     const cs = v.Spec.ContainerSpec;
-    let version = await this.d.store.update('tasks', t.id, { ...v, Status: { Timestamp: nowIso(), State: 'preparing', Message: 'preparing' }, UpdatedAt: nowIso() }, t.version);
+    let version = await this.d.updateTask(t.id, { ...v, Status: { Timestamp: nowIso(), State: 'preparing', Message: 'preparing' }, UpdatedAt: nowIso() }, t.version);
     const fail = async (state: 'rejected' | 'failed', err: string) => {
-      await this.d.store.update('tasks', t.id, { ...v, Status: { Timestamp: nowIso(), State: state, Message: state === 'rejected' ? 'preparing' : 'starting', Err: err }, UpdatedAt: nowIso() }, version);
+      await this.d.updateTask(t.id, { ...v, Status: { Timestamp: nowIso(), State: state, Message: state === 'rejected' ? 'preparing' : 'starting', Err: err }, UpdatedAt: nowIso() }, version);
     };
     try {
       await this.d.engine.images.resolve(cs.Image);
@@ -193,7 +195,7 @@ export class Agent {
       await this.dropFiles(t.id);
       return fail('rejected', (err as Error).message);
     }
-    version = await this.d.store.update('tasks', t.id, { ...v, Status: { Timestamp: nowIso(), State: 'starting', Message: 'starting', ContainerStatus: { ContainerID: id, PID: 0, ExitCode: 0 } }, UpdatedAt: nowIso() }, version);
+    version = await this.d.updateTask(t.id, { ...v, Status: { Timestamp: nowIso(), State: 'starting', Message: 'starting', ContainerStatus: { ContainerID: id, PID: 0, ExitCode: 0 } }, UpdatedAt: nowIso() }, version);
     try {
       await this.containers.start(id);
     } catch (err) {
@@ -201,7 +203,7 @@ export class Agent {
     }
     const rec = this.containers.get(id);
     const pid = rec.state.status === 'running' ? rec.state.pid : 0;
-    await this.d.store.update('tasks', t.id, { ...v, Status: { Timestamp: nowIso(), State: 'running', Message: 'started', ContainerStatus: { ContainerID: id, PID: pid, ExitCode: 0 } }, UpdatedAt: nowIso() }, version);
+    await this.d.updateTask(t.id, { ...v, Status: { Timestamp: nowIso(), State: 'running', Message: 'started', ContainerStatus: { ContainerID: id, PID: pid, ExitCode: 0 } }, UpdatedAt: nowIso() }, version);
   }
 
   /** Secrets and configs of a task into its own tmpfs; returns the bind mounts. */

@@ -7,6 +7,8 @@
  *                           etcd endpoints (managers: etcd MemberAdd first)
  *   GET  /secrets/:id       (client certificate of a node) a secret's value, only
  *                           for a node that has a task using it
+ *   POST /tasks/:id/status  (client certificate of a node) {value, version}: the status
+ *                           of a task assigned to that node, written compare-and-set
  *   POST /renew             (client certificate of a node) a new certificate for the
  *                           role its node record has now: promote (etcd MemberAdd,
  *                           CA and data keys) or demote (MemberRemove)
@@ -49,6 +51,7 @@ export interface CtlHandlers {
   ca(): string;
   join(req: JoinRequest): Promise<JoinResponse>;
   secret(nodeId: string, secretId: string): Promise<Buffer>;
+  taskStatus(nodeId: string, taskId: string, req: { value: any; version: number }): Promise<{ version: number }>;
   renew(nodeId: string, req: { listenHost?: string }): Promise<JoinResponse>;
   logs(taskId: string, query: URLSearchParams, signal: AbortSignal): Readable | undefined;
 }
@@ -69,6 +72,11 @@ async function handle(req: IncomingMessage, res: ServerResponse, h: CtlHandlers)
   if (req.method === 'POST' && url.pathname === '/join') return reply(res, 200, await h.join(await jsonBody(req, 'join')));
   const sock = req.socket as TLSSocket;
   const who = sock.authorized ? certIdentity(sock.getPeerCertificate().subject as never) : undefined;
+  const tm = /^\/tasks\/([^/]+)\/status$/.exec(url.pathname);
+  if (req.method === 'POST' && tm) {
+    if (!who) return reply(res, 401, { message: 'a node certificate of this swarm is required' });
+    return reply(res, 200, await h.taskStatus(who.nodeId, decodeURIComponent(tm[1]), await jsonBody(req, 'task status')));
+  }
   if (req.method === 'POST' && url.pathname === '/renew') {
     if (!who) return reply(res, 401, { message: 'a node certificate of this swarm is required' });
     return reply(res, 200, await h.renew(who.nodeId, await jsonBody(req, 'renew')));

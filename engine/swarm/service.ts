@@ -27,11 +27,13 @@ import { LocalStore, type LocalCerts, type LocalState } from './state.js';
 import { connectEtcd, PREFIX, Store, type Obj } from './store.js';
 import { newJoinToken } from './tokens.js';
 import { eligibleNodes } from './scheduler.js';
+import { dropNode, enableAuth, grantNode } from './auth.js';
 import { mergeLogs, nodeTaskLogs, paramsToQuery, type TaskLogQuery } from './logs.js';
 import type { ContainerService } from '../containers/service.js';
 import type { Readable } from 'node:stream';
 
 const HEARTBEAT_TTL = 6;
+const AUTH_MARK = `${PREFIX}auth`;
 const ELECTION_TTL = 5;
 
 interface Active {
@@ -147,6 +149,7 @@ export class SwarmService {
           DefaultAddrPool: req?.DefaultAddrPool?.length ? req.DefaultAddrPool : ['10.0.0.0/8'], SubnetSize: req?.SubnetSize || 24, DataPathPort: req?.DataPathPort || 4789,
         });
         await a.store.create('nodes', nodeId, this.nodeRecord(nodeId, 'manager', addr, port, req?.Availability));
+        await this.ensureAuth(a);
         return nodeId;
       } catch (err) {
         if (this.a) await this.deactivate(this.a, false, true);
@@ -247,6 +250,7 @@ export class SwarmService {
         join: (r) => this.admit(a, r as JoinRequest & { port?: number; listenHost?: string }),
         secret: (nodeId, id) => this.secretFor(a, nodeId, id),
         renew: (nodeId, r) => this.renew(a, nodeId, r),
+        taskStatus: (nodeId, taskId, r) => this.taskStatus(a, nodeId, taskId, r),
         logs: (taskId, query, signal) => nodeTaskLogs(this.engine.containers as unknown as ContainerService, taskId, paramsToQuery(query), signal),
       });
     } catch (err) {
@@ -358,7 +362,13 @@ export class SwarmService {
   private async runAgent(a: Active): Promise<void> {
     while (!a.closed) {
       try {
-        const agent = new Agent({ nodeId: a.state.nodeId, store: a.store, engine: this.engine, secret: (id) => this.fetchSecret(a, id) });
+        const agent = new Agent({
+          nodeId: a.state.nodeId, store: a.store, engine: this.engine, secret: (id) => this.fetchSecret(a, id),
+          // a worker's etcd user may not write tasks: its status goes through a manager
+          updateTask: async (id, value, version) => (a.state.role === 'manager'
+            ? a.store.update('tasks', id, value, version)
+            : (await this.callManager<{ version: number }>(a, `/tasks/${id}/status`, { value, version })).version),
+        });
         await agent.start();
         if (a.closed) await agent.stop(false);
         else a.agent = agent;
@@ -388,6 +398,7 @@ export class SwarmService {
         while (!a.closed && !lost) {
           const res = await client.if(leaderKey, 'Create', '==', 0).then(client.put(leaderKey).value(JSON.stringify(a.state.nodeId)).lease(leaseId)).commit();
           if (res.succeeded) {
+            await this.ensureAuth(a).catch((err) => log.warn(`swarm: turning on etcd auth: ${(err as Error).message}`));
             const o = new Orchestrator(a.store.fenced({ key: leaderKey, revision: Number(res.header.revision) }), a.state.nodeId);
             a.orchestrator = o;
             await o.start();
@@ -431,6 +442,7 @@ export class SwarmService {
     const cert = issueNodeCert({ cert: a.certs.ca, key: a.certs.caKey! }, nodeId, role, a.state.clusterId, [r.addr, r.listenHost ?? '']);
     const description = { ...(r.description as object ?? {}), Hostname: r.hostname };
     await a.store.create('nodes', nodeId, this.nodeRecord(nodeId, role, r.addr, port, r.availability, description));
+    await grantNode(a.store.client, nodeId, role);
     let initialCluster: string | undefined;
     if (role === 'manager') {
       const { peerUrl } = etcdUrls(r.addr, port);
@@ -455,6 +467,8 @@ export class SwarmService {
     const role: NodeRole = n.value.Spec.Role;
     const { peerUrl, clientUrl } = etcdUrls(n.value.Addr, n.value.Port ?? 2377);
     const cert = issueNodeCert({ cert: a.certs.ca, key: a.certs.caKey! }, nodeId, role, a.state.clusterId, [n.value.Addr, r.listenHost ?? '']);
+    // before MemberAdd: until the new member runs, writes wait for it (quorum of the grown cluster)
+    if (role === 'manager') await grantNode(a.store.client, nodeId, role);
     let { members } = await a.store.client.cluster.memberList({});
     const mine = members.find((m) => m.peerURLs.includes(peerUrl));
     if (role === 'manager' && !mine) ({ members } = await this.memberAdd(a, peerUrl));
@@ -465,12 +479,32 @@ export class SwarmService {
     // a member not started yet has no name: its node is the one with that peer URL
     const nameOf = (m: { name: string; peerURLs: string[]; ID: string }) => m.name
       || nodes.find((x) => m.peerURLs.includes(etcdUrls(x.value.Addr, x.value.Port ?? 2377).peerUrl))?.id || m.ID;
+    if (role === 'worker') await grantNode(a.store.client, nodeId, role);
     log.info(`swarm: node ${nodeId} renewed its certificate as a ${role}`);
     return {
       nodeId, clusterId: a.state.clusterId, role, ca: a.certs.ca, cert: cert.cert, key: cert.key,
       etcdEndpoints: [...new Set([...members.flatMap((m) => m.clientURLs), ...(role === 'manager' ? [clientUrl] : [])])],
       ...(role === 'manager' ? { caKey: a.certs.caKey, dataKey: a.certs.dataKey!.toString('base64'), initialCluster: members.map((m) => `${nameOf(m)}=${m.peerURLs[0]}`).join(',') } : {}),
     };
+  }
+
+  /** A worker's task status, written for it when the task is assigned to it. */
+  private async taskStatus(a: Active, nodeId: string, taskId: string, r: { value: any; version: number }): Promise<{ version: number }> {
+    if (a.state.role !== 'manager') throw new UnavailableError('this node is a worker: ask a manager');
+    const t = await a.store.get<any>('tasks', taskId);
+    if (!t) throw new NotFoundError(`task ${taskId} not found`);
+    if (t.value.NodeID !== nodeId) throw new ForbiddenError(`task ${taskId} is not assigned to node ${nodeId}`);
+    if (t.version !== r?.version) throw new ConflictError('update out of sequence');
+    const value = { ...t.value, Status: r.value?.Status ?? t.value.Status, UpdatedAt: nowIso() };
+    return { version: await a.store.update('tasks', taskId, value, t.version) };
+  }
+
+  /** etcd RBAC on (once per store; see auth.ts). */
+  private async ensureAuth(a: Active): Promise<void> {
+    if (await a.store.client.get(AUTH_MARK).string()) return;
+    const nodes = await a.store.list<any>('nodes');
+    await enableAuth(a.store.client, nodes.map((n) => ({ id: n.id, role: n.value.Spec.Role })));
+    await a.store.client.put(AUTH_MARK).value('on').exec();
   }
 
   /** etcd refuses a member while a recent one is not yet fully connected (5 s): retry for a while. */
@@ -615,6 +649,7 @@ export class SwarmService {
     if (n.value.Spec.Role === 'manager') throw new ForbiddenError(`rpc error: code = FailedPrecondition desc = node ${n.id} is a cluster manager and is a member of the raft cluster. It must be demoted to worker before removal`);
     if (live.alive.has(n.id) && !force) throw new ForbiddenError(`rpc error: code = FailedPrecondition desc = node ${n.id} is not down and can't be removed`);
     await a.store.delete('nodes', n.id);
+    await dropNode(a.store.client, n.id).catch((err) => log.warn(`swarm: removing node ${n.id}'s etcd user: ${(err as Error).message}`));
   }
 
   async createService(spec: any): Promise<{ ID: string; Warnings?: string[] }> {

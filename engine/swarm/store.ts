@@ -147,16 +147,14 @@ export class Store {
 
   /** Calls onChange (debounce it) on any put or delete under the kinds; returns a closer. */
   async watch(kinds: Kind[], onChange: () => void): Promise<() => Promise<void>> {
-    const w = await this.client.watch().prefix(PREFIX).create();
-    const wanted = kinds.map((k) => `${PREFIX}${k}/`);
-    const on = (kv: IKeyValue) => {
-      const k = kv.key.toString();
-      if (wanted.some((p) => k.startsWith(p))) onChange();
-    };
-    w.on('put', on);
-    w.on('delete', on);
-    w.on('error', () => undefined);
-    return async () => { await w.cancel().catch(() => undefined); };
+    // one watcher per kind: a worker's etcd user may read only some prefixes
+    const ws = await Promise.all(kinds.map((k) => this.client.watch().prefix(`${PREFIX}${k}/`).create()));
+    for (const w of ws) {
+      w.on('put', () => onChange());
+      w.on('delete', () => onChange());
+      w.on('error', () => undefined);
+    }
+    return async () => { await Promise.all(ws.map((w) => w.cancel().catch(() => undefined))); };
   }
 
   close(): void {

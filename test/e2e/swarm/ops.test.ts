@@ -5,7 +5,7 @@
  * certificate cannot write outside its own keys nor read secrets), placement
  * preferences and start-first updates.
  */
-import { execFile, spawn } from 'node:child_process';
+import { execFile, execFileSync, spawn } from 'node:child_process';
 import { existsSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { promisify } from 'node:util';
@@ -93,6 +93,36 @@ test('service logs: every task on every node, with the task@node prefix; tail, t
   await mgr.docker('service', 'rm', 'talk');
 });
 
+test('etcd RBAC: a worker\'s certificate reads what its agent needs and writes only its own heartbeat', async () => {
+  const value = `hush-${Math.random().toString(36).slice(2)}`;
+  const secretId = execFileSync(DOCKER_CLI, ['secret', 'create', 'rbacpw', '-'], { input: value, env: { ...process.env, ...mgr.env } }).toString().trim();
+  await create('--name', 'guarded', '--secret', 'rbacpw', '--constraint', 'node.hostname==host1', 'busybox:latest', 'sleep', '100000');
+  const cid = await waitFor('the task on host1', async () => (await workers[0].docker('ps', '-q', '--filter', 'label=com.docker.swarm.service.name=guarded')) || undefined);
+  // host1's agent wrote its task's status through a manager: the service converged
+  await waitFor('guarded 1/1', async () => (await mgr.docker('service', 'ls', '--filter', 'name=guarded', '--format', '{{.Replicas}}')) === '1/1');
+  expect(await workers[0].docker('exec', cid, 'cat', '/run/secrets/rbacpw')).toBe(value);
+  const id1 = await nodeId('host1');
+  const w = await etcdAs(workers[1]);
+  try {
+    const tasks = await w.getAll().prefix('/berth/swarm/tasks/').keys();
+    expect(tasks.length).toBeGreaterThan(0);
+    expect(await w.getAll().prefix('/berth/swarm/nodes/').keys()).toHaveLength(3);
+    // no secret, not even sealed; no join tokens
+    await expect(w.get(`/berth/swarm/secrets/${secretId}`).string()).rejects.toThrow(/permission denied/);
+    await expect(w.getAll().prefix('/berth/swarm/secrets/').keys()).rejects.toThrow(/permission denied/);
+    await expect(w.get('/berth/swarm/cluster/swarm').string()).rejects.toThrow(/permission denied/);
+    // no writes but its own heartbeat
+    await expect(w.put('/berth/swarm/services/evil').value('{}').exec()).rejects.toThrow(/permission denied/);
+    await expect(w.put(tasks[0]).value('{}').exec()).rejects.toThrow(/permission denied/);
+    await expect(w.put(`/berth/swarm/alive/${id1}`).value('"x"').exec()).rejects.toThrow(/permission denied/);
+    await expect(w.delete().key('/berth/swarm/leader').exec()).rejects.toThrow(/permission denied/);
+  } finally {
+    w.close();
+  }
+  await mgr.docker('service', 'rm', 'guarded');
+  await waitFor('secret removable', async () => (await mgr.docker('secret', 'rm', 'rbacpw')) === 'rbacpw');
+});
+
 /** etcd as one node's certificate sees it (its CN is its etcd user once RBAC is on). */
 async function etcdAs(node: SwarmNode, endpoint: SwarmNode = mgr): Promise<Etcd3> {
   const certs = join(node.host.dir, 'berth-data', 'swarm', 'certs');
@@ -145,6 +175,12 @@ test('promote and demote: the etcd members follow the role; the quorum and the l
   await waitFor('host1 no etcd member', async () => JSON.stringify(await memberNames()) === JSON.stringify([id0, id2].sort()));
   expect(existsSync(join(workers[0].host.dir, 'berth-data', 'swarm', 'certs', 'ca-key.pem'))).toBe(false);
   expect(existsSync(join(workers[0].host.dir, 'berth-data', 'swarm', 'etcd'))).toBe(false);
+  const w = await etcdAs(workers[0]);
+  try {
+    await expect(w.put('/berth/swarm/services/evil').value('{}').exec()).rejects.toThrow(/permission denied/);
+  } finally {
+    w.close();
+  }
 
   await mgr.docker('node', 'demote', 'host2');
   await waitFor('one manager', async () => JSON.stringify(await managerStatus()) === JSON.stringify(['host0 Leader', 'host1', 'host2']));
