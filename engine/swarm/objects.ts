@@ -100,6 +100,16 @@ export function validateServiceSpec(spec: any): void {
     throw new InvalidArgumentError(`invalid replicas ${mode.Replicated.Replicas}: a number >= 0`);
   }
   for (const c of spec.TaskTemplate?.Placement?.Constraints ?? []) parseConstraint(c);
+  for (const p of spec.TaskTemplate?.Placement?.Preferences ?? []) {
+    const d = p?.Spread?.SpreadDescriptor;
+    if (typeof d !== 'string' || !/^(node|engine)\.labels\.[^.\s]/.test(d)) {
+      throw new InvalidArgumentError(`invalid placement preference ${JSON.stringify(p)}: use spread=node.labels.NAME or spread=engine.labels.NAME`);
+    }
+  }
+  for (const [what, c] of [['update', spec.UpdateConfig], ['rollback', spec.RollbackConfig]] as const) {
+    if (c?.Order && !['stop-first', 'start-first'].includes(c.Order)) throw new InvalidArgumentError(`invalid ${what} order ${c.Order}: use stop-first or start-first`);
+    if (c?.MaxFailureRatio !== undefined && !(c.MaxFailureRatio >= 0 && c.MaxFailureRatio <= 1)) throw new InvalidArgumentError(`invalid ${what} max failure ratio ${c.MaxFailureRatio}: a number from 0 to 1`);
+  }
 }
 
 export function normalizeServiceSpec(spec: any): any {

@@ -9,7 +9,7 @@
  */
 import { log } from '../log.js';
 import { isTerminal, newId, nowIso, stateRank } from './spec.js';
-import { eligibleNodes, mayKeep, pickNode } from './scheduler.js';
+import { eligibleNodes, mayKeep, pickNode, spreadPreferences } from './scheduler.js';
 import type { Obj, Store } from './store.js';
 
 const TICK_MS = 2000;
@@ -84,7 +84,7 @@ export class Orchestrator {
         const why = !alive.has(v.NodeID) ? 'node is down' : 'node is drained or no longer meets the constraints';
         await put(t, { DesiredState: 'shutdown', Status: { ...v.Status, Message: `${v.Status.Message}; ${why}` } });
       } else if (!v.NodeID) {
-        const target = pickNode(eligibleNodes(nodes, alive, constraints), taskValues, v.ServiceID);
+        const target = pickNode(eligibleNodes(nodes, alive, constraints), taskValues, v.ServiceID, spreadPreferences(svc.value.Spec.TaskTemplate.Placement));
         if (target) {
           await put(t, { NodeID: target.id, Status: { Timestamp: nowIso(), State: 'assigned', Message: 'scheduler assigned task to node' } });
           v.NodeID = target.id;
@@ -130,7 +130,7 @@ export class Orchestrator {
     const inUpdate = svc.value.UpdateStatus?.State === 'updating' || rollingBack;
     if (inUpdate) {
       const started = Date.parse(svc.value.UpdateStatus.StartedAt);
-      const failed = tasks.find((t) => !outdated(t.value) && ['failed', 'rejected'].includes(t.value.Status.State) && Date.parse(t.value.CreatedAt) >= started);
+      const failed = updateFailure(tasks, (t) => !outdated(t), started, update, wanted.length);
       if (failed && !rollingBack && update.FailureAction === 'rollback' && svc.value.PreviousSpec) {
         await this.store.update('services', svc.id, {
           ...svc.value, Spec: svc.value.PreviousSpec, PreviousSpec: spec, UpdatedAt: nowIso(),
@@ -147,13 +147,18 @@ export class Orchestrator {
     let pendingOld = 0;
     const creates: [string, unknown][] = [];
 
+    const startFirst = cfg.Order === 'start-first';
     for (const k of wanted) {
       const ts = (groups.get(k) ?? []).sort((a, b) => a.value.CreatedAt.localeCompare(b.value.CreatedAt));
       const live = ts.filter((t) => t.value.DesiredState === 'running' && !isTerminal(t.value.Status.State));
-      if (live.length > 1) {
+      const current = live[live.length - 1];
+      // a global service's node takes a new task only while active
+      const nodeActive = !spec.Mode.Global || nodes.find((n) => n.id === k)?.value.Spec.Availability === 'active';
+      // start-first: the old task runs on until its replacement does
+      const replacementStarting = startFirst && current && !outdated(current.value) && stateRank(current.value.Status.State) < stateRank('running');
+      if (live.length > 1 && !replacementStarting) {
         for (const t of live.slice(0, -1)) await this.store.update('tasks', t.id, { ...t.value, DesiredState: 'shutdown', UpdatedAt: nowIso() }, t.version);
       }
-      const current = live[live.length - 1];
       if (current) {
         if (!outdated(current.value)) {
           if (stateRank(current.value.Status.State) < stateRank('running')) updating++;
@@ -161,22 +166,25 @@ export class Orchestrator {
         }
         if (svc.value.UpdateStatus?.State === 'paused') continue;
         pendingOld++;
-        if (updating < parallelism) {
-          updating++;
-          await this.store.update('tasks', current.id, { ...current.value, DesiredState: 'shutdown', UpdatedAt: nowIso() }, current.version);
-        }
-        continue;
-      }
-      // nothing live: may a new task start here? Not while an old container may still run
-      // (and a slot in that state counts against the update's parallelism).
-      if (ts.some((t) => occupying(t.value))) {
+        if (updating >= parallelism) continue;
         updating++;
-        continue;
+        if (!startFirst || !nodeActive) {
+          await this.store.update('tasks', current.id, { ...current.value, DesiredState: 'shutdown', UpdatedAt: nowIso() }, current.version);
+          continue;
+        }
+      } else {
+        // nothing live: may a new task start here? Not while an old container may still run
+        // (and a slot in that state counts against the update's parallelism).
+        if (ts.some((t) => occupying(t.value))) {
+          updating++;
+          continue;
+        }
+        const last = ts[ts.length - 1]?.value;
+        if (last && !this.restartAllowed(spec, last, ts)) continue;
+        if (!nodeActive) continue;
+        if (inUpdate) updating++;
       }
-      const last = ts[ts.length - 1]?.value;
-      if (last && !this.restartAllowed(spec, last, ts)) continue;
-      if (spec.Mode.Global && nodes.find((n) => n.id === k)?.value.Spec.Availability !== 'active') continue;
-      const target = spec.Mode.Global ? nodes.find((n) => n.id === k) : pickNode(eligibleNodes(nodes, alive, constraints), allTasks, svc.id);
+      const target = spec.Mode.Global ? nodes.find((n) => n.id === k) : pickNode(eligibleNodes(nodes, alive, constraints), allTasks, svc.id, spreadPreferences(spec.TaskTemplate.Placement));
       const id = newId();
       const now = nowIso();
       const task = {
@@ -189,7 +197,6 @@ export class Orchestrator {
       };
       allTasks.push(task);
       creates.push([id, task]);
-      if (inUpdate) updating++;
     }
 
     await this.store.createMany('tasks', creates);
@@ -222,4 +229,17 @@ export class Orchestrator {
     const delayMs = (policy.Delay ?? 5_000_000_000) / 1e6;
     return Date.now() - Date.parse(last.Status.Timestamp) >= delayMs;
   }
+}
+
+/**
+ * The new task whose failure stops an update, if any: tasks of the new spec created
+ * since the update started that failed within the Monitor window (from their
+ * creation) count, and stop it once failures / slots exceed MaxFailureRatio.
+ */
+export function updateFailure(tasks: Obj<any>[], isNew: (t: any) => boolean, startedAt: number, cfg: { Monitor?: number; MaxFailureRatio?: number }, slots: number): Obj<any> | undefined {
+  const monitorMs = (cfg.Monitor || 5_000_000_000) / 1e6;
+  const failed = tasks.filter((t) => isNew(t.value) && ['failed', 'rejected'].includes(t.value.Status.State)
+    && Date.parse(t.value.CreatedAt) >= startedAt && Date.parse(t.value.Status.Timestamp) - Date.parse(t.value.CreatedAt) <= monitorMs);
+  if (!failed.length) return undefined;
+  return failed.length / Math.max(slots, 1) > (cfg.MaxFailureRatio ?? 0) ? failed[0] : undefined;
 }

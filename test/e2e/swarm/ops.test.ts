@@ -123,6 +123,32 @@ test('etcd RBAC: a worker\'s certificate reads what its agent needs and writes o
   await waitFor('secret removable', async () => (await mgr.docker('secret', 'rm', 'rbacpw')) === 'rbacpw');
 });
 
+test('placement preferences spread over a label\'s values; a start-first update stops the old task once the new one runs', async () => {
+  await mgr.docker('node', 'update', '--label-add', 'zone=a', 'host1');
+  await mgr.docker('node', 'update', '--label-add', 'zone=a', 'host2');
+  await mgr.docker('node', 'update', '--label-add', 'zone=b', 'host0');
+  await create('--name', 'zoned', '--replicas', '4', '--placement-pref', 'spread=node.labels.zone', 'busybox:latest', 'sleep', '100000');
+  expect(await waitFor('4 tasks', async () => { const p = await placement('zoned'); return total(p) === 4 && p; })).toEqual({ host0: 2, host1: 1, host2: 1 });
+  expect(await mgr.dockerFails('service', 'create', '--placement-pref', 'spread=node.colour', 'busybox:latest')).toContain('invalid placement preference');
+  await mgr.docker('service', 'rm', 'zoned');
+
+  await create('--name', 'sf', '--update-order', 'start-first', '--constraint', 'node.hostname==host1', 'busybox:latest', 'sleep', '100000');
+  await waitFor('1 task', async () => total(await placement('sf')) === 1);
+  await mgr.docker('service', 'update', '-d', '--env-add', 'V=2', 'sf');
+  await waitFor('update completed', async () => (await mgr.docker('service', 'inspect', 'sf', '--format', '{{.UpdateStatus.State}}')) === 'completed');
+  const tasks = await waitFor('old task shut down', async () => {
+    const ts = (await api(mgr, 'GET', `/v1.47/tasks?filters=${encodeURIComponent(JSON.stringify({ service: ['sf'] }))}`)).json as any[];
+    return ts.length === 2 && ts.some((t) => t.Status.State === 'shutdown') && ts;
+  });
+  const old = tasks.find((t) => !t.Spec.ContainerSpec.Env)!;
+  const replacement = tasks.find((t) => t.Spec.ContainerSpec.Env?.includes('V=2'))!;
+  expect(replacement.Status.State).toBe('running');
+  // the old task was stopped only after its replacement ran (stop-first is the other way round)
+  expect(Date.parse(old.Status.Timestamp)).toBeGreaterThanOrEqual(Date.parse(replacement.Status.Timestamp));
+  expect(JSON.parse(await mgr.docker('service', 'inspect', 'sf', '--format', '{{json .Spec.UpdateConfig}}')).Order).toBe('start-first');
+  await mgr.docker('service', 'rm', 'sf');
+});
+
 /** etcd as one node's certificate sees it (its CN is its etcd user once RBAC is on). */
 async function etcdAs(node: SwarmNode, endpoint: SwarmNode = mgr): Promise<Etcd3> {
   const certs = join(node.host.dir, 'berth-data', 'swarm', 'certs');
