@@ -588,6 +588,10 @@ export class SwarmService {
     const c = await a.store.get<any>('cluster', 'swarm');
     if (!c) throw new UnavailableError('the swarm is not initialised yet');
     if (spec?.EncryptionConfig?.AutoLockManagers) throw new NotImplementedError('autolock is not supported by berthd: the etcd data of a manager is protected by file permissions only');
+    const ca = spec?.CAConfig ?? {};
+    if ((ca.ForceRotate ?? 0) !== (c.value.Spec.CAConfig?.ForceRotate ?? 0) || ca.SigningCACert || ca.ExternalCAs?.length) {
+      throw new NotImplementedError('rotating or replacing the swarm CA (docker swarm ca --rotate, --external-ca) is not supported by berthd yet: node certificates last 90 days; a node that leaves and joins again gets a fresh one');
+    }
     const tokens = { ...c.value.JoinTokens };
     if (flags.rotateWorkerToken) tokens.Worker = newJoinToken(a.certs.ca);
     if (flags.rotateManagerToken) tokens.Manager = newJoinToken(a.certs.ca);

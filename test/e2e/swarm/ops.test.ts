@@ -119,6 +119,7 @@ test('etcd RBAC: a worker\'s certificate reads what its agent needs and writes o
   } finally {
     w.close();
   }
+  expect(await mgr.dockerFails('swarm', 'ca', '--rotate', '-d')).toContain('not supported by berthd yet');
   await mgr.docker('service', 'rm', 'guarded');
   await waitFor('secret removable', async () => (await mgr.docker('secret', 'rm', 'rbacpw')) === 'rbacpw');
 });
