@@ -117,7 +117,7 @@ test('a global service runs one task per node; constraints narrow it', async () 
   await mgr.docker('service', 'rm', 'late');
   expect(await waitFor('global on workers', async () => { const p = await placement('onworkers'); return total(p) === 2 && p; })).toEqual({ host1: 1, host2: 1 });
   expect(await waitFor('both on host1', async () => { const p = await placement('onhost1'); return total(p) === 2 && p; })).toEqual({ host1: 2 });
-  expect(await mgr.dockerFails('service', 'create', '--constraint', 'node.colour==blue', 'busybox:latest')).toContain('invalid constraint');
+  expect(await mgr.dockerFails('service', 'create', '--no-resolve-image', '--constraint', 'node.colour==blue', 'busybox:latest')).toContain('invalid constraint');
   await mgr.docker('service', 'rm', 'everywhere', 'onworkers', 'onhost1');
 });
 
