@@ -46,6 +46,8 @@ interface Active {
   lease?: Lease;
   electionLease?: Lease;
   orchestrator?: Orchestrator;
+  /** The control address of the manager that answered this node last. */
+  lastManager?: string;
   closed: boolean;
 }
 
@@ -545,13 +547,25 @@ export class SwarmService {
 
   /** A control-port call to another manager (live ones first), with this node's certificate. */
   private async callManager<T>(a: Active, path: string, body?: unknown): Promise<T> {
+    const tls = { ca: a.certs.ca, cert: a.certs.cert, key: a.certs.key, body };
+    // the manager that answered last, without reading the node list (a worker's status writes go this way)
+    if (a.lastManager) {
+      try {
+        return await ctlCall<T>(a.lastManager, path, tls);
+      } catch {
+        a.lastManager = undefined;
+      }
+    }
     const [nodes, alive] = await Promise.all([a.store.list<any>('nodes'), a.store.list('alive')]);
     const up = new Set(alive.map((x) => x.id));
     const managers = nodes.filter((n) => n.value.Spec.Role === 'manager' && n.id !== a.state.nodeId).sort((x, y) => Number(up.has(y.id)) - Number(up.has(x.id)));
     let last: unknown;
     for (const m of managers) {
       try {
-        return await ctlCall<T>(`${m.value.Addr}:${m.value.Port ?? 2377}`, path, { ca: a.certs.ca, cert: a.certs.cert, key: a.certs.key, body });
+        const addr = `${m.value.Addr}:${m.value.Port ?? 2377}`;
+        const r = await ctlCall<T>(addr, path, tls);
+        a.lastManager = addr;
+        return r;
       } catch (err) {
         last = err;
       }
