@@ -505,7 +505,9 @@ export class SwarmService {
   private async ensureAuth(a: Active): Promise<void> {
     if (await a.store.client.get(AUTH_MARK).string()) return;
     const nodes = await a.store.list<any>('nodes');
-    await enableAuth(a.store.client, nodes.map((n) => ({ id: n.id, role: n.value.Spec.Role })));
+    // this manager itself even before its record exists (init and the first election race)
+    const all = [{ id: a.state.nodeId, role: 'manager' as NodeRole }, ...nodes.filter((n) => n.id !== a.state.nodeId).map((n) => ({ id: n.id, role: n.value.Spec.Role as NodeRole }))];
+    await enableAuth(a.store.client, all);
     await a.store.client.put(AUTH_MARK).value('on').exec();
   }
 
