@@ -5,7 +5,7 @@
  * ports and for the control port. Keys come from node:crypto (OpenSSL, milliseconds);
  * forge only assembles and signs the certificates.
  */
-import { createHash } from 'node:crypto';
+import { createHash, X509Certificate } from 'node:crypto';
 import forge from 'node-forge';
 import { altNames, newCertificate, newRsaKey, signCertificate, type Pem } from '../../src/common/x509.js';
 
@@ -14,9 +14,10 @@ export type { Pem };
 const CA_DAYS = 20 * 365;
 const NODE_DAYS = 90;
 
-export function newSwarmCa(): Pem {
+/** `name` differs per rotation, so that while old and new are both trusted each certificate's issuer is unambiguous. */
+export function newSwarmCa(name = 'swarm-ca'): Pem {
   const keyPem = newRsaKey();
-  const { cert, key } = newCertificate(keyPem, CA_DAYS, [{ name: 'commonName', value: 'swarm-ca' }]);
+  const { cert, key } = newCertificate(keyPem, CA_DAYS, [{ name: 'commonName', value: name }]);
   cert.setIssuer(cert.subject.attributes);
   cert.setExtensions([
     { name: 'basicConstraints', cA: true, critical: true },
@@ -66,4 +67,23 @@ export function tlsInfo(caPem: string): { TrustRoot: string; CertIssuerSubject: 
 
 export function caDigest(caPem: string): string {
   return createHash('sha256').update(caPem).digest('hex');
+}
+
+/** The certificates of a PEM bundle (a trust root during a CA rotation holds two). */
+export function pemBlocks(bundle: string): string[] {
+  return bundle.match(/-----BEGIN CERTIFICATE-----[\s\S]+?-----END CERTIFICATE-----\n?/g)?.map((b) => (b.endsWith('\n') ? b : `${b}\n`)) ?? [];
+}
+
+/** Whether `certPem` was signed by the CA `caPem`. */
+export function signedBy(certPem: string, caPem: string): boolean {
+  try {
+    return new X509Certificate(certPem).verify(new X509Certificate(caPem).publicKey);
+  } catch {
+    return false;
+  }
+}
+
+/** SHA-256 fingerprint of a certificate (of the first one of a bundle), whatever its PEM line endings. */
+export function fingerprint(pem: string): string {
+  return new X509Certificate(pem).fingerprint256;
 }

@@ -16,12 +16,12 @@ import { log } from '../log.js';
 import { BERTH_VERSION } from '../version.js';
 import { chooseAdvertiseAddr } from './addr.js';
 import { Agent } from './agent.js';
-import { issueNodeCert, newSwarmCa, tlsInfo, type NodeRole } from './ca.js';
+import { caDigest, fingerprint, issueNodeCert, newSwarmCa, pemBlocks, signedBy, tlsInfo, type NodeRole } from './ca.js';
 import { ctlCall, joinVia, startCtlServer, type JoinRequest, type JoinResponse } from './ctl.js';
 import { EtcdMember, etcdUrls } from './etcd.js';
 import * as objects from './objects.js';
 import { Orchestrator } from './orchestrator.js';
-import { newDataKey, unseal } from './seal.js';
+import { newDataKey, seal, unseal } from './seal.js';
 import { defaultSwarmSpec, newId, nowIso, NO_SWARM, NOT_MANAGER, SWARM_EXISTS, version, WORKER_NOT_MANAGER } from './spec.js';
 import { LocalStore, type LocalCerts, type LocalState } from './state.js';
 import { connectEtcd, PREFIX, Store, type Obj } from './store.js';
@@ -262,6 +262,7 @@ export class SwarmService {
     void this.heartbeat(a);
     void this.runAgent(a);
     void this.followRole(a);
+    void this.followCa(a);
     if (state.role === 'manager') void this.campaign(a);
     log.info(`swarm: node ${state.nodeId} active as ${state.role} (advertise ${state.advertiseAddr}:${state.port})`);
     return a;
@@ -329,28 +330,83 @@ export class SwarmService {
 
   /** Promote: a manager certificate, the CA and data keys, an etcd member; demote: back to a worker's. Containers keep running. */
   private async changeRole(a: Active, role: NodeRole): Promise<void> {
+    log.info(`swarm: node ${a.state.nodeId} becomes a ${role}`);
+    await this.reissue(a, role, () => this.callManager<JoinResponse>(a, '/renew', { listenHost: a.state.listenHost }));
+  }
+
+  /** Takes a renewed certificate (and trust root, keys, etcd members) and restarts this node's swarm pieces with it. */
+  private async reissue(a: Active, role: NodeRole, ask: () => Promise<JoinResponse>): Promise<void> {
     await this.exclusive(async () => {
       if (this.a !== a || a.closed) return;
-      log.info(`swarm: node ${a.state.nodeId} becomes a ${role}`);
-      const res = await this.callManager<JoinResponse>(a, '/renew', { listenHost: a.state.listenHost });
+      const res = await ask();
       if (res.role !== role) throw new UnavailableError(`the manager issued a ${res.role} certificate, not a ${role} one`);
       const state: LocalState = {
         ...a.state, role, etcdEndpoints: res.etcdEndpoints,
-        initialCluster: role === 'manager' ? res.initialCluster : undefined, initialClusterState: role === 'manager' ? 'existing' : undefined,
+        // a manager that stays one keeps its member as it is
+        ...(role === a.state.role ? {} : { initialCluster: role === 'manager' ? res.initialCluster : undefined, initialClusterState: role === 'manager' ? 'existing' as const : undefined }),
       };
       const certs: LocalCerts = { ca: res.ca, cert: res.cert, key: res.key, caKey: res.caKey, dataKey: res.dataKey ? Buffer.from(res.dataKey, 'base64') : undefined };
       await this.deactivate(a, false, false);
-      rmSync(this.local.etcdDir, { recursive: true, force: true });
+      if (role !== a.state.role) rmSync(this.local.etcdDir, { recursive: true, force: true });
       this.local.save(state, certs);
       await this.activate(state, certs);
     });
+  }
+
+  /**
+   * CA rotation (docker swarm ca --rotate), in three phases the leader advances once
+   * every live node reports (in its alive key) that it has reached the current one:
+   *   trust   every node trusts old + new CA (its certificate still from the old)
+   *   certs   every node has a certificate from the new CA
+   *   done    every node trusts the new CA only: certificates of the old are refused
+   * A node that lags behind the phase renews (managers sign with the new CA's key,
+   * kept sealed in the store) and restarts its swarm pieces; containers keep running.
+   */
+  private async followCa(a: Active): Promise<void> {
+    while (!a.closed) {
+      try {
+        const r = await a.store.get<any>('ca', 'root');
+        if (r && !this.busy) {
+          const { Phase, Trust, New } = r.value;
+          const wantTrust = Phase === 'done' ? New : Trust;
+          if (a.certs.ca !== wantTrust || (Phase !== 'trust' && !signedBy(a.certs.cert, New))) {
+            log.info(`swarm: CA rotation (${Phase}): renewing this node's certificate and trust root`);
+            await this.reissue(a, a.state.role, () => (a.state.role === 'manager'
+              ? this.renew(a, a.state.nodeId, { listenHost: a.state.listenHost })
+              : this.callManager<JoinResponse>(a, '/renew', { listenHost: a.state.listenHost })));
+          } else if (a.orchestrator && Phase !== 'done') {
+            await this.advanceRotation(a, r);
+          }
+        }
+      } catch (err) {
+        if (!a.closed) log.warn(`swarm: CA rotation: ${(err as Error).message}; retrying`);
+      }
+      await sleep(1000);
+    }
+  }
+
+  private async advanceRotation(a: Active, r: Obj<any>): Promise<void> {
+    const { Phase, Trust, New } = r.value;
+    const alive = await a.store.list<any>('alive');
+    const ready = alive.every((x) => (Phase === 'trust' ? x.value?.Trust === caDigest(Trust) : x.value?.Issuer === fingerprint(New)));
+    if (!ready) return;
+    const next = Phase === 'trust' ? 'certs' : 'done';
+    if (next === 'done') {
+      // join tokens carry the CA's digest
+      const c = await a.store.get<any>('cluster', 'swarm');
+      if (c) await a.store.update('cluster', 'swarm', { ...c.value, JoinTokens: { Worker: newJoinToken(New), Manager: newJoinToken(New) }, UpdatedAt: nowIso() }, c.version);
+    }
+    await a.store.update('ca', 'root', { ...r.value, Phase: next }, r.version);
+    log.info(`swarm: CA rotation: every live node reached "${Phase}"; now "${next}"`);
   }
 
   private async heartbeat(a: Active): Promise<void> {
     while (!a.closed) {
       try {
         const lease = a.store.client.lease(HEARTBEAT_TTL);
-        await lease.put(`${PREFIX}alive/${a.state.nodeId}`).value(JSON.stringify(a.state.advertiseAddr)).exec();
+        // what this node trusts and which CA issued its certificate: the leader's CA rotation waits on them
+        const issuer = pemBlocks(a.certs.ca).find((c) => signedBy(a.certs.cert, c));
+        await lease.put(`${PREFIX}alive/${a.state.nodeId}`).value(JSON.stringify({ Addr: a.state.advertiseAddr, Trust: caDigest(a.certs.ca), Issuer: issuer ? fingerprint(issuer) : '' })).exec();
         a.lease = lease;
         await new Promise((r) => lease.once('lost', r));
         if (!a.closed) log.warn('swarm: heartbeat lease lost; renewing');
@@ -468,7 +524,8 @@ export class SwarmService {
     if (!n) throw new NotFoundError(`node ${nodeId} is not in this swarm (removed?)`);
     const role: NodeRole = n.value.Spec.Role;
     const { peerUrl, clientUrl } = etcdUrls(n.value.Addr, n.value.Port ?? 2377);
-    const cert = issueNodeCert({ cert: a.certs.ca, key: a.certs.caKey! }, nodeId, role, a.state.clusterId, [n.value.Addr, r.listenHost ?? '']);
+    const { signer, trust } = await this.signer(a);
+    const cert = issueNodeCert(signer, nodeId, role, a.state.clusterId, [n.value.Addr, r.listenHost ?? '']);
     // before MemberAdd: until the new member runs, writes wait for it (quorum of the grown cluster)
     if (role === 'manager') await grantNode(a.store.client, nodeId, role);
     let { members } = await a.store.client.cluster.memberList({});
@@ -484,10 +541,24 @@ export class SwarmService {
     if (role === 'worker') await grantNode(a.store.client, nodeId, role);
     log.info(`swarm: node ${nodeId} renewed its certificate as a ${role}`);
     return {
-      nodeId, clusterId: a.state.clusterId, role, ca: a.certs.ca, cert: cert.cert, key: cert.key,
+      nodeId, clusterId: a.state.clusterId, role, ca: trust, cert: cert.cert, key: cert.key,
       etcdEndpoints: [...new Set([...members.flatMap((m) => m.clientURLs), ...(role === 'manager' ? [clientUrl] : [])])],
-      ...(role === 'manager' ? { caKey: a.certs.caKey, dataKey: a.certs.dataKey!.toString('base64'), initialCluster: members.map((m) => `${nameOf(m)}=${m.peerURLs[0]}`).join(',') } : {}),
+      ...(role === 'manager' ? { caKey: signer.key, dataKey: a.certs.dataKey!.toString('base64'), initialCluster: members.map((m) => `${nameOf(m)}=${m.peerURLs[0]}`).join(',') } : {}),
     };
+  }
+
+  /** The CA that signs now and the trust root nodes should have (they change during a CA rotation). */
+  private async signer(a: Active): Promise<{ signer: { cert: string; key: string }; trust: string }> {
+    const r = await a.store.get<any>('ca', 'root');
+    const own = pemBlocks(a.certs.ca);
+    const current = { cert: own[own.length - 1] ?? a.certs.ca, key: a.certs.caKey! };
+    if (!r) return { signer: current, trust: a.certs.ca };
+    const { Phase, Trust, New } = r.value;
+    // until every node trusts both, the old CA (first in the bundle) signs on
+    if (Phase === 'trust') return { signer: { cert: pemBlocks(Trust)[0], key: a.certs.caKey! }, trust: Trust };
+    const k = await a.store.get<any>('cluster', 'ca-key');
+    if (!k) throw new UnavailableError('the new CA key of the rotation is missing from the store');
+    return { signer: { cert: New, key: unseal(a.certs.dataKey!, k.value.Sealed).toString() }, trust: Phase === 'done' ? New : Trust };
   }
 
   /** A worker's task status, written for it when the task is assigned to it. */
@@ -585,12 +656,12 @@ export class SwarmService {
   }
 
   private async clusterView(a: Active): Promise<any> {
-    const c = await a.store.get<any>('cluster', 'swarm');
+    const [c, rotation] = await Promise.all([a.store.get<any>('cluster', 'swarm'), a.store.get<any>('ca', 'root')]);
     if (!c) throw new UnavailableError('the swarm is not initialised yet');
     const v = c.value;
     return {
       ID: v.ID, Version: version(c.version), CreatedAt: v.CreatedAt, UpdatedAt: v.UpdatedAt, Spec: v.Spec,
-      TLSInfo: tlsInfo(a.certs.ca), RootRotationInProgress: false, DefaultAddrPool: v.DefaultAddrPool, SubnetSize: v.SubnetSize, DataPathPort: v.DataPathPort,
+      TLSInfo: tlsInfo(pemBlocks(a.certs.ca).pop() ?? a.certs.ca), RootRotationInProgress: Boolean(rotation && rotation.value.Phase !== 'done'), DefaultAddrPool: v.DefaultAddrPool, SubnetSize: v.SubnetSize, DataPathPort: v.DataPathPort,
       JoinTokens: v.JoinTokens,
     };
   }
@@ -605,13 +676,29 @@ export class SwarmService {
     if (!c) throw new UnavailableError('the swarm is not initialised yet');
     if (spec?.EncryptionConfig?.AutoLockManagers) throw new NotImplementedError('autolock is not supported by berthd: the etcd data of a manager is protected by file permissions only');
     const ca = spec?.CAConfig ?? {};
-    if ((ca.ForceRotate ?? 0) !== (c.value.Spec.CAConfig?.ForceRotate ?? 0) || ca.SigningCACert || ca.ExternalCAs?.length) {
-      throw new NotImplementedError('rotating or replacing the swarm CA (docker swarm ca --rotate, --external-ca) is not supported by berthd yet: node certificates last 90 days; a node that leaves and joins again gets a fresh one');
+    if (ca.SigningCACert || ca.ExternalCAs?.length) {
+      throw new NotImplementedError('a CA of your own (docker swarm ca --ca-cert, --external-ca) is not supported by berthd: docker swarm ca --rotate makes a new one');
     }
+    if ((ca.ForceRotate ?? 0) !== (c.value.Spec.CAConfig?.ForceRotate ?? 0)) await this.startRotation(a);
     const tokens = { ...c.value.JoinTokens };
     if (flags.rotateWorkerToken) tokens.Worker = newJoinToken(a.certs.ca);
     if (flags.rotateManagerToken) tokens.Manager = newJoinToken(a.certs.ca);
     await a.store.update('cluster', 'swarm', { ...c.value, Spec: defaultSwarmSpec(spec ?? c.value.Spec), JoinTokens: tokens, UpdatedAt: nowIso() }, ver);
+  }
+
+  private async startRotation(a: Active): Promise<void> {
+    const r = await a.store.get<any>('ca', 'root');
+    if (r && r.value.Phase !== 'done') throw new ConflictError(`a CA rotation is in progress (phase ${r.value.Phase}): wait for it to end`);
+    const seq = (r?.value.Seq ?? 0) + 1;
+    const next = newSwarmCa(`swarm-ca-${seq}`);
+    const sealed = { Sealed: seal(a.certs.dataKey!, Buffer.from(next.key)) };
+    const k = await a.store.get<any>('cluster', 'ca-key');
+    if (k) await a.store.update('cluster', 'ca-key', sealed, k.version);
+    else await a.store.create('cluster', 'ca-key', sealed);
+    const value = { Seq: seq, Phase: 'trust', Trust: `${a.certs.ca.trimEnd()}\n${next.cert.trimEnd()}\n`, New: next.cert, StartedAt: nowIso() };
+    if (r) await a.store.update('ca', 'root', value, r.version);
+    else await a.store.create('ca', 'root', value);
+    log.info(`swarm: CA rotation ${seq} started`);
   }
 
   private async liveness(a: Active): Promise<objects.Liveness> {

@@ -3,10 +3,12 @@
  * the real docker CLI: service and task logs gathered from every node (follow too),
  * promote and demote (etcd members added and removed), etcd RBAC (a worker's
  * certificate cannot write outside its own keys nor read secrets), placement
- * preferences and start-first updates.
+ * preferences, start-first updates and a CA rotation.
  */
 import { execFile, execFileSync, spawn } from 'node:child_process';
+import { X509Certificate } from 'node:crypto';
 import { existsSync, readFileSync } from 'node:fs';
+import { request as httpsRequest } from 'node:https';
 import { join } from 'node:path';
 import { promisify } from 'node:util';
 import { jest } from '@jest/globals';
@@ -119,7 +121,6 @@ test('etcd RBAC: a worker\'s certificate reads what its agent needs and writes o
   } finally {
     w.close();
   }
-  expect(await mgr.dockerFails('swarm', 'ca', '--rotate', '-d')).toContain('not supported by berthd yet');
   await mgr.docker('service', 'rm', 'guarded');
   await waitFor('secret removable', async () => (await mgr.docker('secret', 'rm', 'rbacpw')) === 'rbacpw');
 });
@@ -170,6 +171,42 @@ async function memberNames(): Promise<string[]> {
 
 const nodeId = (name: string) => mgr.docker('node', 'inspect', '--format', '{{.ID}}', name);
 const managerStatus = async () => (await mgr.docker('node', 'ls', '--format', '{{.Hostname}} {{.ManagerStatus}}')).split('\n').map((l) => l.trim()).sort();
+
+test('swarm ca --rotate: a new CA, a new certificate on every node, the old certificates refused', async () => {
+  const certsOf = (n: SwarmNode) => join(n.host.dir, 'berth-data', 'swarm', 'certs');
+  const read = (n: SwarmNode, f: string) => readFileSync(join(certsOf(n), f), 'utf8');
+  const old = { cert: read(workers[1], 'node.pem'), key: read(workers[1], 'node-key.pem') };
+  const inspect = async () => (await api(mgr, 'GET', '/v1.47/swarm')).json as any;
+  const oldRoot = (await inspect()).TLSInfo.TrustRoot;
+  const token = await mgr.docker('swarm', 'join-token', '-q', 'worker');
+  await mgr.docker('swarm', 'ca', '--rotate', '-d');
+  const root: string = await waitForBound('rotation done', async () => { const s = await inspect(); return !s.RootRotationInProgress && s.TLSInfo.TrustRoot !== oldRoot && s.TLSInfo.TrustRoot; }, 60_000,
+    () => sw.nodes.map((n) => `${n.name}:\n${n.logs().split('\n').filter((l) => /swarm/.test(l)).slice(-15).join('\n')}`).join('\n'));
+  const fp = new X509Certificate(root).fingerprint256;
+  await waitFor('every node trusts the new CA only', async () => sw.nodes.every((n) => {
+    const ca = read(n, 'ca.pem');
+    return ca.split('BEGIN CERTIFICATE').length === 2 && new X509Certificate(ca).fingerprint256 === fp;
+  }));
+  for (const n of sw.nodes) expect(new X509Certificate(read(n, 'node.pem')).verify(new X509Certificate(root).publicKey)).toBe(true);
+  expect(await mgr.docker('swarm', 'join-token', '-q', 'worker')).not.toBe(token);
+  // a certificate of the old CA is refused by etcd and by the control port
+  const c = new Etcd3({ hosts: `https://${mgr.ip}:2379`, dialTimeout: 3000, credentials: { rootCertificate: Buffer.from(root), certChain: Buffer.from(old.cert), privateKey: Buffer.from(old.key) } });
+  try {
+    await expect(c.get('/berth/swarm/ping').string()).rejects.toThrow();
+  } finally {
+    c.close();
+  }
+  const status = await new Promise<number>((resolve, reject) => {
+    const req = httpsRequest({ host: mgr.ip, port: 2377, path: '/renew', method: 'POST', ca: root, cert: old.cert, key: old.key, checkServerIdentity: () => undefined }, (res) => { res.resume(); resolve(res.statusCode!); });
+    req.on('error', reject);
+    req.end('{}');
+  });
+  expect(status).toBe(401);
+  // and the swarm works on
+  await create('--name', 'after', '--replicas', '3', 'busybox:latest', 'sleep', '100000');
+  await waitFor('3 tasks, one per node', async () => { const p = await placement('after'); return total(p) === 3 && Object.keys(p).length === 3; });
+  await mgr.docker('service', 'rm', 'after');
+});
 
 test('promote and demote: the etcd members follow the role; the quorum and the last manager are kept', async () => {
   const [id0, id1, id2] = await Promise.all(['host0', 'host1', 'host2'].map(nodeId));
