@@ -26,6 +26,9 @@ import { LocalStore, type LocalCerts, type LocalState } from './state.js';
 import { connectEtcd, PREFIX, Store, type Obj } from './store.js';
 import { newJoinToken } from './tokens.js';
 import { eligibleNodes } from './scheduler.js';
+import { INGRESS, createNetwork, findNetwork, networkView, removeNetwork } from './netalloc.js';
+import { NetAgent } from './netagent.js';
+import type { NetworkService } from '../networks/service.js';
 
 const HEARTBEAT_TTL = 6;
 const ELECTION_TTL = 5;
@@ -143,6 +146,9 @@ export class SwarmService {
           DefaultAddrPool: req?.DefaultAddrPool?.length ? req.DefaultAddrPool : ['10.0.0.0/8'], SubnetSize: req?.SubnetSize || 24, DataPathPort: req?.DataPathPort || 4789,
         });
         await a.store.create('nodes', nodeId, this.nodeRecord(nodeId, 'manager', addr, port, req?.Availability));
+        // as docker: the routing mesh's network, the first subnet of the pool
+        const cluster = (await a.store.get<any>('cluster', 'swarm'))!.value;
+        await createNetwork(a.store, { Name: INGRESS, Labels: {} }, cluster, true);
         return nodeId;
       } catch (err) {
         if (this.a) await this.deactivate(this.a, false, true);
@@ -277,6 +283,7 @@ export class SwarmService {
     // a leaving or stopping leader hands over at once rather than after its lease
     await within(3000, a.electionLease?.revoke() ?? Promise.resolve(), 'stepping down').catch(() => undefined);
     await a.agent?.stop(removeTasks).catch(() => undefined);
+    (this.engine.networks as unknown as NetworkService | undefined)?.useSwarm(undefined);
     if (leaving) {
       await within(5000, a.lease?.revoke() ?? Promise.resolve(), 'leaving').catch(() => undefined);
       if (a.member) {
@@ -315,7 +322,10 @@ export class SwarmService {
   private async runAgent(a: Active): Promise<void> {
     while (!a.closed) {
       try {
-        const agent = new Agent({ nodeId: a.state.nodeId, store: a.store, engine: this.engine, secret: (id) => this.fetchSecret(a, id) });
+        const networks = this.engine.networks as unknown as NetworkService | undefined;
+        const net = networks ? new NetAgent({ nodeId: a.state.nodeId, addr: a.state.advertiseAddr, store: a.store, networks, table: `berth_swarm_${a.state.nodeId.slice(0, 8)}` }) : undefined;
+        const agent = new Agent({ nodeId: a.state.nodeId, store: a.store, engine: this.engine, secret: (id) => this.fetchSecret(a, id), net });
+        networks?.useSwarm(net);
         await agent.start();
         if (a.closed) await agent.stop(false);
         else a.agent = agent;
@@ -554,6 +564,36 @@ export class SwarmService {
     if (!rollback) await this.checkRefs(a, spec);
     await objects.updateService(a.store, ref, ver, spec, rollback);
     return { Warnings: [] };
+  }
+
+  // ---- swarm networks (the /networks routes hand overlays here) ----
+
+  /** The swarm's networks when this node is a manager; undefined elsewhere (the node shows its local copies). */
+  async listNetworks(): Promise<any[] | undefined> {
+    const a = this.a;
+    if (!a || a.state.role !== 'manager') return undefined;
+    return (await a.store.list<any>('networks')).map((o) => networkView(o));
+  }
+
+  async inspectNetwork(ref: string): Promise<any | undefined> {
+    const a = this.a;
+    if (!a || a.state.role !== 'manager') return undefined;
+    try {
+      return networkView(await findNetwork(a.store, ref));
+    } catch (err) {
+      if (err instanceof NotFoundError) return undefined;
+      throw err;
+    }
+  }
+
+  async createNetwork(req: any): Promise<{ Id: string; Warning: string }> {
+    const a = this.manager();
+    const cluster = await a.store.get<any>('cluster', 'swarm');
+    return { Id: await createNetwork(a.store, req, cluster!.value), Warning: '' };
+  }
+
+  async removeNetwork(ref: string): Promise<void> {
+    await removeNetwork(this.manager().store, ref);
   }
 
   async removeService(ref: string): Promise<void> {

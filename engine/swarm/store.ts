@@ -7,12 +7,13 @@
  *   nodes/<id>             node records (spec, description, addresses)
  *   alive/<id>             one key per live node, bound to the node's lease
  *   services/<id>, tasks/<id>, secrets/<id>, configs/<id>
+ *   networks/<id>, ipam/<network id>:<ip>   overlay networks and their addresses (netalloc.ts)
  *   leader                 the leader's node id, bound to its election lease (fence)
  */
 import type { Etcd3, IKeyValue } from 'etcd3';
 import { ConflictError, NotFoundError, UnavailableError } from '../errors.js';
 
-export type Kind = 'cluster' | 'nodes' | 'alive' | 'services' | 'tasks' | 'secrets' | 'configs';
+export type Kind = 'cluster' | 'nodes' | 'alive' | 'services' | 'tasks' | 'secrets' | 'configs' | 'networks' | 'ipam';
 
 export const PREFIX = '/berth/swarm/';
 
