@@ -80,6 +80,7 @@ export async function createNetwork(store: Store, req: any, cluster: any, ingres
   if (req.IPAM?.Driver && req.IPAM.Driver !== 'default') throw new InvalidArgumentError(`IPAM driver "${req.IPAM.Driver}" is not supported: use the default driver`);
   const configs = (req.IPAM?.Config ?? []).filter((c: any) => c.Subnet);
   if (configs.length > 1) throw new InvalidArgumentError('berthd supports one IPv4 subnet per overlay network');
+  if (req.Options && 'encrypted' in req.Options) throw new InvalidArgumentError('encrypted overlay networks (--opt encrypted) are not supported by berthd: drop the option');
   if (req.Ingress && !ingress) {
     throw new ForbiddenError('the ingress network is made by swarm init: berthd does not replace it');
   }
