@@ -39,11 +39,15 @@ export interface NetAgentDeps {
 
 interface Backend { ip: string; port?: number }
 
+const PIN_MS = 30_000;
+
 export class NetAgent implements SwarmNetworking {
   /** network id -> name -> addresses. */
   private names = new Map<string, Map<string, string[]>>();
   private readonly applied = new Map<string, string>();
   private port = 4789;
+  /** Attachable overlays made for a container being attached: kept a while before it has its endpoint. */
+  private readonly pinned = new Map<string, number>();
 
   constructor(private readonly d: NetAgentDeps) {}
 
@@ -60,20 +64,17 @@ export class NetAgent implements SwarmNetworking {
     const ingress = nets.find((n) => n.value.Spec.Ingress);
     if (ingress) wanted.add(ingress.id);
 
+    // an overlay no task here needs goes once no container here uses it (dropOverlay keeps it till then)
+    const now = Date.now();
     for (const rec of this.d.networks.overlays()) {
-      if (!wanted.has(rec.Id) || !byId.has(rec.Id)) {
-        if (byId.get(rec.Id)?.value.Spec.Attachable) continue; // attachable: goes with its last container
-        await this.d.networks.dropOverlay(rec.Id);
-      }
+      const pinned = (this.pinned.get(rec.Id) ?? 0) > now && byId.has(rec.Id);
+      if (!wanted.has(rec.Id) && !pinned) await this.d.networks.dropOverlay(rec.Id);
     }
     for (const id of wanted) {
       const n = byId.get(id);
       if (n) await this.d.networks.ensureOverlay(localRecord(n, this.d.addr, this.port));
     }
     const local = new Set(this.d.networks.overlays().map((r) => r.Id));
-    for (const rec of this.d.networks.overlays()) {
-      if (byId.get(rec.Id)?.value.Spec.Attachable && !wanted.has(rec.Id)) await this.d.networks.dropOverlay(rec.Id); // no-op while used
-    }
 
     // remote endpoints, per network
     const peers = new Map<string, Array<{ ip: string; node: string }>>();
@@ -176,6 +177,7 @@ export class NetAgent implements SwarmNetworking {
       return false;
     }
     if (!n.value.Spec.Attachable) return false;
+    this.pinned.set(n.id, Date.now() + PIN_MS);
     await this.d.networks.ensureOverlay(localRecord(n, this.d.addr, this.port));
     return true;
   }
