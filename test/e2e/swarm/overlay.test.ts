@@ -125,6 +125,22 @@ test('an overlay across nodes: tasks reach each other by address, VIP and tasks.
   await mgr.docker('rm', '-f', plain);
 });
 
+test('dnsrr: the name answers the tasks\' addresses, no VIP; bad requests are refused', async () => {
+  await mgr.docker('service', 'create', '-d', '--no-resolve-image', '--stop-grace-period', '1s', '--name', 'rr', '--replicas', '2', '--network', 'ov', '--endpoint-mode', 'dnsrr', 'busybox:latest', 'sleep', '100000');
+  await waitFor('2 rr tasks', async () => total(await placement('rr')) === 2);
+  const rr = await tasksOf('rr', 'ov');
+  expect(JSON.parse(await mgr.docker('service', 'inspect', 'rr'))[0].Endpoint.VirtualIPs).toBeUndefined();
+  const web = (await tasksOf('web', 'ov')).find((t) => t.node === workers[0])!;
+  expect(await waitFor('rr resolves to its tasks', async () => {
+    const got = addresses(await web.node.docker('exec', web.cid, 'nslookup', 'rr'));
+    return got.length === 2 && got;
+  })).toEqual(rr.map((t) => t.ip).sort());
+  await mgr.docker('service', 'rm', 'rr');
+  expect(await mgr.dockerFails('service', 'create', '--no-resolve-image', '--publish', `${port}:80`, 'busybox:latest')).toContain(`port '${port}' is already in use by service 'web'`);
+  expect(await mgr.dockerFails('service', 'create', '--no-resolve-image', '--network', 'nosuchnet', 'busybox:latest')).toContain('nosuchnet');
+  expect(await workers[0].dockerFails('network', 'create', '-d', 'overlay', 'fromworker')).toContain('Worker nodes can\'t be used');
+});
+
 test('host-mode publishing binds only where a task runs', async () => {
   const hostPort = port + 1;
   await mgr.docker('service', 'create', '-d', '--no-resolve-image', '--stop-grace-period', '1s', '--name', 'local', '--constraint', 'node.hostname==host2',
