@@ -15,7 +15,7 @@ export function matchFilters(n: Network, f: Record<string, string[]>, endpoints:
   if (f.id && !f.id.some((id) => n.record.Id.startsWith(id))) return false;
   if (f.name && !f.name.some((x) => n.record.Name.includes(x))) return false;
   if (f.label && !labelMatches(n.record.Labels, f.label)) return false;
-  if (f.scope && !f.scope.includes('local')) return false;
+  if (f.scope && !f.scope.includes(n.record.Scope)) return false;
   if (f.type && !f.type.includes(builtin ? 'builtin' : 'custom')) return false;
   if (f.dangling) {
     const want = f.dangling.some((v) => v === 'true' || v === '1');

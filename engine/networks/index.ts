@@ -24,8 +24,8 @@ export interface NetworkRecord {
   Name: string;
   Id: string;
   Created: string;
-  Scope: 'local';
-  Driver: 'bridge' | 'host' | 'null';
+  Scope: 'local' | 'swarm';
+  Driver: 'bridge' | 'host' | 'null' | 'overlay';
   EnableIPv6: boolean;
   IPAM: { Driver: 'default'; Options: Record<string, string> | null; Config: IpamConfig[] };
   Internal: boolean;
@@ -37,6 +37,19 @@ export interface NetworkRecord {
   Labels: Record<string, string>;
   /** The bridge interface the engine chose when Options has none (not shown by the API). */
   bridgeName?: string;
+  /** A swarm overlay's VXLAN parameters on this node (not shown by the API). */
+  overlay?: { vni: number; port: number; local: string };
+}
+
+/** What swarm mode lends the network service (engine/swarm/netagent.ts). */
+export interface SwarmNetworking {
+  /** Makes a swarm network usable here when it is attachable; false when there is none by that name. */
+  attachable(ref: string): Promise<boolean>;
+  /** An address for a plain container on an overlay, reserved in the swarm store. */
+  allocate(networkId: string, containerId: string): Promise<string>;
+  release(networkId: string, ip: string): Promise<void>;
+  /** Names the swarm answers on an overlay: services (VIP or task IPs), tasks.NAME, aliases. */
+  resolve(networkId: string, name: string): string[] | null;
 }
 
 /** docker's EndpointSettings (request side: the fields berthd reads). */
@@ -68,6 +81,8 @@ export interface EndpointRecord {
   prefix6?: number;
   gateway6?: string;
   staticIp6?: string | null;
+  /** The address came from the swarm store (a plain container on an attachable overlay). */
+  swarmOwned?: boolean;
 }
 
 export interface PublishedPort extends PortBinding { containerIp: string }

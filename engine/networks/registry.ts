@@ -6,6 +6,7 @@ import { type Cidr6, isV6, overlaps6, parseCidr6 } from './cidr6.js';
 import { AddressPool6, completeConfig6, pickSubnet6 } from './ipam6.js';
 import { DRIVER_OPT_BRIDGE, DRIVER_OPT_DEFAULT_BRIDGE, DRIVER_OPT_MTU, type NetworkRecord } from './index.js';
 import type { NetworkStore } from './store.js';
+import { VXLAN_OVERHEAD } from './overlay.js';
 
 /** A network with its live parts (address pool). */
 export interface Network {
@@ -88,7 +89,8 @@ export class NetworkRegistry {
     if (this.all().some((n) => n.record.Name === name)) throw new ConflictError(`network with name ${name} already exists`);
     const driver = req.Driver || 'bridge';
     if (driver === 'host' || driver === 'null') throw new ForbiddenError(`only one instance of "${driver}" network is allowed`);
-    if (driver !== 'bridge') throw new InvalidArgumentError(`network driver "${driver}" is not supported: berthd has the bridge driver`);
+    if (driver === 'overlay') throw new ForbiddenError('This node is not a swarm manager. Use "docker swarm init" or "docker swarm join" to connect this node to swarm and try again.');
+    if (driver !== 'bridge') throw new InvalidArgumentError(`network driver "${driver}" is not supported: berthd has the bridge and overlay drivers`);
     if (req.IPAM?.Driver && req.IPAM.Driver !== 'default') throw new InvalidArgumentError(`IPAM driver "${req.IPAM.Driver}" is not supported: use the default driver`);
     const options = { ...(req.Options ?? {}) };
     const id = newId();
@@ -161,13 +163,14 @@ export class NetworkRegistry {
   }
 
   private materialize(record: NetworkRecord): Network {
-    const isBridge = record.Driver === 'bridge';
+    const isBridge = record.Driver === 'bridge' || record.Driver === 'overlay';
+    const overlay = record.Driver === 'overlay';
     return {
       record,
       pool: isBridge ? new AddressPool(record.IPAM.Config[0]) : null,
       pool6: isBridge && record.EnableIPv6 && record.IPAM.Config[1] ? new AddressPool6(record.IPAM.Config[1]) : null,
-      bridge: isBridge ? record.Options[DRIVER_OPT_BRIDGE] ?? record.bridgeName ?? null : null,
-      mtu: isBridge ? (mtuOf(record.Options) ?? this.hostMtu) : 0,
+      bridge: overlay ? `ov-${record.Id.slice(0, 12)}` : isBridge ? record.Options[DRIVER_OPT_BRIDGE] ?? record.bridgeName ?? null : null,
+      mtu: isBridge ? (mtuOf(record.Options) ?? this.hostMtu - (overlay ? VXLAN_OVERHEAD : 0)) : 0,
       isDefault: record.Options[DRIVER_OPT_DEFAULT_BRIDGE] === 'true',
     };
   }

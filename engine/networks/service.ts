@@ -9,9 +9,11 @@ import { type DnsOverrides, type HostsEntry, hostResolvConf, parseExtraHost, ren
 import { type CreateRequest, type Network, NetworkRegistry, newId } from './registry.js';
 import {
   type AttachRequest, type AttachResult, DRIVER_OPT_BRIDGE, DRIVER_OPT_DEFAULT_BRIDGE, type EndpointRecord, type EndpointRequest,
-  type NetworkRecord, type Networking, type SandboxRecord,
+  type NetworkRecord, type Networking, type SandboxRecord, type SwarmNetworking,
 } from './index.js';
+import { type OverlayPeer, ensureVxlan, syncPeers, vxlanName } from './overlay.js';
 import { DEFAULT_POOLS, parsePoolSpec, pickSubnet } from './ipam.js';
+import { run } from './exec.js';
 import { completeConfig6, defaultPool6, parsePool6Spec, pickSubnet6 } from './ipam6.js';
 import { isV6, parseCidr6 } from './cidr6.js';
 import { type EndpointLink, NetnsPool, addLinks, createSandbox, deleteLink, destroySandbox, ensureBridge, hostMtu, hostRoutes, hostRoutes6, removeLinks, setDnsRedirect } from './links.js';
@@ -55,6 +57,7 @@ export class NetworkService implements Networking {
   private readonly pools6: Array<{ base: string; size: number }>;
   private rulesQueue: Promise<void> = Promise.resolve();
   private readonly pool: NetnsPool;
+  private swarm?: SwarmNetworking;
 
   private constructor(private readonly opts: NetworkServiceOptions, private readonly store: NetworkStore, private readonly registry: NetworkRegistry) {
     this.defaultBridge = opts.bridge || defaultBridgeName(opts.dataRoot);
@@ -145,6 +148,8 @@ export class NetworkService implements Networking {
     const cfg = n.record.IPAM.Config[0];
     const v6 = n.pool6?.config;
     await ensureBridge({ ifname: n.bridge!, gatewayCidr: `${cfg.Gateway}/${parseCidr(cfg.Subnet).prefix}`, mtu: n.mtu, ...(v6 ? { gateway6Cidr: `${v6.Gateway}/${n.pool6!.subnet.prefix}` } : {}) });
+    const o = n.record.overlay;
+    if (o) await ensureVxlan({ bridge: n.bridge!, vxlan: vxlanName(n.record.Id), vni: o.vni, port: o.port, local: o.local, mtu: n.mtu });
     if (!n.isDefault && !this.resolvers.has(n.record.Id)) {
       this.resolvers.set(n.record.Id, await EmbeddedResolver.start(cfg.Gateway, {
         resolve: (clientIp, name) => this.resolveName(n, clientIp, name),
@@ -191,6 +196,7 @@ export class NetworkService implements Networking {
 
   async remove(idOrName: string): Promise<void> {
     const n = this.registry.find(idOrName);
+    if (n.record.Scope === 'swarm') throw new ForbiddenError(`network ${n.record.Name} is a swarm network: remove it on a manager`);
     if (n.isDefault || n.record.Driver !== 'bridge') throw new ForbiddenError(`${n.record.Name} is a pre-defined network and cannot be removed`);
     if (this.endpointsOf(n).length) throw new ConflictError(`error while removing network: network ${n.record.Name} id ${n.record.Id} has active endpoints`);
     await this.teardownNetwork(n);
@@ -201,7 +207,7 @@ export class NetworkService implements Networking {
   async prune(filters: Record<string, string[]> = {}): Promise<{ NetworksDeleted: string[] }> {
     const deleted: string[] = [];
     for (const n of this.registry.bridges()) {
-      if (n.isDefault || this.endpointsOf(n).length || !matchPruneFilters(n, filters)) continue;
+      if (n.isDefault || n.record.Scope === 'swarm' || this.endpointsOf(n).length || !matchPruneFilters(n, filters)) continue;
       await this.teardownNetwork(n);
       this.emit(n, 'destroy');
       deleted.push(n.record.Name);
@@ -213,15 +219,16 @@ export class NetworkService implements Networking {
   async connect(idOrName: string, container: string, req: EndpointRequest = {}): Promise<void> {
     const n = this.registry.find(idOrName);
     const sb = this.findSandbox(container);
-    if (n.record.Driver !== 'bridge' || sb.mode !== 'bridge') {
-      throw new ForbiddenError(`container ${sb.name} cannot be connected to network ${n.record.Name}: only bridge networks connect to containers in bridge mode`);
+    if ((n.record.Driver !== 'bridge' && n.record.Driver !== 'overlay') || sb.mode !== 'bridge') {
+      throw new ForbiddenError(`container ${sb.name} cannot be connected to network ${n.record.Name}: only bridge and overlay networks connect to containers in bridge mode`);
     }
     if (sb.endpoints.some((e) => e.networkId === n.record.Id)) throw new ForbiddenError(`endpoint with name ${sb.name} already exists in network ${n.record.Name}`);
     const used = new Set(sb.endpoints.map((e) => e.ifname));
     let idx = 0;
     while (used.has(`eth${idx}`)) idx++;
     const hasRoute = sb.endpoints.some((e) => !this.registry.tryFind(e.networkId)?.record.Internal);
-    const ep = this.allocateEndpoint(n, `eth${idx}`, req, sb.name);
+    const ep = this.allocateEndpoint(n, `eth${idx}`, await this.swarmAddress(n, sb.containerId, req), sb.name);
+    ep.swarmOwned = n.record.Driver === 'overlay' && !req.IPAMConfig?.IPv4Address;
     try {
       const dnsBefore = this.dnsTarget(sb);
       sb.endpoints.push(ep);
@@ -230,6 +237,7 @@ export class NetworkService implements Networking {
     } catch (err) {
       sb.endpoints = sb.endpoints.filter((e) => e !== ep);
       releaseAddresses(n, ep);
+      await this.releaseSwarm(n, ep);
       throw err;
     }
     await this.store.saveSandbox(sb);
@@ -247,6 +255,7 @@ export class NetworkService implements Networking {
     await removeLinks(sb.netnsPath!, [ep.ifname]);
     sb.endpoints = sb.endpoints.filter((e) => e !== ep);
     releaseAddresses(n, ep);
+    await this.releaseSwarm(n, ep);
     await this.store.saveSandbox(sb);
     this.emit(n, 'disconnect', sb.containerId);
   }
@@ -281,8 +290,11 @@ export class NetworkService implements Networking {
   }
 
   private async attachBridge(sb: SandboxRecord, mode: string, path: string, req: AttachRequest): Promise<AttachResult> {
+    for (const ref of [mode, ...Object.keys(req.networkingConfig?.EndpointsConfig ?? {})]) {
+      if (ref !== 'default' && !this.registry.tryFind(ref)) await this.swarm?.attachable(ref);
+    }
     const primary = this.registry.find(mode);
-    if (primary.record.Driver !== 'bridge') throw new InvalidArgumentError(`network ${mode} cannot be used with other networks: use --network ${primary.record.Name === 'host' ? 'host' : 'none'}`);
+    if (primary.record.Driver !== 'bridge' && primary.record.Driver !== 'overlay') throw new InvalidArgumentError(`network ${mode} cannot be used with other networks: use --network ${primary.record.Name === 'host' ? 'host' : 'none'}`);
     const configs = req.networkingConfig?.EndpointsConfig ?? {};
     const wanted: Array<[Network, EndpointRequest]> = [[primary, configs[mode] ?? configs[primary.record.Name] ?? configs[primary.record.Id] ?? (primary.isDefault ? configs.default : undefined) ?? {}]];
     for (const [key, cfg] of Object.entries(configs)) {
@@ -295,8 +307,10 @@ export class NetworkService implements Networking {
     const allocated: Array<[Network, EndpointRecord]> = [];
     try {
       for (const [n, cfg] of wanted) {
-        if (n.record.Driver !== 'bridge') throw new InvalidArgumentError(`container cannot be connected to ${n.record.Name} and other networks`);
-        allocated.push([n, this.allocateEndpoint(n, `eth${allocated.length}`, cfg, sb.name)]);
+        if (n.record.Driver !== 'bridge' && n.record.Driver !== 'overlay') throw new InvalidArgumentError(`container cannot be connected to ${n.record.Name} and other networks`);
+        const ep = this.allocateEndpoint(n, `eth${allocated.length}`, await this.swarmAddress(n, sb.containerId, cfg), sb.name);
+        ep.swarmOwned = n.record.Driver === 'overlay' && !cfg.IPAMConfig?.IPv4Address;
+        allocated.push([n, ep]);
       }
       sb.endpoints = allocated.map(([, ep]) => ep);
       const { ip, ip6 } = sb.endpoints[0];
@@ -334,7 +348,10 @@ export class NetworkService implements Networking {
       this.sandboxes.delete(sb.containerId);
       this.proxies.delete(sb.containerId);
       await Promise.all(proxies.map((p) => p.close()));
-      for (const [n, ep] of allocated) releaseAddresses(n, ep);
+      for (const [n, ep] of allocated) {
+        releaseAddresses(n, ep);
+        await this.releaseSwarm(n, ep);
+      }
       if (sb.netnsPath) await destroySandbox(sb.netnsPath).catch(() => undefined);
       await this.store.removeSandbox(sb.containerId).catch(() => undefined);
       throw err;
@@ -348,7 +365,11 @@ export class NetworkService implements Networking {
     const proxies = this.proxies.get(containerId) ?? [];
     this.proxies.delete(containerId);
     await Promise.all(proxies.map((p) => p.close()));
-    for (const ep of sb.endpoints) releaseAddresses(this.registry.tryFind(ep.networkId), ep);
+    for (const ep of sb.endpoints) {
+      const n = this.registry.tryFind(ep.networkId);
+      releaseAddresses(n, ep);
+      if (n) await this.releaseSwarm(n, ep);
+    }
     if ((sb.mode === 'bridge' || sb.mode === 'none') && sb.netnsPath) await destroySandbox(sb.netnsPath);
     if (sb.ports.length) await this.syncRules();
     await this.store.removeSandbox(containerId);
@@ -390,7 +411,100 @@ export class NetworkService implements Networking {
     await this.rulesQueue;
     await nftApply(deleteScript(this.table));
     await this.syncHostForward([]);
-    for (const n of this.registry.bridges()) await deleteLink(n.bridge!);
+    for (const n of this.registry.bridges()) {
+      if (n.record.overlay) await deleteLink(vxlanName(n.record.Id));
+      await deleteLink(n.bridge!);
+    }
+  }
+
+  // ---- what swarm mode drives (engine/swarm/netagent.ts) ----
+
+  /** Lends swarm mode's address allocation and names to the overlays of this node. */
+  useSwarm(swarm: SwarmNetworking | undefined): void {
+    this.swarm = swarm;
+  }
+
+  /** Makes (or keeps) a swarm overlay on this node: its bridge, VXLAN port and resolver. */
+  async ensureOverlay(record: NetworkRecord): Promise<void> {
+    const have = this.registry.tryFind(record.Id);
+    if (have && JSON.stringify(have.record.overlay) === JSON.stringify(record.overlay)) return;
+    const n = have ?? await this.registry.add(record);
+    if (have) {
+      have.record.overlay = record.overlay;
+      await this.registry.add(have.record);
+    }
+    try {
+      await this.bringUp(n);
+      await this.syncRules(true);
+    } catch (err) {
+      if (!have) await this.teardownNetwork(n).catch(() => undefined);
+      throw err;
+    }
+    if (!have) this.emit(n, 'create');
+  }
+
+  /** Removes a swarm overlay from this node once no container here uses it; false while one does. */
+  async dropOverlay(id: string): Promise<boolean> {
+    const n = this.registry.tryFind(id);
+    if (!n) return true;
+    if (this.endpointsOf(n).length) return false;
+    await this.teardownNetwork(n);
+    await this.syncRules(true);
+    this.emit(n, 'destroy');
+    return true;
+  }
+
+  /** An attachable swarm overlay not yet on this node becomes usable here (network connect). */
+  async attachSwarmNetwork(ref: string): Promise<void> {
+    if (!this.registry.tryFind(ref)) await this.swarm?.attachable(ref);
+  }
+
+  overlays(): NetworkRecord[] {
+    return this.registry.all().filter((n) => n.record.Driver === 'overlay').map((n) => n.record);
+  }
+
+  async overlayPeers(id: string, peers: OverlayPeer[]): Promise<void> {
+    await syncPeers(vxlanName(id), peers);
+  }
+
+  /** Extra addresses of this node on an overlay's bridge (the node's ingress address). */
+  async overlayAddresses(id: string, cidrs: string[]): Promise<void> {
+    const n = this.registry.tryFind(id);
+    if (!n) return;
+    const cfg = n.record.IPAM.Config[0];
+    const keep = new Set([`${cfg.Gateway}/${parseCidr(cfg.Subnet).prefix}`, ...cidrs]);
+    const have = (JSON.parse(await run('ip', ['-j', '-4', 'addr', 'show', 'dev', n.bridge!]))[0]?.addr_info ?? []) as Array<{ local: string; prefixlen: number }>;
+    const cmds = [
+      ...have.map((a) => `${a.local}/${a.prefixlen}`).filter((c) => !keep.has(c)).map((c) => `addr del ${c} dev ${n.bridge}`),
+      ...cidrs.filter((c) => !have.some((a) => `${a.local}/${a.prefixlen}` === c)).map((c) => `addr add ${c} dev ${n.bridge}`),
+    ];
+    if (cmds.length) await run('ip', ['-batch', '-'], cmds.join('\n') + '\n');
+  }
+
+  /** The overlay bridge of a network here (for rules that match its interface). */
+  bridgeOf(id: string): string | undefined {
+    return this.registry.tryFind(id)?.bridge ?? undefined;
+  }
+
+  /** Containers' endpoints on overlays: where the swarm's VIP rules go. */
+  overlayEndpoints(): Array<{ containerId: string; networkId: string; ip: string; netnsPath: string }> {
+    const out = [];
+    for (const sb of this.sandboxes.values()) {
+      for (const ep of sb.endpoints) {
+        if (sb.netnsPath && this.registry.tryFind(ep.networkId)?.record.Driver === 'overlay') out.push({ containerId: sb.containerId, networkId: ep.networkId, ip: ep.ip, netnsPath: sb.netnsPath });
+      }
+    }
+    return out;
+  }
+
+  private async swarmAddress(n: Network, containerId: string, cfg: EndpointRequest): Promise<EndpointRequest> {
+    if (n.record.Driver !== 'overlay' || cfg.IPAMConfig?.IPv4Address) return cfg;
+    if (!this.swarm || !n.record.Attachable) throw new ForbiddenError(`network ${n.record.Name} is not manually attachable: create it with --attachable, or use it from a service`);
+    return { ...cfg, IPAMConfig: { ...(cfg.IPAMConfig ?? {}), IPv4Address: await this.swarm.allocate(n.record.Id, containerId) } };
+  }
+
+  private async releaseSwarm(n: Network, ep: EndpointRecord): Promise<void> {
+    if (ep.swarmOwned) await this.swarm?.release(n.record.Id, ep.ip).catch(() => undefined);
   }
 
   // ---- internals ----
@@ -539,6 +653,21 @@ export class NetworkService implements Networking {
 
   /** Names visible from `clientIp`: containers sharing a user network with it. */
   private resolveName(n: Network, clientIp: string, name: string): string[] | null {
+    const local = this.resolveLocal(n, clientIp, name);
+    if (local || !this.swarm) return local;
+    // swarm names on each overlay the client is on, this one first; the ingress network has none
+    const client = this.endpointsOf(n).find(({ ep }) => ep.ip === clientIp)?.sb;
+    const ids = [n.record.Id, ...(client?.endpoints.map((e) => e.networkId) ?? [])];
+    for (const id of new Set(ids)) {
+      const net = this.registry.tryFind(id);
+      if (net?.record.Driver !== 'overlay' || net.record.Ingress) continue;
+      const found = this.swarm.resolve(id, name);
+      if (found) return found;
+    }
+    return null;
+  }
+
+  private resolveLocal(n: Network, clientIp: string, name: string): string[] | null {
     const client = this.endpointsOf(n).find(({ ep }) => ep.ip === clientIp)?.sb;
     // A container's own hostname (--hostname too) answers with its own address, as its /etc/hosts does.
     if (client?.hostname && client.hostname.toLowerCase() === name) {
@@ -565,6 +694,7 @@ export class NetworkService implements Networking {
   private async teardownNetwork(n: Network): Promise<void> {
     await this.resolvers.get(n.record.Id)?.close();
     this.resolvers.delete(n.record.Id);
+    if (n.record.overlay) await deleteLink(vxlanName(n.record.Id));
     await deleteLink(n.bridge!);
     await this.registry.remove(n);
   }
@@ -598,7 +728,7 @@ function releaseAddresses(n: Network | undefined, ep: EndpointRecord): void {
 }
 
 /** The record as the API shows it: engine-internal fields left out. */
-function apiRecord(record: NetworkRecord): Omit<NetworkRecord, 'bridgeName'> {
-  const { bridgeName: _b, ...shown } = record;
+function apiRecord(record: NetworkRecord): Omit<NetworkRecord, 'bridgeName' | 'overlay'> {
+  const { bridgeName: _b, overlay: _o, ...shown } = record;
   return shown;
 }

@@ -18,6 +18,7 @@ import type { ContainerRecord } from '../containers/record.js';
 import { log } from '../log.js';
 import { isTerminal, nowIso, stateRank } from './spec.js';
 import type { Obj, Store } from './store.js';
+import type { NetAgent } from './netagent.js';
 
 const run = promisify(execFile);
 const TICK_MS = 2000;
@@ -31,6 +32,8 @@ export interface AgentDeps {
   updateTask(id: string, value: unknown, version: number): Promise<number>;
   /** A secret's plain value (managers unseal it, workers ask a manager). */
   secret(id: string): Promise<Buffer>;
+  /** Swarm networking of this node (overlays, VIPs, ingress), synced on every pass. */
+  net?: NetAgent;
 }
 
 export class Agent {
@@ -53,7 +56,7 @@ export class Agent {
 
   async start(): Promise<void> {
     mkdirSync(this.tasksDir, { recursive: true, mode: 0o700 });
-    this.closeWatch = await this.d.store.watch(['tasks'], () => this.kick());
+    this.closeWatch = await this.d.store.watch(['tasks', 'networks', 'services'], () => this.kick());
     const sub = this.d.engine.events.subscribe({ type: ['container'], event: ['die'] });
     this.closeEvents = () => sub.close();
     void (async () => {
@@ -73,6 +76,7 @@ export class Agent {
     if (!removeAll) return;
     for (const rec of this.swarmContainers()) await this.removeContainer(rec, 2);
     for (const id of existsSync(this.tasksDir) ? readdirSync(this.tasksDir) : []) await this.dropFiles(id);
+    await this.d.net?.close(true);
   }
 
   kick(): void {
@@ -100,6 +104,8 @@ export class Agent {
   private async reconcile(): Promise<void> {
     const all = await this.d.store.list<any>('tasks');
     const mine = all.filter((t) => t.value.NodeID === this.d.nodeId);
+    // networks before tasks: a task's overlays exist here before its container starts
+    await this.d.net?.sync(all).catch((err) => log.warn(`swarm networking: ${(err as Error).message}`));
     const byTask = new Map(this.swarmContainers().map((r) => [r.config.Labels![TASK_LABEL], r]));
     for (const t of mine) {
       if (this.busy.has(t.id)) continue;
@@ -179,6 +185,13 @@ export class Agent {
       'com.docker.swarm.node.id': v.NodeID,
     };
     const limits = v.Spec.Resources?.Limits ?? {};
+    const attachments: any[] = v.NetworksAttachments ?? [];
+    const aliasesOf = (netId: string) => (v.Spec.Networks ?? []).find((n: any) => n.Target === netId)?.Aliases ?? [];
+    const hostPorts = (v.Endpoint?.Ports ?? []).filter((p: any) => p.PublishMode === 'host');
+    const network = attachments.length ? {
+      NetworkMode: attachments[0].Network.ID,
+      EndpointsConfig: Object.fromEntries(attachments.map((a) => [a.Network.ID, { IPAMConfig: { IPv4Address: a.Addresses[0].split('/')[0] }, Aliases: aliasesOf(a.Network.ID) }])),
+    } : undefined;
     let id: string;
     try {
       ({ Id: id } = await this.containers.create({
@@ -186,7 +199,11 @@ export class Agent {
         Tty: cs.TTY, OpenStdin: cs.OpenStdin, StopSignal: cs.StopSignal, Healthcheck: cs.Healthcheck,
         ...(cs.Command ? { Entrypoint: cs.Command } : {}), ...(cs.Args ? { Cmd: cs.Args } : {}),
         StopTimeout: stopTimeout(v.Spec),
+        ...(network ? { NetworkingConfig: { EndpointsConfig: network.EndpointsConfig } } : {}),
+        ...(hostPorts.length ? { ExposedPorts: Object.fromEntries(hostPorts.map((p: any) => [`${p.TargetPort}/${p.Protocol}`, {}])) } : {}),
         HostConfig: {
+          ...(network ? { NetworkMode: network.NetworkMode } : {}),
+          ...(hostPorts.length ? { PortBindings: Object.fromEntries(hostPorts.map((p: any) => [`${p.TargetPort}/${p.Protocol}`, [{ HostPort: p.PublishedPort ? String(p.PublishedPort) : '' }]])) } : {}),
           Mounts: mounts, Init: cs.Init ?? undefined, ReadonlyRootfs: cs.ReadOnly, GroupAdd: cs.Groups, Sysctls: cs.Sysctls,
           CapAdd: cs.CapabilityAdd, CapDrop: cs.CapabilityDrop, NanoCpus: limits.NanoCPUs, Memory: limits.MemoryBytes,
         },

@@ -2,7 +2,9 @@
  * etcd's RBAC for the swarm store. Every etcd member runs with --client-cert-auth,
  * so once auth is on, a client's etcd user is the CN of its node certificate (the
  * node id). Managers' users have the root role. A worker's user has:
- *   swarm-worker    read: nodes/, alive/, tasks/, configs/, ca/ (CA rotation), ping, leader
+ *   swarm-worker    read: nodes/, alive/, tasks/, configs/, ca/ (CA rotation), networks/,
+ *                   ping, leader; read and write: ipam/ (a node takes the overlay
+ *                   addresses of its ingress endpoint and its attachable containers)
  *   node-<id>       read and write: alive/<id> (its heartbeat)
  * and nothing else: no secrets/ (sealed values; a worker gets a secret's value from a
  * manager's control port, only for its own tasks), no cluster/ (join tokens), no
@@ -30,7 +32,8 @@ async function workerRole(client: Etcd3): Promise<void> {
   const { Range } = await import('etcd3');
   await idem(client.role(WORKER_ROLE).create());
   const perms: IPermissionRequest[] = [
-    ...['nodes/', 'alive/', 'tasks/', 'configs/', 'ca/'].map((p) => ({ permission: 'Read' as const, range: Range.prefix(`${PREFIX}${p}`) })),
+    ...['nodes/', 'alive/', 'tasks/', 'configs/', 'ca/', 'networks/'].map((p) => ({ permission: 'Read' as const, range: Range.prefix(`${PREFIX}${p}`) })),
+    { permission: 'Readwrite', range: Range.prefix(`${PREFIX}ipam/`) },
     { permission: 'Read', key: `${PREFIX}ping` },
     { permission: 'Read', key: `${PREFIX}leader` },
   ];

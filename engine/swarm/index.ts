@@ -47,6 +47,12 @@ export interface Swarm extends Service {
   inspectSecret(kind: SecretKind, ref: string): Promise<any>;
   updateSecret(kind: SecretKind, ref: string, version: number, spec: any): Promise<void>;
   removeSecret(kind: SecretKind, ref: string): Promise<void>;
+
+  /** Swarm networks: undefined when this node is not a manager (lists and lookups stay local). */
+  listNetworks(): Promise<any[] | undefined>;
+  inspectNetwork(ref: string): Promise<any | undefined>;
+  createNetwork(req: any): Promise<{ Id: string; Warning: string }>;
+  removeNetwork(ref: string): Promise<void>;
 }
 
 /** Builds the swarm service and resumes a membership left by the previous run. */

@@ -8,6 +8,8 @@ import { ConflictError, InvalidArgumentError, NotFoundError } from '../errors.js
 import { seal } from './seal.js';
 import { newId, nowIso, version, isTerminal } from './spec.js';
 import type { Obj, Store, Kind } from './store.js';
+import { resolveServiceNetworks } from './netalloc.js';
+import { checkPortConflicts, validateEndpointSpec } from './netorch.js';
 
 export interface Liveness {
   alive: Set<string>;
@@ -110,6 +112,7 @@ export function validateServiceSpec(spec: any): void {
     if (c?.Order && !['stop-first', 'start-first'].includes(c.Order)) throw new InvalidArgumentError(`invalid ${what} order ${c.Order}: use stop-first or start-first`);
     if (c?.MaxFailureRatio !== undefined && !(c.MaxFailureRatio >= 0 && c.MaxFailureRatio <= 1)) throw new InvalidArgumentError(`invalid ${what} max failure ratio ${c.MaxFailureRatio}: a number from 0 to 1`);
   }
+  validateEndpointSpec(spec);
 }
 
 export function normalizeServiceSpec(spec: any): any {
@@ -127,7 +130,7 @@ export function serviceView(o: Obj, status?: { running: number; desired: number;
   const s = o.value;
   const v: any = {
     ID: o.id, Version: version(o.version), CreatedAt: s.CreatedAt, UpdatedAt: s.UpdatedAt, Spec: s.Spec,
-    Endpoint: { Spec: s.Spec.EndpointSpec ?? { Mode: 'vip' } },
+    Endpoint: { Spec: s.Spec.EndpointSpec ?? { Mode: 'vip' }, ...(s.Endpoint?.Ports ? { Ports: s.Endpoint.Ports } : {}), ...(s.Endpoint?.VirtualIPs ? { VirtualIPs: s.Endpoint.VirtualIPs } : {}) },
   };
   if (s.PreviousSpec) v.PreviousSpec = s.PreviousSpec;
   if (s.UpdateStatus) v.UpdateStatus = s.UpdateStatus;
@@ -141,8 +144,9 @@ export async function findService(store: Store, ref: string): Promise<Obj> {
 
 export async function createService(store: Store, spec: any): Promise<string> {
   validateServiceSpec(spec);
-  const norm = normalizeServiceSpec(spec);
+  const norm = normalizeServiceSpec(await resolveServiceNetworks(store, spec));
   const all = await store.list<any>('services');
+  checkPortConflicts(norm, undefined, all);
   if (all.some((o) => o.value.Spec.Name === norm.Name)) throw new ConflictError(`rpc error: code = AlreadyExists desc = name conflicts with an existing object: service ${norm.Name} already exists`);
   const id = newId();
   const now = nowIso();
@@ -158,7 +162,8 @@ export async function updateService(store: Store, ref: string, ver: number, spec
     next = o.value.PreviousSpec;
   } else {
     validateServiceSpec(spec);
-    next = normalizeServiceSpec({ ...spec, Name: spec.Name || o.value.Spec.Name });
+    next = normalizeServiceSpec(await resolveServiceNetworks(store, { ...spec, Name: spec.Name || o.value.Spec.Name }));
+    checkPortConflicts(next, o.id, await store.list<any>('services'));
     if (next.Name !== o.value.Spec.Name) throw new InvalidArgumentError('a service cannot be renamed');
   }
   const changesTasks = JSON.stringify(next.TaskTemplate) !== JSON.stringify(o.value.Spec.TaskTemplate);
@@ -199,7 +204,7 @@ export function taskFilter(filters: Record<string, string[]>, services: Map<stri
       && anyOf(filters.name, (v) => `${svcName}.${t.Slot || t.NodeID}`.startsWith(v))
       && anyOf(filters['desired-state'], (v) => t.DesiredState === v || (v === 'running' && t.DesiredState === 'running') || (v === 'shutdown' && t.DesiredState !== 'running') || (v === 'accepted' && t.DesiredState === 'accepted'))
       && anyOf(filters['_up-to-date'], (v) => (v === 'true' || v === '1') === upToDate)
-      && labelMatch(t.Labels, filters.label);
+      && (labelMatch(t.Labels, filters.label) || labelMatch(svc?.Spec.Labels, filters.label));
   };
 }
 

@@ -11,6 +11,7 @@ import { log } from '../log.js';
 import { isTerminal, newId, nowIso, stateRank } from './spec.js';
 import { eligibleNodes, mayKeep, pickNode, spreadPreferences } from './scheduler.js';
 import type { Obj, Store } from './store.js';
+import { type NetState, attachmentsFor, ensureEndpoint, readNetState, sweepIpam } from './netorch.js';
 
 const TICK_MS = 2000;
 
@@ -24,7 +25,7 @@ export class Orchestrator {
   constructor(private readonly store: Store, private readonly nodeId: string) {}
 
   async start(): Promise<void> {
-    this.closeWatch = await this.store.watch(['services', 'tasks', 'nodes', 'alive', 'cluster'], () => this.kick());
+    this.closeWatch = await this.store.watch(['services', 'tasks', 'nodes', 'alive', 'cluster', 'networks'], () => this.kick());
     this.timer = setInterval(() => this.kick(), TICK_MS);
     this.timer.unref();
     this.kick();
@@ -56,6 +57,8 @@ export class Orchestrator {
   }
 
   async reconcile(): Promise<void> {
+    // addresses first: what the sweep frees must be older than the tasks and services read below
+    const net = await readNetState(this.store);
     const [nodes, aliveObjs, services, taskObjs, cluster] = await Promise.all([
       this.store.list<any>('nodes'), this.store.list('alive'), this.store.list<any>('services'), this.store.list<any>('tasks'), this.store.get<any>('cluster', 'swarm'),
     ]);
@@ -94,10 +97,14 @@ export class Orchestrator {
 
     // From here on, work from what the first pass left (fresh reads).
     const tasks = await this.store.list<any>('tasks');
-    for (const svc of services) await this.reconcileService(svc, tasks.filter((t) => t.value.ServiceID === svc.id), nodes, alive, occupying, history);
+    await sweepIpam(this.store, net, taskObjs, services, nodes);
+    for (const svc of services) {
+      if (await ensureEndpoint(this.store, svc, services, net)) continue; // written: the next pass goes on with it
+      await this.reconcileService(svc, tasks.filter((t) => t.value.ServiceID === svc.id), nodes, alive, occupying, history, net);
+    }
   }
 
-  private async reconcileService(svc: Obj<any>, tasks: Obj<any>[], nodes: Obj[], alive: Set<string>, occupying: (t: any) => boolean, history: number): Promise<void> {
+  private async reconcileService(svc: Obj<any>, tasks: Obj<any>[], nodes: Obj[], alive: Set<string>, occupying: (t: any) => boolean, history: number, net: NetState): Promise<void> {
     const spec = svc.value.Spec;
     const constraints: string[] = spec.TaskTemplate.Placement?.Constraints ?? [];
     const template = JSON.stringify(spec.TaskTemplate);
@@ -187,8 +194,10 @@ export class Orchestrator {
       const target = spec.Mode.Global ? nodes.find((n) => n.id === k) : pickNode(eligibleNodes(nodes, alive, constraints), allTasks, svc.id, spreadPreferences(spec.TaskTemplate.Placement));
       const id = newId();
       const now = nowIso();
+      const attachments = await attachmentsFor(this.store, id, spec, net);
       const task = {
         ID: id, CreatedAt: now, UpdatedAt: now, Labels: {}, Spec: spec.TaskTemplate, ServiceID: svc.id, ServiceName: spec.Name,
+        ...(attachments.length ? { NetworksAttachments: attachments } : {}), Endpoint: svc.value.Endpoint,
         Slot: spec.Mode.Global ? 0 : Number(k), NodeID: target?.id ?? '',
         Status: target
           ? { Timestamp: now, State: 'assigned', Message: 'scheduler assigned task to node' }

@@ -31,6 +31,9 @@ import { dropNode, enableAuth, grantNode } from './auth.js';
 import { mergeLogs, nodeTaskLogs, paramsToQuery, type TaskLogQuery } from './logs.js';
 import type { ContainerService } from '../containers/service.js';
 import type { Readable } from 'node:stream';
+import { INGRESS, createNetwork, findNetwork, networkView, removeNetwork } from './netalloc.js';
+import { NetAgent } from './netagent.js';
+import type { NetworkService } from '../networks/service.js';
 
 const HEARTBEAT_TTL = 6;
 const AUTH_MARK = `${PREFIX}auth`;
@@ -152,6 +155,9 @@ export class SwarmService {
         });
         await a.store.create('nodes', nodeId, this.nodeRecord(nodeId, 'manager', addr, port, req?.Availability));
         await this.ensureAuth(a);
+        // as docker: the routing mesh's network, the first subnet of the pool
+        const cluster = (await a.store.get<any>('cluster', 'swarm'))!.value;
+        await createNetwork(a.store, { Name: INGRESS, Labels: {} }, cluster, true);
         return nodeId;
       } catch (err) {
         if (this.a) await this.deactivate(this.a, false, true);
@@ -289,6 +295,7 @@ export class SwarmService {
     // a leaving or stopping leader hands over at once rather than after its lease
     await within(3000, a.electionLease?.revoke() ?? Promise.resolve(), 'stepping down').catch(() => undefined);
     await a.agent?.stop(removeTasks).catch(() => undefined);
+    (this.engine.networks as unknown as NetworkService | undefined)?.useSwarm(undefined);
     if (leaving) {
       await within(5000, a.lease?.revoke() ?? Promise.resolve(), 'leaving').catch(() => undefined);
       if (a.member) {
@@ -420,13 +427,16 @@ export class SwarmService {
   private async runAgent(a: Active): Promise<void> {
     while (!a.closed) {
       try {
+        const networks = this.engine.networks as unknown as NetworkService | undefined;
+        const net = networks ? new NetAgent({ nodeId: a.state.nodeId, addr: a.state.advertiseAddr, store: a.store, networks, table: `berth_swarm_${a.state.nodeId.slice(0, 8)}` }) : undefined;
         const agent = new Agent({
-          nodeId: a.state.nodeId, store: a.store, engine: this.engine, secret: (id) => this.fetchSecret(a, id),
+          nodeId: a.state.nodeId, store: a.store, engine: this.engine, secret: (id) => this.fetchSecret(a, id), net,
           // a worker's etcd user may not write tasks: its status goes through a manager
           updateTask: async (id, value, version) => (a.state.role === 'manager'
             ? a.store.update('tasks', id, value, version)
             : (await this.callManager<{ version: number }>(a, `/tasks/${id}/status`, { value, version })).version),
         });
+        networks?.useSwarm(net);
         await agent.start();
         if (a.closed) await agent.stop(false);
         else a.agent = agent;
@@ -799,6 +809,36 @@ export class SwarmService {
     if (!rollback) await this.checkRefs(a, spec);
     await objects.updateService(a.store, ref, ver, spec, rollback);
     return { Warnings: [] };
+  }
+
+  // ---- swarm networks (the /networks routes hand overlays here) ----
+
+  /** The swarm's networks when this node is a manager; undefined elsewhere (the node shows its local copies). */
+  async listNetworks(): Promise<any[] | undefined> {
+    const a = this.a;
+    if (!a || a.state.role !== 'manager') return undefined;
+    return (await a.store.list<any>('networks')).map((o) => networkView(o));
+  }
+
+  async inspectNetwork(ref: string): Promise<any | undefined> {
+    const a = this.a;
+    if (!a || a.state.role !== 'manager') return undefined;
+    try {
+      return networkView(await findNetwork(a.store, ref));
+    } catch (err) {
+      if (err instanceof NotFoundError) return undefined;
+      throw err;
+    }
+  }
+
+  async createNetwork(req: any): Promise<{ Id: string; Warning: string }> {
+    const a = this.manager();
+    const cluster = await a.store.get<any>('cluster', 'swarm');
+    return { Id: await createNetwork(a.store, req, cluster!.value), Warning: '' };
+  }
+
+  async removeNetwork(ref: string): Promise<void> {
+    await removeNetwork(this.manager().store, ref);
   }
 
   async removeService(ref: string): Promise<void> {

@@ -8,12 +8,13 @@
  *   alive/<id>             one key per live node, bound to the node's lease
  *   services/<id>, tasks/<id>, secrets/<id>, configs/<id>
  *   ca/root                a CA rotation: phase, trust bundle, new CA certificate
+ *   networks/<id>, ipam/<network id>:<ip>   overlay networks and their addresses (netalloc.ts)
  *   leader                 the leader's node id, bound to its election lease (fence)
  */
 import type { Etcd3, IKeyValue } from 'etcd3';
 import { ConflictError, NotFoundError, UnavailableError } from '../errors.js';
 
-export type Kind = 'cluster' | 'nodes' | 'alive' | 'services' | 'tasks' | 'secrets' | 'configs' | 'ca';
+export type Kind = 'cluster' | 'nodes' | 'alive' | 'services' | 'tasks' | 'secrets' | 'configs' | 'ca' | 'networks' | 'ipam';
 
 export const PREFIX = '/berth/swarm/';
 

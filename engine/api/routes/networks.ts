@@ -2,6 +2,8 @@
 import type { Engine } from '../../engine.js';
 import { ConflictError, InvalidArgumentError, NotFoundError } from '../../errors.js';
 import type { NetworkService } from '../../networks/service.js';
+import { matchFilters } from '../../networks/filters.js';
+import type { Swarm } from '../../swarm/index.js';
 import { checkFilterKeys, queryFilters } from '../query.js';
 import type { Router } from '../router.js';
 
@@ -27,16 +29,40 @@ function remember(rec: ContainerRecordView | undefined, settings: Record<string,
 
 export function register(router: Router, engine: Engine): void {
   const svc = () => engine.networks as unknown as NetworkService;
+  const swarm = () => engine.swarm as unknown as Swarm | undefined;
+  const active = () => swarm()?.localState() === 'active';
+
+  /** A network this node has, else a swarm network a manager knows; NotFound as the node's lookup says. */
+  const inspectAny = async (ref: string): Promise<Record<string, any>> => {
+    try {
+      return svc().inspect(ref);
+    } catch (err) {
+      if (!(err instanceof NotFoundError) || !active()) throw err;
+      const found = await swarm()!.inspectNetwork(ref);
+      if (!found) throw err;
+      return found;
+    }
+  };
 
   router.get('/networks', async (ctx) => {
     const filters = queryFilters(ctx.query);
     checkFilterKeys(filters, ['dangling', 'driver', 'id', 'label', 'name', 'scope', 'type']);
-    return svc().list(filters);
+    const local = svc().list(filters);
+    const cluster = active() ? await swarm()!.listNetworks() : undefined;
+    if (!cluster) return local;
+    const have = new Set(local.map((n) => n.Id));
+    const more = cluster.filter((n) => !have.has(n.Id) && matchFilters({ record: n, pool: null, pool6: null, bridge: null, mtu: 0, isDefault: false }, filters, 0));
+    return [...local, ...more];
   });
 
   router.post('/networks/create', async (ctx) => {
     const body = await ctx.body();
     if (!body || typeof body !== 'object') throw new InvalidArgumentError('POST /networks/create needs a JSON body with a Name');
+    if (body.Driver === 'overlay' && active()) {
+      if (svc().list({ name: [body.Name] }).some((n) => n.Name === body.Name)) throw new ConflictError(`network with name ${body.Name} already exists`);
+      ctx.json(201, await swarm()!.createNetwork(body));
+      return;
+    }
     ctx.json(201, await svc().create(body));
   });
 
@@ -46,10 +72,12 @@ export function register(router: Router, engine: Engine): void {
     return svc().prune(filters);
   });
 
-  router.get('/networks/:id', async (ctx) => svc().inspect(ctx.params.id));
+  router.get('/networks/:id', async (ctx) => inspectAny(ctx.params.id));
 
   router.delete('/networks/:id', async (ctx) => {
-    await svc().remove(ctx.params.id);
+    const n = await inspectAny(ctx.params.id);
+    if (n.Scope === 'swarm' && active() && swarm()!.role() === 'manager') await swarm()!.removeNetwork(n.Id);
+    else await svc().remove(ctx.params.id);
     ctx.res.writeHead(204).end();
   });
 
@@ -58,11 +86,12 @@ export function register(router: Router, engine: Engine): void {
     if (!body.Container) throw new InvalidArgumentError('POST /networks/{id}/connect needs a Container');
     const rec = containerOf(engine, body.Container);
     const id = rec?.id ?? body.Container;
+    await svc().attachSwarmNetwork(ctx.params.id);
     const net = svc().inspect(ctx.params.id) as { Name: string; Driver: string };
     if (svc().settings(id) || !rec) {
       await svc().connect(ctx.params.id, id, body.EndpointConfig ?? {});
     } else {
-      if (net.Driver !== 'bridge') throw new InvalidArgumentError(`container ${rec.name} cannot be connected to network ${net.Name}: only bridge networks can be connected`);
+      if (net.Driver !== 'bridge' && net.Driver !== 'overlay') throw new InvalidArgumentError(`container ${rec.name} cannot be connected to network ${net.Name}: only bridge networks can be connected`);
       if (rec.networkSettings?.Networks?.[net.Name]) throw new ConflictError(`endpoint with name ${rec.name} already exists in network ${net.Name}`);
     }
     remember(rec, svc().settings(id), net.Name, body.EndpointConfig ?? {});

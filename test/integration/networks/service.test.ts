@@ -227,7 +227,9 @@ test('network options: bridge name, MTU, gateway, ip-range, labels; bad options 
 
   await expect(svc.create({ Name: `x${t}`, Options: { 'com.docker.network.driver.mtu': 'big' } })).rejects.toThrow(/invalid MTU/);
   await expect(svc.create({ Name: `x${t}`, Options: { 'com.docker.network.bridge.name': 'much-too-long-name' } })).rejects.toThrow(/invalid bridge name/);
-  await expect(svc.create({ Name: `x${t}`, Driver: 'overlay' })).rejects.toThrow(/not supported/);
+  // outside swarm mode, as dockerd says it
+  await expect(svc.create({ Name: `x${t}`, Driver: 'overlay' })).rejects.toThrow(/not a swarm manager/);
+  await expect(svc.create({ Name: `x${t}`, Driver: 'macvlan' })).rejects.toThrow(/not supported/);
   await expect(svc.create({ Name: 'bad/name' })).rejects.toThrow(/invalid network name/);
   await expect(svc.create({ Name: `x${t}`, IPAM: { Config: [{ Subnet: '10.0.0.5/8' }] } })).rejects.toThrow(/host bits/);
   expect(svc.list().map((x) => x.Name)).not.toContain(`x${t}`);
