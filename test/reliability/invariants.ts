@@ -114,7 +114,8 @@ export async function checkInvariants(d: Daemon, seen: Seen): Promise<string[]> 
     }
   }
   for (const [id, r] of rt) {
-    if (!engine.has(id) && r.status !== 'stopped') bad.push(`runtime container ${id.slice(0, 12)} (${r.status}, pid ${r.pid}) belongs to no engine container`);
+    // Even a stopped one: its state directory (and maybe its cgroup) is a leak.
+    if (!engine.has(id)) bad.push(`runtime container ${id.slice(0, 12)} (${r.status}, pid ${r.pid}) belongs to no engine container`);
   }
   for (const [id, pid] of mons) {
     const state = engine.get(id);
