@@ -35,7 +35,7 @@ export interface CampaignResult {
 }
 
 /** mulberry32: small, seedable, good enough to pick operations. */
-function prng(seed: number): () => number {
+export function prng(seed: number): () => number {
   let a = seed >>> 0;
   return () => {
     a = (a + 0x6d2b79f5) >>> 0;
