@@ -32,17 +32,26 @@ export const args = (rig: MachineRig, verb: Verb, name: string): string[] => {
   }
 };
 
-/** Runs the command and kills it with SIGKILL at `step` (armed) or after `afterMs`; `killed` says whether it died so. */
-export function runKilled(rig: MachineRig, argv: string[], at: { step?: string; afterMs?: number }): Promise<Run & { killed: boolean }> {
+/**
+ * Runs the command and kills it with SIGKILL at `step` (armed), or `afterMs` after it
+ * started (or after the listr2 step titled `inStep` started: plain progress prints it);
+ * `killed` says whether it died so.
+ */
+export function runKilled(rig: MachineRig, argv: string[], at: { step?: string; afterMs?: number; inStep?: string }): Promise<Run & { killed: boolean }> {
   const armFile = at.step ? join(rig.arms, at.step.replace(/\//g, '_')) : undefined;
   if (armFile) writeFileSync(armFile, '');
   return new Promise((resolve) => {
     const child = spawn(berthBin(), argv, { env: { ...process.env, ...rig.env } });
     let stdout = '';
     let stderr = '';
-    child.stdout.on('data', (c) => { stdout += c; });
+    let timer: NodeJS.Timeout | undefined;
+    const killLater = () => { timer = setTimeout(() => child.kill('SIGKILL'), at.afterMs); };
+    child.stdout.on('data', (c) => {
+      stdout += c;
+      if (at.inStep && !timer && stdout.includes(at.inStep)) killLater();
+    });
     child.stderr.on('data', (c) => { stderr += c; });
-    const timer = at.afterMs !== undefined ? setTimeout(() => child.kill('SIGKILL'), at.afterMs) : undefined;
+    if (at.afterMs !== undefined && !at.inStep) killLater();
     child.on('close', (code, sig) => {
       clearTimeout(timer);
       // Never reached (the command took another path): disarm, so no later command dies there.
@@ -121,6 +130,10 @@ export function checkConverged(rig: MachineRig, name: string, present: boolean):
     if (/\.tmp$/.test(f)) bad.push(`temp file ${rel} is left`);
     if (rel.startsWith('locks/')) bad.push(`lock ${rel} is left`);
     if (rel.endsWith('/creating.json')) bad.push(`unfinished-create marker ${rel} is left`);
+  }
+  // On the host: no half-unpacked bundle or half-written file of an install cut short.
+  for (const f of walk(join(rig.host.dir, 'opt-upper')).concat(walk(join(rig.host.dir, 'etc-upper', 'berth')))) {
+    if (/\/\.new\.|\.tmp$|\/bin\.old\//.test(f)) bad.push(`host file ${f.slice(rig.host.dir.length + 1)} is left`);
   }
   const machines = join(rig.store, 'machines');
   for (const m of existsSync(machines) ? readdirSync(machines) : []) {

@@ -5,12 +5,13 @@
  * container's true state, rm cleans up everything (checkInvariants), and the engine
  * keeps serving.
  */
-import { mkdtempSync, rmSync, writeFileSync, existsSync, readFileSync } from 'node:fs';
+import { mkdtempSync, readdirSync, rmSync, writeFileSync, existsSync, readFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { api, startDaemon, type Daemon } from '../fixtures/daemon.js';
 import { dockerCli, requireDockerCli } from '../fixtures/docker-cli.js';
 import { buildImage, dockerArchive } from '../fixtures/images.js';
+import { prng } from './faults.js';
 import { checkInvariants, type Seen } from './invariants.js';
 
 const IMAGE = 'rtkill/busybox:latest';
@@ -62,37 +63,36 @@ async function removeAndCheck(id: string): Promise<void> {
 }
 
 // `docker start` with nobody attached: one `berth-runtime run --detach`.
-test.each(['create:dir', 'create:config', 'monitor:spawned', 'monitor:state', 'create:ready'])(
-  'killed at %s during start: the start fails, nothing runs, rm cleans up',
-  async (step) => {
-    const id = await create(['sleep', '1000']);
-    const fired = arm(step);
-    const start = await api(d, 'POST', `/containers/${id}/start`);
-    expect(fired()).toBe(true);
-    expect(start.status).toBe(500);
-    expect(start.body.toString()).not.toMatch(/\n\s+at /);
-    expect(await inspect(id)).toMatchObject({ Status: 'exited', Running: false, Pid: 0 });
-    expect(cgroupProcs(id)).toBe('');
-    // Not a stuck container: a second start works.
-    expect((await api(d, 'POST', `/containers/${id}/start`)).status).toBe(204);
-    expect(await inspect(id)).toMatchObject({ Status: 'running', Running: true });
-    await removeAndCheck(id);
-  }, 60_000);
+async function killedDuringStart(step: string): Promise<void> {
+  const id = await create(['sleep', '1000']);
+  const fired = arm(step);
+  const start = await api(d, 'POST', `/containers/${id}/start`);
+  expect(fired()).toBe(true);
+  expect(start.status).toBe(500);
+  expect(start.body.toString()).not.toMatch(/\n\s+at /);
+  expect(await inspect(id)).toMatchObject({ Status: 'exited', Running: false, Pid: 0 });
+  expect(cgroupProcs(id)).toBe('');
+  // Not a stuck container: a second start works.
+  expect((await api(d, 'POST', `/containers/${id}/start`)).status).toBe(204);
+  expect(await inspect(id)).toMatchObject({ Status: 'running', Running: true });
+  await removeAndCheck(id);
+}
 
-test('the monitor killed between the exec of an attached container and its state write: the run fails cleanly', async () => {
-  // An attached client (docker run without -d) makes the engine create, attach, then START.
+// An attached client (docker run without -d) makes the engine create, attach, then START.
+async function killedAfterExec(): Promise<void> {
+  const name = `rtkill-attached-${seen.containers.size}`;
   const fired = arm('monitor:started');
-  const out = await docker('run', '--name', 'rtkill-attached', IMAGE, 'sh', '-c', 'sleep 0.5; echo attached-out').catch((err: Error & { stderr?: string }) => `failed: ${err.stderr ?? err.message}`);
+  const out = await docker('run', '--name', name, IMAGE, 'sh', '-c', 'sleep 0.5; echo attached-out').catch((err: Error & { stderr?: string }) => `failed: ${err.stderr ?? err.message}`);
   expect(fired()).toBe(true);
   expect(out).toMatch(/^failed: /);
-  const id = (await api(d, 'GET', '/containers/rtkill-attached/json')).json.Id as string;
+  const id = (await api(d, 'GET', `/containers/${name}/json`)).json.Id as string;
   seen.containers.add(id);
   expect(await inspect(id)).toMatchObject({ Running: false, Pid: 0 });
   expect(cgroupProcs(id)).toBe('');
   await removeAndCheck(id);
-}, 60_000);
+}
 
-test('the monitor killed after the container exits, before it records the exit: reported exited', async () => {
+async function killedAtExit(): Promise<void> {
   const id = await create(['sh', '-c', 'sleep 0.3; exit 3']);
   const fired = arm('monitor:exited');
   expect((await api(d, 'POST', `/containers/${id}/start`)).status).toBe(204);
@@ -102,9 +102,9 @@ test('the monitor killed after the container exits, before it records the exit: 
   // Its parent (the monitor) died with the exit code: the engine says so, as dockerd does after losing a shim.
   expect(await inspect(id)).toMatchObject({ Status: 'exited', Running: false, Pid: 0, ExitCode: 255 });
   await removeAndCheck(id);
-}, 60_000);
+}
 
-test('berth-runtime delete killed after it killed the processes (cleaning up a failed start): nothing is left', async () => {
+async function deleteKilledAfterKilling(): Promise<void> {
   const id = await create(['sleep', '1000']);
   // The failed start makes the engine delete a running container: that delete is killed in turn.
   const fired = [arm('create:ready'), arm('delete:killed')];
@@ -113,9 +113,9 @@ test('berth-runtime delete killed after it killed the processes (cleaning up a f
   expect(await inspect(id)).toMatchObject({ Status: 'exited', Running: false, Pid: 0 });
   expect(cgroupProcs(id)).toBe('');
   await removeAndCheck(id);
-}, 60_000);
+}
 
-test('berth-runtime delete killed between the cgroup and the state directory during rm: nothing is left', async () => {
+async function deleteKilledInTeardown(): Promise<void> {
   const id = await create(['sleep', '1000']);
   expect((await api(d, 'POST', `/containers/${id}/start`)).status).toBe(204);
   const pid = (await inspect(id)).Pid;
@@ -125,4 +125,69 @@ test('berth-runtime delete killed between the cgroup and the state directory dur
   expect(existsSync(`/proc/${pid}`) && !readFileSync(`/proc/${pid}/stat`, 'utf8').includes(') Z')).toBe(false);
   expect(await checkInvariants(d, seen)).toEqual([]);
   expect(await docker('run', '--rm', IMAGE, 'echo', 'still-serving')).toBe('still-serving');
-}, 60_000);
+}
+
+/** A running container's monitor killed from outside after a random delay (it may be mid-exit). */
+async function monitorKilledAt(afterMs: number): Promise<void> {
+  const id = await create(['sh', '-c', 'sleep 0.2; exit 4']);
+  expect((await api(d, 'POST', `/containers/${id}/start`)).status).toBe(204);
+  await new Promise((r) => setTimeout(r, afterMs));
+  const mon = monitorOf(id);
+  if (mon) process.kill(mon, 'SIGKILL');
+  const wait = await api(d, 'POST', `/containers/${id}/wait`);
+  expect(wait.status).toBe(200);
+  const st = await inspect(id);
+  expect(st).toMatchObject({ Status: 'exited', Running: false, Pid: 0 });
+  // The exit code is the container's unless the monitor died holding it.
+  expect([4, 255]).toContain(st.ExitCode);
+  await removeAndCheck(id);
+}
+
+function monitorOf(id: string): number | undefined {
+  for (const pid of readdirSync('/proc').filter((p) => /^\d+$/.test(p))) {
+    try {
+      if (readFileSync(`/proc/${pid}/comm`, 'utf8').trim() !== 'berth-monitor') continue;
+      if (readFileSync(`/proc/${pid}/cmdline`, 'utf8').split('\0').includes(id)) return Number(pid);
+    } catch { /* gone */ }
+  }
+  return undefined;
+}
+
+const SCENARIOS: Record<string, () => Promise<void>> = {
+  'create:dir': () => killedDuringStart('create:dir'),
+  'create:config': () => killedDuringStart('create:config'),
+  'monitor:spawned': () => killedDuringStart('monitor:spawned'),
+  'monitor:state': () => killedDuringStart('monitor:state'),
+  'create:ready': () => killedDuringStart('create:ready'),
+  'monitor:started': killedAfterExec,
+  'monitor:exited': killedAtExit,
+  'delete:killed': deleteKilledAfterKilling,
+  'teardown:cgroup': deleteKilledInTeardown,
+};
+
+test.each(Object.keys(SCENARIOS))('the runtime or the monitor killed at %s: true state, rm cleans up, the engine serves', (step) => SCENARIOS[step](), 60_000);
+
+// A seeded mix of the same (bench/reliability.sh runs many): the steps in any order, and
+// monitors killed from outside at random moments of a short container's life.
+const seedEnv = process.env.BERTH_FAULT_SEED;
+if (seedEnv !== undefined && !/^\d+$/.test(seedEnv)) throw new Error(`BERTH_FAULT_SEED=${seedEnv} is not a whole number`);
+const seed = seedEnv ? Number(seedEnv) : Math.floor(Math.random() * 2 ** 31);
+const KILLS = Number(process.env.BERTH_RUNTIME_KILLS ?? 8);
+process.stderr.write(`runtime kill seed ${seed}: replay with BERTH_FAULT_SEED=${seed}\n`);
+
+test(`${KILLS} kills at seeded random steps and moments (seed ${seed})`, async () => {
+  const rand = prng(seed);
+  const steps = Object.keys(SCENARIOS);
+  const done: string[] = [];
+  for (let i = 0; i < KILLS; i++) {
+    const pick = Math.floor(rand() * (steps.length + 1));
+    const what = pick < steps.length ? steps[pick] : `monitor after ${Math.floor(rand() * 400)} ms`;
+    try {
+      await (pick < steps.length ? SCENARIOS[what]() : monitorKilledAt(Number(what.split(' ')[2])));
+    } catch (err) {
+      throw new Error(`seed ${seed}, kill ${i} (${what}): ${(err as Error).message}`);
+    }
+    done.push(what);
+  }
+  process.stderr.write(`seed ${seed}: ${done.length} kills survived: ${done.join(', ')}\n`);
+}, 30_000 + KILLS * 15_000);
