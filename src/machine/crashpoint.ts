@@ -7,7 +7,8 @@ import { join } from 'node:path';
  * SIGKILL if it can remove DIR/<step>, so a test arms one kill -9 at a chosen step by
  * creating that file. Unset, it reads one environment variable and nothing else.
  * Steps: `create:<title of the listr2 step>` (as it starts), `rm:driver` (the driver's
- * side removed, the store not yet), `certs:ca` / `certs:client` (the new key written,
+ * side removed, the store not yet), `rm:store` (the machine's directory renamed away,
+ * not yet deleted), `certs:ca` / `certs:client` (the new key written,
  * its certificate not yet), `certs:server` (the server certificate written here, not
  * yet on the host), `certs:configured` (on the host, engine not yet restarted).
  */

@@ -65,9 +65,10 @@ async function killAndConverge(verb: Verb, at: { step?: string; afterMs?: number
   return `${verb} ${at.step ?? `after ${at.afterMs} ms`}: ${r.killed ? 'killed' : `finished (${r.code})`}`;
 }
 
+const CREATE_STEPS_ALL = ['Reserving the name and keys', 'Creating the host', 'Waiting for the host', 'Detecting the OS', 'Installing the engine bundle',
+  'Configuring TLS and starting the engine', 'Waiting for the engine', 'Saving'];
 const CREATE_STEPS = ALL_STEPS
-  ? ['Reserving the name and keys', 'Creating the host', 'Waiting for the host', 'Detecting the OS', 'Installing the engine bundle',
-    'Configuring TLS and starting the engine', 'Waiting for the engine', 'Saving']
+  ? CREATE_STEPS_ALL
   // CI: before anything exists, mid-install, with the engine half-configured, all done but the marker.
   : ['Reserving the name and keys', 'Installing the engine bundle', 'Configuring TLS and starting the engine', 'Saving'];
 
@@ -96,8 +97,10 @@ test('create killed while it uploads the engine bundle: the host keeps no half-u
   expect(checkConverged(rig, NAME, true)).toEqual([]);
 });
 
-test('rm killed before the store entry goes: rm again removes it', async () => {
+test('rm killed before the store entry goes, or while it is deleted: rm again / ls leave nothing of it', async () => {
   expect(await killAndConverge('rm', { step: 'rm:driver' })).toMatch(/killed$/);
+  // Killed while the directory (its keys among the files) is deleted: the machine is gone, and so are its files.
+  expect(await killAndConverge('rm', { step: 'rm:store' })).toMatch(/killed$/);
   // The host kept its engine (generic: rm leaves the host alone): a new create takes it over.
   ok(berth(args(rig, 'create', NAME), rig.env));
   expect(checkConverged(rig, NAME, true)).toEqual([]);
@@ -122,14 +125,18 @@ test(`kills at seeded random moments converge (seed ${seed})`, async () => {
   const took: Record<string, number> = { create: 8000, rm: 1500, 'regenerate-certs': 5000, 'regenerate-certs --client-certs': 5000 };
   for (let i = 0; i < KILLS; i++) {
     const verb = (['create', 'rm', 'regenerate-certs', 'regenerate-certs --client-certs'] as const)[Math.floor(rand() * 4)];
-    const afterMs = Math.floor(rand() * took[verb]);
+    let afterMs = Math.floor(rand() * took[verb]);
+    // Half of the creates are killed inside a step (mid-upload, mid-configuration), some with a bundle to upload.
+    const inStep = verb === 'create' && rand() < 0.5 ? CREATE_STEPS_ALL[2 + Math.floor(rand() * 5)] : undefined;
+    if (inStep) afterMs = Math.floor(rand() * 1000);
     prepare(verb);
+    if (inStep && rand() < 0.5) rmSync(join(rig.host.dir, 'opt-upper', 'berth', 'BUNDLE_ID'), { force: true });
     const t0 = Date.now();
-    const r = await runKilled(rig, args(rig, verb, NAME), { afterMs });
+    const r = await runKilled(rig, args(rig, verb, NAME), { afterMs, inStep });
     if (!r.killed) took[verb] = Date.now() - t0;
     ok(repair(rig, verb, NAME));
-    expect({ i, verb, afterMs, bad: checkConverged(rig, NAME, verb !== 'rm') }).toEqual({ i, verb, afterMs, bad: [] });
-    log.push(`${verb} after ${afterMs} ms: ${r.killed ? 'killed' : `finished (${r.code})`}`);
+    expect({ i, verb, afterMs, inStep, bad: checkConverged(rig, NAME, verb !== 'rm') }).toEqual({ i, verb, afterMs, inStep, bad: [] });
+    log.push(`${verb} ${inStep ? `${afterMs} ms into "${inStep}"` : `after ${afterMs} ms`}: ${r.killed ? 'killed' : `finished (${r.code})`}`);
   }
   process.stderr.write(`seed ${seed}: ${log.length} kills converged: ${log.join('; ')}\n`);
 }, 60_000 + KILLS * 60_000);
