@@ -9,7 +9,7 @@
 #       exit and delete and at random moments (test/reliability/runtime-kill.test.ts; default 300)
 #   bench/reliability.sh machine [KILLS] [SEED]
 #       `berth machine create/rm/regenerate-certs` killed at every step and at random
-#       moments on a generic namespace host (test/reliability/machine-kill.test.ts; default 60)
+#       moments on a generic namespace host (test/reliability/machine-*kill.test.ts; default 60)
 #   bench/reliability.sh all    the three, with their defaults
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -29,6 +29,7 @@ runtime() {
 }
 machine() {
   local seed; seed=$(seed "${2:-}")
+  BERTH_MACHINE_ALL_STEPS=1 jest test/reliability/machine-create-kill.test.ts
   BERTH_MACHINE_KILLS=${1:-60} BERTH_MACHINE_ALL_STEPS=1 BERTH_FAULT_SEED=$seed jest test/reliability/machine-kill.test.ts
 }
 

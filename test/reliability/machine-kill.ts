@@ -1,17 +1,19 @@
 /**
  * kill -9 of `berth machine create / rm / regenerate-certs` against a generic host
  * (a network-namespace SSH host), then the documented repair, then a check that the
- * store and the host converged. Used by machine-kill.test.ts (each listr2 step, a few
- * seeded random moments) and by bench/reliability.sh (a longer seeded campaign).
+ * store and the host converged. Used by machine-create-kill.test.ts and
+ * machine-kill.test.ts, and through them by bench/reliability.sh (longer campaigns).
  *
  * Kills come two ways: at a named step (BERTH_MACHINE_CRASH_AT, see
  * src/machine/crashpoint.ts), or from outside after a seeded random delay.
  */
+import { expect } from '@jest/globals';
 import { spawn, spawnSync } from 'node:child_process';
-import { existsSync, readFileSync, readdirSync, rmSync, statSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdtempSync, readFileSync, readdirSync, rmSync, statSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import type { SshHost, SshHosts } from '../fixtures/sshhosts.js';
-import { berth, berthBin, type Run } from '../e2e/machine/helpers.js';
+import { startSshHosts, type SshHost, type SshHosts } from '../fixtures/sshhosts.js';
+import { berth, berthBin, requireDockerCli, type Run } from '../e2e/machine/helpers.js';
 
 export interface MachineRig {
   f: SshHosts;
@@ -20,6 +22,60 @@ export interface MachineRig {
   arms: string;
   env: NodeJS.ProcessEnv;
 }
+
+/** The machine every kill is aimed at. */
+export const NAME = 'k';
+
+/** The seed of the random kills (printed; BERTH_FAULT_SEED replays it). */
+export function faultSeed(what: string): number {
+  const env = process.env.BERTH_FAULT_SEED;
+  if (env !== undefined && !/^\d+$/.test(env)) throw new Error(`BERTH_FAULT_SEED=${env} is not a whole number`);
+  const seed = env ? Number(env) : Math.floor(Math.random() * 2 ** 31);
+  process.stderr.write(`${what} seed ${seed}: replay with BERTH_FAULT_SEED=${seed}\n`);
+  return seed;
+}
+
+/** One namespace SSH host and a store of its own, for one test file (call in beforeAll; stop() in afterAll). */
+export async function startRig(): Promise<MachineRig & { stop(): void }> {
+  requireDockerCli();
+  const dirs: string[] = [];
+  const temp = (p: string) => { const d = mkdtempSync(join(tmpdir(), p)); dirs.push(d); return d; };
+  const f = await startSshHosts(1);
+  const store = temp('berth-mkill-store-');
+  const arms = temp('berth-mkill-arms-');
+  return {
+    f, host: f.hosts[0], store, arms,
+    env: {
+      BERTH_STORAGE_PATH: store, BERTH_MACHINE_CRASH_AT: arms, BERTH_SSH_TIMEOUT: '10', DOCKER_CONFIG: temp('berth-mkill-docker-'),
+      DOCKER_HOST: '', DOCKER_TLS_VERIFY: '', DOCKER_CERT_PATH: '', DOCKER_MACHINE_NAME: '',
+    },
+    stop() {
+      f.cleanup();
+      for (const d of dirs) rmSync(d, { recursive: true, force: true });
+    },
+  };
+}
+
+export const ok = (r: { code: number; stderr: string } | undefined) => expect(r && { code: r.code, stderr: r.stderr }).toEqual(r && { code: 0, stderr: '' });
+
+/** The precondition of a verb: create needs the machine gone, the others need it there. */
+export function prepare(rig: MachineRig, verb: Verb): void {
+  if (verb === 'create' && listed(rig, NAME)) ok(berth(args(rig, 'rm', NAME), rig.env));
+  if (verb !== 'create' && !listed(rig, NAME)) ok(berth(args(rig, 'create', NAME), rig.env));
+}
+
+/** Kill, repair (with `repairWith`, the same verb by default), check; returns what the kill hit, for the log. */
+export async function killAndConverge(rig: MachineRig, verb: Verb, at: { step?: string; afterMs?: number; inStep?: string }, repairWith: Verb = verb): Promise<string> {
+  prepare(rig, verb);
+  const r = await runKilled(rig, args(rig, verb, NAME), at);
+  ok(repair(rig, repairWith, NAME));
+  expect({ verb, at, bad: checkConverged(rig, NAME, verb !== 'rm') }).toEqual({ verb, at, bad: [] });
+  const where = at.step ?? (at.inStep ? `${at.afterMs} ms into "${at.inStep}"` : `after ${at.afterMs} ms`);
+  return `${verb} ${where}: ${r.killed ? 'killed' : `finished (${r.code})`}`;
+}
+
+export const CREATE_STEPS = ['Reserving the name and keys', 'Creating the host', 'Waiting for the host', 'Detecting the OS', 'Installing the engine bundle',
+  'Configuring TLS and starting the engine', 'Waiting for the engine', 'Saving'];
 
 export type Verb = 'create' | 'rm' | 'regenerate-certs' | 'regenerate-certs --client-certs';
 
