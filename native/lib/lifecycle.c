@@ -181,12 +181,17 @@ supervise (struct session *ss, int ready_fd, int *exit_code, berth_error_t *err)
 static int
 await_monitor (int fd, const struct create_opts *o, struct session *ss, berth_error_t *err)
 {
+  static const char died[] = "the container monitor exited unexpectedly";
   pid_t pid;
-  if (monitor_await_ready (fd, &pid, "the container monitor exited unexpectedly", err) < 0)
+  if (monitor_await_ready (fd, &pid, died, err) < 0)
     {
-      /* A monitor that died (kill -9) after the clone leaves the container's process and
-       * cgroup behind, with nobody to report them: they go with the state directory. */
-      container_reap (&ss->s.cg, ss->dir);
+      /* A monitor that reported an error cleaned up itself. One that died (kill -9) after
+       * the clone leaves the container's process and cgroup behind, with nobody to
+       * report them: they go with the state directory. */
+      if (strcmp ((*err)->msg, died) == 0)
+        container_reap (&ss->s.cg, ss->dir);
+      else
+        remove_tree (ss->dir);
       return -1;
     }
   crash_point ("create:ready");
