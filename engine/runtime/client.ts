@@ -122,11 +122,22 @@ export class RuntimeClient {
     await this.run(['kill', id, String(signal)]);
   }
 
+  /**
+   * Deleting is idempotent: a delete that died half-way (killed after it killed the
+   * processes, or between the cgroup and the state directory) is finished by a second.
+   */
   async delete(id: string, force = false): Promise<void> {
+    const args = ['delete', ...(force ? ['--force'] : []), id];
     try {
-      await this.run(['delete', ...(force ? ['--force'] : []), id]);
+      await this.run(args);
     } catch (err) {
-      if (!(err instanceof NotFoundError)) throw err;
+      if (err instanceof NotFoundError) return;
+      if (err instanceof ConflictError) throw err;
+      try {
+        await this.run(args);
+      } catch (again) {
+        if (!(again instanceof NotFoundError)) throw again;
+      }
     }
   }
 

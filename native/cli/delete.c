@@ -1,6 +1,7 @@
 #include "cli.h"
 #include "cgroup.h"
 #include "container.h"
+#include "crashpoint.h"
 #include "state.h"
 
 #include <errno.h>
@@ -63,9 +64,13 @@ cmd_delete (struct global_opts *g, int argc, char **argv, berth_error_t *err)
     return -1;
   if (state_read (g->root, id, &st, err) < 0)
     {
-      /* runc: deleting a missing container with --force is not an error */
+      /* runc: deleting a missing container with --force is not an error. A directory
+       * without state.json is a create that was killed half-way: --force removes it. */
       if (force && strstr ((*err)->msg, "does not exist"))
         {
+          berth_error_release (err);
+          if (container_remove_unfinished (g->root, id, err) < 0 && !strstr ((*err)->msg, "does not exist"))
+            return -1;
           berth_error_release (err);
           return 0;
         }
@@ -79,6 +84,7 @@ cmd_delete (struct global_opts *g, int argc, char **argv, berth_error_t *err)
                                  status);
       if (kill_all (&st, id, err) < 0)
         return -1;
+      crash_point ("delete:killed");
     }
   else if (st.monitor_pid > 0 && state_pid_alive (st.monitor_pid, st.monitor_start) && !st.exited)
     wait_gone (st.monitor_pid, 2000);

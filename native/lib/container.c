@@ -1,4 +1,5 @@
 #include "container.h"
+#include "crashpoint.h"
 #include "berth_seccomp.h"
 #include "fsutil.h"
 #include "hooks.h"
@@ -17,6 +18,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 #include <sys/syscall.h>
 #include <sys/wait.h>
 #include <unistd.h>
@@ -320,6 +322,41 @@ container_start (struct spawn *s, berth_error_t *err)
   return 0;
 }
 
+void
+container_reap (struct cgroup *cg, const char *dir)
+{
+  if (cgroup_is_frozen (cg))
+    cgroup_freeze (cg, false, NULL);
+  cgroup_signal_all (cg, SIGKILL);
+  cgroup_destroy (cg, true, NULL);
+  remove_tree (dir);
+}
+
+int
+container_remove_unfinished (const char *root, const char *id, berth_error_t *err)
+{
+  struct cgroup cg;
+  struct spec spec;
+  char dir[4400], cfg[4500], *text;
+  ssize_t len;
+  struct stat sb;
+
+  state_dir (root, id, dir, sizeof dir);
+  if (stat (dir, &sb) < 0)
+    return berth_make_error (err, 0, "container `%s` does not exist", id);
+  snprintf (cfg, sizeof cfg, "%s/config.json", dir);
+  /* Without config.json the monitor was never forked: no cgroup was made. */
+  if ((len = read_file (cfg, &text)) > 0 && spec_parse (text, (size_t) len, "/", &spec, NULL) == 0
+      && cgroup_init (&cg, spec.cgroups_path, id, NULL) == 0)
+    {
+      container_reap (&cg, dir);
+      return 0;
+    }
+  if (remove_tree (dir) < 0)
+    return berth_make_error (err, errno, "remove `%s`", dir);
+  return 0;
+}
+
 int
 container_teardown (const char *root, const char *id, berth_error_t *err)
 {
@@ -336,6 +373,7 @@ container_teardown (const char *root, const char *id, berth_error_t *err)
     return -1;
   if (cgroup_destroy (&cg, true, err) < 0)
     return -1;
+  crash_point ("teardown:cgroup");
   state_dir (root, id, dir, sizeof dir);
   snprintf (cfg, sizeof cfg, "%s/config.json", dir);
   if ((len = read_file (cfg, &text)) > 0 && spec_parse (text, (size_t) len, st.bundle, &spec, NULL) == 0

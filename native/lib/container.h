@@ -32,5 +32,10 @@ void container_abort (struct spawn *s);
 char *container_hook_state (const struct container_state *st, const char *status);
 /* Removes cgroup and state dir and runs poststop hooks: for delete and run's end. */
 int container_teardown (const char *root, const char *id, berth_error_t *err);
+/* A create that died half-way (no state.json): kills what runs in its cgroup, removes
+ * the cgroup and the state directory. The cgroup path comes from the saved config.json. */
+int container_remove_unfinished (const char *root, const char *id, berth_error_t *err);
+/* The same for a caller that knows the cgroup already. */
+void container_reap (struct cgroup *cg, const char *dir);
 
 #endif

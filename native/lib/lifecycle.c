@@ -1,5 +1,6 @@
 #include "lifecycle.h"
 #include "container.h"
+#include "crashpoint.h"
 #include "fsutil.h"
 #include "logfile.h"
 #include "monitor.h"
@@ -92,7 +93,9 @@ on_start (void *ctx, char *errbuf, size_t len)
 {
   struct session *ss = ctx;
   berth_error_t err = NULL;
-  if (container_start (&ss->s, &err) < 0 || state_write (ss->o->root, &ss->s.st, &err) < 0)
+  if (container_start (&ss->s, &err) == 0)
+    crash_point ("monitor:started");
+  if (err != NULL || state_write (ss->o->root, &ss->s.st, &err) < 0)
     {
       snprintf (errbuf, len, "%s", err->msg);
       berth_error_release (&err);
@@ -110,6 +113,7 @@ on_exit_cb (void *ctx, int code, const char *finished, bool oom)
   /* A foreground run deletes the container right after: nobody reads the record. */
   if (!ss->o->detach)
     return;
+  crash_point ("monitor:exited");
   snprintf (path, sizeof path, "%s/exit.json", ss->dir);
   if (state_write_exit_file (path, code, finished, oom, &err) < 0)
     berth_error_report (&err);
@@ -140,6 +144,7 @@ supervise (struct session *ss, int ready_fd, int *exit_code, berth_error_t *err)
   ss->s.st.monitor_start = proc_start_time (getpid ());
   if (container_spawn (&ss->s, err) < 0)
     return -1;
+  crash_point ("monitor:spawned");
   for (i = 0; i < 3; i++)
     if (ss->s.stdio[i] >= 0)
       close (ss->s.stdio[i]);
@@ -165,6 +170,7 @@ supervise (struct session *ss, int ready_fd, int *exit_code, berth_error_t *err)
   ss->m.on_start = o->start ? NULL : on_start;
   ss->m.on_exit = on_exit_cb;
   ss->m.ctx = ss;
+  crash_point ("monitor:state");
   if (ready_fd >= 0)
     monitor_ready_ok (ready_fd, ss->s.pid);
   *exit_code = monitor_run (&ss->m);
@@ -173,14 +179,22 @@ supervise (struct session *ss, int ready_fd, int *exit_code, berth_error_t *err)
 
 /* The caller's side of a detached create: wait for the monitor's verdict. */
 static int
-await_monitor (int fd, const struct create_opts *o, const char *dir, berth_error_t *err)
+await_monitor (int fd, const struct create_opts *o, struct session *ss, berth_error_t *err)
 {
+  static const char died[] = "the container monitor exited unexpectedly";
   pid_t pid;
-  if (monitor_await_ready (fd, &pid, "the container monitor exited unexpectedly", err) < 0)
+  if (monitor_await_ready (fd, &pid, died, err) < 0)
     {
-      remove_tree (dir);
+      /* A monitor that reported an error cleaned up itself. One that died (kill -9) after
+       * the clone leaves the container's process and cgroup behind, with nobody to
+       * report them: they go with the state directory. */
+      if (strcmp ((*err)->msg, died) == 0)
+        container_reap (&ss->s.cg, ss->dir);
+      else
+        remove_tree (ss->dir);
       return -1;
     }
+  crash_point ("create:ready");
   return write_pid_file (o->pid_file, pid, err);
 }
 
@@ -218,6 +232,7 @@ prepare_session (struct session *ss, struct spec *spec, berth_error_t *err)
         return berth_make_error (err, 0, "container `%s` already exists", o->id);
       return berth_make_error (err, errno, "create `%s`", ss->dir);
     }
+  crash_point ("create:dir");
   snprintf (cfg, sizeof cfg, "%s/config.json", ss->dir);
   if (write_file_atomic (cfg, text, (size_t) len, err) < 0)
     {
@@ -225,6 +240,7 @@ prepare_session (struct session *ss, struct spec *spec, berth_error_t *err)
       return -1;
     }
   free (text);
+  crash_point ("create:config");
   snprintf (ss->s.st.id, sizeof ss->s.st.id, "%s", o->id);
   snprintf (ss->s.st.bundle, sizeof ss->s.st.bundle, "%s", bundle);
   snprintf (ss->s.st.rootfs, sizeof ss->s.st.rootfs, "%s", spec->root_path);
@@ -279,7 +295,7 @@ container_create (const struct create_opts *o, int *exit_code, berth_error_t *er
       close (ready[1]);
       if (ss.s.console_fd >= 0)
         close (ss.s.console_fd);
-      return await_monitor (ready[0], o, ss.dir, err);
+      return await_monitor (ready[0], o, &ss, err);
     }
   close (ready[0]);
   setsid ();

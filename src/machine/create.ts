@@ -5,6 +5,7 @@ import { baseSettings, type Driver, type DriverFactory, type FlagValues } from '
 import { getDriver } from '../../drivers/registry.js';
 import { ensureBundle, type Bundle } from './bundle/build.js';
 import { ensureStoreCerts, storeCertPaths, writeMachineCerts } from './certs/index.js';
+import { crashPoint } from './crashpoint.js';
 import { InterruptedError, InvalidArgumentError, MachineExistsError, reason } from './errors.js';
 import { Interruption } from './interrupt.js';
 import { checkEngineOptions } from './provision/engine-flags.js';
@@ -125,6 +126,7 @@ function createSteps(store: Store, plan: Plan, opts: CreateOptions, intr: Interr
       const off = intr.onSignal(() => runner?.close());
       try {
         if (intr.stopped) throw interrupted();
+        crashPoint(`create:${title}`);
         if (made) await store.markHalfMade(name, { hostCreated, step: title });
         await fn();
       } catch (err) {

@@ -39,6 +39,14 @@ export async function withLock<T>(path: string, what: string, fn: () => Promise<
   }
 }
 
+/** Removes the lock file when its holder is dead (a kill -9 inside withLock); true when it did. */
+export async function removeStaleLock(path: string): Promise<boolean> {
+  const holder = Number((await readFile(path, 'utf8').catch(() => '')).trim());
+  const stale = holder ? !alive(holder) : await olderThan(path, 2000);
+  if (stale) await unlink(path).catch(() => undefined); // another process may have cleared it first
+  return stale;
+}
+
 function alive(pid: number): boolean {
   try {
     process.kill(pid, 0);

@@ -1,5 +1,6 @@
 import type { Driver } from '../../drivers/driver.js';
 import { contextName, removeContext } from './context.js';
+import { crashPoint } from './crashpoint.js';
 import { openRunner, uninstall, layoutOf } from './provision/index.js';
 import type { Store } from './store/index.js';
 import type { HostConfig } from './store/host.js';
@@ -25,6 +26,7 @@ export async function removeMachine(store: Store, host: HostConfig | null, name:
   } catch (err) {
     if (!force) throw err;
   }
+  crashPoint('rm:driver');
   await store.remove(name);
   // A docker context written by `machine use` would point at nothing now.
   await removeContext(contextName(name));

@@ -1,5 +1,6 @@
 import { clientCertProblem, loadTlsMaterial, ping } from '../client/tls.js';
 import { serverCertCurrent, writeMachineCerts } from './certs/index.js';
+import { crashPoint } from './crashpoint.js';
 import { TlsError, UnreachableError, reason } from './errors.js';
 import { clientTlsPaths, type Machine } from './machine.js';
 import { openRunner, Provisioner } from './provision/index.js';
@@ -12,10 +13,12 @@ import type { Store } from './store/index.js';
 export async function reissueServerCert(store: Store, m: Machine): Promise<void> {
   m.host.Driver.IPAddress = await m.driver.ip();
   await writeMachineCerts(store, m.host);
+  crashPoint('certs:server');
   const runner = await openRunner(m.driver);
   try {
     const prov = new Provisioner(m.host, m.driver, runner);
     await prov.configure();
+    crashPoint('certs:configured');
     await prov.restartEngine();
     await prov.waitForEngine();
   } finally {

@@ -18,8 +18,10 @@ export interface CampaignOptions {
   seed: number;
   /** At most this many kills… */
   iterations: number;
-  /** …and no new iteration after this many ms. */
+  /** …and no new iteration after this many ms… */
   budgetMs: number;
+  /** …once at least this many have run (default 0). */
+  minIterations?: number;
   /** A loopback registry (host:port) for pull and push; without one those ops are skipped. */
   registry?: string;
   log?: (line: string) => void;
@@ -33,7 +35,7 @@ export interface CampaignResult {
 }
 
 /** mulberry32: small, seedable, good enough to pick operations. */
-function prng(seed: number): () => number {
+export function prng(seed: number): () => number {
   let a = seed >>> 0;
   return () => {
     a = (a + 0x6d2b79f5) >>> 0;
@@ -146,7 +148,7 @@ export async function runCampaign(opts: CampaignOptions): Promise<CampaignResult
     const load = await api(d, 'POST', '/images/load?quiet=1', await dockerArchive([{ image: await buildImage(), repoTags: [IMAGE] }]));
     if (load.status !== 200) throw new Error(`loading the test image: ${load.status} ${load.body}`);
     const names = Object.keys(OPS).filter((k) => opts.registry || (k !== 'pull' && k !== 'push'));
-    for (; i < opts.iterations && Date.now() < end; i++) {
+    for (; i < opts.iterations && (i < (opts.minIterations ?? 0) || Date.now() < end); i++) {
       // Keep the engine's load bounded: a few running containers at most.
       const running = await containers(d, 'running');
       if (running.length > 4) await api(d, 'DELETE', `/containers/${running[0]}?force=1`);

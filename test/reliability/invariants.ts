@@ -5,7 +5,7 @@
  * temp file or content blob is left behind by a container or image that is gone; logs
  * seen before the kill are still there. Returns the violations found (empty = healthy).
  */
-import { execFileSync } from 'node:child_process';
+import { spawnSync } from 'node:child_process';
 import { existsSync, readdirSync, readFileSync, statSync } from 'node:fs';
 import { join } from 'node:path';
 import { runtimePath } from '../../src/common/paths.js';
@@ -31,19 +31,31 @@ function jsonFiles(dir: string, out: string[] = []): string[] {
   return out;
 }
 
-function runtimeStates(d: Daemon): Map<string, { status: string; pid: number }> {
-  const out = new Map<string, { status: string; pid: number }>();
+/**
+ * The runtime's view of each container under the engine's runtime root. A directory
+ * whose state cannot be read (no state.json, a torn one, a runtime that fails) is
+ * reported in `unreadable`: after a restart nothing is in flight, so it is a leftover
+ * of a crash that the engine did not clean up.
+ */
+function runtimeStates(d: Daemon): { states: Map<string, { status: string; pid: number }>; unreadable: string[] } {
+  const states = new Map<string, { status: string; pid: number }>();
+  const unreadable: string[] = [];
   const root = join(d.execRoot, 'runtime');
-  if (!existsSync(root)) return out;
-  for (const id of readdirSync(root)) {
+  if (!existsSync(root)) return { states, unreadable };
+  for (const e of readdirSync(root, { withFileTypes: true })) {
+    // Dot entries are the runtime's own (its seccomp cache), not containers.
+    if (!e.isDirectory() || e.name.startsWith('.')) continue;
+    const id = e.name;
+    const res = spawnSync(runtimePath(), ['--root', root, 'state', id], { encoding: 'utf8' });
     try {
-      const st = JSON.parse(execFileSync(runtimePath(), ['--root', root, 'state', id], { encoding: 'utf8', stdio: ['ignore', 'pipe', 'ignore'] }));
-      out.set(id, st);
-    } catch {
-      // Being deleted by the runtime right now, or never finished creating: not a state.
+      if (res.status !== 0) throw new Error(`exit ${res.status ?? res.signal}: ${res.stderr.trim()}`);
+      states.set(id, JSON.parse(res.stdout));
+    } catch (err) {
+      // Gone meanwhile (a removal the engine was finishing) is not a leftover.
+      if (existsSync(join(root, id))) unreadable.push(`runtime state of ${id.slice(0, 12)} is unreadable: ${(err as Error).message}`);
     }
   }
-  return out;
+  return { states, unreadable };
 }
 
 /** berth-monitor processes of this engine: forked from `berth-runtime … create --bundle <execRoot>/bundles/<id>`. */
@@ -83,7 +95,8 @@ export async function checkInvariants(d: Daemon, seen: Seen): Promise<string[]> 
   const list = await api(d, 'GET', '/containers/json?all=1');
   const engine = new Map<string, string>();
   for (const c of list.json as Array<{ Id: string; State: string }>) engine.set(c.Id, c.State);
-  const rt = runtimeStates(d);
+  const { states: rt, unreadable } = runtimeStates(d);
+  bad.push(...unreadable);
   const mons = monitors(d);
   for (const [id, state] of engine) {
     const r = rt.get(id);
@@ -101,7 +114,8 @@ export async function checkInvariants(d: Daemon, seen: Seen): Promise<string[]> 
     }
   }
   for (const [id, r] of rt) {
-    if (!engine.has(id) && r.status !== 'stopped') bad.push(`runtime container ${id.slice(0, 12)} (${r.status}, pid ${r.pid}) belongs to no engine container`);
+    // Even a stopped one: its state directory (and maybe its cgroup) is a leak.
+    if (!engine.has(id)) bad.push(`runtime container ${id.slice(0, 12)} (${r.status}, pid ${r.pid}) belongs to no engine container`);
   }
   for (const [id, pid] of mons) {
     const state = engine.get(id);

@@ -2,11 +2,12 @@ import { readFile } from 'node:fs/promises';
 import { userInfo } from 'node:os';
 import { join } from 'node:path';
 import { writeFileAtomic } from '../atomic.js';
+import { crashPoint } from '../crashpoint.js';
 import { withLock } from '../lock.js';
 import { TlsError } from '../errors.js';
 import type { Store } from '../store/index.js';
 import type { HostConfig } from '../store/host.js';
-import { canonicalSan, signedBy, subjectAltNames } from './inspect.js';
+import { canonicalSan, keyMatches, signedBy, subjectAltNames } from './inspect.js';
 import type { Pem } from './issue.js';
 
 export { subjectAltNames, signedBy } from './inspect.js';
@@ -37,21 +38,31 @@ async function readPem(cert: string, key: string): Promise<Pem | null> {
   }
 }
 
-/** The store's CA and client cert, made once (under a store-wide lock: creates run in parallel). */
+/**
+ * The store's CA and client cert, made once (under a store-wide lock: creates run in
+ * parallel). Each key is written before its certificate: a pair that does not match
+ * (killed in between) is made again, as a missing one is.
+ */
 export async function ensureStoreCerts(store: Store, opts: { regenerate?: boolean } = {}): Promise<{ ca: Pem; client: Pem }> {
   const p = storeCertPaths(store);
   return withLock(join(store.root, 'locks', 'certs.lock'), 'the store certificates', async () => {
-    let ca = opts.regenerate ? null : await readPem(p.caCert, p.caKey);
-    let client = opts.regenerate ? null : await readPem(p.clientCert, p.clientKey);
+    const pair = async (cert: string, key: string) => {
+      const pem = opts.regenerate ? null : await readPem(cert, key);
+      return pem && keyMatches(pem.cert, pem.key) ? pem : null;
+    };
+    let ca = await pair(p.caCert, p.caKey);
+    let client = await pair(p.clientCert, p.clientKey);
     if (!ca) {
       ca = (await issuing()).issueCA(user());
       await writeFileAtomic(p.caKey, ca.key, 0o600);
+      crashPoint('certs:ca');
       await writeFileAtomic(p.caCert, ca.cert, 0o644);
       client = null;
     }
     if (!client || !signedBy(client.cert, ca.cert)) {
       client = (await issuing()).issueClient(ca, `${user()}.bootstrap`);
       await writeFileAtomic(p.clientKey, client.key, 0o600);
+      crashPoint('certs:client');
       await writeFileAtomic(p.clientCert, client.cert, 0o644);
     }
     return { ca, client };

@@ -1,4 +1,4 @@
-import { X509Certificate } from 'node:crypto';
+import { X509Certificate, createPrivateKey, createPublicKey } from 'node:crypto';
 import { isIP } from 'node:net';
 
 /**
@@ -21,6 +21,16 @@ export function subjectAltNames(certPem: string): string[] {
     if (value) out.push(m[1] === 'IP Address' ? canonicalSan(value) : value);
   }
   return out;
+}
+
+/** Whether the private key is the certificate's (a kill -9 between writing the two leaves a pair that is not). */
+export function keyMatches(certPem: string, keyPem: string): boolean {
+  try {
+    const fromKey = createPublicKey(createPrivateKey(keyPem)).export({ type: 'spki', format: 'der' });
+    return fromKey.equals(new X509Certificate(certPem).publicKey.export({ type: 'spki', format: 'der' }));
+  } catch {
+    return false; // unreadable is not a usable pair either
+  }
 }
 
 /** Whether the cert was signed by this CA (its key and subject). */

@@ -71,7 +71,9 @@ export class Provisioner {
     const opt = shq(this.layout.optDir);
     const id = shq(this.layout.bundleIdFile);
     await mustRun(this.runner, [
-      'set -e', `mkdir -p ${opt}`, `new=$(mktemp -d ${opt}/.new.XXXXXX)`,
+      // An upload cut short (the client killed, the connection lost) leaves its temp dir: it goes now.
+      'set -e', `mkdir -p ${opt}`, `rm -rf ${opt}/.new.*`, `new=$(mktemp -d ${opt}/.new.XXXXXX)`,
+      'trap \'rm -rf "$new"\' EXIT',
       'tar -xzf - -C "$new"',
       `rm -rf ${opt}/bin.old`, `if [ -d ${opt}/bin ]; then mv ${opt}/bin ${opt}/bin.old; fi`,
       `mv "$new/bin" ${opt}/bin`, `rm -rf "$new" ${opt}/bin.old`,

@@ -1,9 +1,11 @@
-import { readFile, readdir, rm, mkdir, stat } from 'node:fs/promises';
+import { readFile, readdir, rename, rm, mkdir, stat } from 'node:fs/promises';
+import { randomBytes } from 'node:crypto';
 import { homedir } from 'node:os';
 import { isAbsolute, join, resolve } from 'node:path';
 import { writeFileAtomic } from '../atomic.js';
+import { crashPoint } from '../crashpoint.js';
 import { InvalidArgumentError, MachineExistsError, MachineNotFoundError, reason } from '../errors.js';
-import { withLock } from '../lock.js';
+import { removeStaleLock, withLock } from '../lock.js';
 import type { HostConfig } from './host.js';
 import { migrate, rebase } from './migrate.js';
 import { toAbsolute, toStoreRelative } from './paths.js';
@@ -13,6 +15,7 @@ export * from './host.js';
 /** Where an unfinished create stopped: whether the driver made the host yet, and the step. */
 export interface HalfMade { hostCreated: boolean; step: string }
 
+const REMOVING = '.removing-';
 const NAME_RE = /^[a-zA-Z0-9][a-zA-Z0-9\-.]*$/;
 
 export function validateName(name: string): void {
@@ -49,7 +52,12 @@ export class Store {
   async list(): Promise<string[]> {
     const entries = await readdir(this.machinesDir, { withFileTypes: true }).catch(() => []);
     const names: string[] = [];
-    for (const e of entries) if (e.isDirectory() && (await this.exists(e.name))) names.push(e.name);
+    for (const e of entries) {
+      // A removal killed half-way: the machine was gone already, its files go now.
+      if (e.name.startsWith(REMOVING)) await rm(join(this.machinesDir, e.name), { recursive: true, force: true }).catch(() => undefined);
+      else if (e.isDirectory() && (await this.exists(e.name))) names.push(e.name);
+    }
+    await this.sweepLocks(names);
     return names.sort();
   }
 
@@ -123,8 +131,30 @@ export class Store {
     return dir && !(await this.exists(name));
   }
 
+  /**
+   * The directory is renamed away first (atomic), then deleted: a kill -9 while it is
+   * deleted leaves no machine half there (keys without config.json), only a
+   * `.removing-*` directory that the next listing deletes.
+   */
   async remove(name: string): Promise<void> {
-    await rm(this.machineDir(name), { recursive: true, force: true });
+    const doomed = join(this.machinesDir, `${REMOVING}${name}-${randomBytes(4).toString('hex')}`);
+    try {
+      await rename(this.machineDir(name), doomed);
+    } catch (err) {
+      if ((err as NodeJS.ErrnoException).code === 'ENOENT') return;
+      throw err;
+    }
+    crashPoint('rm:store');
+    await rm(doomed, { recursive: true, force: true });
+  }
+
+  /** Locks of removed machines left by a command killed while holding them (rm killed half-way). */
+  private async sweepLocks(names: string[]): Promise<void> {
+    const dir = join(this.root, 'locks');
+    for (const f of await readdir(dir).catch(() => [] as string[])) {
+      const name = f.replace(/\.lock$/, '');
+      if (f.endsWith('.lock') && name !== 'certs' && !names.includes(name)) await removeStaleLock(join(dir, f));
+    }
   }
 
   /** Serialises commands on one machine across processes. */

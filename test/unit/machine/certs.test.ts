@@ -6,6 +6,7 @@ import { baseSettings } from '../../../drivers/driver.js';
 import { genericDriver } from '../../../drivers/generic/index.js';
 import { ensureStoreCerts, serverCertCurrent, writeMachineCerts } from '../../../src/machine/certs/index.js';
 import { issueCA, issueServer, signedBy, subjectAltNames } from '../../../src/machine/certs/issue.js';
+import { keyMatches } from '../../../src/machine/certs/inspect.js';
 import { newHostConfig } from '../../../src/machine/create.js';
 import { newEd25519Key } from '../../../src/machine/sshkey.js';
 import { Store } from '../../../src/machine/store/index.js';
@@ -53,6 +54,25 @@ test('the store CA is made once; a machine cert is current until the IP moves', 
   await ensureStoreCerts(store, { regenerate: true });
   host.Driver.IPAddress = '10.0.0.7';
   expect(await serverCertCurrent(store, host)).toBe(false); // signed by the old CA
+});
+
+test('a CA or client key that does not match its certificate (kill -9 between the two writes) is made again', async () => {
+  const store = new Store(tmp());
+  const first = await ensureStoreCerts(store);
+  const stray = issueCA('stray');
+  writeFileSync(join(store.certsDir, 'ca-key.pem'), stray.key);
+  const healed = await ensureStoreCerts(store);
+  expect(healed.ca.cert).not.toBe(first.ca.cert);
+  expect(healed.ca.key).toBe(readFileSync(join(store.certsDir, 'ca-key.pem'), 'utf8'));
+  expect(signedBy(healed.client.cert, healed.ca.cert)).toBe(true);
+  const server = issueServer(healed.ca, 'tester.m', ['10.0.0.9']);
+  expect(signedBy(server.cert, readFileSync(join(store.certsDir, 'ca.pem'), 'utf8'))).toBe(true);
+  // The client's key alone replaced: a new client cert, the same CA.
+  writeFileSync(join(store.certsDir, 'key.pem'), stray.key);
+  const again = await ensureStoreCerts(store);
+  expect(again.ca.cert).toBe(healed.ca.cert);
+  expect(again.client.cert).not.toBe(healed.client.cert);
+  expect(keyMatches(readFileSync(join(store.certsDir, 'cert.pem'), 'utf8'), readFileSync(join(store.certsDir, 'key.pem'), 'utf8'))).toBe(true);
 });
 
 test('ed25519 keys are in OpenSSH format: ssh-keygen reads the private key and derives the same public key', () => {

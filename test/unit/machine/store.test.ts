@@ -1,4 +1,5 @@
-import { readFileSync, writeFileSync, mkdirSync } from 'node:fs';
+import { readFileSync, readdirSync, writeFileSync, mkdirSync } from 'node:fs';
+import { spawnSync } from 'node:child_process';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -99,4 +100,32 @@ test('two creates racing for one name: exactly one reserves it', async () => {
   const results = await Promise.allSettled([store.reserve('race'), store.reserve('race'), store.reserve('race')]);
   expect(results.filter((r) => r.status === 'fulfilled')).toHaveLength(1);
   for (const r of results) if (r.status === 'rejected') expect(String(r.reason)).toMatch(/Host already exists: "race"/);
+});
+
+test('remove renames the machine away first; a removal killed half-way is finished by the next listing', async () => {
+  const store = new Store(tmp());
+  await store.save(sample(store, 'gone'));
+  await store.save(sample(store, 'kept'));
+  writeFileSync(join(store.machineDir('gone'), 'id_rsa'), 'secret');
+  // What a kill -9 between the rename and the delete leaves.
+  const { rename } = await import('node:fs/promises');
+  await rename(store.machineDir('gone'), join(store.machinesDir, '.removing-gone-0000'));
+  expect(await store.list()).toEqual(['kept']);
+  expect(readdirSync(store.machinesDir)).toEqual(['kept']);
+  await store.remove('kept');
+  await store.remove('kept'); // twice: nothing to do
+  expect(readdirSync(store.machinesDir)).toEqual([]);
+});
+
+test('a listing removes the lock a killed command left on a machine that is gone, not a live one', async () => {
+  const store = new Store(tmp());
+  await store.save(sample(store, 'here'));
+  mkdirSync(join(store.root, 'locks'));
+  const dead = spawnSync('true').pid!;
+  writeFileSync(join(store.root, 'locks', 'gone.lock'), String(dead));
+  writeFileSync(join(store.root, 'locks', 'busy.lock'), String(process.pid));
+  writeFileSync(join(store.root, 'locks', 'here.lock'), String(dead));
+  expect(await store.list()).toEqual(['here']);
+  // The machine that exists keeps its lock for the next command to take over; a live holder keeps its own.
+  expect(readdirSync(join(store.root, 'locks')).sort()).toEqual(['busy.lock', 'here.lock']);
 });
