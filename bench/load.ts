@@ -100,7 +100,7 @@ async function run(name: string, socket: string): Promise<Map<Op, number[]>> {
   let sent = 0;
   await Promise.all(Array.from({ length: CLIENTS }, async (_, c) => {
     let due = start + (interval * c) / CLIENTS;
-    while (due < end) {
+    while (due < end && Date.now() < end) {
       const wait = due - Date.now();
       if (wait > 0) await new Promise((r) => setTimeout(r, wait));
       sent++;
