@@ -16,7 +16,7 @@ import { createGunzip } from 'node:zlib';
 import { InvalidArgumentError } from '../errors.js';
 import { readTar, type EntrySink, type TarHeader } from '../images/tarparse.js';
 import { resolveInRoot } from '../containers/safepath.js';
-import { dockerignore } from '../../src/common/dockerignore.js';
+import { dockerignore, DockerignoreSyntaxError } from '../../src/common/dockerignore.js';
 
 export interface BuildContext {
   dir: string;
@@ -179,7 +179,19 @@ async function extract(input: Readable, dir: string): Promise<void> {
   await readTar(input as AsyncIterable<Buffer>, (h) => writeEntry(dir, h, made));
 }
 
+/** An entry the filesystem refuses (a symlink without a target, a file where a directory must go…) is the context's fault: a 400 naming the entry, without host paths. */
 function writeEntry(dir: string, h: TarHeader, made: Set<string>): EntrySink | undefined {
+  try {
+    return writeEntryInner(dir, h, made);
+  } catch (err) {
+    const e = err as NodeJS.ErrnoException;
+    if (typeof e.code !== 'string' || !e.syscall) throw err;
+    const why = e.code === 'EEXIST' || e.code === 'ENOTDIR' ? 'a file is in the way of it' : e.code === 'ELOOP' ? 'symbolic links loop on its path' : `the filesystem refused it (${e.code})`;
+    throw new InvalidArgumentError(`the build context entry ${JSON.stringify(h.name)} cannot be unpacked: ${why}: fix or remove it`);
+  }
+}
+
+function writeEntryInner(dir: string, h: TarHeader, made: Set<string>): EntrySink | undefined {
   const rel = entryName(h.name);
   if (!rel) return undefined;
   const target = resolveInRoot(dir, rel, false);
@@ -212,6 +224,7 @@ function writeEntry(dir: string, h: TarHeader, made: Set<string>): EntrySink | u
       };
     }
     case 'symlink':
+      if (!h.linkname) throw new InvalidArgumentError(`the build context entry ${JSON.stringify(h.name)} is a symbolic link without a target: fix or remove it`);
       createFresh(target, (t) => symlinkSync(h.linkname, t));
       return undefined;
     case 'link': {
@@ -233,7 +246,13 @@ export async function applyDockerignore(dir: string): Promise<((rel: string) => 
   } catch {
     return undefined;
   }
-  const ignored = dockerignore(text);
+  let ignored: ((rel: string) => boolean) | undefined;
+  try {
+    ignored = dockerignore(text);
+  } catch (err) {
+    if (err instanceof DockerignoreSyntaxError) throw new InvalidArgumentError(err.message);
+    throw err;
+  }
   if (!ignored) return undefined;
   await removeIgnored(dir, '', ignored);
   return ignored;

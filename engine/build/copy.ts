@@ -75,7 +75,12 @@ function globRegex(pattern: string): RegExp {
     } else if (c === '\\' && i + 1 < pattern.length) re += '\\' + pattern[++i];
     else re += c.replace(/[.+^${}()|\\/]/g, '\\$&');
   }
-  return new RegExp(`^${re}$`);
+  try {
+    return new RegExp(`^${re}$`);
+  } catch {
+    // A class such as [z-a]: Go's filepath.Match calls it a bad pattern too.
+    throw new InvalidArgumentError(`syntax error in pattern ${pattern}`);
+  }
 }
 
 async function walk(root: string, rel: string, out: string[]): Promise<void> {

@@ -40,8 +40,10 @@ export function parseDockerfile(text: string): Dockerfile {
   // Parser directives: comment lines of the form `# name=value` at the very top.
   const seen = new Set<string>();
   for (; i < lines.length; i++) {
-    const m = /^\s*#\s*([a-zA-Z][a-zA-Z0-9]*)\s*=\s*(.+?)\s*$/.exec(lines[i]);
-    if (!m) break;
+    // Trimmed first: a lazy value before `\s*$` is quadratic on long runs of spaces.
+    const m = /^#\s*([a-zA-Z][a-zA-Z0-9]*)\s*=([\s\S]*)$/.exec(lines[i].trim());
+    if (!m || !m[2].trim()) break;
+    m[2] = m[2].trim();
     const name = m[1].toLowerCase();
     if (seen.has(name)) throw new InvalidArgumentError(`Dockerfile line ${i + 1}: the parser directive "${name}" is given twice: keep one`);
     seen.add(name);

@@ -9,6 +9,8 @@ import { InvalidArgumentError } from '../errors.js';
 export type Vars = ReadonlyMap<string, string>;
 
 const NAME = /[A-Za-z0-9_]/;
+/** ${…} inside ${…}: each level is a stack frame; far past any real Dockerfile. */
+const MAX_DEPTH = 100;
 
 export function expandWord(word: string, vars: Vars, escape = '\\'): string {
   const lx = new Lexer(word, vars, escape);
@@ -17,6 +19,7 @@ export function expandWord(word: string, vars: Vars, escape = '\\'): string {
 
 class Lexer {
   private i = 0;
+  private depth = 0;
   constructor(private readonly s: string, private readonly vars: Vars, private readonly esc: string) {}
 
   /** Reads until `stop` (not consumed) or the end. */
@@ -76,7 +79,9 @@ class Lexer {
       if (c === ':') { op = ':'; this.i++; }
       const kind = this.s[this.i++];
       if (!['-', '+', '?'].includes(kind)) throw new InvalidArgumentError(`unsupported modifier (${op}${kind ?? ''}) in substitution ${this.s}: use \${VAR:-default} or \${VAR:+alternative}`);
+      if (++this.depth > MAX_DEPTH) throw new InvalidArgumentError(`substitutions nested more than ${MAX_DEPTH} deep in ${this.s.slice(0, 200)}…: simplify the expression`);
       const alt = this.word('}');
+      this.depth--;
       if (this.s[this.i] !== '}') throw new InvalidArgumentError(`missing '}' in substitution ${this.s}`);
       this.i++;
       const value = this.vars.get(name);

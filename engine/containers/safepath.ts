@@ -4,6 +4,7 @@
  */
 import { lstatSync, readlinkSync } from 'node:fs';
 import { posix } from 'node:path';
+import { InvalidArgumentError } from '../errors.js';
 
 const MAX_LINKS = 40;
 
@@ -24,7 +25,7 @@ export function resolveInRoot(root: string, path: string, followLast = true): st
       isLink = false;
     }
     if (isLink && (todo.length || followLast)) {
-      if (++links > MAX_LINKS) throw new Error(`too many levels of symbolic links in ${path}`);
+      if (++links > MAX_LINKS) throw new InvalidArgumentError(`too many levels of symbolic links in ${path}`);
       const target = readlinkSync(host);
       if (target.startsWith('/')) done.length = 0;
       todo.unshift(...target.split('/').filter(Boolean));

@@ -1,6 +1,7 @@
 #include "monitor.h"
 #include "fsutil.h"
 #include "jsonw.h"
+#include "monproto.h"
 #include "terminal.h"
 #include "timeutil.h"
 
@@ -26,8 +27,7 @@ enum client_kind { C_HEADER, C_ATTACH, C_WAIT };
 struct client {
   int fd;
   enum client_kind kind;
-  char hdr[256];
-  size_t hlen;
+  struct monproto_line hdr;
   bool in, out, err, read_closed;
 };
 
@@ -294,47 +294,46 @@ wait_reply (int fd, int code, const char *finished, bool oom)
 
 /* Handles a complete header line; returns false when the client is done. */
 static bool
-header (struct loop *l, struct client *c, char *line, const char *rest, size_t rest_len)
+header (struct loop *l, struct client *c, const char *line, const char *rest, size_t rest_len)
 {
   struct monitor *m = l->m;
-  if (strncmp (line, "ATTACH", 6) == 0)
+  struct monproto_req req;
+  char msg[2048] = "";
+  char out[2100];
+  if (monproto_parse (line, &req, msg, sizeof msg) < 0)
     {
+      snprintf (out, sizeof out, "ERR %s\n", msg);
+      reply (c->fd, out);
+      return false;
+    }
+  switch (req.kind)
+    {
+    case MONPROTO_ATTACH:
       c->kind = C_ATTACH;
-      c->in = strstr (line, "stdin=1") != NULL;
-      c->out = strstr (line, "stdout=1") != NULL;
-      c->err = strstr (line, "stderr=1") != NULL;
+      c->in = req.in;
+      c->out = req.out;
+      c->err = req.err;
       if (m->replay && !l->attached_once)
         replay_backlog (l, c);
       if (c->in)
         queue_stdin (l, rest, rest_len);
       return true;
-    }
-  if (strncmp (line, "RESIZE", 6) == 0)
-    {
-      unsigned rows = 0, cols = 0;
-      if (sscanf (line + 6, "%u %u", &rows, &cols) != 2)
-        reply (c->fd, "ERR usage: RESIZE ROWS COLS\n");
-      else if (!m->tty || m->in_fd < 0)
+    case MONPROTO_RESIZE:
+      if (!m->tty || m->in_fd < 0)
         reply (c->fd, "ERR the process has no terminal\n");
-      else if (terminal_resize (m->in_fd, (unsigned short) rows, (unsigned short) cols) < 0)
+      else if (terminal_resize (m->in_fd, req.rows, req.cols) < 0)
         reply (c->fd, "ERR resize failed\n");
       else
         reply (c->fd, "OK\n");
       return false;
-    }
-  if (strncmp (line, "WAIT", 4) == 0)
-    {
+    case MONPROTO_WAIT:
       c->kind = C_WAIT;
       return true;
-    }
-  if (strncmp (line, "START", 5) == 0)
-    {
-      char msg[2048] = "";
+    case MONPROTO_START:
       if (m->on_start == NULL)
         reply (c->fd, "ERR the process was started already\n");
       else if (m->on_start (m->ctx, msg, sizeof msg) < 0)
         {
-          char out[2100];
           snprintf (out, sizeof out, "ERR %s\n", msg);
           reply (c->fd, out);
         }
@@ -343,7 +342,6 @@ header (struct loop *l, struct client *c, char *line, const char *rest, size_t r
       m->on_start = NULL;
       return false;
     }
-  reply (c->fd, "ERR unknown command: use ATTACH, RESIZE, WAIT\n");
   return false;
 }
 
@@ -356,23 +354,17 @@ client_readable (struct loop *l, struct client *c)
     return true;
   if (c->kind == C_HEADER)
     {
-      char *nl;
-      size_t take;
+      size_t used = 0;
+      int r;
       if (n <= 0)
         return false;
-      take = (size_t) n < sizeof c->hdr - 1 - c->hlen ? (size_t) n : sizeof c->hdr - 1 - c->hlen;
-      memcpy (c->hdr + c->hlen, buf, take);
-      c->hlen += take;
-      c->hdr[c->hlen] = '\0';
-      nl = strchr (c->hdr, '\n');
-      if (nl == NULL)
-        return c->hlen < sizeof c->hdr - 1;
-      *nl = '\0';
-      {
-        /* bytes after the header line in this read are the first stdin bytes */
-        size_t used = (size_t) (nl - c->hdr) + 1 - (c->hlen - take);
-        return header (l, c, c->hdr, buf + used, (size_t) n - used);
-      }
+      r = monproto_feed (&c->hdr, buf, (size_t) n, &used);
+      if (r < 0)
+        reply (c->fd, "ERR the header line is too long or holds a NUL byte\n");
+      if (r <= 0)
+        return r == 0;
+      /* bytes after the header line in this read are the first stdin bytes */
+      return header (l, c, c->hdr.buf, buf + used, (size_t) n - used);
     }
   if (n <= 0)
     {

@@ -1,6 +1,7 @@
 /* The monitor: the parent of one container process (or exec'd process). It holds the
  * process's stdio, writes its logs, serves the attach socket and records the exit.
- * Socket protocol (one header line per connection):
+ * Socket protocol (one header line per connection, parsed by monproto.h; a bad one
+ * gets "ERR message"):
  *   ATTACH stdin=0|1 stdout=0|1 stderr=0|1  → output stream from now on (multiplexed
  *       8-byte frames without a TTY, raw with one); client bytes go to stdin
  *   RESIZE ROWS COLS → "OK"      WAIT → {"exitCode","finishedAt","oomKilled"} at exit

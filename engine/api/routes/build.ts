@@ -45,10 +45,11 @@ function buildOptions(ctx: Ctx): BuildOptions {
   if (shm && !/^\d+$/.test(shm)) throw new InvalidArgumentError(`shmsize=${shm}: give a number of bytes`);
   const buildArgs = json<Record<string, string | null>>(ctx, 'buildargs', {});
   const labels = json<Record<string, string>>(ctx, 'labels', {});
-  if (typeof buildArgs !== 'object' || Array.isArray(buildArgs)) throw new InvalidArgumentError('buildargs must be a JSON object of strings');
-  if (typeof labels !== 'object' || Array.isArray(labels)) throw new InvalidArgumentError('labels must be a JSON object of strings');
+  const isObjectOf = (v: unknown, ok: (x: unknown) => boolean) => typeof v === 'object' && v !== null && !Array.isArray(v) && Object.values(v).every(ok);
+  if (!isObjectOf(buildArgs, (x) => typeof x === 'string' || x === null)) throw new InvalidArgumentError('buildargs must be a JSON object of strings (or null)');
+  if (!isObjectOf(labels, (x) => typeof x === 'string')) throw new InvalidArgumentError('labels must be a JSON object of strings');
   const cacheFrom = json<string[]>(ctx, 'cachefrom', []);
-  if (!Array.isArray(cacheFrom)) throw new InvalidArgumentError('cachefrom must be a JSON array of image names');
+  if (!Array.isArray(cacheFrom) || !cacheFrom.every((x) => typeof x === 'string')) throw new InvalidArgumentError('cachefrom must be a JSON array of image names');
   const extraHosts = q.getAll('extrahosts').flatMap((h) => h.split(',')).map((h) => h.trim()).filter(Boolean);
   return {
     dockerfile: q.get('dockerfile') || 'Dockerfile',

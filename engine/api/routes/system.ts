@@ -28,6 +28,15 @@ export function register(router: Router, engine: Engine): void {
   router.get('/_ping', ping);
   router.head('/_ping', ping);
 
+  // Leak hunting (bench/load.sh, the memory test): off unless BERTHD_DEBUG_MEMORY=1; with
+  // node's --expose-gc it collects first, so heapUsed is what is still referenced.
+  if (process.env.BERTHD_DEBUG_MEMORY === '1') {
+    router.get('/_berth/memory', () => {
+      (globalThis as { gc?: () => void }).gc?.();
+      return process.memoryUsage();
+    });
+  }
+
   router.get('/version', () => versionInfo());
 
   router.get('/info', async () => {

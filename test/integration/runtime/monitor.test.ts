@@ -174,3 +174,22 @@ test('a process that writes before it reads its stdin does not deadlock with a c
   expect(out.endsWith('500000\n')).toBe(true);
   expect(h.rt(['delete', id]).status).toBe(0);
 });
+
+test('bad header lines get one ERR line naming the usage; the monitor keeps serving', async () => {
+  const id = h.id();
+  const sock = join(h.work, `${id}.sock`);
+  const b = h.bundle({ id, args: ['sleep', '60'], annotations: { 'io.berth.monitor.socket': sock } });
+  const created = h.rt(['run', '-d', '--bundle', b.dir, id]);
+  expect(created.stderr).toBe('');
+  const answer = async (header: string | Buffer) => {
+    const c = await open(sock, header as string);
+    return (await c.closed).toString();
+  };
+  expect(await answer('RESIZE 70000 10\n')).toBe('ERR usage: RESIZE ROWS COLS (0 to 65535 each)\n');
+  expect(await answer('ATTACHED stdin=1\n')).toBe('ERR unknown command: use ATTACH, RESIZE, WAIT or START\n');
+  expect(await answer(`${'x'.repeat(300)}\n`)).toBe('ERR the header line is too long or holds a NUL byte\n');
+  expect(await answer(Buffer.from('WA\0IT\n'))).toBe('ERR the header line is too long or holds a NUL byte\n');
+  expect(await answer('RESIZE 31 101\n')).toBe('ERR the process has no terminal\n');
+  expect(h.state(id).status).toBe('running');
+  expect(h.rt(['delete', '--force', id]).status).toBe(0);
+});
