@@ -2,13 +2,14 @@
  * etcd's RBAC for the swarm store. Every etcd member runs with --client-cert-auth,
  * so once auth is on, a client's etcd user is the CN of its node certificate (the
  * node id). Managers' users have the root role. A worker's user has:
- *   swarm-worker    read: nodes/, alive/, tasks/, configs/, ca/ (CA rotation), networks/,
+ *   swarm-worker    read: nodes/, alive/, tasks/, services/ (names, VIPs and ports for
+ *                   DNS and the routing mesh), configs/, ca/ (CA rotation), networks/,
  *                   ping, leader; read and write: ipam/ (a node takes the overlay
  *                   addresses of its ingress endpoint and its attachable containers)
  *   node-<id>       read and write: alive/<id> (its heartbeat)
  * and nothing else: no secrets/ (sealed values; a worker gets a secret's value from a
  * manager's control port, only for its own tasks), no cluster/ (join tokens), no
- * services/. A worker's task status reaches the store through a manager's control
+ * writes to services/. A worker's task status reaches the store through a manager's control
  * port, which checks that the task is assigned to that node.
  */
 import { randomBytes } from 'node:crypto';
@@ -32,7 +33,7 @@ async function workerRole(client: Etcd3): Promise<void> {
   const { Range } = await import('etcd3');
   await idem(client.role(WORKER_ROLE).create());
   const perms: IPermissionRequest[] = [
-    ...['nodes/', 'alive/', 'tasks/', 'configs/', 'ca/', 'networks/'].map((p) => ({ permission: 'Read' as const, range: Range.prefix(`${PREFIX}${p}`) })),
+    ...['nodes/', 'alive/', 'tasks/', 'services/', 'configs/', 'ca/', 'networks/'].map((p) => ({ permission: 'Read' as const, range: Range.prefix(`${PREFIX}${p}`) })),
     { permission: 'Readwrite', range: Range.prefix(`${PREFIX}ipam/`) },
     { permission: 'Read', key: `${PREFIX}ping` },
     { permission: 'Read', key: `${PREFIX}leader` },

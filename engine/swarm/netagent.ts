@@ -52,10 +52,10 @@ export class NetAgent implements SwarmNetworking {
   constructor(private readonly d: NetAgentDeps) {}
 
   async sync(tasks: Obj<any>[]): Promise<void> {
-    const [nets, ipam, nodes, services, cluster] = await Promise.all([
-      this.d.store.list<SwarmNetwork>('networks'), listIpam(this.d.store), this.d.store.list<any>('nodes'), this.d.store.list<any>('services'), this.d.store.get<any>('cluster', 'swarm'),
+    const [nets, ipam, nodes, services] = await Promise.all([
+      this.d.store.list<SwarmNetwork>('networks'), listIpam(this.d.store), this.d.store.list<any>('nodes'), this.d.store.list<any>('services'),
     ]);
-    this.port = cluster?.value.DataPathPort || 4789;
+    this.port = nets.find((n) => n.value.DataPathPort)?.value.DataPathPort ?? 4789;
     const byId = new Map(nets.map((n) => [n.id, n]));
     const nodeAddr = new Map(nodes.map((n) => [n.id, n.value.Addr as string]));
     const live = tasks.filter((t) => t.value.NodeID && t.value.DesiredState === 'running' && !isTerminal(t.value.Status.State));

@@ -30,6 +30,8 @@ export interface SwarmNetwork {
   DriverState: { Name: 'overlay'; Options: Record<string, string> };
   IPAMOptions: { Driver: { Name: 'default' }; Configs: Array<{ Subnet: string; Gateway: string }> };
   VNI: number;
+  /** The cluster's VXLAN port, copied here: workers may not read the cluster object (join tokens). */
+  DataPathPort?: number;
 }
 
 export const subnetOf = (n: SwarmNetwork) => n.IPAMOptions.Configs[0].Subnet;
@@ -101,6 +103,7 @@ export async function createNetwork(store: Store, req: any, cluster: any, ingres
     DriverState: { Name: 'overlay', Options: { ...(req.Options ?? {}), [VXLAN_OPT]: String(vni) } },
     IPAMOptions: { Driver: { Name: 'default' }, Configs: [{ Subnet: subnet, Gateway: gateway }] },
     VNI: vni,
+    DataPathPort: cluster.DataPathPort || 4789,
   };
   await store.create('networks', id, value);
   return id;
