@@ -1,18 +1,32 @@
 import { X509Certificate } from 'node:crypto';
+import { renameSync, rmSync, writeFileSync } from 'node:fs';
 import { readFile } from 'node:fs/promises';
 import { request, type RequestOptions } from 'node:https';
-import { createSecureContext, type SecureContext } from 'node:tls';
+import { createSecureContext, type SecureContext, type TLSSocket } from 'node:tls';
 
 /**
  * A minimal Docker Engine API client over mutual TLS (what the CLI needs to check a
  * machine: /_ping and /version). It verifies the server against the CA and the
  * host's IP or name, exactly as the docker CLI would.
  */
-export interface TlsMaterial { ca: string; cert: string; key: string }
+export interface TlsMaterial {
+  ca: string;
+  cert: string;
+  key: string;
+  /** Where the last TLS session with this engine is kept between commands (see engineGet). */
+  sessionFile?: string;
+  /** That session, as `HOST:PORT` and the session's bytes. */
+  session?: { target: string; data: Buffer };
+}
 
-export async function loadTlsMaterial(dir: { ca: string; cert: string; key: string }): Promise<TlsMaterial> {
-  const [ca, cert, key] = await Promise.all([readFile(dir.ca, 'utf8'), readFile(dir.cert, 'utf8'), readFile(dir.key, 'utf8')]);
-  return { ca, cert, key };
+export async function loadTlsMaterial(dir: { ca: string; cert: string; key: string; session?: string }): Promise<TlsMaterial> {
+  const [ca, cert, key, saved] = await Promise.all([
+    readFile(dir.ca, 'utf8'), readFile(dir.cert, 'utf8'), readFile(dir.key, 'utf8'),
+    dir.session ? readFile(dir.session, 'utf8').catch(() => '') : '',
+  ]);
+  const nl = saved.indexOf('\n');
+  const session = nl > 0 ? { target: saved.slice(0, nl), data: Buffer.from(saved.slice(nl + 1), 'base64') } : undefined;
+  return { ca, cert, key, sessionFile: dir.session, session };
 }
 
 // Machines of one store share their CA and client cert: parsing the PEMs and building
@@ -29,6 +43,27 @@ function secureContextOf(tls: TlsMaterial): SecureContext {
   return ctx;
 }
 
+/**
+ * Keeps the session ticket the engine sends, for the next command: a resumed TLS 1.3
+ * session (PSK with a fresh key exchange) skips both certificate signatures and the
+ * chain check, half the CPU of a handshake. An engine that restarted since, or a ticket
+ * that expired, just makes a full handshake. The file is as secret as key.pem (0600).
+ */
+function keepSession(socket: TLSSocket, file: string, target: string): void {
+  let saved = false;
+  socket.on('session', (data: Buffer) => {
+    if (saved) return; // TLS 1.3 servers send two tickets: one is enough
+    saved = true;
+    const tmp = `${file}.${process.pid}.tmp`;
+    try {
+      writeFileSync(tmp, `${target}\n${data.toString('base64')}`, { mode: 0o600 });
+      renameSync(tmp, file);
+    } catch {
+      rmSync(tmp, { force: true }); // a read-only store only loses the shortcut
+    }
+  });
+}
+
 export function engineGet(host: string, port: number, path: string, tls: TlsMaterial, timeoutMs: number): Promise<{ status: number; body: string }> {
   return engineRequest(host, port, 'GET', path, tls, timeoutMs);
 }
@@ -37,9 +72,11 @@ export function engineGet(host: string, port: number, path: string, tls: TlsMate
 export function engineRequest(host: string, port: number, method: string, path: string, tls: TlsMaterial, timeoutMs: number, body?: unknown): Promise<{ status: number; body: string }> {
   const payload = body === undefined ? undefined : Buffer.from(JSON.stringify(body));
   return new Promise((resolve, reject) => {
-    // https passes secureContext through to tls.connect; its RequestOptions type omits it.
-    const options: RequestOptions & { secureContext: SecureContext } = {
-      host, port, path, method, secureContext: secureContextOf(tls), timeout: timeoutMs, agent: false,
+    const target = `${host}:${port}`;
+    const session = tls.session?.target === target ? tls.session.data : undefined;
+    // https passes secureContext and session through to tls.connect; its RequestOptions type omits them.
+    const options: RequestOptions & { secureContext: SecureContext; session?: Buffer } = {
+      host, port, path, method, secureContext: secureContextOf(tls), session, timeout: timeoutMs, agent: false,
       headers: payload ? { 'Content-Type': 'application/json', 'Content-Length': payload.length } : undefined,
     };
     const req = request(options, (res) => {
@@ -48,6 +85,10 @@ export function engineRequest(host: string, port: number, method: string, path: 
       res.on('end', () => resolve({ status: res.statusCode ?? 0, body: Buffer.concat(chunks).toString() }));
       res.on('error', reject);
     });
+    if (tls.sessionFile) {
+      const file = tls.sessionFile;
+      req.on('socket', (s) => keepSession(s as TLSSocket, file, target));
+    }
     req.on('timeout', () => req.destroy(new Error(`no answer from ${host}:${port} within ${timeoutMs} ms`)));
     req.on('error', reject);
     req.end(payload);
