@@ -149,13 +149,15 @@ const worker = async () => { while (Date.now() < end) await one(); };
 Promise.all(Array.from({ length: conc }, worker)).then(() => console.log((done / seconds).toFixed(0), failed));
 JS
 # The engines take turns, round after round (best of 3 each): load drifts on a shared machine.
-declare -A IP GW PI PH
+declare -A IP GW PI PJ PH
 for e in "$B" "$D"; do
   $e network create benchnet >/dev/null
   $e run -d --name isrv --network benchnet busybox iperf3 -s >/dev/null
   IP[$e]=$($e inspect -f '{{range .NetworkSettings.Networks}}{{.IPAddress}}{{end}}' isrv)
-  $e run -d --name psrv -p 5201 -p 80 busybox sh -c 'httpd -p 80 -h /www; exec iperf3 -s' >/dev/null
+  # one iperf3 server per path: a proxy that leaves a test's connection half-open keeps its server busy
+  $e run -d --name psrv -p 5201 -p 5202 -p 80 busybox sh -c 'httpd -p 80 -h /www; iperf3 -s -D -p 5202; exec iperf3 -s' >/dev/null
   PI[$e]=$($e port psrv 5201/tcp | head -n1 | sed 's/.*://')
+  PJ[$e]=$($e port psrv 5202/tcp | head -n1 | sed 's/.*://')
   PH[$e]=$($e port psrv 80/tcp | head -n1 | sed 's/.*://')
   GW[$e]=$($e network inspect -f '{{range .IPAM.Config}}{{.Gateway}}{{end}}' bridge)
 done
@@ -167,7 +169,7 @@ for round in 1 2 3; do
   for e in "$B" "$D"; do
     R[$e,c2c]=$(best "${R[$e,c2c]:-0}" "$($e run --rm --network benchnet busybox sh -c "for t in \$(seq 50); do iperf3 -c ${IP[$e]} -t 3 -f m 2>/dev/null && break; sleep 0.1; done" | iperf_mbits)")
     R[$e,proxy]=$(best "${R[$e,proxy]:-0}" "$(host_iperf "$e" 127.0.0.1 "${PI[$e]}")")
-    R[$e,dnat]=$(best "${R[$e,dnat]:-0}" "$(host_iperf "$e" "${GW[$e]}" "${PI[$e]}")")
+    R[$e,dnat]=$(best "${R[$e,dnat]:-0}" "$(host_iperf "$e" "${GW[$e]}" "${PJ[$e]}")")
     R[$e,cproxy]=$(best "${R[$e,cproxy]:-0}" "$(nsenter --net="/proc/$(pid_of "$e")/ns/net" node "$WORK/connrate.js" 127.0.0.1 "${PH[$e]}" 3 4 | cut -d' ' -f1)")
     R[$e,cdnat]=$(best "${R[$e,cdnat]:-0}" "$(nsenter --net="/proc/$(pid_of "$e")/ns/net" node "$WORK/connrate.js" "${GW[$e]}" "${PH[$e]}" 3 4 | cut -d' ' -f1)")
   done
