@@ -2,7 +2,7 @@ import { mkdtempSync, readFileSync, rmSync, statSync, utimesSync } from 'node:fs
 import { createServer, type Server } from 'node:tls';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { engineGet, loadTlsMaterial, parseResponse } from '../../../src/client/tls.js';
+import { engineGet, engineRequest, loadTlsMaterial, parseResponse } from '../../../src/client/tls.js';
 import { alreadyChecked, checkMemo, rememberChecked } from '../../../src/machine/certs/checked.js';
 import { makeTlsFiles, type TlsFiles } from '../../fixtures/tls.js';
 
@@ -19,7 +19,7 @@ beforeAll(async () => {
   files = makeTlsFiles(dir);
   server = createServer({ ca: readFileSync(files.ca), cert: readFileSync(files.serverCert), key: readFileSync(files.serverKey), requestCert: true, rejectUnauthorized: true }, (s) => {
     resumed.push(s.isSessionReused());
-    s.once('data', () => s.end('HTTP/1.1 200 OK\r\nContent-Type: application/json\r\nTransfer-Encoding: chunked\r\n\r\n4\r\n{"Ve\r\n9\r\nrsion":"1\r\n2\r\n"}\r\n0\r\n\r\n'));
+    s.once('data', (req: Buffer) => (req.toString().startsWith('POST') ? s.end(`HTTP/1.1 201 Created\r\nContent-Length: ${req.length}\r\n\r\n${req}`) : s.end('HTTP/1.1 200 OK\r\nContent-Type: application/json\r\nTransfer-Encoding: chunked\r\n\r\n4\r\n{"Ve\r\n9\r\nrsion":"1\r\n2\r\n"}\r\n0\r\n\r\n')));
   });
   await new Promise<void>((r) => server.listen(0, '127.0.0.1', r));
   port = (server.address() as { port: number }).port;
@@ -49,6 +49,13 @@ test('a session of another address is not offered; a refused certificate is a ha
   expect(resumed).toEqual([false]);
   const foreign = await loadTlsMaterial({ ca: files.ca, cert: join(files.foreignDir, 'cert.pem'), key: join(files.foreignDir, 'key.pem') });
   await expect(engineGet('127.0.0.1', port, '/', foreign, 5000)).rejects.toThrow(/socket hang up|ECONNRESET|alert/);
+});
+
+test('a POST carries its JSON body with its length', async () => {
+  const res = await engineRequest('127.0.0.1', port, 'POST', '/v1.47/swarm/join', await loadTlsMaterial(paths()), 5000, { JoinToken: 't' });
+  expect(res.status).toBe(201);
+  expect(res.body).toMatch(/^POST \/v1\.47\/swarm\/join HTTP\/1\.0\r\n/);
+  expect(res.body).toContain('Content-Type: application/json\r\nContent-Length: 17\r\n\r\n{"JoinToken":"t"}');
 });
 
 test('answers are parsed plain or chunked; anything else is not an answer', () => {
