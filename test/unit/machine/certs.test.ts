@@ -65,7 +65,7 @@ test('a CA or client key that does not match its certificate (kill -9 between th
   expect(healed.ca.cert).not.toBe(first.ca.cert);
   expect(healed.ca.key).toBe(readFileSync(join(store.certsDir, 'ca-key.pem'), 'utf8'));
   expect(signedBy(healed.client.cert, healed.ca.cert)).toBe(true);
-  const server = issueServer(healed.ca, 'tester.m', ['10.0.0.9']);
+  const server = await issueServer(healed.ca, 'tester.m', ['10.0.0.9']);
   expect(signedBy(server.cert, readFileSync(join(store.certsDir, 'ca.pem'), 'utf8'))).toBe(true);
   // The client's key alone replaced: a new client cert, the same CA.
   writeFileSync(join(store.certsDir, 'key.pem'), stray.key);
