@@ -6,7 +6,7 @@
  * Docker Machine itself is not on this machine (its generic driver installs Docker
  * from the network, which these machines do not have).
  */
-import { spawnSync } from 'node:child_process';
+import { spawn, spawnSync } from 'node:child_process';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -24,6 +24,17 @@ function timed(cmd: string, args: string[], env: NodeJS.ProcessEnv = {}): number
   const r = spawnSync(cmd, args, { env: { ...process.env, ...env }, encoding: 'utf8' });
   if (r.status !== 0) throw new Error(`${cmd} ${args.join(' ')} failed: ${r.stderr}`);
   return ms(process.hrtime.bigint() - t);
+}
+
+/** The same without blocking: for creates that run at once. */
+function timedAsync(cmd: string, args: string[], env: NodeJS.ProcessEnv = {}): Promise<number> {
+  const t = process.hrtime.bigint();
+  return new Promise((resolve, reject) => {
+    const c = spawn(cmd, args, { env: { ...process.env, ...env }, stdio: ['ignore', 'ignore', 'pipe'] });
+    let err = '';
+    c.stderr.on('data', (d) => { err += d; });
+    c.on('close', (code) => (code === 0 ? resolve(ms(process.hrtime.bigint() - t)) : reject(new Error(`${cmd} ${args.join(' ')} failed: ${err}`))));
+  });
 }
 
 const bundle = await ensureBundle();
@@ -55,4 +66,23 @@ console.log(fmt('create again, bundle already on the host', again));
 console.log(fmt('floor: ssh root@host true (OpenSSH)', sshFloor));
 console.log(fmt('floor: scp of the same bundle (OpenSSH)', scpFloor));
 console.log(`ratio fresh create / (ssh + scp floor): ${(stats(fresh).median / (stats(sshFloor).median + stats(scpFloor).median)).toFixed(2)}`);
+
+// AT_ONCE fresh hosts: one create alone, then AT_ONCE creates started together (one command each).
+const atOnce = Number(process.env.AT_ONCE ?? 10);
+if (atOnce > 1) {
+  const f = await startSshHosts(atOnce + 1);
+  const store = mkdtempSync(join(tmpdir(), 'berth-bench-store-'));
+  const create = (i: number) => timedAsync(berth, ['machine', 'create', '-d', 'generic', '--generic-ip-address', f.hosts[i].ip, '--generic-ssh-key', f.keyPath, `p${i}`], { BERTH_STORAGE_PATH: store });
+  try {
+    const one = await create(0);
+    const t = process.hrtime.bigint();
+    const each = await Promise.all(Array.from({ length: atOnce }, (_, i) => create(i + 1)));
+    const all = ms(process.hrtime.bigint() - t);
+    console.log(`create on ${atOnce} fresh hosts at once: all done in ${all.toFixed(0)} ms (each ${stats(each).min.toFixed(0)}-${Math.max(...each).toFixed(0)} ms); one alone just before: ${one.toFixed(0)} ms; ratio ${(all / one).toFixed(2)}`);
+  } finally {
+    f.cleanup();
+    rmSync(store, { recursive: true, force: true });
+  }
+}
+console.log(`load average: ${(await import('node:fs')).readFileSync('/proc/loadavg', 'utf8').split(' ').slice(0, 3).join(' ')}`);
 process.exit(0);

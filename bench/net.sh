@@ -2,7 +2,12 @@
 # Networking: berthd vs Debian's dockerd, both in this one run.
 #   1. `docker run --rm busybox true` on the default bridge and with --network none
 #      (hyperfine; the bridge's cost is bridge - none, per engine)
-#   2. container-to-container throughput on a user network: busybox nc + dd
+#   2. container-to-container throughput on a user network: busybox nc + dd, and
+#      Debian's iperf3 (copied with its libraries into the image)
+#   3. a published port, from the engine's host: iperf3 throughput and the connection
+#      rate (new TCP connection per HTTP request to busybox httpd) through 127.0.0.1
+#      (each engine's userland proxy: berthd's, docker-proxy) and through the bridge's
+#      gateway address (DNAT)
 # Each engine runs in a network namespace of its own (its bridge, NAT rules and
 # published ports live and die there), with its own data-root, exec-root and socket.
 # Usage: bench/net.sh [RUNS] [MEGABYTES]   (root needed; RUNS >= 10)
@@ -12,7 +17,7 @@ ROOT=$PWD
 RUNS=${1:-20}
 MB=${2:-400}
 DOCKER=${DOCKER:-/usr/local/bin/docker}
-for tool in hyperfine dockerd containerd busybox node unshare; do
+for tool in hyperfine dockerd containerd busybox node unshare iperf3 nsenter; do
   command -v "$tool" >/dev/null || { echo "bench/net.sh: $tool is missing: apt-get install ${tool/dockerd/docker.io}" >&2; exit 1; }
 done
 [ -x "$DOCKER" ] || { echo "bench/net.sh: the docker CLI ($DOCKER) is missing" >&2; exit 1; }
@@ -33,9 +38,14 @@ trap cleanup EXIT
 IMG=$WORK/image
 . bench/lib/busybox.sh
 busybox_rootfs "$IMG/rootfs"
+# iperf3 is dynamically linked: its libraries and loader go in beside it
+for f in "$(command -v iperf3)" $(ldd "$(command -v iperf3)" | grep -o '/[^ ]*'); do
+  mkdir -p "$IMG/rootfs$(dirname "$f")"; cp -L "$f" "$IMG/rootfs$f"
+done
+mkdir -p "$IMG/rootfs/www"; echo ok > "$IMG/rootfs/www/index.html"
 tar -C "$IMG/rootfs" --owner=0 --group=0 -cf "$IMG/layer.tar" .
 DIFF=$(sha256sum "$IMG/layer.tar" | cut -d' ' -f1)
-printf '{"architecture":"amd64","os":"linux","config":{"Env":["PATH=/bin"],"Cmd":["sh"]},"rootfs":{"type":"layers","diff_ids":["sha256:%s"]},"history":[{"created_by":"bench"}]}' "$DIFF" > "$IMG/config.json"
+printf '{"architecture":"amd64","os":"linux","config":{"Env":["PATH=/bin:/usr/bin"],"Cmd":["sh"]},"rootfs":{"type":"layers","diff_ids":["sha256:%s"]},"history":[{"created_by":"bench"}]}' "$DIFF" > "$IMG/config.json"
 CFG=$(sha256sum "$IMG/config.json" | cut -d' ' -f1)
 mv "$IMG/config.json" "$IMG/$CFG.json"
 printf '[{"Config":"%s.json","RepoTags":["busybox:latest"],"Layers":["layer.tar"]}]' "$CFG" > "$IMG/manifest.json"
@@ -118,9 +128,61 @@ throughput() { # $1 = docker command line
 TB=$(throughput "$B")
 TD=$(throughput "$D")
 
-node - "$WORK" "$ROUNDS" "$TB" "$TD" "$PB" "$PD" <<'JS'
+# iperf3 -c ... -f m: the receiver's Mbits/sec
+iperf_mbits() { awk '/receiver/ {for (i = 1; i < NF; i++) if ($(i+1) == "Mbits/sec") print $i}'; }
+best() { awk -v b="$1" -v r="${2:-0}" 'BEGIN{print (r>b)?r:b}'; }
+cat >"$WORK/connrate.js" <<'JS'
+// Connections per second to HOST PORT for SECONDS, CONC at a time: each connection
+// sends one HTTP/1.0 request and reads the answer to its end.
+const net = require('net');
+const [host, port, seconds, conc] = process.argv.slice(2).map((v, i) => (i ? Number(v) : v));
+let done = 0, failed = 0;
+const end = Date.now() + seconds * 1000;
+const one = () => new Promise((res) => {
+  const s = net.connect(port, host, () => s.write('GET /index.html HTTP/1.0\r\n\r\n'));
+  let got = 0;
+  s.on('data', (d) => { got += d.length; });
+  s.on('error', () => { failed++; res(); });
+  s.on('close', () => { if (got > 0) done++; else failed++; res(); });
+});
+const worker = async () => { while (Date.now() < end) await one(); };
+Promise.all(Array.from({ length: conc }, worker)).then(() => console.log((done / seconds).toFixed(0), failed));
+JS
+# The engines take turns, round after round (best of 3 each): load drifts on a shared machine.
+declare -A IP GW PI PJ PH
+for e in "$B" "$D"; do
+  $e network create benchnet >/dev/null
+  $e run -d --name isrv --network benchnet busybox iperf3 -s >/dev/null
+  IP[$e]=$($e inspect -f '{{range .NetworkSettings.Networks}}{{.IPAddress}}{{end}}' isrv)
+  # one iperf3 server per path: a proxy that leaves a test's connection half-open keeps its server busy
+  $e run -d --name psrv -p 5201 -p 5202 -p 80 busybox sh -c 'httpd -p 80 -h /www; iperf3 -s -D -p 5202; exec iperf3 -s' >/dev/null
+  PI[$e]=$($e port psrv 5201/tcp | head -n1 | sed 's/.*://')
+  PJ[$e]=$($e port psrv 5202/tcp | head -n1 | sed 's/.*://')
+  PH[$e]=$($e port psrv 80/tcp | head -n1 | sed 's/.*://')
+  GW[$e]=$($e network inspect -f '{{range .IPAM.Config}}{{.Gateway}}{{end}}' bridge)
+done
+pid_of() { [ "$1" = "$B" ] && echo "${PIDS[0]}" || echo "${PIDS[1]}"; }
+# from the engine's own namespace: iperf3 to HOST:PORT (retried until the server listens)
+host_iperf() { nsenter --net="/proc/$(pid_of "$1")/ns/net" sh -c "for t in \$(seq 50); do iperf3 -c $2 -p $3 -t 3 -f m 2>/dev/null && break; sleep 0.1; done" | iperf_mbits; }
+declare -A R
+for round in 1 2 3; do
+  for e in "$B" "$D"; do
+    R[$e,c2c]=$(best "${R[$e,c2c]:-0}" "$($e run --rm --network benchnet busybox sh -c "for t in \$(seq 50); do iperf3 -c ${IP[$e]} -t 3 -f m 2>/dev/null && break; sleep 0.1; done" | iperf_mbits)")
+    R[$e,proxy]=$(best "${R[$e,proxy]:-0}" "$(host_iperf "$e" 127.0.0.1 "${PI[$e]}")")
+    R[$e,dnat]=$(best "${R[$e,dnat]:-0}" "$(host_iperf "$e" "${GW[$e]}" "${PJ[$e]}")")
+    R[$e,cproxy]=$(best "${R[$e,cproxy]:-0}" "$(nsenter --net="/proc/$(pid_of "$e")/ns/net" node "$WORK/connrate.js" 127.0.0.1 "${PH[$e]}" 3 4 | cut -d' ' -f1)")
+    R[$e,cdnat]=$(best "${R[$e,cdnat]:-0}" "$(nsenter --net="/proc/$(pid_of "$e")/ns/net" node "$WORK/connrate.js" "${GW[$e]}" "${PH[$e]}" 3 4 | cut -d' ' -f1)")
+  done
+done
+for e in "$B" "$D"; do $e rm -f isrv psrv >/dev/null; $e network rm benchnet >/dev/null; done
+IB=${R[$B,c2c]}; ID=${R[$D,c2c]}
+PB_PI=${R[$B,proxy]} PB_DI=${R[$B,dnat]} PB_PC=${R[$B,cproxy]} PB_DC=${R[$B,cdnat]}
+PD_PI=${R[$D,proxy]} PD_DI=${R[$D,dnat]} PD_PC=${R[$D,cproxy]} PD_DC=${R[$D,cdnat]}
+
+echo "load average: $(cut -d' ' -f1-3 /proc/loadavg)"
+node - "$WORK" "$ROUNDS" "$TB" "$TD" "$PB" "$PD" "$IB" "$ID" "$PB_PI $PB_DI $PB_PC $PB_DC" "$PD_PI $PD_DI $PD_PC $PD_DC" <<'JS'
 const fs = require('fs');
-const [dir, rounds, tb, td, pb, pd] = process.argv.slice(2);
+const [dir, rounds, tb, td, pb, pd, ib, id, pubB, pubD] = process.argv.slice(2);
 const times = {};
 for (let i = 1; i <= Number(rounds); i++) {
   for (const r of JSON.parse(fs.readFileSync(`${dir}/run-${i}.json`, 'utf8')).results) (times[r.command] ??= []).push(...r.times);
@@ -137,4 +199,11 @@ console.log(`bridge cost, median of paired differences (a bridge run minus the n
 const ratio = (k, c) => (stat(`berthd ${c}`)[k] / stat(`dockerd ${c}`)[k]).toFixed(2);
 console.log(`ratio berthd/dockerd: bridge ${ratio('min', 'bridge')} (min) ${ratio('median', 'bridge')} (median), none ${ratio('min', 'none')} (min) ${ratio('median', 'none')} (median)`);
 console.log(`container-to-container throughput (nc + dd, user network, best of 3): berthd ${Number(tb).toFixed(0)} MB/s, dockerd ${Number(td).toFixed(0)} MB/s, ratio ${(tb / td).toFixed(2)}`);
+console.log(`container-to-container throughput (iperf3, user network, best of 3): berthd ${Number(ib).toFixed(0)} Mbit/s, dockerd ${Number(id).toFixed(0)} Mbit/s, ratio ${(ib / id).toFixed(2)}`);
+const [b, d] = [pubB, pubD].map((s) => s.split(' ').map(Number));
+const row = (what, i, unit) => console.log(`published port, ${what}: berthd ${b[i]} ${unit}, dockerd ${d[i]} ${unit}, ratio ${(b[i] / d[i]).toFixed(2)}`);
+row('iperf3 via 127.0.0.1 (userland proxy; best of 3)', 0, 'Mbit/s');
+row('iperf3 via the bridge gateway (DNAT; best of 3)', 1, 'Mbit/s');
+row('new connections via 127.0.0.1 (userland proxy; 4 at a time, 3 s)', 2, 'conn/s');
+row('new connections via the bridge gateway (DNAT; 4 at a time, 3 s)', 3, 'conn/s');
 JS

@@ -74,10 +74,14 @@ export interface Driver extends DriverLifecycle, DriverConnection {
 
 export type FlagValues = Record<string, FlagValue | undefined>;
 
-export interface DriverFactory {
+/** What `create` lists and parses for a driver: known without loading the driver's module. */
+export interface DriverInfo {
   readonly name: string;
   readonly description: string;
   readonly flags: DriverFlag[];
+}
+
+export interface DriverFactory extends DriverInfo {
   /** A new machine: base settings (name, store, ssh key path) plus the parsed flags. */
   fromFlags(base: DriverSettings, flags: FlagValues): Driver;
   /** A stored machine. */

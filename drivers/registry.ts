@@ -3,19 +3,29 @@ import { join } from 'node:path';
 import { pathToFileURL } from 'node:url';
 import { projectRoot } from '../src/common/paths.js';
 import { InvalidArgumentError } from '../src/machine/errors.js';
-import { amazonec2Driver } from './amazonec2/index.js';
-import type { DriverFactory } from './driver.js';
-import { genericDriver } from './generic/index.js';
-import { localDriver } from './local/index.js';
-import { noneDriver } from './none/index.js';
-import { qemuDriver } from './qemu/index.js';
-import { virtualboxDriver } from './virtualbox/index.js';
+import { amazonec2Info } from './amazonec2/info.js';
+import type { DriverFactory, DriverInfo } from './driver.js';
+import { genericInfo } from './generic/info.js';
+import { localInfo } from './local/info.js';
+import { noneInfo } from './none/info.js';
+import { qemuInfo } from './qemu/info.js';
+import { virtualboxInfo } from './virtualbox/info.js';
 
 /**
  * Built-in drivers, plus any installed package named `berth-driver-NAME` whose
- * default export is a DriverFactory (found in node_modules beside berth).
+ * default export is a DriverFactory (found in node_modules beside berth). A built-in
+ * driver's module is loaded only when a machine of that driver is made or used: a
+ * command over `none` machines does not load the EC2 or VirtualBox code.
  */
-const builtin: DriverFactory[] = [localDriver, genericDriver, noneDriver, amazonec2Driver, virtualboxDriver, qemuDriver];
+interface Builtin { info: DriverInfo; load: () => Promise<DriverFactory> }
+const builtin: Builtin[] = [
+  { info: localInfo, load: () => import('./local/index.js').then((m) => m.localDriver) },
+  { info: genericInfo, load: () => import('./generic/index.js').then((m) => m.genericDriver) },
+  { info: noneInfo, load: () => import('./none/index.js').then((m) => m.noneDriver) },
+  { info: amazonec2Info, load: () => import('./amazonec2/index.js').then((m) => m.amazonec2Driver) },
+  { info: virtualboxInfo, load: () => import('./virtualbox/index.js').then((m) => m.virtualboxDriver) },
+  { info: qemuInfo, load: () => import('./qemu/index.js').then((m) => m.qemuDriver) },
+];
 const extra = new Map<string, DriverFactory>();
 
 export const DEFAULT_DRIVER = 'local';
@@ -24,8 +34,9 @@ export function registerDriver(factory: DriverFactory): void {
   extra.set(factory.name, factory);
 }
 
-export function builtinDrivers(): DriverFactory[] {
-  return [...builtin, ...extra.values()];
+/** Every driver's name, description and flags (plugins found so far included). */
+export function builtinDrivers(): DriverInfo[] {
+  return [...builtin.map((b) => b.info), ...extra.values()];
 }
 
 /** A package's ES entry file: ESM has no directory imports, so package.json says which. */
@@ -59,16 +70,14 @@ export async function discoverDrivers(nodeModules: string): Promise<DriverFactor
 let discovered: Promise<unknown> | undefined;
 
 /**
- * The driver a machine was made with: a built-in, or an installed `berth-driver-*`
- * package, looked for once per process and only when the name isn't built in.
+ * A driver by name: a built-in (its module loaded now), or an installed
+ * `berth-driver-*` package, looked for once per process and only when the name isn't built in.
  */
 export async function findDriver(name: string, nodeModules = join(projectRoot(), 'node_modules')): Promise<DriverFactory> {
-  if (!builtinDrivers().some((d) => d.name === name)) await (discovered ??= discoverDrivers(nodeModules));
-  return getDriver(name);
-}
-
-export function getDriver(name: string): DriverFactory {
-  const f = builtinDrivers().find((d) => d.name === name);
+  const b = builtin.find((d) => d.info.name === name);
+  if (b) return b.load();
+  if (!extra.has(name)) await (discovered ??= discoverDrivers(nodeModules));
+  const f = extra.get(name);
   if (!f) {
     throw new InvalidArgumentError(`unknown driver "${name}"`, { hint: `available drivers: ${builtinDrivers().map((d) => d.name).join(', ')}` });
   }

@@ -4,7 +4,8 @@ import type { DriverSettings } from '../../src/machine/store/host.js';
 import type { Connection, Driver, DriverFactory, FlagValues, MachineState } from '../driver.js';
 import type { Ec2Api, Instance, IpPermission } from './api.js';
 import { lazySdkEc2Api } from './lazy-api.js';
-import { EC2_FLAGS, parsePort, parseTags, settingsFromFlags, type Ec2Settings } from './flags.js';
+import { amazonec2Info } from './info.js';
+import { parsePort, parseTags, settingsFromFlags, type Ec2Settings } from './flags.js';
 
 export const TAG_MACHINE = 'berth-machine';
 export const TAG_MACHINE_ID = 'berth-machine-id';
@@ -361,9 +362,7 @@ function ignoreNotFound(err: unknown): void {
 
 export function amazonec2Factory(makeApi?: (s: Ec2Settings) => Ec2Api): DriverFactory {
   return {
-    name: 'amazonec2',
-    description: 'an Amazon EC2 instance (or an EC2-compatible cloud)',
-    flags: EC2_FLAGS,
+    ...amazonec2Info,
     fromFlags: (base: DriverSettings, flags: FlagValues) => new AmazonEc2Driver(settingsFromFlags(base, flags), makeApi),
     fromSettings: (s: DriverSettings) => new AmazonEc2Driver(s as Ec2Settings, makeApi),
   };

@@ -3,6 +3,7 @@ import { isIP } from 'node:net';
 import { InvalidArgumentError, NotSupportedError } from '../../src/machine/errors.js';
 import type { DriverSettings } from '../../src/machine/store/host.js';
 import type { Driver, DriverFactory, FlagValues, MachineState, Connection } from '../driver.js';
+import { genericInfo } from './info.js';
 
 /**
  * An existing host reached over SSH. Its state is whether the SSH port answers;
@@ -44,15 +45,7 @@ export class GenericDriver implements Driver {
 }
 
 export const genericDriver: DriverFactory = {
-  name: 'generic',
-  description: 'an existing host over SSH',
-  flags: [
-    { name: 'generic-ip-address', type: 'string', usage: 'IP address of the host', envVar: 'GENERIC_IP_ADDRESS', required: true },
-    { name: 'generic-ssh-user', type: 'string', usage: 'SSH user', envVar: 'GENERIC_SSH_USER', default: 'root' },
-    { name: 'generic-ssh-key', type: 'string', usage: 'SSH private key path (default: a new key made for the machine)', envVar: 'GENERIC_SSH_KEY' },
-    { name: 'generic-ssh-port', type: 'int', usage: 'SSH port', envVar: 'GENERIC_SSH_PORT', default: 22 },
-    { name: 'generic-engine-port', type: 'int', usage: 'engine port', envVar: 'GENERIC_ENGINE_PORT', default: 2376 },
-  ],
+  ...genericInfo,
   fromFlags(base, flags: FlagValues) {
     const ip = String(flags['generic-ip-address'] ?? '');
     if (!ip) throw new InvalidArgumentError('generic driver requires --generic-ip-address', { hint: 'berth machine create -d generic --generic-ip-address IP NAME' });

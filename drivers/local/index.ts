@@ -3,6 +3,7 @@ import type { DriverSettings } from '../../src/machine/store/host.js';
 import { dropClaim, readClaim, sameOwner, writeClaim, type Claim } from './claim.js';
 import { listening } from '../dial.js';
 import type { Driver, DriverFactory, EngineService, FlagValues, MachineState, Connection } from '../driver.js';
+import { localInfo } from './info.js';
 
 /**
  * This host itself, reached without SSH: commands run locally as root. The machine
@@ -50,13 +51,7 @@ export class LocalDriver implements Driver {
 }
 
 export const localDriver: DriverFactory = {
-  name: 'local',
-  description: 'this host, no SSH (the default)',
-  flags: [
-    { name: 'local-engine-port', type: 'int', usage: 'engine TCP port', envVar: 'LOCAL_ENGINE_PORT', default: 2376 },
-    { name: 'local-ip-address', type: 'string', usage: 'address clients use to reach the engine', envVar: 'LOCAL_IP_ADDRESS', default: '127.0.0.1' },
-    { name: 'local-prefix', type: 'string', usage: 'install the engine, its certs and data under this directory', envVar: 'LOCAL_PREFIX', default: '' },
-  ],
+  ...localInfo,
   fromFlags(base, flags: FlagValues) {
     const port = Number(flags['local-engine-port'] ?? 2376);
     if (!Number.isInteger(port) || port < 1 || port > 65535) throw new InvalidArgumentError(`--local-engine-port ${flags['local-engine-port']} is not a TCP port`);

@@ -1,6 +1,7 @@
 import { NotSupportedError, InvalidArgumentError } from '../../src/machine/errors.js';
 import type { DriverSettings } from '../../src/machine/store/host.js';
 import type { Connection, Driver, DriverFactory, FlagValues, MachineState } from '../driver.js';
+import { noneInfo } from './info.js';
 
 /**
  * Docker Machine's `none` driver: registers an engine that already runs at
@@ -41,9 +42,7 @@ export function parseEngineUrl(url: string): { host: string; port: number } {
 }
 
 export const noneDriver: DriverFactory = {
-  name: 'none',
-  description: 'an engine that already runs, registered by its URL (no provisioning)',
-  flags: [{ name: 'none-url', aliases: ['url'], type: 'string', usage: 'URL of the engine, tcp://HOST:PORT (Docker Machine\'s --url)', envVar: 'NONE_URL', required: true }],
+  ...noneInfo,
   fromFlags(base, flags: FlagValues) {
     const url = String(flags['none-url'] ?? '');
     if (!url) throw new InvalidArgumentError('--url option is required when no driver is selected', { hint: 'berth machine create -d none --url tcp://HOST:PORT NAME' });

@@ -37,8 +37,10 @@ function range(a: number, b: number): number[] {
 }
 
 async function tcpProxy(hostIp: string, hostPort: number, ip: string, port: number): Promise<PortProxy> {
-  const server: Server = createServer({ allowHalfOpen: true }, (client) => {
-    const upstream = connect({ host: ip, port, allowHalfOpen: true });
+  // No Nagle on either leg (as docker-proxy, Go's default): a reply written in pieces
+  // would otherwise wait for the client's delayed ACK at each hop.
+  const server: Server = createServer({ allowHalfOpen: true, noDelay: true }, (client) => {
+    const upstream = connect({ host: ip, port, allowHalfOpen: true, noDelay: true });
     client.pipe(upstream);
     upstream.pipe(client);
     const drop = () => { client.destroy(); upstream.destroy(); };

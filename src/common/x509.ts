@@ -3,18 +3,26 @@
  * keys in PKCS#1 PEM from node:crypto (OpenSSL, milliseconds, not forge's pure-JS RSA),
  * a random positive 128-bit serial, validity from five minutes ago, SHA-256 signatures.
  */
-import { generateKeyPairSync, randomBytes } from 'node:crypto';
+import { generateKeyPair, generateKeyPairSync, randomBytes, sign } from 'node:crypto';
 import { isIP } from 'node:net';
+import { promisify } from 'node:util';
 import forge from 'node-forge';
 
 export interface Pem { cert: string; key: string }
 
+const RSA_2048 = {
+  modulusLength: 2048,
+  publicKeyEncoding: { type: 'pkcs1', format: 'pem' },
+  privateKeyEncoding: { type: 'pkcs1', format: 'pem' },
+} as const;
+
 export function newRsaKey(): string {
-  return generateKeyPairSync('rsa', {
-    modulusLength: 2048,
-    publicKeyEncoding: { type: 'pkcs1', format: 'pem' },
-    privateKeyEncoding: { type: 'pkcs1', format: 'pem' },
-  }).privateKey;
+  return generateKeyPairSync('rsa', RSA_2048).privateKey;
+}
+
+/** The same, made on libuv's thread pool: a create keeps its SSH handshake going meanwhile. */
+export async function newRsaKeyAsync(): Promise<string> {
+  return (await promisify(generateKeyPair)('rsa', RSA_2048)).privateKey;
 }
 
 /** An unsigned certificate for keyPem's public key, valid for `days`. */
@@ -35,8 +43,13 @@ export function newCertificate(keyPem: string, days: number, subject: forge.pki.
 
 /** Signs with the signer's key (PEM or parsed) and returns the certificate's PEM. */
 export function signCertificate(cert: forge.pki.Certificate, signer: string | forge.pki.PrivateKey): string {
-  const key = typeof signer === 'string' ? forge.pki.privateKeyFromPem(signer) : signer;
-  cert.sign(key as forge.pki.rsa.PrivateKey, forge.md.sha256.create());
+  const keyPem = typeof signer === 'string' ? signer : forge.pki.privateKeyToPem(signer);
+  // What forge's cert.sign does, with the RSA signature from OpenSSL (forge's JS RSA takes ~100 ms).
+  const c = cert as forge.pki.Certificate & { tbsCertificate: forge.asn1.Asn1; signatureOid: string; siginfo: { algorithmOid: string } };
+  c.signatureOid = c.siginfo.algorithmOid = forge.pki.oids.sha256WithRSAEncryption;
+  c.tbsCertificate = (forge.pki as unknown as { getTBSCertificate(c: forge.pki.Certificate): forge.asn1.Asn1 }).getTBSCertificate(cert);
+  const tbs = Buffer.from(forge.asn1.toDer(c.tbsCertificate).getBytes(), 'binary');
+  c.signature = sign('sha256', tbs, keyPem).toString('binary');
   return forge.pki.certificateToPem(cert);
 }
 

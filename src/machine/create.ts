@@ -2,7 +2,7 @@ import { copyFile, stat } from 'node:fs/promises';
 import { join } from 'node:path';
 import type { ListrTask } from 'listr2';
 import { baseSettings, type Driver, type DriverFactory, type FlagValues } from '../../drivers/driver.js';
-import { getDriver } from '../../drivers/registry.js';
+import { findDriver } from '../../drivers/registry.js';
 import { ensureBundle, type Bundle } from './bundle/build.js';
 import { ensureStoreCerts, storeCertPaths, writeMachineCerts } from './certs/index.js';
 import { crashPoint } from './crashpoint.js';
@@ -68,7 +68,7 @@ export async function createMachines(store: Store, names: string[], opts: Create
     if (seen.has(n)) throw new InvalidArgumentError(`machine name "${n}" is given twice`);
     seen.add(n);
   }
-  const factory = getDriver(opts.driver);
+  const factory = await findDriver(opts.driver);
   checkEngineOptions({ ...defaultEngineOptions(), ...opts.engine }, factory.name);
   const plans: Plan[] = [];
   for (const name of names) plans.push(await planMachine(store, name, factory, opts));

@@ -1,7 +1,7 @@
 import { engineVersion, loadTlsMaterial } from '../client/tls.js';
 import { DOCKER_FUNCS, parseTemplate, goMap, tabwrite, TemplateError } from '../common/gotemplate.js';
 import { InvalidArgumentError, MachineError, reason } from './errors.js';
-import { clientTlsPaths, engineServiceOf, engineUrl, loadMachine } from './machine.js';
+import { clientTlsPaths, engineServiceOf, engineUrl, machineOf } from './machine.js';
 import { MACHINE_STATES, type MachineState } from './state.js';
 import type { Store } from './store/index.js';
 import type { EngineOptions, HostConfig, HostOptions } from './store/host.js';
@@ -59,7 +59,7 @@ async function queryRow(store: Store, host: HostConfig, timeoutMs: number): Prom
   const started = Date.now();
   let timer: NodeJS.Timeout | undefined;
   const work = (async () => {
-    const m = await loadMachine(store, host.Name);
+    const m = await machineOf(store, host);
     row.State = await m.driver.state(engineServiceOf(m));
     if (row.State !== 'Running') return;
     const ip = await m.driver.ip();

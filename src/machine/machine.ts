@@ -11,7 +11,12 @@ export interface Machine { host: HostConfig; driver: Driver }
 
 /** A stored machine; one whose create did not finish is refused unless `halfMade` is allowed (provision, rm). */
 export async function loadMachine(store: Store, name: string, opts: { halfMade?: boolean } = {}): Promise<Machine> {
-  const host = await store.load(name);
+  return machineOf(store, await store.load(name), opts);
+}
+
+/** The same, for a machine whose config.json was just loaded (ls over many machines). */
+export async function machineOf(store: Store, host: HostConfig, opts: { halfMade?: boolean } = {}): Promise<Machine> {
+  const name = host.Name;
   if (!opts.halfMade && (await store.halfMade(name))) {
     throw new NotSupportedError(`machine "${name}" was not fully created`, { hint: `run the same \`berth machine create\` again (or \`berth machine provision ${name}\`) to finish it, or \`berth machine rm -f ${name}\`` });
   }
@@ -27,10 +32,13 @@ export function engineUrl(ip: string, port: number): string {
   return `tcp://${ip.includes(':') ? `[${ip}]` : ip}:${port}`;
 }
 
-/** The client-side TLS files of a machine (what DOCKER_CERT_PATH points at). */
+/**
+ * The client-side TLS files of a machine (what DOCKER_CERT_PATH points at), and where
+ * berth keeps its last TLS session with the engine (a dot file: export leaves it out).
+ */
 export function clientTlsPaths(host: HostConfig) {
   const dir = host.HostOptions.AuthOptions.StorePath;
-  return { dir, ca: join(dir, 'ca.pem'), cert: join(dir, 'cert.pem'), key: join(dir, 'key.pem') };
+  return { dir, ca: join(dir, 'ca.pem'), cert: join(dir, 'cert.pem'), key: join(dir, 'key.pem'), session: join(dir, '.tls-session') };
 }
 
 /** url, ip, env and config of a machine that is not Running fail as Docker Machine's do: "Host is not running". */

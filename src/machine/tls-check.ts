@@ -1,5 +1,8 @@
+import { X509Certificate } from 'node:crypto';
+import { join } from 'node:path';
 import { clientCertProblem, loadTlsMaterial, ping } from '../client/tls.js';
-import { serverCertCurrent, writeMachineCerts } from './certs/index.js';
+import { alreadyChecked, checkMemo, rememberChecked } from './certs/checked.js';
+import { serverCertCurrent, wantedSans, writeMachineCerts } from './certs/index.js';
 import { crashPoint } from './crashpoint.js';
 import { TlsError, UnreachableError, reason } from './errors.js';
 import { clientTlsPaths, type Machine } from './machine.js';
@@ -32,7 +35,11 @@ export async function checkTls(store: Store, m: Machine, timeoutMs = 10_000): Pr
   let reissued = false;
   // A cloud instance that was stopped and started again is on a new address.
   const moved = (await m.driver.ip()) !== m.host.Driver.IPAddress;
-  if (moved || !(await serverCertCurrent(store, m.host))) {
+  const paths = clientTlsPaths(m.host);
+  const a = m.host.HostOptions.AuthOptions;
+  const memo = await checkMemo(join(paths.dir, '.tls-checked'), [a.ServerCertPath, a.CaCertPath, paths.ca, paths.cert, paths.key], wantedSans(m.host));
+  const known = !moved && (await alreadyChecked(memo));
+  if (!known && (moved || !(await serverCertCurrent(store, m.host)))) {
     await store.withMachineLock(m.host.Name, () => reissueServerCert(store, m));
     reissued = true;
   }
@@ -40,11 +47,11 @@ export async function checkTls(store: Store, m: Machine, timeoutMs = 10_000): Pr
   const port = m.driver.enginePort();
   let tls;
   try {
-    tls = await loadTlsMaterial(clientTlsPaths(m.host));
+    tls = await loadTlsMaterial(paths);
   } catch (err) {
     throw new TlsError(`machine "${m.host.Name}" has no client certificates: ${reason(err)}`, { hint: `berth machine regenerate-certs --client-certs ${m.host.Name}` });
   }
-  const problem = clientCertProblem(tls);
+  const problem = known ? undefined : clientCertProblem(tls);
   if (problem) throw new TlsError(`machine "${m.host.Name}": ${problem}`, { hint: `berth machine regenerate-certs --client-certs ${m.host.Name}` });
   try {
     await ping(ip, port, tls, timeoutMs);
@@ -55,5 +62,7 @@ export async function checkTls(store: Store, m: Machine, timeoutMs = 10_000): Pr
     }
     throw new TlsError(`error checking TLS connection to tcp://${ip}:${port}: ${msg}`, { hint: `you can regenerate the certificates with \`berth machine regenerate-certs ${m.host.Name}\`` });
   }
+  // Checked and answered: the next command skips the certificate checks while no file changes.
+  if (!known && !reissued) await rememberChecked(memo, Date.parse(new X509Certificate(tls.cert).validTo));
   return { reissued };
 }

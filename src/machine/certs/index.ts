@@ -88,7 +88,7 @@ export async function writeMachineCerts(store: Store, host: HostConfig): Promise
   const ca = await readPem(a.CaCertPath, a.CaPrivateKeyPath);
   const client = await readPem(a.ClientCertPath, a.ClientKeyPath);
   if (!ca || !client) throw new TlsError(`machine "${host.Name}": its CA or client certificate is missing (${a.CaCertPath}, ${a.ClientCertPath})`, { hint: `berth machine regenerate-certs --client-certs ${host.Name}` });
-  const server = (await issuing()).issueServer(ca, `${user()}.${host.Name}`, wantedSans(host));
+  const server = await (await issuing()).issueServer(ca, `${user()}.${host.Name}`, wantedSans(host));
   await writeFileAtomic(a.ServerKeyPath, server.key, 0o600);
   await writeFileAtomic(a.ServerCertPath, server.cert, 0o644);
   const dir = a.StorePath;

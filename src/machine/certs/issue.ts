@@ -1,5 +1,5 @@
 import forge from 'node-forge';
-import { altNames, newCertificate, newRsaKey, signCertificate, type Pem } from '../../common/x509.js';
+import { altNames, newCertificate, newRsaKey, newRsaKeyAsync, signCertificate, type Pem } from '../../common/x509.js';
 
 /**
  * Certificates as Docker Machine makes them: RSA 2048 keys, validity from five minutes
@@ -22,8 +22,7 @@ export function issueCA(org: string): Pem {
   return { cert: signCertificate(cert, key), key: keyPem };
 }
 
-function issueLeaf(ca: Pem, org: string, extensions: object[]): Pem {
-  const keyPem = newRsaKey();
+function issueLeaf(ca: Pem, org: string, extensions: object[], keyPem = newRsaKey()): Pem {
   const { cert } = baseCert(keyPem, org);
   const caCert = forge.pki.certificateFromPem(ca.cert);
   cert.setIssuer(caCert.subject.attributes);
@@ -39,9 +38,9 @@ export function issueClient(ca: Pem, org: string): Pem {
   return issueLeaf(ca, org, [{ name: 'extKeyUsage', clientAuth: true }]);
 }
 
-/** A server cert for the given SANs: each is an IP or a DNS name. */
-export function issueServer(ca: Pem, org: string, sans: string[]): Pem {
-  return issueLeaf(ca, org, [{ name: 'extKeyUsage', serverAuth: true }, { name: 'subjectAltName', altNames: altNames(sans) }]);
+/** A server cert for the given SANs: each is an IP or a DNS name. Its key is made off the event loop. */
+export async function issueServer(ca: Pem, org: string, sans: string[]): Promise<Pem> {
+  return issueLeaf(ca, org, [{ name: 'extKeyUsage', serverAuth: true }, { name: 'subjectAltName', altNames: altNames(sans) }], await newRsaKeyAsync());
 }
 
 export { signedBy, subjectAltNames } from './inspect.js';

@@ -6,6 +6,10 @@
  * then parses and reports exactly as before. The tables below mirror the oclif
  * commands' flags (test/unit/machine/fast.test.ts holds them equal).
  */
+import { Store } from '../store/index.js';
+import { QUERIES } from './queries.js';
+import { reportError } from './report.js';
+
 export type FastFlagKind = 'boolean' | 'string' | 'integer';
 export interface FastFlag { char?: string; kind: FastFlagKind; multiple?: boolean; default?: number }
 export interface FastCommand { args: 'none' | 'one' | 'many'; flags: Record<string, FastFlag> }
@@ -70,7 +74,6 @@ export async function runMachineFast(argv: string[]): Promise<number | undefined
   if (machine !== 'machine' || !cmd || !Object.hasOwn(FAST_MACHINE_COMMANDS, cmd)) return undefined;
   const parsed = parseFast(FAST_MACHINE_COMMANDS[cmd], rest);
   if (!parsed) return undefined;
-  const [{ QUERIES }, { Store }, { reportError }] = await Promise.all([import('./queries.js'), import('../store/index.js'), import('./report.js')]);
   try {
     await QUERIES[cmd as keyof typeof QUERIES]({ ...parsed, store: new Store(parsed.flags['storage-path']), bin: 'berth' });
   } catch (err) {

@@ -2,7 +2,7 @@ import { createServer, type Server } from 'node:net';
 import { genericDriver } from '../../../drivers/generic/index.js';
 import { localDriver } from '../../../drivers/local/index.js';
 import { noneDriver } from '../../../drivers/none/index.js';
-import { builtinDrivers, DEFAULT_DRIVER, getDriver } from '../../../drivers/registry.js';
+import { builtinDrivers, DEFAULT_DRIVER, findDriver } from '../../../drivers/registry.js';
 import type { EngineService } from '../../../drivers/driver.js';
 import { driverConformance } from '../../conformance/driver.js';
 
@@ -30,11 +30,18 @@ driverConformance(localDriver, { 'local-engine-port': 23999 }, engine);
 driverConformance(genericDriver, { 'generic-ip-address': '127.0.0.1', 'generic-ssh-port': 22 }, engine);
 driverConformance(noneDriver, { 'none-url': 'tcp://127.0.0.1:2376' }, engine);
 
-test('local is the default driver; unknown names are refused with the list', () => {
+test('local is the default driver; unknown names are refused with the list', async () => {
   expect(DEFAULT_DRIVER).toBe('local');
   expect(builtinDrivers().map((d) => d.name)).toEqual(expect.arrayContaining(['local', 'generic', 'none', 'amazonec2', 'virtualbox', 'qemu']));
   expect(builtinDrivers()[0].name).toBe('local');
-  expect(() => getDriver('nope')).toThrow(/unknown driver "nope"/);
+  await expect(findDriver('nope')).rejects.toThrow(/unknown driver "nope"/);
+});
+
+test('each built-in driver, loaded when asked for, is the one its listing describes', async () => {
+  for (const info of builtinDrivers()) {
+    const f = await findDriver(info.name);
+    expect({ name: f.name, description: f.description, flags: f.flags }).toEqual(info);
+  }
 });
 
 test('generic: Running while the SSH port answers, Stopped when it does not', async () => {

@@ -15,18 +15,18 @@ const dirs: string[] = [];
 const tmp = () => { const d = mkdtempSync(join(tmpdir(), 'berth-certs-test-')); dirs.push(d); return d; };
 afterAll(() => { for (const d of dirs) rmSync(d, { recursive: true, force: true }); });
 
-test('reading a cert back (node:crypto): IPv6 SANs in one spelling, quoted names, a look-alike CA refused', () => {
+test('reading a cert back (node:crypto): IPv6 SANs in one spelling, quoted names, a look-alike CA refused', async () => {
   const ca = issueCA('tester');
-  const server = issueServer(ca, 'tester.m6', ['fd00:0::1', 'a,b.example', '192.168.1.2']);
+  const server = await issueServer(ca, 'tester.m6', ['fd00:0::1', 'a,b.example', '192.168.1.2']);
   expect(subjectAltNames(server.cert).sort()).toEqual(['192.168.1.2', 'a,b.example', 'fd00::1']);
   // Same subject, another key: the issuer names match, the signature does not.
   expect(signedBy(server.cert, issueCA('tester').cert)).toBe(false);
   expect(signedBy('not a certificate', ca.cert)).toBe(false);
 });
 
-test('server certs carry the SANs, RSA 2048 PKCS#1 keys, and verify with openssl against the CA', () => {
+test('server certs carry the SANs, RSA 2048 PKCS#1 keys, and verify with openssl against the CA', async () => {
   const ca = issueCA('tester');
-  const server = issueServer(ca, 'tester.m1', ['10.0.0.5', 'web.example', 'localhost']);
+  const server = await issueServer(ca, 'tester.m1', ['10.0.0.5', 'web.example', 'localhost']);
   expect(server.key.startsWith('-----BEGIN RSA PRIVATE KEY-----')).toBe(true);
   expect(subjectAltNames(server.cert).sort()).toEqual(['10.0.0.5', 'localhost', 'web.example']);
   expect(signedBy(server.cert, ca.cert)).toBe(true);
@@ -65,7 +65,7 @@ test('a CA or client key that does not match its certificate (kill -9 between th
   expect(healed.ca.cert).not.toBe(first.ca.cert);
   expect(healed.ca.key).toBe(readFileSync(join(store.certsDir, 'ca-key.pem'), 'utf8'));
   expect(signedBy(healed.client.cert, healed.ca.cert)).toBe(true);
-  const server = issueServer(healed.ca, 'tester.m', ['10.0.0.9']);
+  const server = await issueServer(healed.ca, 'tester.m', ['10.0.0.9']);
   expect(signedBy(server.cert, readFileSync(join(store.certsDir, 'ca.pem'), 'utf8'))).toBe(true);
   // The client's key alone replaced: a new client cert, the same CA.
   writeFileSync(join(store.certsDir, 'key.pem'), stray.key);
