@@ -49,7 +49,10 @@ tar -C "$T/rootfs" -cf "$T/busybox.tar" .
 
 wait_sock() { for _ in $(seq 300); do [ -S "$1" ] && DOCKER_HOST=unix://$1 $DOCKER version >/dev/null 2>&1 && return 0; sleep 0.1; done; echo "bench/run.sh: $2 did not start" >&2; exit 1; }
 
-mkdir -p "$T/b"
+# Exec roots on tmpfs, as /run is on a host: state that a reboot clears anyway.
+mkdir -p "$T/b/run" "$T/d/exec"
+mount -t tmpfs -o mode=0711 berth-bench "$T/b/run"
+mount -t tmpfs -o mode=0711 berth-bench "$T/d/exec"
 # A private copy: a concurrent `make` must not swap the binary under the benchmark.
 cp native/build/berth-runtime "$T/berth-runtime"
 [ -n "$BREAKDOWN" ] && export BERTHD_TRACE="$T/trace.jsonl"
@@ -78,11 +81,14 @@ if [ -n "$BREAKDOWN" ]; then
 fi
 
 sysctl -qw net.ipv4.ip_forward=1
-mkdir -p "$T/d"
 (cpu_cgroup "$$-dockerd" "$BASHPID"; exec dockerd --data-root "$T/d/data" --exec-root "$T/d/exec" -H "unix://$T/d/docker.sock" --pidfile "$T/d/docker.pid" \
   --storage-driver overlay2 --bridge none --iptables=false --ip6tables=false >"$T/dockerd.log" 2>&1) &
 DOCKERD_PID=$!
 wait_sock "$T/d/docker.sock" dockerd
+
+cpu_line() { # berthd ms, dockerd ms, count, label
+  awk -v b="$1" -v d="$2" -v n="$3" -v what="$4" 'BEGIN { if (b + d > 0) printf "CPU %s (engine cgroup): berthd %.1f ms, dockerd %.1f ms, ratio %.1fx\n", what, b / n, d / n, d / (b ? b : 1) }'
+}
 
 B="env DOCKER_HOST=unix://$T/b/run/berthd.sock $DOCKER"
 D="env DOCKER_HOST=unix://$T/d/docker.sock $DOCKER"
@@ -98,10 +104,6 @@ jq -r '.results[] | "\(.command)\tmin \(.min*1000|floor) ms\tmedian \(.median*10
 jq -r '"ratio dockerd/berthd: min \((.results[1].min/.results[0].min*10|floor)/10)x, median \((.results[1].median/.results[0].median*10|floor)/10)x"' "$T/run.json"
 # Each engine idles while the other runs: its CPU over the whole hyperfine is its runs' CPU.
 cpu_line "$(( $(cpu_ms "$$-berthd") - bc0 ))" "$(( $(cpu_ms "$$-dockerd") - dc0 ))" "$(( RUNS + 3 ))" "per run"
-
-cpu_line() { # berthd ms, dockerd ms, count, label
-  awk -v b="$1" -v d="$2" -v n="$3" -v what="$4" 'BEGIN { if (b + d > 0) printf "CPU %s (engine cgroup): berthd %.1f ms, dockerd %.1f ms, ratio %.1fx\n", what, b / n, d / n, d / (b ? b : 1) }'
-}
 
 concurrent() { # $1 = client command, $2 = engine's cgroup; prints wall ms of CONCURRENT detached runs; adds their CPU to cpu_$2
   local start end c0

@@ -35,7 +35,12 @@ async function syncFd(fd: number): Promise<void> {
   }
 }
 
-export async function writeFileAtomicAsync(path: string, data: string | Uint8Array): Promise<void> {
+/**
+ * `durable: false` for files under exec-root (tmpfs on a host, cleared at boot): the
+ * rename alone keeps them whole when berthd dies; fsync would only guard against
+ * a power loss, which takes what they describe (namespaces, processes) along.
+ */
+export async function writeFileAtomicAsync(path: string, data: string | Uint8Array, { durable = true } = {}): Promise<void> {
   const tmp = tempName(path);
   const fd = await cb<number>((done) => open(tmp, 'w', 0o644, done)).catch(async (err: NodeJS.ErrnoException) => {
     if (err.code !== 'ENOENT') throw err;
@@ -48,13 +53,14 @@ export async function writeFileAtomicAsync(path: string, data: string | Uint8Arr
     await cb<void>((done) => close(fd, done)).catch(() => undefined);
     throw err;
   }
-  await syncFd(fd);
+  if (durable) await syncFd(fd);
+  else await cb<void>((done) => close(fd, done));
   await cb<void>((done) => rename(tmp, path, done));
-  await syncFd(await cb<number>((done) => open(dirname(path), 'r', done)));
+  if (durable) await syncFd(await cb<number>((done) => open(dirname(path), 'r', done)));
 }
 
-export function writeJsonAtomic(path: string, value: unknown): Promise<void> {
-  return writeFileAtomicAsync(path, JSON.stringify(value, null, 1));
+export function writeJsonAtomic(path: string, value: unknown, opts: { durable?: boolean } = {}): Promise<void> {
+  return writeFileAtomicAsync(path, JSON.stringify(value, null, 1), opts);
 }
 
 function fsyncDirSync(dir: string): void {
