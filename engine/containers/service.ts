@@ -619,7 +619,7 @@ export class ContainerService {
         const file = join(this.paths.bundle(rec.id), 'resources.json');
         const resources = toOciResources(next);
         if (pidsLifted) resources.pids = { limit: -1 };
-        await writeFileAtomicAsync(file, JSON.stringify(resources));
+        await writeFileAtomicAsync(file, JSON.stringify(resources), { durable: false }); // the bundle is exec-root
         await this.runtime.update(rec.id, file);
       }
       rec.hostConfig = next;
