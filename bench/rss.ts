@@ -1,13 +1,20 @@
 /**
  * Idle memory: berthd's RSS vs dockerd + its containerd, both freshly started
- * and left idle for a few seconds, in one run. Run: bench/rss.sh
+ * and left idle for a few seconds, in one run; then berthd's RSS after 100 and
+ * after CYCLES (default 1000) `docker run --rm --network none busybox true`
+ * (create, start, wait, remove through the API; CYCLES=0 skips them).
+ * Run: bench/rss.sh (BERTHD_BIN=bin/berthd for the built entry rather than the bundle)
  */
-import { startDaemon } from '../test/fixtures/daemon.js';
+import { execFileSync } from 'node:child_process';
+import { api, startDaemon } from '../test/fixtures/daemon.js';
+import { busyboxEntries, layerTar } from '../test/fixtures/images.js';
 import { childPids, rssKb, startDockerd } from './lib/dockerd.js';
 
 const SETTLE_MS = Number(process.env.SETTLE_MS ?? 5000);
+const CYCLES = Number(process.env.CYCLES ?? 1000);
 const berthd = await startDaemon();
 const dockerd = await startDockerd();
+let dockerdStopped = false;
 try {
   await new Promise((r) => setTimeout(r, SETTLE_MS));
   const b = rssKb(berthd.pid);
@@ -20,7 +27,23 @@ try {
   console.log(`containerd           ${mb(c)}`);
   console.log(`dockerd + containerd ${mb(d + c)}`);
   console.log(`berthd / (dockerd + containerd): ${(b / (d + c)).toFixed(2)}x (goal <= 0.5x)`);
-} finally {
   await dockerd.stop();
+  dockerdStopped = true;
+  if (CYCLES > 0) {
+    execFileSync('docker', ['import', '-', 'busybox:latest'], { input: await layerTar(busyboxEntries()), env: { ...process.env, ...berthd.env }, stdio: ['pipe', 'ignore', 'inherit'] });
+    const at: Record<number, number> = {};
+    for (let i = 1; i <= CYCLES; i++) {
+      const { json } = await api(berthd, 'POST', '/containers/create', { Image: 'busybox', Cmd: ['true'], HostConfig: { NetworkMode: 'none' } });
+      const id = (json as { Id: string }).Id;
+      await api(berthd, 'POST', `/containers/${id}/start`);
+      await api(berthd, 'POST', `/containers/${id}/wait`);
+      await api(berthd, 'DELETE', `/containers/${id}`);
+      if (i === 100 || i === CYCLES) at[i] = rssKb(berthd.pid);
+    }
+    console.log(`berthd after 100 run/rm  ${mb(at[100])}`);
+    console.log(`berthd after ${CYCLES} run/rm ${mb(at[CYCLES])} (${((at[CYCLES] / at[100] - 1) * 100).toFixed(1)}%, goal within 10%)`);
+  }
+} finally {
+  if (!dockerdStopped) await dockerd.stop();
   await berthd.stop();
 }

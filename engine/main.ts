@@ -8,6 +8,14 @@ import { log, setLogLevel } from './log.js';
 import { writePidfile } from './pidfile.js';
 import { BERTH_VERSION } from './version.js';
 
+/**
+ * node's thread pool (4 threads by default) runs every fs call, and a record's fsync
+ * holds a thread for the disk's time: under a burst of creates four are the queue.
+ * libuv reads this once, at the pool's first use; in the single executable that is
+ * after this line (bin/berthd's sh line sets it for the ESM loader's own reads).
+ */
+process.env.UV_THREADPOOL_SIZE ??= '16';
+
 export async function main(argv: string[]): Promise<void> {
   try {
     await run(argv);

@@ -21,7 +21,7 @@ static const struct {
   { "state", cmd_state, false }, { "kill", cmd_kill, false }, { "delete", cmd_delete, false },
   { "exec", cmd_exec, true }, { "list", cmd_list, false }, { "features", cmd_features, false },
   { "pause", cmd_pause, false }, { "resume", cmd_resume, false }, { "update", cmd_update, false },
-  { "ps", cmd_ps, false }, { "init", cmd_init, false },
+  { "ps", cmd_ps, false }, { "init", cmd_init, false }, { "helper", cmd_helper, false },
 };
 
 static void

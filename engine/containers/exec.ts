@@ -104,7 +104,8 @@ export class ExecService {
     };
     delete (proc as { oomScoreAdj?: number }).oomScoreAdj;
     const dir = this.containers.paths.execDir(id);
-    await writeFileAtomicAsync(`${dir}/process.json`, JSON.stringify(proc));
+    // exec-root: the rename keeps it whole for the runtime; a reboot has no use for it.
+    await writeFileAtomicAsync(`${dir}/process.json`, JSON.stringify(proc), { durable: false });
     const socket = this.containers.paths.execSocket(id);
     const exitFile = `${dir}/exit.json`;
     const hasMonitor = this.containers.runtime.hasMonitor;

@@ -17,8 +17,8 @@ export type ContainersWithExec = ContainerService;
 
 /** Builds both services and re-adopts containers left running by a previous berthd. */
 export async function createContainerService(engine: Engine): Promise<ContainersWithExec> {
-  configureSpawner(join(engine.config.execRoot, 'spawn'));
   const berthRuntime = runtimePath();
+  configureSpawner(berthRuntime, join(engine.config.execRoot, 'spawn'));
   const svc = new ContainerService(engine, engine.config.runtime ?? berthRuntime, berthRuntime) as ContainersWithExec;
   svc.execs = new ExecService(engine, svc);
   engine.containers = svc as unknown as Engine['containers'];

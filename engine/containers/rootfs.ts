@@ -26,6 +26,15 @@ export async function mountRootfs(mounts: Mount[], target: string): Promise<void
   await mkdir(target, { recursive: true });
   if (mounts.length !== 1) throw new EngineError(`rootfs: expected one mount from the snapshotter, got ${mounts.length}`);
   const m = mounts[0];
+  const helper = spawner();
+  // One page of mount(2) data: a longer lowerdir list goes through mount(8).
+  if (helper && (m.type === 'bind' || m.options.join(',').length < 4000)) {
+    const bind = m.type === 'bind';
+    const ro = m.options.includes('ro');
+    await helper.mount({ type: m.type, source: m.source, target, data: bind ? '' : m.options.filter((o) => o !== 'ro' && o !== 'rw').join(','), bind, ro })
+      .catch((err: Error) => { throw new EngineError(`rootfs: ${err.message}`); });
+    return;
+  }
   if (await isMounted(target)) return;
   if (m.type === 'bind') {
     await run('mount', ['--bind', ...(m.options.includes('ro') ? ['-o', 'ro'] : []), m.source, target]);
@@ -41,6 +50,8 @@ export async function bindMount(source: string, target: string, readOnly: boolea
 }
 
 export async function unmountRootfs(target: string): Promise<void> {
+  const helper = spawner();
+  if (helper) return helper.umount(target).catch((err: Error) => { throw new EngineError(`rootfs: ${err.message}`); });
   if (!(await isMounted(target))) return;
   await run('umount', ['-l', target]);
 }

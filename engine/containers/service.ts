@@ -10,6 +10,7 @@ import type { Engine } from '../engine.js';
 import { ConflictError, EngineError, InvalidArgumentError, NotModifiedError, NotFoundError } from '../errors.js';
 import { log } from '../log.js';
 import { RuntimeClient, RuntimeError } from '../runtime/client.js';
+import { removeTree } from '../runtime/spawner.js';
 import { attach as monitorAttach, resize as monitorResize, startProcess, waitExit, type ExitStatus } from '../runtime/monitor.js';
 import { validateResources, toOciResources } from '../runtime/resources.js';
 import { capabilitySet, parseSecurityOpt } from '../runtime/security.js';
@@ -618,7 +619,7 @@ export class ContainerService {
         const file = join(this.paths.bundle(rec.id), 'resources.json');
         const resources = toOciResources(next);
         if (pidsLifted) resources.pids = { limit: -1 };
-        await writeFileAtomicAsync(file, JSON.stringify(resources));
+        await writeFileAtomicAsync(file, JSON.stringify(resources), { durable: false }); // the bundle is exec-root
         await this.runtime.update(rec.id, file);
       }
       rec.hostConfig = next;
@@ -677,10 +678,11 @@ export class ContainerService {
         this.detachNetwork(rec),
       ]));
       const volumes = this.engine.volumes as Partial<VolumeUser> | undefined;
-      await traced('remove: volumes, snapshot, bundle', rec.id, () => Promise.all([
+      await traced('remove: volumes, snapshot, bundle, files', rec.id, () => Promise.all([
         volumes?.release?.(rec.id, { removeAnonymous: !!opts.volumes }).catch((err: Error) => log.warn(`volumes release ${rec.id.slice(0, 12)}: ${err.message}`)),
         this.engine.snapshots.remove(rec.snapshotKey).catch((err) => log.warn(`snapshot remove ${rec.id.slice(0, 12)}: ${(err as Error).message}`)),
-        rm(this.paths.bundle(rec.id), { recursive: true, force: true }),
+        removeTree(this.paths.bundle(rec.id)).catch((err) => log.warn(`bundle remove ${rec.id.slice(0, 12)}: ${(err as Error).message}`)),
+        this.store.removeDir(rec.id).catch((err) => log.warn(`container directory ${rec.id.slice(0, 12)}: ${(err as Error).message}`)),
       ]));
       this.backoff.forget(rec.id);
     });

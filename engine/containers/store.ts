@@ -6,6 +6,7 @@ import { readdirSync, readFileSync, rmSync } from 'node:fs';
 import { join } from 'node:path';
 import { ConflictError, InvalidArgumentError, NotFoundError } from '../errors.js';
 import { writeJsonAtomic } from '../fsutil.js';
+import { removeTree } from '../runtime/spawner.js';
 import type { ContainerRecord } from './record.js';
 
 const RECORD_FILE = 'container.json';
@@ -89,14 +90,21 @@ export class ContainerStore {
     return next;
   }
 
+  /**
+   * Forgets the container and removes its record file: a crash after this leaves no
+   * loadable half. The directory's other files (logs, /etc files) are `removeDir`'s.
+   */
   async delete(id: string): Promise<void> {
     const rec = this.byId.get(id);
     if (rec) this.releaseName(rec.name, id);
     this.byId.delete(id);
     await this.writes.get(id)?.catch(() => undefined);
-    // Remove the record file first so a crash mid-removal leaves no loadable half.
     rmSync(join(this.dir(id), RECORD_FILE), { force: true });
-    rmSync(this.dir(id), { recursive: true, force: true });
+  }
+
+  /** The rest of a deleted container's directory (load() removes it after a crash). */
+  removeDir(id: string): Promise<void> {
+    return removeTree(this.dir(id));
   }
 
   find(ref: string): ContainerRecord | undefined {

@@ -32,6 +32,8 @@ export interface LayerDirs {
 
 export class LayerStore implements LayerDirs {
   private readonly inflight = new Map<string, Promise<LayerInfo>>();
+  /** lowerDirs of each chain asked for (layers don't change; remove() forgets them all). */
+  private readonly lowers = new Map<string, string[]>();
 
   constructor(private readonly root: string) {}
 
@@ -67,6 +69,8 @@ export class LayerStore implements LayerDirs {
    * the full path.
    */
   async lowerDirs(chainId: string): Promise<string[]> {
+    const known = this.lowers.get(chainId);
+    if (known) return [...known];
     const out: string[] = [];
     let cur: string | undefined = chainId;
     while (cur) {
@@ -74,7 +78,8 @@ export class LayerStore implements LayerDirs {
       out.push(this.shortLink(cur));
       cur = info.parent;
     }
-    return out;
+    this.lowers.set(chainId, out);
+    return [...out];
   }
 
   private shortLink(chainId: string): string {
@@ -173,6 +178,7 @@ export class LayerStore implements LayerDirs {
   }
 
   async remove(chainId: string): Promise<void> {
+    this.lowers.clear();
     // Rename first so a crash mid-delete leaves a partial dir (cleaned at start), never a half layer.
     const dir = this.dir(chainId);
     const link = join(this.root, 'l', hexOf(chainId).slice(0, 12));

@@ -2,6 +2,7 @@ import { randomBytes } from 'node:crypto';
 import { promises as fs } from 'node:fs';
 import { join } from 'node:path';
 import { run } from './exec.js';
+import { spawner } from '../runtime/spawner.js';
 
 /** A shell-quoted word. */
 const sq = (s: string) => `'${s.replace(/'/g, `'\\''`)}'`;
@@ -168,6 +169,11 @@ export async function createSandbox(path: string, links: EndpointLink[], dns: Dn
   const pooled = pool?.take(links.length ? 'veth' : 'plain');
   const nsPath = pooled?.path ?? path;
   if (pooled && !links.length && !dns) return { netnsPath: nsPath, hostVeths: [] }; // --network none: ready as made
+  const helper = spawner();
+  if (!pooled && !links.length && !dns && helper) {
+    await helper.netns(nsPath).catch(async (err) => { await destroySandbox(nsPath).catch(() => undefined); throw err; });
+    return { netnsPath: nsPath, hostVeths: [] };
+  }
   const premade = Boolean(pooled?.hostVeth && links.length);
   const all = premade ? [{ ...links[0], hostVeth: pooled!.hostVeth! }, ...links.slice(1)] : links;
   // the pool already put the host end on the default bridge: nothing to do on the host
@@ -210,6 +216,8 @@ export async function removeLinks(path: string, ifnames: string[]): Promise<void
  */
 export async function destroySandbox(path: string, hostVeths: string[] = []): Promise<void> {
   if (!hostVeths.length) {
+    const helper = spawner();
+    if (helper) return helper.netnsRemove(path);
     await run('umount', ['-l', path]).catch(() => undefined); // not mounted when creation failed early
     await fs.rm(path, { force: true });
     return;
@@ -261,7 +269,14 @@ export class NetnsPool {
     const lines = ['set -e'];
     const host: string[] = [];
     const port = this.port;
-    for (const kind of ['veth', 'plain'] as const) {
+    // Plain namespaces (lo up) are the helper's own work, without a process each.
+    const helper = spawner();
+    const plain: Array<Promise<PooledNetns | undefined>> = [];
+    for (let i = this.ready.plain.length; helper && i < this.sizes.plain; i++) {
+      const entry: PooledNetns = { path: join(this.dir, `pool-${randomBytes(6).toString('hex')}`) };
+      plain.push(helper.netns(entry.path).then(() => entry, () => destroySandbox(entry.path).then(() => undefined, () => undefined)));
+    }
+    for (const kind of helper ? ['veth'] as const : ['veth', 'plain'] as const) {
       for (let i = this.ready[kind].length; i < this.sizes[kind]; i++) {
         const tag = randomBytes(6).toString('hex');
         const entry: PooledNetns = { path: join(this.dir, `pool-${tag}`), ...(kind === 'veth' ? { hostVeth: `veth${tag.slice(0, 7)}`, ...(port ?? {}) } : {}) };
@@ -271,13 +286,19 @@ export class NetnsPool {
         made.push([kind, entry]);
       }
     }
-    if (!made.length) return Promise.resolve();
+    if (!made.length && !plain.length) return Promise.resolve();
     if (host.length) lines.push(`ip -batch - <<'EOF'`, ...host, 'EOF');
     const discard = () => Promise.all(made.map(([, e]) => destroySandbox(e.path, e.hostVeth ? [e.hostVeth] : []).catch(() => undefined))).then(() => undefined);
-    this.filling = run('sh', ['-c', lines.join('\n') + '\n']).then(
+    const scripted = !made.length ? Promise.resolve() : run('sh', ['-c', lines.join('\n') + '\n']).then(
       () => { if (this.closed) return discard(); for (const [kind, e] of made) this.ready[kind].push(e); },
       discard, // a pool miss only costs speed
-    ).finally(() => { this.filling = null; });
+    );
+    const helped = Promise.all(plain).then(async (entries) => {
+      const ok = entries.filter((e): e is PooledNetns => !!e);
+      if (this.closed) await Promise.all(ok.map((e) => destroySandbox(e.path).catch(() => undefined)));
+      else this.ready.plain.push(...ok);
+    });
+    this.filling = Promise.all([scripted, helped]).then(() => undefined).finally(() => { this.filling = null; });
     return this.filling;
   }
 

@@ -1,4 +1,4 @@
-import { execFile } from 'node:child_process';
+import { run } from './exec.js';
 import type { PortBinding } from './ports.js';
 
 /** One bridge of this daemon, as the NAT/filter rules need it. */
@@ -75,12 +75,6 @@ export function deleteScript(table: string): string {
 }
 
 /** Runs one nft transaction from a script on stdin. */
-export function nftApply(script: string): Promise<void> {
-  return new Promise((resolve, reject) => {
-    const child = execFile('nft', ['-f', '-'], (err, _out, stderr) => {
-      if (err) reject(new Error(`nft: ${(stderr || err.message).trim()}`, { cause: err }));
-      else resolve();
-    });
-    child.stdin!.end(script);
-  });
+export async function nftApply(script: string): Promise<void> {
+  await run('nft', ['-f', '-'], script).catch((err: Error) => { throw new Error(err.message.replace(/^nft -f -: /, 'nft: '), { cause: err }); });
 }

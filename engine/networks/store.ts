@@ -20,7 +20,8 @@ export class NetworkStore {
 
   saveNetwork(n: NetworkRecord): Promise<void> { return writeJsonAtomic(this.netPath(n.Id), n); }
   async removeNetwork(id: string): Promise<void> { await fs.rm(this.netPath(id), { force: true }); }
-  saveSandbox(s: SandboxRecord): Promise<void> { return writeJsonAtomic(this.sbPath(s.containerId), s); }
+  // Sandboxes live in exec-root and describe kernel state a reboot clears: no fsync.
+  saveSandbox(s: SandboxRecord): Promise<void> { return writeJsonAtomic(this.sbPath(s.containerId), s, { durable: false }); }
   async removeSandbox(id: string): Promise<void> { await fs.rm(this.sbPath(id), { force: true }); }
 
   private async loadAll<T>(dir: string): Promise<T[]> {

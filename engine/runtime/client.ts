@@ -47,10 +47,11 @@ export class RuntimeClient {
     return new RuntimeError(`${what}: ${msg}`, { cause });
   }
 
-  private async run(args: string[], timeoutMs = 30000): Promise<string> {
+  /** `output`: the command's stdout is wanted (state, ps); the others only say how they failed. */
+  private async run(args: string[], output = false, timeoutMs = 30000): Promise<string> {
     const helper = spawner();
     if (helper) {
-      const r = await helper.run([this.binary, '--root', this.root, ...args]);
+      const r = await helper.run([this.binary, '--root', this.root, ...args], { stdout: output, stderr: true });
       if (r.code === 0) return r.stdout;
       throw this.fail(args, r.stderr || `exited with status ${r.code}`);
     }
@@ -111,7 +112,7 @@ export class RuntimeClient {
   /** null when the runtime doesn't know the container. */
   async state(id: string): Promise<RuntimeState | null> {
     try {
-      return JSON.parse(await this.run(['state', id])) as RuntimeState;
+      return JSON.parse(await this.run(['state', id], true)) as RuntimeState;
     } catch (err) {
       if (err instanceof NotFoundError) return null;
       throw err;
@@ -150,7 +151,7 @@ export class RuntimeClient {
 
   /** Host pids of the container's processes. */
   async ps(id: string): Promise<number[]> {
-    const out = await this.run(['ps', '--format', 'json', id]);
+    const out = await this.run(['ps', '--format', 'json', id], true);
     return JSON.parse(out) as number[];
   }
 

@@ -1,11 +1,12 @@
 import { existsSync } from 'node:fs';
-import { readFile, readdir, rm } from 'node:fs/promises';
+import { readFile, readdir } from 'node:fs/promises';
 import { join } from 'node:path';
 import { execFile } from 'node:child_process';
 import { promisify } from 'node:util';
 import { ConflictError, InvalidArgumentError, NotFoundError } from '../errors.js';
 import { writeJsonAtomic } from '../fsutil.js';
 import type { LayerDirs } from '../images/layers.js';
+import { removeTree } from '../runtime/spawner.js';
 
 export interface SnapshotMeta {
   key: string;
@@ -45,7 +46,18 @@ export async function duBytes(path: string): Promise<number> {
 export abstract class SnapshotDirs {
   abstract readonly driver: SnapshotMeta['driver'];
 
+  /** Snapshots' metadata, as written by prepare or first read (it never changes). */
+  private readonly metas = new Map<string, SnapshotMeta>();
+
   constructor(protected readonly root: string, protected readonly layers: LayerDirs) {}
+
+  protected async meta(key: string): Promise<SnapshotMeta> {
+    const known = this.metas.get(key);
+    if (known) return known;
+    const meta = await readMeta(this.dir(key), key);
+    this.metas.set(key, meta);
+    return meta;
+  }
 
   protected dir(key: string): string {
     return join(this.root, checkKey(key));
@@ -62,12 +74,14 @@ export abstract class SnapshotDirs {
   protected async writeMeta(dir: string, key: string, parent: string | undefined): Promise<void> {
     const meta: SnapshotMeta = { key, parent, driver: this.driver };
     await writeJsonAtomic(join(dir, 'snapshot.json'), meta);
+    this.metas.set(key, meta);
   }
 
   async remove(key: string): Promise<void> {
     const dir = this.dir(key);
+    this.metas.delete(key);
     if (!existsSync(dir)) throw new NotFoundError(`snapshot ${key} not found`);
-    await rm(dir, { recursive: true, force: true });
+    await removeTree(dir);
   }
 
   async list(): Promise<string[]> {

@@ -10,7 +10,7 @@ import { NotFoundError } from '../errors.js';
 import type { Change, Mount, Snapshotter } from './index.js';
 import { diffTarFrom, type DiffEntry } from './difftar.js';
 import { isWhiteout, opaqueDirs, walkTree } from './walk.js';
-import { readMeta, duBytes, SnapshotDirs } from './meta.js';
+import { duBytes, SnapshotDirs } from './meta.js';
 
 export class OverlaySnapshotter extends SnapshotDirs implements Snapshotter {
   readonly driver = 'overlay2' as const;
@@ -26,7 +26,7 @@ export class OverlaySnapshotter extends SnapshotDirs implements Snapshotter {
 
   async mounts(key: string): Promise<Mount[]> {
     const dir = this.dir(key);
-    const meta = await readMeta(dir, key);
+    const meta = await this.meta(key);
     const upper = join(dir, 'upper');
     if (!meta.parent) return [{ type: 'bind', source: upper, options: ['rbind', 'rw'] }];
     const lowers = await this.layers.lowerDirs(meta.parent);
@@ -39,7 +39,7 @@ export class OverlaySnapshotter extends SnapshotDirs implements Snapshotter {
 
   async changes(key: string): Promise<Change[]> {
     const dir = this.dir(key);
-    const meta = await readMeta(dir, key);
+    const meta = await this.meta(key);
     const lowers = meta.parent ? await this.layers.lowerDirs(meta.parent) : [];
     const out: Change[] = [];
     for (const e of walkTree(join(dir, 'upper'))) {

@@ -38,7 +38,7 @@ export class VfsSnapshotter extends SnapshotDirs implements Snapshotter {
 
   async mounts(key: string): Promise<Mount[]> {
     const dir = this.dir(key);
-    await readMeta(dir, key);
+    await this.meta(key);
     return [{ type: 'bind', source: join(dir, 'fs'), options: ['rbind', 'rw'] }];
   }
 

@@ -5,10 +5,11 @@
  * manager API with "This node is not a swarm manager. Use \"docker swarm init\"...",
  * leave with "This node is not part of a swarm". See docs/swarm.md for the design.
  */
+import { existsSync } from 'node:fs';
+import { join } from 'node:path';
 import type { Engine, Service } from '../engine.js';
 import type { Readable } from 'node:stream';
 import type { TaskLogQuery } from './logs.js';
-import { SwarmService } from './service.js';
 
 export type { TaskLogQuery };
 
@@ -57,7 +58,41 @@ export interface Swarm extends Service {
 
 /** Builds the swarm service and resumes a membership left by the previous run. */
 export async function createSwarm(engine: Engine): Promise<Swarm> {
+  // swarm/state.ts's file: without it this node is in no swarm (LocalStore.load).
+  if (!existsSync(join(engine.config.dataRoot, 'swarm', 'state.json'))) return lazySwarm(engine);
+  return openSwarm(engine);
+}
+
+async function openSwarm(engine: Engine): Promise<Swarm> {
+  const { SwarmService } = await import('./service.js');
   const swarm = new SwarmService(engine);
   await swarm.open();
   return swarm;
+}
+
+/**
+ * Outside a swarm, swarm mode's code (CA, etcd, orchestrator: a few MB of an idle
+ * engine's memory) loads at the first call that needs it; until then a node is
+ * inactive, as SwarmService says of itself with no state.
+ */
+function lazySwarm(engine: Engine): Swarm {
+  let loading: Promise<Swarm> | undefined;
+  let loaded: Swarm | undefined;
+  const load = () => (loading ??= openSwarm(engine).then((s) => (loaded = s)));
+  const idle: Partial<Swarm> = {
+    localState: () => loaded?.localState() ?? 'inactive',
+    role: () => loaded?.role(),
+    info: () => (loaded ?? { info: async () => ({ NodeID: '', NodeAddr: '', LocalNodeState: 'inactive', ControlAvailable: false, Error: '', RemoteManagers: null }) }).info(),
+    shutdown: async () => { if (loading) await (await loading).shutdown?.(); },
+    // An inactive node is no manager: its networks are all local.
+    listNetworks: async () => loaded?.listNetworks(),
+    inspectNetwork: async (ref) => loaded?.inspectNetwork(ref),
+  };
+  return new Proxy(idle as Swarm, {
+    get(target, prop) {
+      if (prop in target) return target[prop as keyof Swarm];
+      if (typeof prop !== 'string' || prop === 'then') return undefined; // not a thenable
+      return async (...args: unknown[]) => ((await load()) as unknown as Record<string, (...a: unknown[]) => unknown>)[prop](...args);
+    },
+  });
 }

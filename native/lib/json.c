@@ -370,3 +370,17 @@ json_uint64 (const json_t *j, uint64_t *out)
   *out = v;
   return true;
 }
+
+void
+json_free (json_t *j)
+{
+  size_t i;
+  if (j == NULL)
+    return;
+  for (i = 0; i < j->n; i++)
+    json_free (j->items[i]);
+  free (j->items);
+  free (j->key);
+  free (j->str);
+  free (j);
+}

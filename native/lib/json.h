@@ -21,6 +21,9 @@ typedef struct json {
 /* Returns NULL and writes a message with the byte offset into errbuf on failure. */
 json_t *json_parse (const char *text, size_t len, char *errbuf, size_t errlen);
 
+/* Frees a tree json_parse returned (for a process that parses many documents). */
+void json_free (json_t *j);
+
 json_t *json_get (const json_t *obj, const char *key);
 /* Follows a path of keys separated by '.', e.g. "process.user.uid". */
 json_t *json_path (const json_t *obj, const char *path);

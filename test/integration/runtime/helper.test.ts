@@ -1,0 +1,92 @@
+/**
+ * `berth-runtime helper` through the engine's Spawner: commands with stdin and their
+ * outputs and statuses, and the built-in ops (mounts, network namespaces, rm -rf)
+ * on the real kernel.
+ */
+import { execFileSync } from 'node:child_process';
+import { existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, symlinkSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { Spawner } from '../../../engine/runtime/spawner.js';
+import { runtimePath } from '../../../src/common/paths.js';
+
+const dir = mkdtempSync(join(tmpdir(), 'berth-helper-'));
+const sp = new Spawner(runtimePath(), join(dir, 'spawn'));
+const mounted = (p: string) => readFileSync('/proc/self/mountinfo', 'utf8').split('\n').some((l) => l.split(' ')[4] === p);
+
+afterAll(() => {
+  for (const l of readFileSync('/proc/self/mountinfo', 'utf8').split('\n').reverse()) {
+    const p = l.split(' ')[4];
+    if (p?.startsWith(dir)) execFileSync('umount', ['-l', p]);
+  }
+  rmSync(dir, { recursive: true, force: true });
+});
+
+test('exec: stdin with quotes and newlines, stdout back, stderr and the status of a failure', async () => {
+  const input = `a 'quoted' "line"\n\ttab $HOME \\ end\n`;
+  const ok = await sp.run(['cat'], { stdout: true, stderr: true }, input);
+  expect(ok).toEqual({ code: 0, stdout: input, stderr: '' });
+  const bad = await sp.run(['sh', '-c', 'echo out; echo "went wrong" >&2; exit 3']);
+  expect(bad).toEqual({ code: 3, stdout: 'out\n', stderr: 'went wrong\n' });
+  const missing = await sp.run(['berth-no-such-command']);
+  expect(missing.code).toBe(127);
+  expect(missing.stderr).toMatch(/berth-no-such-command: No such file or directory/);
+  // Commands run side by side, and no output file is left behind.
+  const many = await Promise.all([1, 2, 3, 4, 5].map((n) => sp.run(['sh', '-c', `sleep 0.2; echo ${n}`])));
+  expect(many.map((r) => r.stdout)).toEqual(['1\n', '2\n', '3\n', '4\n', '5\n']);
+  expect(readdirSync(join(dir, 'spawn'))).toEqual([]);
+});
+
+test('mount: overlay once (a second call on a mount point is a no-op), bind read-only; umount is lazy and idempotent', async () => {
+  for (const d of ['lower', 'upper', 'work', 'merged', 'bound']) mkdirSync(join(dir, d));
+  writeFileSync(join(dir, 'lower', 'f'), 'from lower');
+  const merged = join(dir, 'merged');
+  const data = `lowerdir=${join(dir, 'lower')},upperdir=${join(dir, 'upper')},workdir=${join(dir, 'work')}`;
+  await sp.mount({ type: 'overlay', source: 'overlay', target: merged, data });
+  await sp.mount({ type: 'overlay', source: 'overlay', target: merged, data });
+  expect(readFileSync('/proc/self/mountinfo', 'utf8').split('\n').filter((l) => l.split(' ')[4] === merged)).toHaveLength(1);
+  expect(readFileSync(join(merged, 'f'), 'utf8')).toBe('from lower');
+  writeFileSync(join(merged, 'g'), 'new');
+  expect(existsSync(join(dir, 'upper', 'g'))).toBe(true);
+
+  const bound = join(dir, 'bound');
+  await sp.mount({ type: 'bind', source: join(dir, 'lower'), target: bound, bind: true, ro: true });
+  expect(() => writeFileSync(join(bound, 'x'), 'x')).toThrow(/EROFS/);
+
+  await sp.umount(merged);
+  await sp.umount(bound);
+  expect(mounted(merged) || mounted(bound)).toBe(false);
+  await sp.umount(merged);
+  await expect(sp.mount({ type: 'overlay', source: 'overlay', target: join(dir, 'nowhere'), data })).rejects.toThrow(/mount .*nowhere: No such file or directory/);
+});
+
+test('netns: a namespace with lo up bound at the path; netns-rm unbinds and removes it', async () => {
+  const ns = join(dir, 'ns1');
+  await sp.netns(ns);
+  expect(mounted(ns)).toBe(true);
+  const links = JSON.parse(execFileSync('nsenter', [`--net=${ns}`, 'ip', '-j', 'link', 'show'], { encoding: 'utf8' })) as Array<{ ifname: string; flags: string[] }>;
+  expect(links.map((l) => l.ifname)).toEqual(['lo']);
+  expect(links[0].flags).toContain('UP');
+  await sp.netnsRemove(ns);
+  expect(mounted(ns) || existsSync(ns)).toBe(false);
+  await sp.netnsRemove(ns);
+});
+
+test('rm: removes a tree with symlinks (not their targets), refuses to cross a mount point', async () => {
+  const tree = join(dir, 'tree');
+  mkdirSync(join(tree, 'a', 'b'), { recursive: true });
+  writeFileSync(join(tree, 'a', 'b', 'f'), 'x');
+  writeFileSync(join(dir, 'outside'), 'kept');
+  symlinkSync(join(dir, 'outside'), join(tree, 'a', 'link'));
+  mkdirSync(join(tree, 'mnt'));
+  execFileSync('mount', ['-t', 'tmpfs', 'tmpfs', join(tree, 'mnt')]);
+  writeFileSync(join(tree, 'mnt', 'inside'), 'kept');
+  await expect(sp.rm(tree)).rejects.toThrow(/a mount point inside/);
+  expect(readFileSync(join(tree, 'mnt', 'inside'), 'utf8')).toBe('kept');
+  execFileSync('umount', [join(tree, 'mnt')]);
+  await sp.rm(tree);
+  expect(existsSync(tree)).toBe(false);
+  expect(readFileSync(join(dir, 'outside'), 'utf8')).toBe('kept');
+  await sp.rm(tree);
+  await expect(sp.rm('relative/path')).rejects.toThrow(/absolute path/);
+});
