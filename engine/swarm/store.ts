@@ -32,7 +32,7 @@ export interface TlsMaterial { ca: string; cert: string; key: string }
 /** etcd3 (gRPC and its protos) loads only when this node is in a swarm. */
 export async function connectEtcd(endpoints: string[], tls: TlsMaterial): Promise<Etcd3> {
   const { Etcd3, isRecoverableError } = await import('etcd3');
-  const { circuitBreaker, ConsecutiveBreaker, ExponentialBackoff, handleWhen, retry } = await import('cockatiel');
+  const { circuitBreaker, ConsecutiveBreaker, ExponentialBackoff, handleWhen, isBrokenCircuitError, noJitterGenerator, retry } = await import('cockatiel');
   const connectionError = (err: Error) => isRecoverableError(err) && !err.message.includes('etcdserver:');
   return new Etcd3({
     hosts: endpoints,
@@ -42,7 +42,11 @@ export async function connectEtcd(endpoints: string[], tls: TlsMaterial): Promis
     // cluster" while a new member connects): only connection failures should take a host out.
     faultHandling: {
       host: () => circuitBreaker(handleWhen(connectionError), { halfOpenAfter: 3000, breaker: new ConsecutiveBreaker(3) }),
-      global: retry(handleWhen(connectionError), { maxAttempts: 2, backoff: new ExponentialBackoff({ initialDelay: 100, maxDelay: 1000 }) }),
+      // A call that meets the open breaker waits it out (250 ms + ... + 2 s > halfOpenAfter)
+      // instead of failing at once: a member stalled for a moment under load is not a lost quorum.
+      global: retry(handleWhen((err) => connectionError(err) || isBrokenCircuitError(err)), {
+        maxAttempts: 4, backoff: new ExponentialBackoff({ generator: noJitterGenerator, initialDelay: 250, maxDelay: 2000 }),
+      }),
     },
   });
 }
