@@ -669,21 +669,26 @@ export class ContainerService {
       // claims (removed on the next start). Clients learn of the removal right then.
       await traced('remove: record', rec.id, () => this.store.delete(rec.id));
       this.event(rec, 'destroy');
+      const volumes = this.engine.volumes as Partial<VolumeUser> | undefined;
+      const endRelease = volumes?.releaseStarting?.(rec.id);
       const code = 'exitCode' in rec.state ? rec.state.exitCode : 0;
       this.waiters.notify(rec.id, 'exit', { StatusCode: code, Error: null });
       this.waiters.notify(rec.id, 'removed', { StatusCode: code, Error: null });
-      await traced('remove: runtime, rootfs, network', rec.id, () => Promise.all([
-        this.runtimeKnows(rec.id) ? this.runtime.delete(rec.id, true).catch((err) => log.warn(`runtime delete ${rec.id.slice(0, 12)}: ${(err as Error).message}`)) : undefined,
-        unmountRootfs(this.paths.rootfs(rec.id)).catch(() => undefined),
-        this.detachNetwork(rec),
-      ]));
-      const volumes = this.engine.volumes as Partial<VolumeUser> | undefined;
-      await traced('remove: volumes, snapshot, bundle, files', rec.id, () => Promise.all([
-        volumes?.release?.(rec.id, { removeAnonymous: !!opts.volumes }).catch((err: Error) => log.warn(`volumes release ${rec.id.slice(0, 12)}: ${err.message}`)),
-        this.engine.snapshots.remove(rec.snapshotKey).catch((err) => log.warn(`snapshot remove ${rec.id.slice(0, 12)}: ${(err as Error).message}`)),
-        removeTree(this.paths.bundle(rec.id)).catch((err) => log.warn(`bundle remove ${rec.id.slice(0, 12)}: ${(err as Error).message}`)),
-        this.store.removeDir(rec.id).catch((err) => log.warn(`container directory ${rec.id.slice(0, 12)}: ${(err as Error).message}`)),
-      ]));
+      try {
+        await traced('remove: runtime, rootfs, network', rec.id, () => Promise.all([
+          this.runtimeKnows(rec.id) ? this.runtime.delete(rec.id, true).catch((err) => log.warn(`runtime delete ${rec.id.slice(0, 12)}: ${(err as Error).message}`)) : undefined,
+          unmountRootfs(this.paths.rootfs(rec.id)).catch(() => undefined),
+          this.detachNetwork(rec),
+        ]));
+        await traced('remove: volumes, snapshot, bundle, files', rec.id, () => Promise.all([
+          volumes?.release?.(rec.id, { removeAnonymous: !!opts.volumes }).catch((err: Error) => log.warn(`volumes release ${rec.id.slice(0, 12)}: ${err.message}`)),
+          this.engine.snapshots.remove(rec.snapshotKey).catch((err) => log.warn(`snapshot remove ${rec.id.slice(0, 12)}: ${(err as Error).message}`)),
+          removeTree(this.paths.bundle(rec.id)).catch((err) => log.warn(`bundle remove ${rec.id.slice(0, 12)}: ${(err as Error).message}`)),
+          this.store.removeDir(rec.id).catch((err) => log.warn(`container directory ${rec.id.slice(0, 12)}: ${(err as Error).message}`)),
+        ]));
+      } finally {
+        endRelease?.();
+      }
       this.backoff.forget(rec.id);
     });
   }

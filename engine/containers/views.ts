@@ -120,6 +120,27 @@ export function inspectView(rec: ContainerRecord, opts: { mounts?: Mount[]; merg
   };
 }
 
+type PortMap = Record<string, Array<{ HostIp: string; HostPort: string }> | null>;
+
+/** The list view's Ports, as dockerd's container view: one entry per binding, exposed ports bare. */
+function listedPorts(ports: PortMap | undefined): Array<{ IP?: string; PrivatePort: number; PublicPort?: number; Type: string }> {
+  const out: Array<{ IP?: string; PrivatePort: number; PublicPort?: number; Type: string }> = [];
+  for (const [key, bindings] of Object.entries(ports ?? {})) {
+    const [port, proto = 'tcp'] = key.split('/');
+    const PrivatePort = Number(port);
+    if (!Number.isInteger(PrivatePort)) continue;
+    if (!bindings?.length) {
+      out.push({ PrivatePort, Type: proto });
+      continue;
+    }
+    for (const b of bindings) {
+      const PublicPort = Number(b.HostPort);
+      out.push({ ...(b.HostIp ? { IP: b.HostIp } : {}), PrivatePort, ...(PublicPort ? { PublicPort } : {}), Type: proto });
+    }
+  }
+  return out;
+}
+
 export function summaryView(rec: ContainerRecord, sizes?: Sizes, health?: Health): Record<string, unknown> {
   const cmd = [rec.path, ...rec.args].map((a) => (/\s/.test(a) ? `'${a}'` : a)).join(' ');
   const ns = networkSettings(rec);
@@ -130,7 +151,7 @@ export function summaryView(rec: ContainerRecord, sizes?: Sizes, health?: Health
     ImageID: rec.imageId,
     Command: cmd,
     Created: Math.floor(Date.parse(rec.created) / 1000),
-    Ports: [],
+    Ports: rec.state.status === 'running' || rec.state.status === 'paused' ? listedPorts(ns.Ports as PortMap | undefined) : [],
     Labels: rec.config.Labels ?? {},
     State: rec.state.status,
     Status: statusText(rec, Date.now(), health),

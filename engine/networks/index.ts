@@ -37,6 +37,8 @@ export interface NetworkRecord {
   Labels: Record<string, string>;
   /** The bridge interface the engine chose when Options has none (not shown by the API). */
   bridgeName?: string;
+  /** Subnets the user gave without a gateway: dockerd shows no Gateway for them (the engine's choice is kept here). */
+  impliedGateways?: string[];
   /** A swarm overlay's VXLAN parameters on this node (not shown by the API). */
   overlay?: { vni: number; port: number; local: string };
 }

@@ -130,6 +130,7 @@ export class NetworkRegistry {
       Options: options,
       Labels: req.Labels ?? {},
       bridgeName: bridge,
+      impliedGateways: given.filter((c) => c.Subnet && !c.Gateway).map((c) => (c === requested[0] ? config.Subnet : config6!.Subnet)),
     };
   }
 

@@ -728,7 +728,14 @@ function releaseAddresses(n: Network | undefined, ep: EndpointRecord): void {
 }
 
 /** The record as the API shows it: engine-internal fields left out. */
-function apiRecord(record: NetworkRecord): Omit<NetworkRecord, 'bridgeName' | 'overlay'> {
-  const { bridgeName: _b, overlay: _o, ...shown } = record;
-  return shown;
+function apiRecord(record: NetworkRecord): Omit<NetworkRecord, 'bridgeName' | 'overlay' | 'impliedGateways'> {
+  const { bridgeName: _b, overlay: _o, impliedGateways, ...shown } = record;
+  if (!impliedGateways?.length) return shown;
+  // As dockerd: a subnet given without a gateway is shown as given.
+  const Config = shown.IPAM.Config.map((c) => {
+    if (!impliedGateways.includes(c.Subnet)) return c;
+    const { Gateway: _g, ...rest } = c;
+    return rest;
+  });
+  return { ...shown, IPAM: { ...shown.IPAM, Config: Config as typeof shown.IPAM.Config } };
 }

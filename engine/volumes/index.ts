@@ -60,6 +60,8 @@ export interface VolumeUser {
   acquire(spec: MountSpec, containerId: string, rootfsPath: string | null): Promise<{ name: string; hostPath: string }>;
   /** Drops the container's uses; with removeAnonymous, its anonymous volumes nobody else uses go too. */
   release(containerId: string, opts?: { removeAnonymous?: boolean }): Promise<void>;
+  /** Before a removal is answered: volume removals wait for the release() that follows (or the returned end). */
+  releaseStarting?(containerId: string): () => void;
   /** Where a volume's data lives on the host (inspect's Mounts[].Source). */
   mountpoint(name: string): string;
   /** The volume's driver ("local" or a plugin's name). */

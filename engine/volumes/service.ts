@@ -22,6 +22,8 @@ export class VolumeService implements VolumeUser {
   private readonly metas = new Map<string, VolumeMeta>();
   /** One change at a time per volume name (create/acquire/release/remove). */
   private readonly locks = new Map<string, Promise<unknown>>();
+  /** Removed containers whose references are still being released (remove waits for them). */
+  private readonly releasing = new Map<string, { done: Promise<void>; end: () => void }>();
 
   private constructor(private readonly dir: string, private readonly events: EventBus, private readonly plugins?: VolumePlugins) {}
 
@@ -137,6 +139,10 @@ export class VolumeService implements VolumeUser {
   }
 
   async remove(name: string, force = false): Promise<void> {
+    // dockerd drops a container's references before its removal is answered: a
+    // `volume rm` right after `run --rm` or `rm` must not see them.
+    const pending = (this.metas.get(name)?.refs ?? []).flatMap((r) => this.releasing.get(r)?.done ?? []);
+    if (pending.length) await Promise.all(pending);
     return this.serial(name, async () => {
       const meta = this.metas.get(name);
       if (!meta) {
@@ -170,6 +176,7 @@ export class VolumeService implements VolumeUser {
 
   /** Unused volumes; only anonymous ones unless `all` (API >= 1.42 default). */
   async prune(filters: Record<string, string[]> = {}, onlyAnonymous = true): Promise<{ VolumesDeleted: string[]; SpaceReclaimed: number }> {
+    await Promise.all([...this.releasing.values()].map((r) => r.done));
     const all = (filters.all ?? []).some((v) => v === 'true' || v === '1');
     const rest = { ...filters };
     delete rest.all;
@@ -215,7 +222,32 @@ export class VolumeService implements VolumeUser {
     });
   }
 
+  /**
+   * Marks a removed container's references as on their way out, before its removal is
+   * answered; the release() that follows ends the mark, or the returned function if none does.
+   */
+  releaseStarting(containerId: string): () => void {
+    const end = () => {
+      this.releasing.get(containerId)?.end();
+      this.releasing.delete(containerId);
+    };
+    if (this.releasing.has(containerId) || ![...this.metas.values()].some((m) => m.refs.includes(containerId))) return end;
+    let resolve!: () => void;
+    const done = new Promise<void>((r) => { resolve = r; });
+    this.releasing.set(containerId, { done, end: resolve });
+    return end;
+  }
+
   async release(containerId: string, opts: { removeAnonymous?: boolean } = {}): Promise<void> {
+    try {
+      await this.releaseRefs(containerId, opts);
+    } finally {
+      this.releasing.get(containerId)?.end();
+      this.releasing.delete(containerId);
+    }
+  }
+
+  private async releaseRefs(containerId: string, opts: { removeAnonymous?: boolean }): Promise<void> {
     for (const meta of [...this.metas.values()]) {
       if (!meta.refs.includes(containerId)) continue;
       await this.serial(meta.name, async () => {

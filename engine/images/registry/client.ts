@@ -28,6 +28,7 @@ export interface FetchedManifest {
 }
 
 const RETRIES = 3;
+const NOT_RETRIED = new Set(['ECONNREFUSED', 'ENOTFOUND', 'EAI_AGAIN', 'EHOSTUNREACH', 'ENETUNREACH', 'UND_ERR_CONNECT_TIMEOUT', 'EPROTO', 'ERR_SSL_WRONG_VERSION_NUMBER']);
 
 export class RegistryClient {
   /** Working base URL per registry host (http or https). */
@@ -318,9 +319,10 @@ async function fetchRetry(url: string, init: RequestInit): Promise<Response> {
     } catch (err) {
       if ((err as Error).name === 'AbortError') throw err;
       last = err;
-      // A refused connection is not transient: fall through to the next endpoint at once.
+      // A refused connection, a name that does not resolve or a connect that timed out
+      // (already 10 s) is not worth a retry: fall through to the next endpoint at once.
       const code = (err as { cause?: { code?: string } }).cause?.code;
-      if (code === 'ECONNREFUSED' || code === 'ENOTFOUND' || code === 'EPROTO' || code === 'ERR_SSL_WRONG_VERSION_NUMBER') throw err;
+      if (code && NOT_RETRIED.has(code)) throw err;
     }
   }
   throw last;

@@ -315,3 +315,46 @@ describe('stdin of an attach, as dockerd gives it', () => {
     expect(out.replace(/\s+/g, ' ').trim()).toBe('a 020 021 b \\n');
   });
 });
+
+describe('volumes right after the container that used them', () => {
+  test('volume rm right after run --rm, and right after rm, never finds the volume in use (20 and 5 runs)', async () => {
+    const vol = `race-${Date.now().toString(36)}`;
+    for (let i = 0; i < 20; i++) {
+      await ok(d, ['run', '--rm', '-v', `${vol}:/data`, 'busybox', 'true']);
+      await ok(d, ['volume', 'rm', vol]);
+    }
+    for (let i = 0; i < 5; i++) {
+      const id = await ok(d, ['run', '-d', '-v', `${vol}:/data`, 'busybox', 'true']);
+      await ok(d, ['wait', id]);
+      await ok(d, ['rm', id]);
+      await ok(d, ['volume', 'rm', vol]);
+    }
+  });
+});
+
+describe('ports in the list view', () => {
+  test('docker ps and listContainers show each published binding and the exposed ports, as dockerd lists them', async () => {
+    const id = await ok(d, ['run', '-d', '-p', '127.0.0.1::7100', '-p', '7101', '--expose', '7102', 'busybox', 'sleep', '60']);
+    const bound = JSON.parse(await ok(d, ['inspect', '-f', '{{json .NetworkSettings.Ports}}', id]));
+    const p0 = Number(bound['7100/tcp'][0].HostPort);
+    const p1 = Number(bound['7101/tcp'][0].HostPort);
+    const byKey = (a: { PrivatePort: number; IP?: string }, b: { PrivatePort: number; IP?: string }) => a.PrivatePort - b.PrivatePort || (a.IP ?? '').localeCompare(b.IP ?? '');
+    const listed = (await new Docker({ socketPath: d.socket }).listContainers({ filters: { id: [id] } }))[0].Ports;
+    expect([...listed].sort(byKey)).toEqual([
+      { IP: '127.0.0.1', PrivatePort: 7100, PublicPort: p0, Type: 'tcp' },
+      { IP: '::', PrivatePort: 7101, PublicPort: p1, Type: 'tcp' },
+      { IP: '0.0.0.0', PrivatePort: 7101, PublicPort: p1, Type: 'tcp' },
+      { PrivatePort: 7102, Type: 'tcp' },
+    ]);
+    const shown = await ok(d, ['ps', '--filter', `id=${id}`, '--format', '{{.Ports}}']);
+    expect(shown).toContain(`127.0.0.1:${p0}->7100/tcp`);
+    expect(shown).toContain(`0.0.0.0:${p1}->7101/tcp`);
+    expect(shown).toMatch(new RegExp(`(:::|\\[::\\]:)${p1}->7101/tcp`));
+    expect(shown).toContain('7102/tcp');
+    // a stopped container has no ports, as in dockerd
+    await ok(d, ['rm', '-f', id]);
+    const created = await ok(d, ['create', '-p', '7103', 'busybox']);
+    expect((await new Docker({ socketPath: d.socket }).listContainers({ all: true, filters: { id: [created] } }))[0].Ports).toEqual([]);
+    await ok(d, ['rm', created]);
+  });
+});

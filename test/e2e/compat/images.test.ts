@@ -7,6 +7,7 @@ import { jest } from '@jest/globals';
 import { createHash } from 'node:crypto';
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
+import { createServer, type Server, type Socket } from 'node:net';
 import { join } from 'node:path';
 import { api, type Daemon } from '../../fixtures/daemon.js';
 import { buildImage, layerTar, pushImage, type Image } from '../../fixtures/images.js';
@@ -124,5 +125,25 @@ describe('distribution', () => {
     const cli = await docker(d, ['pull', `${registry.host}/compat/present:nope`]);
     expect(cli.code).not.toBe(0);
     expect(cli.stderr).toContain(`manifest for ${registry.host}/compat/present:nope not found: manifest unknown: manifest unknown`);
+  });
+
+  test('a registry that never answers is an error within seconds; docker service create goes on past it', async () => {
+    // a loopback port that accepts connections and never answers
+    const held: Socket[] = [];
+    const silent: Server = createServer((sock) => { held.push(sock); });
+    await new Promise<void>((r) => silent.listen(0, '127.0.0.1', r));
+    const host = `127.0.0.1:${(silent.address() as { port: number }).port}`;
+    try {
+      const r = await api(d, 'GET', `/distribution/${host}/busybox:latest/json`);
+      expect(r.status).toBeGreaterThanOrEqual(500);
+      expect(r.json.message).toMatch(new RegExp(`registry ${host} is unreachable`));
+      // The CLI asks for the digest first (a failure is only a warning), then creates the
+      // service: not in a swarm here, so the create's answer shows it got that far.
+      const cli = await docker(d, ['service', 'create', `${host}/busybox`, 'true'], { timeoutMs: 20_000 });
+      expect(cli.stderr).toMatch(/not a swarm manager/);
+    } finally {
+      for (const s of held) s.destroy();
+      silent.close();
+    }
   });
 });

@@ -44,8 +44,15 @@ function compose(args: string[]): Promise<{ code: number; out: string }> {
   });
 }
 
+/** A /24 of 10.160.0.0/11 no other test uses. */
+function v4Subnet(): string {
+  const r = randomBytes(2);
+  return `10.${160 + (r[0] % 32)}.${r[1]}.0/24`;
+}
+
 describe('docker-compose', () => {
   test('a second `up` of the same project finds its network up to date (no recreate)', async () => {
+    const subnet = v4Subnet();
     writeFileSync(join(dir, 'docker-compose.yml'), [
       'version: "3"',
       'services:',
@@ -57,6 +64,9 @@ describe('docker-compose', () => {
       '  back:',
       '    driver_opts:',
       '      com.docker.network.driver.mtu: "1400"',
+      '    ipam:',
+      '      config:',
+      `        - subnet: ${subnet}`,
       '',
     ].join('\n'));
     const first = await compose(['up', '-d']);
@@ -68,6 +78,7 @@ describe('docker-compose', () => {
     const net = (await api(d, 'GET', '/networks/compat_back')).json;
     expect(net.Options).toEqual({ 'com.docker.network.driver.mtu': '1400' });
     expect(net.IPAM.Options).toBeNull();
+    expect(net.IPAM.Config).toEqual([{ Subnet: subnet }]);
     expect((await compose(['down'])).code).toBe(0);
   });
 });
@@ -120,14 +131,33 @@ function ula64(): string {
   return `fd${a.toString(16).padStart(2, '0')}:${b.toString(16)}:${c.toString(16)}::`;
 }
 
+describe('IPAM config as given', () => {
+  test('a subnet given without a gateway shows no Gateway (v4 and v6); one given or chosen by the engine shows it', async () => {
+    const [a, b] = [v4Subnet(), v4Subnet()];
+    const p = ula64();
+    await ok(d, ['network', 'create', '--subnet', a, '--ipv6', '--subnet', `${p}/64`, 'ipam-bare']);
+    expect((await api(d, 'GET', '/networks/ipam-bare')).json.IPAM.Config).toEqual([{ Subnet: a }, { Subnet: `${p}/64` }]);
+    const gw = b.replace(/0\/24$/, '254');
+    await ok(d, ['network', 'create', '--subnet', b, '--gateway', gw, 'ipam-gw']);
+    expect((await api(d, 'GET', '/networks/ipam-gw')).json.IPAM.Config).toEqual([{ Subnet: b, Gateway: gw }]);
+    await ok(d, ['network', 'create', 'ipam-auto']);
+    expect((await api(d, 'GET', '/networks/ipam-auto')).json.IPAM.Config).toEqual([{ Subnet: expect.any(String), Gateway: expect.any(String) }]);
+    // the engine still gives the bridge its first address, and containers their gateway
+    const out = await ok(d, ['run', '--rm', '--network', 'ipam-bare', 'busybox', 'ip', 'route']);
+    expect(out).toContain(`default via ${a.replace(/0\/24$/, '1')}`);
+    await ok(d, ['network', 'rm', 'ipam-bare', 'ipam-gw', 'ipam-auto']);
+  });
+});
+
 describe('IPv6 networks', () => {
   test('--ipv6 with a subnet: addresses, inspect, --ip6, AAAA from the embedded DNS, v6 traffic between containers', async () => {
     const p = ula64();
     await ok(d, ['network', 'create', '--ipv6', '--subnet', `${p}/64`, 'v6-net']);
     const net = (await api(d, 'GET', '/networks/v6-net')).json;
     expect(net.EnableIPv6).toBe(true);
-    expect(net.IPAM.Config).toContainEqual({ Subnet: `${p}/64`, Gateway: `${p}1` });
-    expect(net.IPAM.Config.some((c: { Subnet: string }) => /^\d+\./.test(c.Subnet))).toBe(true); // and an IPv4 subnet, as dockerd
+    // as dockerd: the subnet as given (no Gateway), and an IPv4 subnet of the pool with its gateway
+    expect(net.IPAM.Config).toContainEqual({ Subnet: `${p}/64` });
+    expect(net.IPAM.Config).toContainEqual({ Subnet: expect.stringMatching(/^\d+\./), Gateway: expect.stringMatching(/^\d+\./) });
     const a = await ok(d, ['run', '-d', '--name', 'v6-a', '--network', 'v6-net', 'busybox', 'nc', '-l', '-p', '7000', '-e', 'echo', 'over-v6']);
     const ep = JSON.parse(await ok(d, ['inspect', '-f', '{{json .NetworkSettings.Networks}}', a]))['v6-net'];
     expect(ep.GlobalIPv6Address).toMatch(new RegExp(`^${p}[0-9a-f]+$`));
