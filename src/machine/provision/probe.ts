@@ -5,12 +5,13 @@ import type { ServiceKind } from './service.js';
 
 /**
  * One round trip that tells the provisioner everything about a host: its OS (from
- * /etc/os-release), architecture, C library, init system and installed bundle.
+ * /etc/os-release), architecture, C library, init system,
+ * whether it has zstd (the bundle then travels zstd-compressed) and installed bundle.
  */
 export interface OsInfo { id: string; idLike: string[]; versionId: string; prettyName: string; family: OsFamily }
 export type OsFamily = 'debian' | 'redhat' | 'alpine' | 'suse' | 'arch' | 'linux';
 
-export interface HostFacts { os: OsInfo; arch: string; glibc: boolean; service: ServiceKind; bundleId: string }
+export interface HostFacts { os: OsInfo; arch: string; glibc: boolean; service: ServiceKind; zstd: boolean; bundleId: string }
 
 const FAMILIES: [OsFamily, string[]][] = [
   ['debian', ['debian', 'ubuntu', 'raspbian', 'linuxmint']],
@@ -43,9 +44,10 @@ export async function probeHost(runner: CommandRunner, layout: HostLayout): Prom
     // The SEA is a glibc binary: look for glibc's dynamic loader.
     'ls /lib64/ld-linux-*.so.* /lib/ld-linux-*.so.* 2>/dev/null | head -n 1', `echo ${SEP}`,
     '[ -d /run/systemd/system ] && echo systemd', `echo ${SEP}`,
+    'command -v zstd >/dev/null && echo zstd', `echo ${SEP}`,
     `cat ${shq(layout.bundleIdFile)} 2>/dev/null`, 'true',
   ].join('; '), 'reading the host facts');
-  const [osRelease, arch, loader, init, bundleId] = out.split(`${SEP}\n`);
+  const [osRelease, arch, loader, init, zstd, bundleId] = out.split(`${SEP}\n`);
   if (!osRelease?.trim()) throw new ProvisionError(`${runner.target} has no /etc/os-release: cannot tell its OS`);
   const os = parseOsRelease(osRelease);
   return {
@@ -54,6 +56,7 @@ export async function probeHost(runner: CommandRunner, layout: HostLayout): Prom
     glibc: loader.trim() !== '',
     // A prefixed install is a guest: it never writes units into the host's systemd.
     service: init.trim() === 'systemd' && !layout.prefix ? 'systemd' : 'supervised',
+    zstd: zstd?.trim() === 'zstd',
     bundleId: (bundleId ?? '').trim(),
   };
 }

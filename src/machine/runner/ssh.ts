@@ -5,6 +5,10 @@ import { InvalidArgumentError, TimeoutError, UnreachableError, reason } from '..
 import { debug } from '../debug.js';
 import { shq, type CommandRunner, type RunResult } from './index.js';
 
+const AS_ROOT = '@berth:root';
+const AS_SUDO = '@berth:sudo';
+const NO_ROOT = '@berth:noroot';
+
 export interface SshTarget { host: string; port: number; user: string; keyPath: string }
 
 /**
@@ -50,19 +54,47 @@ export class SshRunner implements CommandRunner {
     throw new TimeoutError(`waited ${Math.round(timeoutMs / 1000)} s for SSH on ${t.host}:${t.port}; last error: ${reason(last)}`, { hint: 'check that the host is up and sshd listens on that port' });
   }
 
-  /** Makes sure commands run as root: directly, or through password-less sudo. */
-  async becomeRoot(): Promise<void> {
-    const id = await this.raw('id -u');
-    if (id.stdout.trim() === '0') return;
-    const sudo = await this.raw('sudo -n true');
-    if (sudo.code !== 0) {
-      throw new InvalidArgumentError(`${this.target} is not root and has no password-less sudo`, { hint: "use a root login (the driver's --*-ssh-user flag) or give that user NOPASSWD sudo" });
+  /**
+   * Commands run as root: directly, or through password-less sudo. Which one is found
+   * out by the first command itself (one round trip, not two): it is wrapped in a check
+   * of `id -u` that says on its first line of output how it ran.
+   */
+  private rootCheck?: Promise<void>;
+
+  async run(command: string, opts: { stdin?: string | Buffer | Readable } = {}): Promise<RunResult> {
+    if (!this.rootCheck) {
+      let settle!: (err?: unknown) => void;
+      this.rootCheck = new Promise<void>((resolve, reject) => { settle = (err) => (err ? reject(err) : resolve()); });
+      this.rootCheck.catch(() => undefined);
+      try {
+        const res = await this.firstRun(command, opts.stdin);
+        settle();
+        return res;
+      } catch (err) {
+        settle(err);
+        throw err;
+      }
     }
-    this.sudo = true;
+    await this.rootCheck;
+    return this.raw(this.sudo ? `sudo -n sh -c ${shq(command)}` : command, opts.stdin);
   }
 
-  run(command: string, opts: { stdin?: string | Buffer | Readable } = {}): Promise<RunResult> {
-    return this.raw(this.sudo ? `sudo -n sh -c ${shq(command)}` : command, opts.stdin);
+  private async firstRun(command: string, stdin?: string | Buffer | Readable): Promise<RunResult> {
+    const q = shq(command);
+    const res = await this.raw(`if [ "$(id -u)" = 0 ]; then echo ${AS_ROOT}; exec sh -c ${q}; ` +
+      `elif sudo -n true 2>/dev/null; then echo ${AS_SUDO}; exec sudo -n sh -c ${q}; else echo ${NO_ROOT}; fi`, stdin);
+    const nl = res.stdout.indexOf('\n');
+    const how = res.stdout.slice(0, nl < 0 ? undefined : nl);
+    // No answer at all (the session was cut): the next command asks again.
+    if (how !== AS_ROOT && how !== AS_SUDO && how !== NO_ROOT) {
+      this.rootCheck = undefined;
+      return res;
+    }
+    if (how === NO_ROOT) {
+      throw new InvalidArgumentError(`${this.target} is not root and has no password-less sudo`, { hint: "use a root login (the driver's --*-ssh-user flag) or give that user NOPASSWD sudo" });
+    }
+    this.sudo = how === AS_SUDO;
+    return { ...res, stdout: res.stdout.slice(nl + 1) };
   }
 
   private async raw(command: string, stdin?: string | Buffer | Readable): Promise<RunResult> {
