@@ -5,6 +5,8 @@
  * in the same run (`ssh host true`, and scp of the same bundle).
  * Docker Machine itself is not on this machine (its generic driver installs Docker
  * from the network, which these machines do not have).
+ * BASE=DIR (a built checkout of another berth, e.g. main) runs its create beside this
+ * one's in every round, and its 10-at-once too: a before/after in one run.
  */
 import { spawn, spawnSync } from 'node:child_process';
 import { mkdtempSync, rmSync } from 'node:fs';
@@ -15,6 +17,7 @@ import { ensureBundle } from '../src/machine/bundle/build.js';
 
 const runs = Number(process.env.RUNS ?? 5);
 const berth = join(process.cwd(), 'bin', 'berth');
+const base = process.env.BASE ? join(process.env.BASE, 'bin', 'berth') : undefined;
 const ms = (t: bigint) => Number(t / 1000n) / 1000;
 const stats = (xs: number[]) => { const s = [...xs].sort((a, b) => a - b); return { min: s[0], median: s[Math.floor(s.length / 2)] }; };
 const fmt = (name: string, xs: number[]) => { const { min, median } = stats(xs); return `${name.padEnd(46)} min ${min.toFixed(0).padStart(6)} ms   median ${median.toFixed(0).padStart(6)} ms`; };
@@ -41,10 +44,12 @@ const bundle = await ensureBundle();
 console.log(`engine bundle: ${(bundle.size / 1e6).toFixed(1)} MB gzip (berthd SEA + berth-runtime)`);
 const fresh: number[] = [];
 const again: number[] = [];
+const baseFresh: number[] = [];
+const baseAgain: number[] = [];
 const sshFloor: number[] = [];
 const scpFloor: number[] = [];
 for (let i = 0; i < runs; i++) {
-  const f = await startSshHosts(1);
+  const f = await startSshHosts(base ? 2 : 1);
   const store = mkdtempSync(join(tmpdir(), 'berth-bench-store-'));
   const env = { BERTH_STORAGE_PATH: store };
   const ip = f.hosts[0].ip;
@@ -52,10 +57,17 @@ for (let i = 0; i < runs; i++) {
   try {
     sshFloor.push(timed('ssh', [...ssh, `root@${ip}`, 'true']));
     scpFloor.push(timed('scp', [...ssh, (await ensureBundle()).path, `root@${ip}:/opt/bundle.tgz`]));
-    const create = (name: string) => timed(berth, ['machine', 'create', '-d', 'generic', '--generic-ip-address', ip, '--generic-ssh-key', f.keyPath, name], env);
-    fresh.push(create('b1'));
-    timed(berth, ['machine', 'rm', '-y', 'b1'], env);
-    again.push(create('b2'));
+    const create = (bin: string, name: string, hostIp = ip) => timed(bin, ['machine', 'create', '-d', 'generic', '--generic-ip-address', hostIp, '--generic-ssh-key', f.keyPath, name], env);
+    // The peer gets its own fresh host; who goes first alternates.
+    const rounds: [string, number[], number[], string][] = [[berth, fresh, again, ip]];
+    if (base) rounds.push([base, baseFresh, baseAgain, f.hosts[1].ip]);
+    if (i % 2) rounds.reverse();
+    for (const [bin, fr, ag, hostIp] of rounds) {
+      const tag = bin === berth ? 'b' : 'p';
+      fr.push(create(bin, `${tag}1`, hostIp));
+      timed(bin, ['machine', 'rm', '-y', `${tag}1`], env);
+      ag.push(create(bin, `${tag}2`, hostIp));
+    }
   } finally {
     f.cleanup();
     rmSync(store, { recursive: true, force: true });
@@ -63,6 +75,11 @@ for (let i = 0; i < runs; i++) {
 }
 console.log(fmt('create -d generic, fresh host, to engine ready', fresh));
 console.log(fmt('create again, bundle already on the host', again));
+if (base) {
+  console.log(fmt('BASE: create -d generic, fresh host', baseFresh));
+  console.log(fmt('BASE: create again, bundle already on the host', baseAgain));
+  console.log(`ratio of minimums this/BASE: fresh ${(stats(fresh).min / stats(baseFresh).min).toFixed(2)}, again ${(stats(again).min / stats(baseAgain).min).toFixed(2)}`);
+}
 console.log(fmt('floor: ssh root@host true (OpenSSH)', sshFloor));
 console.log(fmt('floor: scp of the same bundle (OpenSSH)', scpFloor));
 console.log(`ratio fresh create / (ssh + scp floor): ${(stats(fresh).median / (stats(sshFloor).median + stats(scpFloor).median)).toFixed(2)}`);
@@ -70,18 +87,20 @@ console.log(`ratio fresh create / (ssh + scp floor): ${(stats(fresh).median / (s
 // AT_ONCE fresh hosts: one create alone, then AT_ONCE creates started together (one command each).
 const atOnce = Number(process.env.AT_ONCE ?? 10);
 if (atOnce > 1) {
-  const f = await startSshHosts(atOnce + 1);
-  const store = mkdtempSync(join(tmpdir(), 'berth-bench-store-'));
-  const create = (i: number) => timedAsync(berth, ['machine', 'create', '-d', 'generic', '--generic-ip-address', f.hosts[i].ip, '--generic-ssh-key', f.keyPath, `p${i}`], { BERTH_STORAGE_PATH: store });
-  try {
-    const one = await create(0);
-    const t = process.hrtime.bigint();
-    const each = await Promise.all(Array.from({ length: atOnce }, (_, i) => create(i + 1)));
-    const all = ms(process.hrtime.bigint() - t);
-    console.log(`create on ${atOnce} fresh hosts at once: all done in ${all.toFixed(0)} ms (each ${stats(each).min.toFixed(0)}-${Math.max(...each).toFixed(0)} ms); one alone just before: ${one.toFixed(0)} ms; ratio ${(all / one).toFixed(2)}`);
-  } finally {
-    f.cleanup();
-    rmSync(store, { recursive: true, force: true });
+  for (const [label, bin] of [['this', berth], ...(base ? [['BASE', base]] : [])] as [string, string][]) {
+    const f = await startSshHosts(atOnce + 1);
+    const store = mkdtempSync(join(tmpdir(), 'berth-bench-store-'));
+    const create = (i: number) => timedAsync(bin, ['machine', 'create', '-d', 'generic', '--generic-ip-address', f.hosts[i].ip, '--generic-ssh-key', f.keyPath, `p${i}`], { BERTH_STORAGE_PATH: store });
+    try {
+      const one = await create(0);
+      const t = process.hrtime.bigint();
+      const each = await Promise.all(Array.from({ length: atOnce }, (_, i) => create(i + 1)));
+      const all = ms(process.hrtime.bigint() - t);
+      console.log(`${label}: create on ${atOnce} fresh hosts at once: all done in ${all.toFixed(0)} ms (each ${stats(each).min.toFixed(0)}-${Math.max(...each).toFixed(0)} ms); one alone just before: ${one.toFixed(0)} ms; ratio ${(all / one).toFixed(2)}`);
+    } finally {
+      f.cleanup();
+      rmSync(store, { recursive: true, force: true });
+    }
   }
 }
 console.log(`load average: ${(await import('node:fs')).readFileSync('/proc/loadavg', 'utf8').split(' ').slice(0, 3).join(' ')}`);

@@ -45,6 +45,13 @@ async function readPem(cert: string, key: string): Promise<Pem | null> {
  */
 export async function ensureStoreCerts(store: Store, opts: { regenerate?: boolean } = {}): Promise<{ ca: Pem; client: Pem }> {
   const p = storeCertPaths(store);
+  // Made already (the usual case): files are written whole, key before cert, so a
+  // matching pair is complete and needs no lock (parallel creates queued on it).
+  if (!opts.regenerate) {
+    const ca = await readPem(p.caCert, p.caKey);
+    const client = await readPem(p.clientCert, p.clientKey);
+    if (ca && client && keyMatches(ca.cert, ca.key) && keyMatches(client.cert, client.key) && signedBy(client.cert, ca.cert)) return { ca, client };
+  }
   return withLock(join(store.root, 'locks', 'certs.lock'), 'the store certificates', async () => {
     const pair = async (cert: string, key: string) => {
       const pem = opts.regenerate ? null : await readPem(cert, key);
