@@ -7,11 +7,8 @@
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { jest } from '@jest/globals';
-import { api } from '../../fixtures/daemon.js';
-import { requireDockerCli } from '../../fixtures/docker-cli.js';
-import { buildImage, dockerArchive, requireBusybox } from '../../fixtures/images.js';
-import { startSwarmHosts, type SwarmHosts, type SwarmNode } from '../../fixtures/swarmhosts.js';
-import { placement, total, waitFor } from './helpers.js';
+import type { SwarmHosts, SwarmNode } from '../../fixtures/swarmhosts.js';
+import { hostsWithBusybox, placement, total, waitFor } from './helpers.js';
 
 jest.setTimeout(180_000);
 
@@ -22,16 +19,9 @@ let workers: SwarmNode[];
 const leaderOf = async (m: SwarmNode) => (await m.docker('node', 'ls', '--format', '{{.Hostname}} {{.ManagerStatus}}')).split('\n').find((l) => l.endsWith(' Leader'))?.split(' ')[0];
 
 beforeAll(async () => {
-  requireDockerCli();
-  requireBusybox();
-  sw = await startSwarmHosts(5);
+  sw = await hostsWithBusybox(5);
   managers = sw.nodes.slice(0, 3);
   workers = sw.nodes.slice(3);
-  const tar = await dockerArchive([{ image: await buildImage(), repoTags: ['busybox:latest'] }]);
-  await Promise.all(sw.nodes.map(async (n) => {
-    const r = await api(n, 'POST', '/images/load?quiet=1', tar);
-    if (r.status !== 200) throw new Error(`load on ${n.name}: ${r.body}`);
-  }));
 });
 
 afterAll(async () => {

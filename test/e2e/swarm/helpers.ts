@@ -1,5 +1,28 @@
-/** Helpers shared by the swarm tests: polling with a bound, and where a service's tasks run. */
-import type { SwarmNode } from '../../fixtures/swarmhosts.js';
+/** Helpers shared by the swarm tests: the hosts, polling with a bound, and where a service's tasks run. */
+import { api } from '../../fixtures/daemon.js';
+import { requireDockerCli } from '../../fixtures/docker-cli.js';
+import { buildImage, dockerArchive, requireBusybox } from '../../fixtures/images.js';
+import { startSwarmHosts, type SwarmHosts, type SwarmNode } from '../../fixtures/swarmhosts.js';
+
+/** `count` namespace hosts running berthd, each with busybox:latest loaded. */
+export async function hostsWithBusybox(count: number): Promise<SwarmHosts> {
+  requireDockerCli();
+  requireBusybox();
+  const sw = await startSwarmHosts(count);
+  const tar = await dockerArchive([{ image: await buildImage(), repoTags: ['busybox:latest'] }]);
+  await Promise.all(sw.nodes.map(async (n) => {
+    const r = await api(n, 'POST', '/images/load?quiet=1', tar);
+    if (r.status !== 200) throw new Error(`load on ${n.name}: ${r.body}`);
+  }));
+  return sw;
+}
+
+/** `swarm init` on the first node; the others join it as workers. */
+export async function formSwarm([mgr, ...workers]: SwarmNode[]): Promise<void> {
+  await mgr.docker('swarm', 'init', '--advertise-addr', mgr.ip);
+  const token = await mgr.docker('swarm', 'join-token', '-q', 'worker');
+  for (const w of workers) await w.docker('swarm', 'join', '--token', token, `${mgr.ip}:2377`);
+}
 
 export async function waitFor<T>(what: string, fn: () => Promise<T | undefined | false>, ms = 60_000, logs?: () => string): Promise<T> {
   const deadline = Date.now() + ms;

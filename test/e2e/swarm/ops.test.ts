@@ -14,10 +14,9 @@ import { promisify } from 'node:util';
 import { jest } from '@jest/globals';
 import { Etcd3 } from 'etcd3';
 import { api } from '../../fixtures/daemon.js';
-import { DOCKER_CLI, requireDockerCli } from '../../fixtures/docker-cli.js';
-import { buildImage, dockerArchive, requireBusybox } from '../../fixtures/images.js';
-import { startSwarmHosts, type SwarmHosts, type SwarmNode } from '../../fixtures/swarmhosts.js';
-import { placement as placementOn, total, waitFor as waitForBound } from './helpers.js';
+import { DOCKER_CLI } from '../../fixtures/docker-cli.js';
+import type { SwarmHosts, SwarmNode } from '../../fixtures/swarmhosts.js';
+import { formSwarm, hostsWithBusybox, placement as placementOn, total, waitFor as waitForBound } from './helpers.js';
 
 jest.setTimeout(120_000);
 
@@ -38,18 +37,9 @@ async function both(...args: string[]): Promise<{ out: string[]; err: string[] }
 }
 
 beforeAll(async () => {
-  requireDockerCli();
-  requireBusybox();
-  sw = await startSwarmHosts(3);
+  sw = await hostsWithBusybox(3);
   [mgr, ...workers] = sw.nodes;
-  const tar = await dockerArchive([{ image: await buildImage(), repoTags: ['busybox:latest'] }]);
-  await Promise.all(sw.nodes.map(async (n) => {
-    const r = await api(n, 'POST', '/images/load?quiet=1', tar);
-    if (r.status !== 200) throw new Error(`load on ${n.name}: ${r.body}`);
-  }));
-  await mgr.docker('swarm', 'init', '--advertise-addr', mgr.ip);
-  const token = await mgr.docker('swarm', 'join-token', '-q', 'worker');
-  for (const w of workers) await w.docker('swarm', 'join', '--token', token, `${mgr.ip}:2377`);
+  await formSwarm(sw.nodes);
 });
 
 afterAll(async () => {

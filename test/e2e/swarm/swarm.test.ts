@@ -7,10 +7,9 @@
 import { execFileSync, spawnSync } from 'node:child_process';
 import { jest } from '@jest/globals';
 import { api } from '../../fixtures/daemon.js';
-import { DOCKER_CLI, requireDockerCli } from '../../fixtures/docker-cli.js';
-import { buildImage, dockerArchive, requireBusybox } from '../../fixtures/images.js';
-import { startSwarmHosts, type SwarmHosts, type SwarmNode } from '../../fixtures/swarmhosts.js';
-import { placement as placementOn, total, waitFor as waitForBound } from './helpers.js';
+import { DOCKER_CLI } from '../../fixtures/docker-cli.js';
+import type { SwarmHosts, SwarmNode } from '../../fixtures/swarmhosts.js';
+import { hostsWithBusybox, placement as placementOn, total, waitFor as waitForBound } from './helpers.js';
 
 jest.setTimeout(120_000);
 
@@ -22,15 +21,8 @@ const waitFor = <T>(what: string, fn: () => Promise<T | undefined | false>) => w
 const placement = (service: string) => placementOn(mgr, service);
 
 beforeAll(async () => {
-  requireDockerCli();
-  requireBusybox();
-  sw = await startSwarmHosts(3);
+  sw = await hostsWithBusybox(3);
   [mgr, ...workers] = sw.nodes;
-  const tar = await dockerArchive([{ image: await buildImage(), repoTags: ['busybox:latest'] }]);
-  await Promise.all(sw.nodes.map(async (n) => {
-    const r = await api(n, 'POST', '/images/load?quiet=1', tar);
-    if (r.status !== 200) throw new Error(`load on ${n.name}: ${r.body}`);
-  }));
 });
 
 afterAll(async () => {
