@@ -59,7 +59,7 @@ function runtimeStates(d: Daemon): { states: Map<string, { status: string; pid: 
 }
 
 /** berth-monitor processes of this engine: forked from `berth-runtime … create --bundle <execRoot>/bundles/<id>`. */
-function monitors(d: Daemon): Map<string, number> {
+export function monitors(d: Daemon): Map<string, number> {
   const out = new Map<string, number>();
   for (const pid of readdirSync('/proc')) {
     if (!/^\d+$/.test(pid)) continue;

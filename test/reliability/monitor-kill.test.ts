@@ -3,11 +3,10 @@
  * the container runs: the engine reports the true state afterwards, and the
  * container can be stopped and removed without leaking its processes.
  */
-import { existsSync, readdirSync, readFileSync } from 'node:fs';
-import { join } from 'node:path';
+import { existsSync, readFileSync } from 'node:fs';
 import { api, startDaemon, type Daemon } from '../fixtures/daemon.js';
 import { buildImage, dockerArchive } from '../fixtures/images.js';
-import { checkInvariants } from './invariants.js';
+import { checkInvariants, monitors } from './invariants.js';
 
 let d: Daemon;
 const IMAGE = 'mon/busybox:latest';
@@ -17,21 +16,11 @@ beforeAll(async () => {
 }, 60_000);
 afterAll(async () => { await d?.stop(); });
 
-function monitorOf(id: string): number | undefined {
-  for (const pid of readdirSync('/proc').filter((p) => /^\d+$/.test(p))) {
-    try {
-      if (readFileSync(`/proc/${pid}/comm`, 'utf8').trim() !== 'berth-monitor') continue;
-      if (readFileSync(`/proc/${pid}/cmdline`, 'utf8').split('\0').includes(id)) return Number(pid);
-    } catch { /* gone */ }
-  }
-  return undefined;
-}
-
 test('after its monitor is killed, a running container is reported truly and can be removed', async () => {
   const c = await api(d, 'POST', '/containers/create', { Image: IMAGE, Cmd: ['sleep', '1000'] });
   expect((await api(d, 'POST', `/containers/${c.json.Id}/start`)).status).toBe(204);
   const pid = (await api(d, 'GET', `/containers/${c.json.Id}/json`)).json.State.Pid as number;
-  const mon = monitorOf(c.json.Id);
+  const mon = monitors(d).get(c.json.Id);
   expect(mon).toBeGreaterThan(0);
   process.kill(mon!, 'SIGKILL');
   await new Promise((r) => setTimeout(r, 500));
@@ -50,7 +39,7 @@ test('a container whose monitor was killed and whose process then ends is report
   const c = await api(d, 'POST', '/containers/create', { Image: IMAGE, Cmd: ['sleep', '1000'] });
   expect((await api(d, 'POST', `/containers/${c.json.Id}/start`)).status).toBe(204);
   const pid = (await api(d, 'GET', `/containers/${c.json.Id}/json`)).json.State.Pid as number;
-  process.kill(monitorOf(c.json.Id)!, 'SIGKILL');
+  process.kill(monitors(d).get(c.json.Id)!, 'SIGKILL');
   process.kill(pid, 'SIGKILL');
   let st: { Running: boolean; Status: string } = { Running: true, Status: '' };
   for (let i = 0; i < 100 && st.Running; i++) {

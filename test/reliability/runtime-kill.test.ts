@@ -5,14 +5,14 @@
  * container's true state, rm cleans up everything (checkInvariants), and the engine
  * keeps serving.
  */
-import { mkdtempSync, readdirSync, rmSync, writeFileSync, existsSync, readFileSync } from 'node:fs';
+import { mkdtempSync, rmSync, writeFileSync, existsSync, readFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { api, startDaemon, type Daemon } from '../fixtures/daemon.js';
 import { dockerCli, requireDockerCli } from '../fixtures/docker-cli.js';
 import { buildImage, dockerArchive } from '../fixtures/images.js';
 import { prng } from './faults.js';
-import { checkInvariants, type Seen } from './invariants.js';
+import { checkInvariants, monitors, type Seen } from './invariants.js';
 
 const IMAGE = 'rtkill/busybox:latest';
 const arms = mkdtempSync(join(tmpdir(), 'berth-crash-'));
@@ -132,7 +132,7 @@ async function monitorKilledAt(afterMs: number): Promise<void> {
   const id = await create(['sh', '-c', 'sleep 0.2; exit 4']);
   expect((await api(d, 'POST', `/containers/${id}/start`)).status).toBe(204);
   await new Promise((r) => setTimeout(r, afterMs));
-  const mon = monitorOf(id);
+  const mon = monitors(d).get(id);
   if (mon) process.kill(mon, 'SIGKILL');
   const wait = await api(d, 'POST', `/containers/${id}/wait`);
   expect(wait.status).toBe(200);
@@ -141,16 +141,6 @@ async function monitorKilledAt(afterMs: number): Promise<void> {
   // The exit code is the container's unless the monitor died holding it.
   expect([4, 255]).toContain(st.ExitCode);
   await removeAndCheck(id);
-}
-
-function monitorOf(id: string): number | undefined {
-  for (const pid of readdirSync('/proc').filter((p) => /^\d+$/.test(p))) {
-    try {
-      if (readFileSync(`/proc/${pid}/comm`, 'utf8').trim() !== 'berth-monitor') continue;
-      if (readFileSync(`/proc/${pid}/cmdline`, 'utf8').split('\0').includes(id)) return Number(pid);
-    } catch { /* gone */ }
-  }
-  return undefined;
 }
 
 const SCENARIOS: Record<string, () => Promise<void>> = {
