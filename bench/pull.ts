@@ -23,13 +23,13 @@ async function sha256File(path: string): Promise<string> {
   return `sha256:${h.digest('hex')}`;
 }
 
-/** CPU ms (user + system, all threads) used so far by these processes. */
+/** CPU ms (user + system, all threads, and of children they have reaped, e.g. tar) used so far by these processes. */
 function cpuMs(pids: number[]): number {
   const hz = 100;
   return pids.reduce((n, pid) => {
     const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
     const f = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
-    return n + ((Number(f[11]) + Number(f[12])) * 1000) / hz;
+    return n + ((Number(f[11]) + Number(f[12]) + Number(f[13]) + Number(f[14])) * 1000) / hz;
   }, 0);
 }
 
