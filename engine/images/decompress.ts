@@ -10,12 +10,16 @@ function startsWith(buf: Buffer, magic: number[]): boolean {
   return magic.every((b, i) => buf[i] === b);
 }
 
-/** A transform that sniffs the first bytes and decompresses accordingly. */
 /**
- * Big buffers on the inflate side let zlib (on the threadpool) run ahead while
- * the main thread writes files; with stream defaults (16 KB) the two take turns.
+ * Chunks buffered on the inflate side (of 256 KB from zlib): zlib (on the
+ * threadpool) runs ahead while the main thread works. The readable side hands
+ * out the chunks as pushed (object mode): a byte-mode read() would concatenate
+ * all that is buffered, copying every byte of the layer once more.
  */
+const AHEAD_CHUNKS = 32;
 const AHEAD = 8 << 20;
+
+/** A transform that sniffs the first bytes and decompresses accordingly. */
 
 export function autoDecompress(): Transform {
   let inner: Transform | undefined;
@@ -23,7 +27,8 @@ export function autoDecompress(): Transform {
   let mode: 'gzip' | 'zstd' | 'plain' | undefined;
   let head = Buffer.alloc(0);
   const self: Transform = new Transform({
-    readableHighWaterMark: AHEAD,
+    readableObjectMode: true,
+    readableHighWaterMark: AHEAD_CHUNKS,
     transform(chunk: Buffer, _enc, cb: TransformCallback) {
       if (!mode) {
         head = Buffer.concat([head, chunk]);
