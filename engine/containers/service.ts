@@ -700,7 +700,7 @@ export class ContainerService {
     const { loaded, discarded } = this.store.load();
     for (const id of discarded) {
       log.warn(`container ${id.slice(0, 12)}: no complete record (create interrupted): removing its leftovers`);
-      await this.runtime.delete(id, true).catch(() => undefined);
+      await this.runtime.delete(id, true).catch((err) => log.warn(`runtime delete ${id.slice(0, 12)}: ${(err as Error).message}`));
       await unmountRootfs(this.paths.rootfs(id)).catch(() => undefined);
       await this.engine.snapshots.remove(id).catch(() => undefined);
       await rm(this.paths.dir(id), { recursive: true, force: true });
@@ -716,7 +716,7 @@ export class ContainerService {
     }
   }
 
-  /** Bundles and writable snapshots of containers whose record is gone (a crash during rm). */
+  /** Bundles, writable snapshots and runtime state of containers whose record is gone (a crash during rm). */
   private async removeOrphans(known: Set<string>): Promise<void> {
     const isContainerId = (k: string) => /^[0-9a-f]{64}$/.test(k) && !known.has(k);
     let bundles: string[] = [];
@@ -726,9 +726,17 @@ export class ContainerService {
       bundles = [];
     }
     const snapshots = await this.engine.snapshots.list().catch(() => [] as string[]);
-    for (const id of new Set([...bundles, ...snapshots].filter(isContainerId))) {
+    // The runtime's own state too: a kill between a remove's record and its runtime
+    // delete can leave a monitor whose bundle and snapshot are already gone.
+    let runtimeStates: string[] = [];
+    try {
+      runtimeStates = readdirSync(this.paths.runtimeRoot());
+    } catch {
+      runtimeStates = [];
+    }
+    for (const id of new Set([...bundles, ...snapshots, ...runtimeStates].filter(isContainerId))) {
       log.warn(`container ${id.slice(0, 12)}: leftovers without a record: removing them`);
-      if (this.runtimeKnows(id)) await this.runtime.delete(id, true).catch(() => undefined);
+      if (this.runtimeKnows(id)) await this.runtime.delete(id, true).catch((err) => log.warn(`runtime delete ${id.slice(0, 12)}: ${(err as Error).message}`));
       await unmountRootfs(this.paths.rootfs(id)).catch(() => undefined);
       await rm(this.paths.bundle(id), { recursive: true, force: true });
       if (snapshots.includes(id)) await this.engine.snapshots.remove(id).catch(() => undefined);
