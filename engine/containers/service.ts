@@ -282,7 +282,7 @@ export class ContainerService {
       const exitCode = /not found|no such file/i.test(msg) ? 127 : /permission denied/i.test(msg) ? 126 : 128;
       await this.runtime.delete(rec.id, true).catch(() => undefined);
       await unmountRootfs(this.paths.rootfs(rec.id)).catch(() => undefined);
-      if (networkAttached) await this.detachNetwork(rec);
+      if (networkAttached) await this.detachNetwork(rec.id);
       this.failPendingAttaches(rec.id, err as Error);
       await this.setState(rec, { type: 'start-failed', error: msg, exitCode, at: new Date().toISOString() }).catch(() => undefined);
       this.waiters.notify(rec.id, 'exit', { StatusCode: exitCode, Error: { Message: msg } });
@@ -304,12 +304,12 @@ export class ContainerService {
     return existsSync(join(this.paths.runtimeRoot(), id));
   }
 
-  private async detachNetwork(rec: ContainerRecord): Promise<void> {
+  private async detachNetwork(id: string): Promise<void> {
     const networking = this.engine.networking as Partial<Networking> | undefined;
     try {
-      await networking?.detach?.(rec.id);
+      await networking?.detach?.(id);
     } catch (err) {
-      log.warn(`container ${rec.id.slice(0, 12)}: network detach: ${(err as Error).message}`);
+      log.warn(`container ${id.slice(0, 12)}: network detach: ${(err as Error).message}`);
     }
   }
 
@@ -441,7 +441,7 @@ export class ContainerService {
     await Promise.all([
       this.runtime.delete(rec.id, true).catch((err) => log.warn(`runtime delete ${rec.id.slice(0, 12)}: ${(err as Error).message}`)),
       unmountRootfs(this.paths.rootfs(rec.id)).catch((err) => log.warn(`umount ${rec.id.slice(0, 12)}: ${(err as Error).message}`)),
-      this.detachNetwork(rec),
+      this.detachNetwork(rec.id),
     ]);
   }
 
@@ -678,7 +678,7 @@ export class ContainerService {
         await traced('remove: runtime, rootfs, network', rec.id, () => Promise.all([
           this.runtimeKnows(rec.id) ? this.runtime.delete(rec.id, true).catch((err) => log.warn(`runtime delete ${rec.id.slice(0, 12)}: ${(err as Error).message}`)) : undefined,
           unmountRootfs(this.paths.rootfs(rec.id)).catch(() => undefined),
-          this.detachNetwork(rec),
+          this.detachNetwork(rec.id),
         ]));
         await traced('remove: volumes, snapshot, bundle, files', rec.id, () => Promise.all([
           volumes?.release?.(rec.id, { removeAnonymous: !!opts.volumes }).catch((err: Error) => log.warn(`volumes release ${rec.id.slice(0, 12)}: ${err.message}`)),
@@ -702,6 +702,7 @@ export class ContainerService {
       log.warn(`container ${id.slice(0, 12)}: no complete record (create interrupted): removing its leftovers`);
       await this.runtime.delete(id, true).catch((err) => log.warn(`runtime delete ${id.slice(0, 12)}: ${(err as Error).message}`));
       await unmountRootfs(this.paths.rootfs(id)).catch(() => undefined);
+      await this.detachNetwork(id);
       await this.engine.snapshots.remove(id).catch(() => undefined);
       await rm(this.paths.dir(id), { recursive: true, force: true });
       await rm(this.paths.bundle(id), { recursive: true, force: true });
@@ -738,6 +739,7 @@ export class ContainerService {
       log.warn(`container ${id.slice(0, 12)}: leftovers without a record: removing them`);
       if (this.runtimeKnows(id)) await this.runtime.delete(id, true).catch((err) => log.warn(`runtime delete ${id.slice(0, 12)}: ${(err as Error).message}`));
       await unmountRootfs(this.paths.rootfs(id)).catch(() => undefined);
+      await this.detachNetwork(id);
       await rm(this.paths.bundle(id), { recursive: true, force: true });
       if (snapshots.includes(id)) await this.engine.snapshots.remove(id).catch(() => undefined);
     }

@@ -4,12 +4,13 @@
  * kernel and the runtime say), metadata parses, and no temp file is left.
  */
 import { jest } from '@jest/globals';
-import { execFileSync } from 'node:child_process';
+import { execFileSync, spawnSync } from 'node:child_process';
 import { existsSync, readdirSync, readFileSync, rmSync } from 'node:fs';
 import { join } from 'node:path';
 import { startDaemon, type Daemon } from '../fixtures/daemon.js';
 import { runtimePath } from '../../src/common/paths.js';
 import { daemonWithBusybox, docker, ok, waitFor } from './containers/fixture.js';
+import { monitors } from '../reliability/invariants.js';
 
 jest.setTimeout(90_000);
 
@@ -114,4 +115,25 @@ test('kill -9 during a commit: no half image, the container is running (not left
   // A commit after the restart works and carries the layer.
   await ok(d, ['commit', id, 'crashed:again']);
   expect(await ok(d, ['run', '--rm', 'crashed:again', 'cat', '/marker'])).toBe('marker');
+});
+
+test('kill -9 in the middle of a remove: a container whose record, bundle and snapshot are gone is stopped with its monitor at the restart', async () => {
+  const id = await ok(d, ['run', '-d', 'busybox', 'sleep', '1000']);
+  const mon = monitors(d).get(id);
+  expect(mon).toBeGreaterThan(0);
+  process.kill(d.pid, 'SIGKILL');
+  await new Promise<void>((r) => (d.process.exitCode !== null || d.process.signalCode !== null ? r() : d.process.once('exit', () => r())));
+  // What a remove cut short leaves: only the runtime's state and its monitor.
+  const bundle = join(d.execRoot, 'bundles', id);
+  spawnSync('umount', ['-R', join(bundle, 'rootfs')]);
+  rmSync(bundle, { recursive: true, force: true });
+  rmSync(join(d.dataRoot, 'containers', id), { recursive: true, force: true });
+  rmSync(join(d.dataRoot, 'snapshots', id), { recursive: true, force: true });
+  expect(runtimeState(id)).not.toBeNull();
+  const old = d;
+  d = await startDaemon({ dataRoot: old.dataRoot, execRoot: old.execRoot, keep: true });
+  bases.add(join(d.env.DOCKER_CONFIG, '..'));
+  expect(runtimeState(id)).toBeNull();
+  // the monitor ends once its container is killed
+  await waitFor('the monitor to end', async () => !alive(mon!) || (readFileSync(`/proc/${mon}/stat`, 'utf8').includes(') Z') ? true : undefined));
 });
