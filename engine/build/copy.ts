@@ -209,6 +209,7 @@ export async function copyEntry(src: string, destHost: string, owner: Owner | un
   const st = followTop ? await stat(src) : await lstat(src);
   const o = owner ?? { uid: 0, gid: 0 };
   if (st.isSymbolicLink()) {
+    if ((await lstat(destHost).catch(() => undefined))?.isDirectory()) throw new InvalidArgumentError(`cannot overwrite directory ${destHost} with a symbolic link`);
     await rm(destHost, { force: true });
     await symlink(await readlink(src), destHost);
     await lchown(destHost, o.uid, o.gid);
