@@ -12,6 +12,7 @@ import type { WaitCondition } from '../../containers/waiters.js';
 import type { VolumeUser } from '../../volumes/index.js';
 import { formatPlatform, parsePlatform } from '../../images/platform.js';
 import { queryBool, queryFilters, queryInt } from '../query.js';
+import type { Readable } from 'node:stream';
 import type { Ctx, Router } from '../router.js';
 import { registerContainerFiles } from './container-files.js';
 
@@ -20,6 +21,18 @@ const MUX = 'application/vnd.docker.multiplexed-stream';
 
 export function streamContentType(ctx: Ctx, tty: boolean): string {
   return tty || !ctx.versionAtLeast('1.42') ? RAW : MUX;
+}
+
+/** A log stream as the answer: headers at once (clients wait for them), then the stream until it ends or the client goes. */
+export async function sendLogStream(ctx: Ctx, stream: Readable, tty: boolean): Promise<void> {
+  ctx.res.writeHead(200, { 'Content-Type': streamContentType(ctx, tty) });
+  ctx.res.flushHeaders();
+  await new Promise<void>((resolve) => {
+    stream.pipe(ctx.res);
+    stream.on('end', resolve);
+    stream.on('error', () => { ctx.res.destroy(); resolve(); });
+    ctx.res.on('close', () => { stream.destroy(); resolve(); });
+  });
 }
 
 function parseTime(v: string | null, name: string): number {
@@ -160,14 +173,7 @@ export function register(router: Router, engine: Engine): void {
       follow: queryBool(ctx.query, 'follow'),
       tty: !!rec.config.Tty,
     }, () => isActive(svc.store.find(rec.id)?.state ?? { status: 'dead', exitCode: 0, startedAt: '', finishedAt: '' }), ctx.signal);
-    ctx.res.writeHead(200, { 'Content-Type': streamContentType(ctx, !!rec.config.Tty) });
-    ctx.res.flushHeaders();
-    await new Promise<void>((resolve) => {
-      stream.pipe(ctx.res);
-      stream.on('end', resolve);
-      stream.on('error', () => { ctx.res.destroy(); resolve(); });
-      ctx.res.on('close', () => { stream.destroy(); resolve(); });
-    });
+    await sendLogStream(ctx, stream, !!rec.config.Tty);
   });
 
   router.post('/containers/:id/attach', async (ctx) => {

@@ -5,7 +5,7 @@ import type { SecretKind, Swarm } from '../../swarm/index.js';
 import { NOT_MANAGER, NO_SWARM } from '../../swarm/spec.js';
 import { checkFilterKeys, queryBool, queryFilters } from '../query.js';
 import type { Ctx, Router } from '../router.js';
-import { parseTimeNanos, streamContentType } from './containers.js';
+import { parseTimeNanos, sendLogStream } from './containers.js';
 
 function versionOf(ctx: Ctx): number {
   const v = ctx.query.get('version');
@@ -89,14 +89,7 @@ export function register(router: Router, engine: Engine): void {
         stdout, stderr, tail, since: parseTimeNanos(ctx.query.get('since'), 'since'),
         timestamps: queryBool(ctx.query, 'timestamps'), details: queryBool(ctx.query, 'details'), follow: queryBool(ctx.query, 'follow'),
       }, ctx.signal);
-      ctx.res.writeHead(200, { 'Content-Type': streamContentType(ctx, tty) });
-      ctx.res.flushHeaders();
-      await new Promise<void>((resolve) => {
-        stream.pipe(ctx.res);
-        stream.on('end', resolve);
-        stream.on('error', () => { ctx.res.destroy(); resolve(); });
-        ctx.res.on('close', () => { stream.destroy(); resolve(); });
-      });
+      await sendLogStream(ctx, stream, tty);
     });
   }
 
