@@ -4,7 +4,7 @@
  */
 import type { ContentStore } from './content.js';
 import type { LayerStore } from './layers.js';
-import type { Leases } from './leases.js';
+import type { LeaseWatch, Leases } from './leases.js';
 import type { ImageMetaStore } from './store.js';
 import { log } from '../log.js';
 
@@ -15,10 +15,20 @@ export interface GcResult {
 }
 
 export async function collectGarbage(content: ContentStore, layers: LayerStore, meta: ImageMetaStore, leases: Leases, keepChains: Set<string> = new Set()): Promise<GcResult> {
+  // Started before the records are read: whatever is registered meanwhile was leased meanwhile.
+  const watch = leases.watch();
+  try {
+    return await collect(content, layers, meta, watch, keepChains);
+  } finally {
+    watch.stop();
+  }
+}
+
+async function collect(content: ContentStore, layers: LayerStore, meta: ImageMetaStore, watch: LeaseWatch, keepChains: Set<string>): Promise<GcResult> {
   const liveBlobs = new Set<string>();
-  const liveChains = new Set<string>(keepChains);
+  const liveChains = new Set<string>();
   const keepWithParents = async (chainId: string) => {
-    for (let cur: string | undefined = chainId; cur; ) {
+    for (let cur: string | undefined = chainId; cur && !liveChains.has(cur); ) {
       liveChains.add(cur);
       try {
         cur = (await layers.info(cur)).parent;
@@ -27,8 +37,18 @@ export async function collectGarbage(content: ContentStore, layers: LayerStore, 
       }
     }
   };
-  // A leased chain (a commit not yet registered) needs the chains under it too.
-  for (const id of leases.ids()) if (layers.has(id)) await keepWithParents(id);
+  for (const c of keepChains) await keepWithParents(c);
+  // A leased chain (a commit not yet registered) needs the chains under it too; more
+  // may be leased while this runs, so this is asked again before each removal.
+  const expanded = new Set<string>();
+  const keepLeased = async () => {
+    for (const id of watch.seen) {
+      if (expanded.has(id)) continue;
+      expanded.add(id);
+      if (layers.has(id)) await keepWithParents(id);
+    }
+  };
+  await keepLeased();
   for (const img of meta.all()) {
     liveBlobs.add(img.id);
     for (const m of img.manifests) {
@@ -46,14 +66,18 @@ export async function collectGarbage(content: ContentStore, layers: LayerStore, 
   }
   // Manifest lists keep every referenced manifest, but only the pulled platform's blobs exist.
   const result: GcResult = { layers: [], blobs: [], reclaimed: 0 };
+  const keptLayerBlob = async (chain: string) => {
+    try {
+      const b = (await layers.info(chain)).blob;
+      if (b) liveBlobs.add(b.digest);
+    } catch {
+      // A layer without its record is removed below next time.
+    }
+  };
   for (const chain of await layers.list()) {
-    if (liveChains.has(chain) || leases.held(chain)) {
-      try {
-        const b = (await layers.info(chain)).blob;
-        if (b) liveBlobs.add(b.digest);
-      } catch {
-        // A layer without its record is removed below next time.
-      }
+    await keepLeased();
+    if (liveChains.has(chain)) {
+      await keptLayerBlob(chain);
       continue;
     }
     try {
@@ -65,11 +89,10 @@ export async function collectGarbage(content: ContentStore, layers: LayerStore, 
     result.layers.push(chain);
   }
   for await (const blob of content.walk()) {
-    if (liveBlobs.has(blob.digest) || leases.held(blob.digest)) continue;
+    if (liveBlobs.has(blob.digest) || watch.seen.has(blob.digest)) continue;
     await content.delete(blob.digest);
     result.blobs.push(blob.digest);
   }
   if (result.layers.length || result.blobs.length) log.debug(`gc: removed ${result.layers.length} layers, ${result.blobs.length} blobs`);
   return result;
 }
-

@@ -66,8 +66,18 @@ export class LocalImageService implements ImageService {
     await this.content.init();
     await this.layers.init();
     await this.meta.init();
+    await this.dropRecordsWithoutConfig();
     // Whatever a crash left unreferenced (a pull cut short) goes now.
     await collectGarbage(this.content, this.layers, this.meta, this.leases);
+  }
+
+  /** An image whose config blob is gone can be neither listed nor run; one such record must not fail every listing. */
+  private async dropRecordsWithoutConfig(): Promise<void> {
+    for (const m of this.meta.all()) {
+      if (await this.content.info(m.id)) continue;
+      log.warn(`image ${m.id}: its config blob is missing; the image record and its tags are dropped`);
+      await this.meta.delete(m.id);
+    }
   }
 
   async record(id: string): Promise<ImageRecord> {
