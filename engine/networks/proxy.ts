@@ -1,25 +1,37 @@
+import { type ChildProcess, spawn } from 'node:child_process';
 import { createSocket, type Socket as UdpSocket } from 'node:dgram';
-import { connect, createServer, type Server } from 'node:net';
+import { existsSync } from 'node:fs';
+import { createServer, type Server } from 'node:net';
+import { join } from 'node:path';
+import { projectRoot } from '../../src/common/paths.js';
 import { ConflictError } from '../errors.js';
-import type { PortRequest } from './ports.js';
+import { log } from '../log.js';
+import type { Proto, PortRequest } from './ports.js';
 
 /** A listening host port forwarding to a container port. */
-export interface PortProxy { hostPort: number; close(): Promise<void> }
+export interface PortProxy { hostPort: number; pid: number; close(): Promise<void> }
 
-const UDP_IDLE_MS = 30_000;
+/** The native proxy (native/proxy): $BERTH_PROXY, else the one built in native/build. */
+export function proxyPath(): string {
+  return process.env.BERTH_PROXY || join(projectRoot(), 'native', 'build', 'berth-proxy');
+}
 
 /**
- * The userland proxy holds each published host port: binding it is how a port gets
- * reserved (a port already in use fails here, before any rule exists), and it serves
- * the host's loopback, which the DNAT rules leave alone. Other traffic is DNAT'ed by
- * nft and never reaches the proxy.
+ * A published host port is held by a berth-proxy process: berthd binds the port
+ * (binding it is how a port gets reserved: a port already in use fails here, before
+ * any rule exists) and hands the socket to the proxy as its fd 3, so the proxy runs
+ * unprivileged. It serves the host's loopback (and IPv6), which the DNAT rules leave
+ * alone; other traffic is DNAT'ed by nft and never reaches it. The proxy's stdin is
+ * a pipe from berthd: it exits when berthd does, and restore() starts it again.
  */
 export async function openProxy(req: PortRequest, containerIp: string): Promise<PortProxy> {
+  const bin = proxyPath();
+  if (!existsSync(bin)) throw new Error(`the port proxy ${bin} is missing: build it with \`make -C native\` (or set BERTH_PROXY)`);
   const ports = req.hostPortMin === 0 ? [0] : range(req.hostPortMin, req.hostPortMax);
   let lastErr: unknown;
   for (const port of ports) {
     try {
-      return req.proto === 'tcp' ? await tcpProxy(req.hostIp, port, containerIp, req.containerPort) : await udpProxy(req.hostIp, port, containerIp, req.containerPort);
+      return await (req.proto === 'tcp' ? bindTcp : bindUdp)(req.hostIp, port, (fd) => startProxy(bin, req.proto, fd, containerIp, req.containerPort));
     } catch (err) {
       lastErr = err;
       const code = (err as NodeJS.ErrnoException).code;
@@ -29,6 +41,7 @@ export async function openProxy(req: PortRequest, containerIp: string): Promise<
   const what = req.hostPortMin === req.hostPortMax ? `${req.hostPortMin}` : `${req.hostPortMin}-${req.hostPortMax}`;
   const code = (lastErr as NodeJS.ErrnoException)?.code;
   if (code === 'EADDRNOTAVAIL') throw new ConflictError(`cannot publish port ${req.containerPort}/${req.proto}: host address ${req.hostIp} is not an address of this host`, { cause: lastErr });
+  if (code !== 'EADDRINUSE' && code !== 'EACCES') throw lastErr;
   throw new ConflictError(`cannot publish port ${req.containerPort}/${req.proto}: host port ${req.hostIp}:${what}/${req.proto} is already in use (choose another with -p HOSTPORT:${req.containerPort})`, { cause: lastErr });
 }
 
@@ -36,54 +49,73 @@ function range(a: number, b: number): number[] {
   return Array.from({ length: b - a + 1 }, (_, i) => a + i);
 }
 
-async function tcpProxy(hostIp: string, hostPort: number, ip: string, port: number): Promise<PortProxy> {
-  // No Nagle on either leg (as docker-proxy, Go's default): a reply written in pieces
-  // would otherwise wait for the client's delayed ACK at each hop.
-  const server: Server = createServer({ allowHalfOpen: true, noDelay: true }, (client) => {
-    const upstream = connect({ host: ip, port, allowHalfOpen: true, noDelay: true });
-    client.pipe(upstream);
-    upstream.pipe(client);
-    const drop = () => { client.destroy(); upstream.destroy(); };
-    client.on('error', drop);
-    upstream.on('error', drop);
-    client.on('close', () => upstream.end());
-    upstream.on('close', () => client.end());
-  });
-  await new Promise<void>((res, rej) => { server.once('error', rej); server.listen({ host: hostIp, port: hostPort, exclusive: true, ipv6Only: hostIp.includes(':') }, () => { server.off('error', rej); res(); }); });
-  return {
-    hostPort: (server.address() as { port: number }).port,
-    close: () => new Promise<void>((res) => { server.close(() => res()); (server as Server & { closeAllConnections?: () => void }).closeAllConnections?.(); }),
-  };
+type Start = (fd: number) => ChildProcess;
+
+/**
+ * The socket's descriptor, for spawn's stdio. Node keeps it on the libuv handle: a
+ * server's `_handle`; a dgram socket's state (its `_handle` getter is deprecated, DEP0112).
+ */
+function fdOf(owner: Server | UdpSocket): number {
+  const state = Object.getOwnPropertySymbols(owner).find((s) => s.description === 'state symbol');
+  const handle = state ? (owner as unknown as Record<symbol, { handle: { fd: number } }>)[state].handle : (owner as unknown as { _handle: { fd: number } })._handle;
+  if (!(handle?.fd >= 0)) throw new Error('cannot hand the host port to the port proxy: this Node.js does not expose the socket\'s descriptor');
+  return handle.fd;
 }
 
-async function udpProxy(hostIp: string, hostPort: number, ip: string, port: number): Promise<PortProxy> {
+// The proxy is spawned in the 'listening' callback and Node's socket closed in that
+// same tick: the event loop never polls it, so Node never accepts or reads on it.
+function bindTcp(hostIp: string, hostPort: number, start: Start): Promise<PortProxy> {
+  const server = createServer();
+  return new Promise((res, rej) => {
+    server.once('error', rej);
+    server.listen({ host: hostIp, port: hostPort, exclusive: true, ipv6Only: hostIp.includes(':'), backlog: 511 }, () => {
+      server.off('error', rej);
+      const port = (server.address() as { port: number }).port;
+      let child: ChildProcess;
+      try { child = start(fdOf(server)); } finally { server.close(); }
+      res(handle(child, port));
+    });
+  });
+}
+
+function bindUdp(hostIp: string, hostPort: number, start: Start): Promise<PortProxy> {
   // "::" is the IPv6 side only: 0.0.0.0 has its own proxy
   const sock = createSocket(hostIp.includes(':') ? { type: 'udp6', ipv6Only: true } : { type: 'udp4' });
-  await new Promise<void>((res, rej) => { sock.once('error', rej); sock.bind({ address: hostIp, port: hostPort, exclusive: true }, () => { sock.off('error', rej); res(); }); });
-  const flows = new Map<string, { up: UdpSocket; timer: NodeJS.Timeout }>();
-  sock.on('message', (msg, rinfo) => {
-    const key = `${rinfo.address}:${rinfo.port}`;
-    let flow = flows.get(key);
-    if (!flow) {
-      const up = createSocket(ip.includes(':') ? 'udp6' : 'udp4');
-      up.on('message', (reply) => sock.send(reply, rinfo.port, rinfo.address));
-      up.on('error', () => undefined);
-      flow = { up, timer: setTimeout(() => undefined, 0) };
-      flows.set(key, flow);
-    }
-    clearTimeout(flow.timer);
-    const f = flow;
-    f.timer = setTimeout(() => { f.up.close(); flows.delete(key); }, UDP_IDLE_MS);
-    f.timer.unref();
-    f.up.send(msg, port, ip);
+  return new Promise((res, rej) => {
+    sock.once('error', rej);
+    sock.bind({ address: hostIp, port: hostPort, exclusive: true }, () => {
+      sock.off('error', rej);
+      const port = sock.address().port;
+      let child: ChildProcess;
+      try { child = start(fdOf(sock)); } finally { sock.close(); }
+      res(handle(child, port));
+    });
   });
-  sock.on('error', () => undefined);
+}
+
+function startProxy(bin: string, proto: Proto, fd: number, ip: string, port: number): ChildProcess {
+  const child = spawn(bin, [proto, ip, String(port)], { stdio: ['pipe', 'ignore', 'inherit', fd] });
+  if (child.pid === undefined) throw new Error(`cannot start the port proxy ${bin}`);
+  child.on('error', () => undefined); // a failed start throws above; a kill of a dead child is no news
+  return child;
+}
+
+function handle(child: ChildProcess, hostPort: number): PortProxy {
+  let closing = false;
+  const exited = new Promise<void>((res) => child.once('exit', (code, signal) => {
+    if (!closing) log.warn(`port proxy ${child.pid} for host port ${hostPort} exited (${signal ?? `code ${code}`}): the port is not served on loopback until the container restarts`);
+    res();
+  }));
+  // berthd's exit must not wait for its proxies: their stdin closing stops them
+  child.unref();
+  (child.stdin as unknown as { unref(): void }).unref();
   return {
-    hostPort: sock.address().port,
+    hostPort,
+    pid: child.pid!,
     close: async () => {
-      for (const f of flows.values()) { clearTimeout(f.timer); f.up.close(); }
-      flows.clear();
-      sock.close();
+      closing = true;
+      if (child.exitCode === null && child.signalCode === null) child.kill('SIGTERM');
+      await exited;
     },
   };
 }

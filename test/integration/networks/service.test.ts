@@ -4,9 +4,10 @@
  */
 import { spawn, type ChildProcess } from 'node:child_process';
 import { createSocket } from 'node:dgram';
-import { existsSync, readdirSync, rmSync } from 'node:fs';
+import { existsSync, readFileSync, readdirSync, readlinkSync, rmSync } from 'node:fs';
 import { join } from 'node:path';
 import { EventBus } from '../../../engine/events.js';
+import { proxyPath } from '../../../engine/networks/proxy.js';
 import { NetworkService } from '../../../engine/networks/service.js';
 import type { AttachRequest } from '../../../engine/networks/index.js';
 import { OutsideHost, hostAddress, httpdIn, octet, requireTools, sh, shOk, tag, tempDir, waitFor } from './netenv.js';
@@ -164,13 +165,51 @@ describe('published ports on the default bridge', () => {
 test('a published UDP port answers through the proxy (loopback) and DNAT (host address)', async () => {
   const r = req('udp', { PortBindings: { '9999/udp': [{ HostPort: '' }] } });
   const res = await svc.attach(r);
-  const echo = spawn('nsenter', [`--net=${res.netnsPath}`, process.execPath, '-e',
-    "const d=require('dgram').createSocket('udp4');d.on('message',(m,r)=>d.send(Buffer.concat([Buffer.from('echo:'),m]),r.port,r.address));d.bind(9999,()=>console.log('ready'))"], { stdio: ['ignore', 'pipe', 'inherit'] });
-  children.push(echo);
-  await new Promise<void>((resolve) => echo.stdout!.once('data', () => resolve()));
+  await udpEchoIn(res.netnsPath!, 9999);
   const hostPort = Number((res.settings.Ports as any)['9999/udp'][0].HostPort);
   for (const addr of ['127.0.0.1', hostAddress()]) expect(await udpRoundTrip(addr, hostPort, 'hi')).toBe('echo:hi');
   await svc.detach(r.id);
+});
+
+async function udpEchoIn(netns: string, port: number): Promise<void> {
+  const echo = spawn('nsenter', [`--net=${netns}`, process.execPath, '-e',
+    `const d=require('dgram').createSocket('udp4');d.on('message',(m,r)=>d.send(Buffer.concat([Buffer.from('echo:'),m]),r.port,r.address));d.bind(${port},()=>console.log('ready'))`], { stdio: ['ignore', 'pipe', 'inherit'] });
+  children.push(echo);
+  await new Promise<void>((resolve) => echo.stdout!.once('data', () => resolve()));
+}
+
+/** The berth-proxy processes forwarding to IP: pid, uid and arguments, from /proc. */
+function proxiesTo(ip: string): Array<{ pid: number; uid: number; args: string[] }> {
+  const found = [];
+  for (const pid of readdirSync('/proc').filter((f) => /^\d+$/.test(f))) {
+    try {
+      if (readlinkSync(`/proc/${pid}/exe`) !== proxyPath()) continue;
+      const args = readFileSync(`/proc/${pid}/cmdline`, 'utf8').split('\0').slice(1, -1);
+      const uid = Number(/^Uid:\s+(\d+)/m.exec(readFileSync(`/proc/${pid}/status`, 'utf8'))![1]);
+      if (args[1] === ip) found.push({ pid: Number(pid), uid, args });
+    } catch { /* gone meanwhile, or not ours to read */ }
+  }
+  return found;
+}
+
+test('berth-proxy processes serve loopback for TCP and UDP, unprivileged, and are gone once the container is detached', async () => {
+  const r = req('native', { PortBindings: { '80/tcp': [{ HostIp: '127.0.0.1', HostPort: '' }], '9998/udp': [{ HostIp: '127.0.0.1', HostPort: '' }] } });
+  const res = await svc.attach(r);
+  children.push(httpdIn(res.netnsPath!, 80, 'native\n', root));
+  await udpEchoIn(res.netnsPath!, 9998);
+  const ports = res.settings.Ports as any;
+  const [tcpPort, udpPort] = [ports['80/tcp'][0].HostPort, ports['9998/udp'][0].HostPort];
+  await waitFor(() => shOk(`nsenter --net=${res.netnsPath} busybox wget -q -O /dev/null http://127.0.0.1/`), 'httpd');
+  expect(await sh(`busybox wget -q -O - http://127.0.0.1:${tcpPort}/`)).toBe('native\n');
+  expect(await udpRoundTrip('127.0.0.1', Number(udpPort), 'hi')).toBe('echo:hi');
+
+  const ip = (res.settings.Networks as any).bridge.IPAddress;
+  const procs = proxiesTo(ip);
+  expect(procs.map((p) => p.args.join(' ')).sort()).toEqual([`tcp ${ip} 80`, `udp ${ip} 9998`]);
+  for (const p of procs) expect(p.uid).toBe(65534);
+  await svc.detach(r.id);
+  for (const p of procs) expect(existsSync(`/proc/${p.pid}`)).toBe(false);
+  expect(await shOk(`busybox wget -q -T 2 -O /dev/null http://127.0.0.1:${tcpPort}/`)).toBe(false);
 });
 
 function udpRoundTrip(host: string, port: number, text: string): Promise<string> {
@@ -253,10 +292,16 @@ test('a restart with a running sandbox keeps it and restores its published port;
   const namedRes = await svc.attach(named);
   const namedIp6 = (namedRes.settings.Networks as any)[`rs${t}`].GlobalIPv6Address;
   expect(namedIp6).toBe(`${v6}2`);
+  const keptIp = (res.settings.Networks as any).bridge.IPAddress;
+  const before = proxiesTo(keptIp);
+  expect(before).toHaveLength(1);
   await svc.shutdown();
   expect(await sh(`ip -br link show ${bridge}`)).toContain(bridge);
+  // the proxies go with the engine and come back with restore
+  for (const p of before) expect(existsSync(`/proc/${p.pid}`)).toBe(false);
   svc = await NetworkService.open(opts);
   const again = await svc.restore(r.id);
+  expect(proxiesTo(keptIp)).toHaveLength(1);
   expect((again.settings.Ports as any)['80/tcp'][0].HostPort).toBe(hostPort);
   await waitFor(() => shOk(`busybox wget -q -O /dev/null http://127.0.0.1:${hostPort}/`), 'restored proxy');
   expect(await sh(`busybox wget -q -O - http://127.0.0.1:${hostPort}/`)).toBe('kept\n');
