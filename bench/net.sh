@@ -11,6 +11,7 @@
 # Each engine runs in a network namespace of its own (its bridge, NAT rules and
 # published ports live and die there), with its own data-root, exec-root and socket.
 # Usage: bench/net.sh [RUNS] [MEGABYTES]   (root needed; RUNS >= 10)
+#   ONLY=ports bench/net.sh: part 3 alone (the published-port path)
 set -euo pipefail
 cd "$(dirname "$0")/.."
 ROOT=$PWD
@@ -77,8 +78,12 @@ for e in "$B" "$D"; do
   $e run --rm busybox true && $e run --rm --network none busybox true   # warm-up, and proof it works
 done
 
-# --- 1. run latency: rounds with every case in each, times pooled (load drifts on a shared machine)
+ONLY=${ONLY:-}
+[ -z "$ONLY" ] || [ "$ONLY" = ports ] || { echo "bench/net.sh: ONLY=$ONLY: the only part that runs alone is ONLY=ports" >&2; exit 1; }
 ROUNDS=5
+TB=0 TD=0 PB=0 PD=0 IB=0 ID=0
+if [ -z "$ONLY" ]; then
+# --- 1. run latency: rounds with every case in each, times pooled (load drifts on a shared machine)
 PER=$(( (RUNS + ROUNDS - 1) / ROUNDS ))
 for round in $(seq 1 $ROUNDS); do
   hyperfine -N --warmup 1 --runs "$PER" --export-json "$WORK/run-$round.json" \
@@ -127,6 +132,7 @@ throughput() { # $1 = docker command line
 }
 TB=$(throughput "$B")
 TD=$(throughput "$D")
+fi
 
 # iperf3 -c ... -f m: the receiver's Mbits/sec
 iperf_mbits() { awk '/receiver/ {for (i = 1; i < NF; i++) if ($(i+1) == "Mbits/sec") print $i}'; }
@@ -167,7 +173,7 @@ host_iperf() { nsenter --net="/proc/$(pid_of "$1")/ns/net" sh -c "for t in \$(se
 declare -A R
 for round in 1 2 3; do
   for e in "$B" "$D"; do
-    R[$e,c2c]=$(best "${R[$e,c2c]:-0}" "$($e run --rm --network benchnet busybox sh -c "for t in \$(seq 50); do iperf3 -c ${IP[$e]} -t 3 -f m 2>/dev/null && break; sleep 0.1; done" | iperf_mbits)")
+    [ -n "$ONLY" ] || R[$e,c2c]=$(best "${R[$e,c2c]:-0}" "$($e run --rm --network benchnet busybox sh -c "for t in \$(seq 50); do iperf3 -c ${IP[$e]} -t 3 -f m 2>/dev/null && break; sleep 0.1; done" | iperf_mbits)")
     R[$e,proxy]=$(best "${R[$e,proxy]:-0}" "$(host_iperf "$e" 127.0.0.1 "${PI[$e]}")")
     R[$e,dnat]=$(best "${R[$e,dnat]:-0}" "$(host_iperf "$e" "${GW[$e]}" "${PJ[$e]}")")
     R[$e,cproxy]=$(best "${R[$e,cproxy]:-0}" "$(nsenter --net="/proc/$(pid_of "$e")/ns/net" node "$WORK/connrate.js" 127.0.0.1 "${PH[$e]}" 3 4 | cut -d' ' -f1)")
@@ -175,14 +181,23 @@ for round in 1 2 3; do
   done
 done
 for e in "$B" "$D"; do $e rm -f isrv psrv >/dev/null; $e network rm benchnet >/dev/null; done
-IB=${R[$B,c2c]}; ID=${R[$D,c2c]}
+IB=${R[$B,c2c]:-0}; ID=${R[$D,c2c]:-0}
 PB_PI=${R[$B,proxy]} PB_DI=${R[$B,dnat]} PB_PC=${R[$B,cproxy]} PB_DC=${R[$B,cdnat]}
 PD_PI=${R[$D,proxy]} PD_DI=${R[$D,dnat]} PD_PC=${R[$D,cproxy]} PD_DC=${R[$D,cdnat]}
 
 echo "load average: $(cut -d' ' -f1-3 /proc/loadavg)"
-node - "$WORK" "$ROUNDS" "$TB" "$TD" "$PB" "$PD" "$IB" "$ID" "$PB_PI $PB_DI $PB_PC $PB_DC" "$PD_PI $PD_DI $PD_PC $PD_DC" <<'JS'
+node - "$WORK" "$ONLY" "$ROUNDS" "$TB" "$TD" "$PB" "$PD" "$IB" "$ID" "$PB_PI $PB_DI $PB_PC $PB_DC" "$PD_PI $PD_DI $PD_PC $PD_DC" <<'JS'
 const fs = require('fs');
-const [dir, rounds, tb, td, pb, pd, ib, id, pubB, pubD] = process.argv.slice(2);
+const [dir, only, rounds, tb, td, pb, pd, ib, id, pubB, pubD] = process.argv.slice(2);
+const [b, d] = [pubB, pubD].map((s) => s.split(' ').map(Number));
+const row = (what, i, unit) => console.log(`published port, ${what}: berthd ${b[i]} ${unit}, dockerd ${d[i]} ${unit}, ratio ${(b[i] / d[i]).toFixed(2)}`);
+const published = () => {
+  row('iperf3 via 127.0.0.1 (userland proxy; best of 3)', 0, 'Mbit/s');
+  row('iperf3 via the bridge gateway (DNAT; best of 3)', 1, 'Mbit/s');
+  row('new connections via 127.0.0.1 (userland proxy; 4 at a time, 3 s)', 2, 'conn/s');
+  row('new connections via the bridge gateway (DNAT; 4 at a time, 3 s)', 3, 'conn/s');
+};
+if (only) { published(); process.exit(0); }
 const times = {};
 for (let i = 1; i <= Number(rounds); i++) {
   for (const r of JSON.parse(fs.readFileSync(`${dir}/run-${i}.json`, 'utf8')).results) (times[r.command] ??= []).push(...r.times);
@@ -200,10 +215,5 @@ const ratio = (k, c) => (stat(`berthd ${c}`)[k] / stat(`dockerd ${c}`)[k]).toFix
 console.log(`ratio berthd/dockerd: bridge ${ratio('min', 'bridge')} (min) ${ratio('median', 'bridge')} (median), none ${ratio('min', 'none')} (min) ${ratio('median', 'none')} (median)`);
 console.log(`container-to-container throughput (nc + dd, user network, best of 3): berthd ${Number(tb).toFixed(0)} MB/s, dockerd ${Number(td).toFixed(0)} MB/s, ratio ${(tb / td).toFixed(2)}`);
 console.log(`container-to-container throughput (iperf3, user network, best of 3): berthd ${Number(ib).toFixed(0)} Mbit/s, dockerd ${Number(id).toFixed(0)} Mbit/s, ratio ${(ib / id).toFixed(2)}`);
-const [b, d] = [pubB, pubD].map((s) => s.split(' ').map(Number));
-const row = (what, i, unit) => console.log(`published port, ${what}: berthd ${b[i]} ${unit}, dockerd ${d[i]} ${unit}, ratio ${(b[i] / d[i]).toFixed(2)}`);
-row('iperf3 via 127.0.0.1 (userland proxy; best of 3)', 0, 'Mbit/s');
-row('iperf3 via the bridge gateway (DNAT; best of 3)', 1, 'Mbit/s');
-row('new connections via 127.0.0.1 (userland proxy; 4 at a time, 3 s)', 2, 'conn/s');
-row('new connections via the bridge gateway (DNAT; 4 at a time, 3 s)', 3, 'conn/s');
+published();
 JS
