@@ -16,7 +16,7 @@ const run = promisify(execFile);
 /**
  * The engine bundle a host receives: a gzip tar of bin/berthd (a Node single
  * executable application: this node binary with the esbuild-bundled engine injected,
- * so the host needs no Node or npm) and bin/berth-runtime (static C). Its id is the
+ * so the host needs no Node or npm), bin/berth-runtime and bin/berth-proxy (static C). Its id is the
  * sha256 of the tar, stored on the host as BUNDLE_ID to skip identical uploads.
  * Where this computer has zstd, the same tar is also kept zstd-compressed
  * (`zstdPath`): a host with zstd gets that one, which unpacks about four times faster.
@@ -97,11 +97,14 @@ export async function ensureBundle(): Promise<Bundle> {
   return built;
 }
 
-/** What the bundle is made of: engine and shared sources, the lock file, berth-runtime, node. */
+/** The static binaries of native/build that go in the bundle's bin/. */
+const NATIVE = ['berth-runtime', 'berth-proxy'];
+
+/** What the bundle is made of: engine and shared sources, the lock file, berth-runtime, berth-proxy, node. */
 async function inputStamp(): Promise<string> {
   const root = projectRoot();
   const h = createHash('sha256').update(process.version).update(process.execPath).update(`zstd:${ZSTD_LEVEL}`);
-  const files: string[] = [join(root, 'package-lock.json'), join(root, 'native', 'build', 'berth-runtime')];
+  const files: string[] = [join(root, 'package-lock.json'), ...NATIVE.map((b) => join(root, 'native', 'build', b))];
   for (const sub of ['engine', join('src', 'common')]) {
     for (const f of await readdir(join(root, sub), { recursive: true })) if (String(f).endsWith('.ts')) files.push(join(root, sub, String(f)));
   }
@@ -123,18 +126,20 @@ async function build(dir: string): Promise<Bundle> {
     } catch (err) {
       throw new ProvisionError(`cannot bundle the engine (engine/main.ts): ${reason(err)}`, { hint: 'run `npm run build` and fix the errors it shows' });
     }
-    const runtime = join(projectRoot(), 'native', 'build', 'berth-runtime');
-    const runtimeBytes = await readFile(runtime).catch(() => {
-      throw new ProvisionError(`berth-runtime is not built (${runtime})`, { hint: 'run `npm run build`' });
-    });
-    const inputs = createHash('sha256').update(await readFile(script)).update(runtimeBytes).update(process.version).update(process.execPath).digest('hex').slice(0, 16);
+    const native = await Promise.all(NATIVE.map(async (b) => {
+      const path = join(projectRoot(), 'native', 'build', b);
+      return { name: `bin/${b}`, data: await readFile(path).catch(() => { throw new ProvisionError(`${b} is not built (${path})`, { hint: 'run `npm run build`' }); }), mode: 0o755 };
+    }));
+    const h = createHash('sha256').update(await readFile(script));
+    for (const n of native) h.update(n.data);
+    const inputs = h.update(process.version).update(process.execPath).digest('hex').slice(0, 16);
     const cached = join(dir, `berth-bundle-${inputs}.tar.gz`);
     if (await stat(cached).then(() => true, () => false)) return withZstd(await describe(cached));
     const sea = join(work, 'berthd');
     await makeSea(script, sea, work);
     const tar = await tarFiles([
       { name: 'bin/berthd', data: await readFile(sea), mode: 0o755 },
-      { name: 'bin/berth-runtime', data: runtimeBytes, mode: 0o755 },
+      ...native,
     ]);
     const tmp = `${cached}.${process.pid}.tmp`;
     await writeFile(tmp, gzipSync(tar, { level: 1 }));

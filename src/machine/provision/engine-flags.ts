@@ -29,9 +29,9 @@ export function engineArgs(layout: HostLayout, opts: EngineOptions, driverName: 
   return args;
 }
 
-/** The engine's environment: the runtime path, then --engine-env (HTTP_PROXY and friends go there). */
+/** The engine's environment: the runtime and port proxy paths, then --engine-env (HTTP_PROXY and friends go there). */
 export function engineEnv(layout: HostLayout, opts: EngineOptions): Record<string, string> {
-  const env: Record<string, string> = { BERTH_RUNTIME: join(layout.binDir, 'berth-runtime') };
+  const env: Record<string, string> = { BERTH_RUNTIME: join(layout.binDir, 'berth-runtime'), BERTH_PROXY: join(layout.binDir, 'berth-proxy') };
   for (const e of opts.Env) {
     const i = e.indexOf('=');
     if (i > 0) env[e.slice(0, i)] = e.slice(i + 1);

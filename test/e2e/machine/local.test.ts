@@ -48,6 +48,7 @@ test('create -d local (the default driver) installs and starts an engine on this
   expect(r.stderr).toBe('');
   expect(r.code).toBe(0);
   expect(existsSync(join(prefix, 'opt', 'berth', 'bin', 'berthd'))).toBe(true);
+  expect(existsSync(join(prefix, 'opt', 'berth', 'bin', 'berth-proxy'))).toBe(true);
   expect(alive(enginePid())).toBe(true);
   expect(berth(['machine', 'ls', '--format', '{{.Name}} {{.DriverName}} {{.State}} {{.URL}}'], env).stdout).toBe(`loc local Running tcp://127.0.0.1:${port}\n`);
 });

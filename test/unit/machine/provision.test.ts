@@ -19,7 +19,7 @@ test('engine flags use dockerd names and carry the --engine-* options', () => {
   expect(args.slice(0, 5)).toEqual(['-H', 'unix:///run/berth/berthd.sock', '-H', 'tcp://0.0.0.0:2376', '--tlsverify']);
   expect(args).toEqual(expect.arrayContaining(['--tlscacert=/etc/berth/ca.pem', '--label=provider=generic', '--label=env=prod', '--insecure-registry=reg:5000',
     '--registry-mirror=https://m', '--storage-driver=vfs', '--log-level=debug', '--data-root=/var/lib/berth', '--runtime=/opt/berth/bin/berth-runtime']));
-  expect(engineEnv(l, { ...defaultEngineOptions(), Env: ['HTTP_PROXY=http://p:3128', 'bad'] })).toEqual({ BERTH_RUNTIME: '/opt/berth/bin/berth-runtime', HTTP_PROXY: 'http://p:3128' });
+  expect(engineEnv(l, { ...defaultEngineOptions(), Env: ['HTTP_PROXY=http://p:3128', 'bad'] })).toEqual({ BERTH_RUNTIME: '/opt/berth/bin/berth-runtime', BERTH_PROXY: '/opt/berth/bin/berth-proxy', HTTP_PROXY: 'http://p:3128' });
   expect(hostLayout('/srv/x', 'm2')).toMatchObject({ service: 'berthd-m2', certDir: '/srv/x/etc/berth', systemdUnit: '/etc/systemd/system/berthd-m2.service' });
 });
 
