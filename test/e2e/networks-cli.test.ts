@@ -4,7 +4,7 @@
  * engine, none/internal/isolation, network commands, restart, and cleanup on stop.
  */
 import { execFile } from 'node:child_process';
-import { readdirSync, rmSync } from 'node:fs';
+import { existsSync, readFileSync, readdirSync, rmSync } from 'node:fs';
 import { promisify } from 'node:util';
 import { api, startDaemon, type Daemon } from '../fixtures/daemon.js';
 import { buildImage, busyboxEntries, pushImage } from '../fixtures/images.js';
@@ -186,6 +186,16 @@ test('a restart keeps running containers reachable; a stop with none running lea
   // a container that kept running resolves names through the restarted resolver
   expect(await docker('exec', 'web', 'wget', '-q', '-O', '-', 'http://www/')).toBe('hello from berth');
 
+  // berthd killed outright: its port proxies exit with it, and the next start brings them back
+  const proxies = proxiesOf(daemon.pid);
+  expect(proxies.length).toBeGreaterThan(0);
+  daemon.process.kill('SIGKILL');
+  await daemon.stop();
+  await waitFor(async () => proxies.every((pid) => !existsSync(`/proc/${pid}`)), 'the killed engine\'s proxies to exit');
+  daemon = await startDaemon({ args: extraArgs, dataRoot: daemon.dataRoot, execRoot: daemon.execRoot, keep: true });
+  await waitFor(() => shOk(`busybox wget -q -O /dev/null http://127.0.0.1:${port}/`), 'the port restored after a kill');
+  expect(proxiesOf(daemon.pid).length).toBe(proxies.length);
+
   // a second engine with its own bridge and data-root coexists
   const second = await startDaemon();
   try {
@@ -208,3 +218,13 @@ test('a restart keeps running containers reachable; a stop with none running lea
   expect(readdirSync(`${daemon.execRoot}/netns`)).toEqual([]);
   daemon = await startDaemon({ args: extraArgs, dataRoot: daemon.dataRoot, execRoot: daemon.execRoot }); // for afterAll
 });
+
+/** The berth-proxy processes an engine started (its children by that name). */
+function proxiesOf(enginePid: number): number[] {
+  return readdirSync('/proc').filter((f) => /^\d+$/.test(f)).filter((pid) => {
+    try {
+      const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
+      return stat.includes('(berth-proxy)') && Number(stat.slice(stat.lastIndexOf(')') + 2).split(' ')[1]) === enginePid;
+    } catch { return false; } // gone meanwhile
+  }).map(Number);
+}
