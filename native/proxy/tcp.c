@@ -42,11 +42,13 @@ struct tcp_conn
   struct proxy_ev client_ev, upstream_ev;
   int client, upstream;
   bool connecting, dead;
+  unsigned pumped; /* the batch of events that last pumped it */
   struct direction up, down; /* client -> container, container -> client */
   struct tcp_conn *next_dead;
 };
 
 static struct tcp_conn *dead;
+static unsigned batch = 1;
 /* Empty pipes of closed connections, reused: two pipe2 calls less per connection. */
 static struct pipe_buf pool[POOLED_PIPES];
 static int pooled;
@@ -104,6 +106,7 @@ conn_close (struct tcp_conn *c)
 void
 tcp_reap (void)
 {
+  batch++;
   while (dead)
     {
       struct tcp_conn *c = dead;
@@ -165,6 +168,10 @@ pump (int src, int dst, struct direction *d)
 static void
 conn_pump (struct tcp_conn *c)
 {
+  /* A pump drains both sockets: the other socket's event in the same batch has nothing left to do. */
+  if (c->pumped == batch)
+    return;
+  c->pumped = batch;
   if (pump (c->client, c->upstream, &c->up) < 0 || pump (c->upstream, c->client, &c->down) < 0
       || (c->up.shut && c->down.shut))
     conn_close (c);
