@@ -32,7 +32,7 @@ void proxy_warn (const char *msg);
 
 void tcp_accept (int epfd, int lfd, const struct proxy_target *target);
 void tcp_event (int epfd, struct proxy_ev *ev, unsigned events);
-/* Ends a batch of events: frees the connections closed while handling it (later
+/* Frees the connections closed while handling the last batch of events (later
  * events of that batch may still point at them). */
 void tcp_reap (void);
 

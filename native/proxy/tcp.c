@@ -1,8 +1,10 @@
 /* TCP: each accepted connection gets a connection to the container and two pipes,
  * one per direction; splice(2) moves bytes socket -> pipe -> socket. Epoll is
- * edge-triggered: every event on either socket pumps both directions until
- * nothing moves, so a wakeup is never lost. A half-close is passed on once the
- * pipe of its direction is drained (shutdown SHUT_WR), as docker-proxy does. */
+ * edge-triggered: an event marks its socket readable and/or writable, and every
+ * event pumps both directions until nothing moves; a socket is marked not
+ * readable (writable) only when it said EAGAIN, so a wakeup is never lost and no
+ * splice is tried that is known to fail. A half-close is passed on once the pipe
+ * of its direction is drained (shutdown SHUT_WR), as docker-proxy does. */
 #include <errno.h>
 #include <fcntl.h>
 #include <netinet/in.h>
@@ -16,10 +18,9 @@
 #define SPLICE_LEN (1 << 20)
 #define POOLED_PIPES 64
 /* A pipe that fills up at the default size (a bulk transfer) is grown to the
- * largest size an unprivileged process may ask for by default, as Go's splice
- * (docker-proxy) does for every pipe: fewer splice calls per byte. Short
- * exchanges keep the default and the nobody user's pipe budget
- * (fs.pipe-user-pages-soft) is spent only on connections that move data. */
+ * largest size an unprivileged process may ask for by default (fs.pipe-max-size):
+ * fewer splice calls per byte. Short exchanges keep the default, so the nobody
+ * user's pipe budget (fs.pipe-user-pages-soft) goes to connections that move data. */
 #define PIPE_DEFAULT (64 << 10)
 #define PIPE_BULK (1 << 20)
 
@@ -37,18 +38,22 @@ struct direction
   bool shut; /* ... and the destination has been shut for writing */
 };
 
+struct ready
+{
+  bool rd, wr;
+};
+
 struct tcp_conn
 {
   struct proxy_ev client_ev, upstream_ev;
   int client, upstream;
   bool connecting, dead;
-  unsigned pumped; /* the batch of events that last pumped it */
+  struct ready client_ready, upstream_ready;
   struct direction up, down; /* client -> container, container -> client */
   struct tcp_conn *next_dead;
 };
 
 static struct tcp_conn *dead;
-static unsigned batch = 1;
 /* Empty pipes of closed connections, reused: two pipe2 calls less per connection. */
 static struct pipe_buf pool[POOLED_PIPES];
 static int pooled;
@@ -106,7 +111,6 @@ conn_close (struct tcp_conn *c)
 void
 tcp_reap (void)
 {
-  batch++;
   while (dead)
     {
       struct tcp_conn *c = dead;
@@ -117,15 +121,16 @@ tcp_reap (void)
 
 /* Moves what can move from src to dst; 0, or -1 when the connection is broken. */
 static int
-pump (int src, int dst, struct direction *d)
+pump (int src, struct ready *src_ready, int dst, struct ready *dst_ready, struct direction *d)
 {
   for (;;)
     {
       bool moved = false;
       ssize_t n;
 
-      if (!d->eof)
+      if (!d->eof && src_ready->rd)
         {
+          bool empty = d->pipe.len == 0;
           n = splice (src, NULL, d->pipe.w, NULL, SPLICE_LEN, SPLICE_F_MOVE | SPLICE_F_NONBLOCK);
           if (n > 0)
             {
@@ -139,11 +144,17 @@ pump (int src, int dst, struct direction *d)
             }
           else if (n == 0)
             d->eof = true;
-          else if (errno != EAGAIN && errno != EINTR)
+          else if (errno == EAGAIN)
+            {
+              /* with data in the pipe, EAGAIN may mean the pipe is full, not the socket empty */
+              if (empty)
+                src_ready->rd = false;
+            }
+          else if (errno != EINTR)
             return -1;
           moved = n >= 0;
         }
-      if (d->pipe.len > 0)
+      if (d->pipe.len > 0 && dst_ready->wr)
         {
           n = splice (d->pipe.r, NULL, dst, NULL, d->pipe.len, SPLICE_F_MOVE | SPLICE_F_NONBLOCK);
           if (n > 0)
@@ -151,7 +162,9 @@ pump (int src, int dst, struct direction *d)
               d->pipe.len -= n;
               moved = true;
             }
-          else if (n < 0 && errno != EAGAIN && errno != EINTR)
+          else if (n < 0 && errno == EAGAIN)
+            dst_ready->wr = false;
+          else if (n < 0 && errno != EINTR)
             return -1;
         }
       if (d->eof && d->pipe.len == 0 && !d->shut)
@@ -168,11 +181,8 @@ pump (int src, int dst, struct direction *d)
 static void
 conn_pump (struct tcp_conn *c)
 {
-  /* A pump drains both sockets: the other socket's event in the same batch has nothing left to do. */
-  if (c->pumped == batch)
-    return;
-  c->pumped = batch;
-  if (pump (c->client, c->upstream, &c->up) < 0 || pump (c->upstream, c->client, &c->down) < 0
+  if (pump (c->client, &c->client_ready, c->upstream, &c->upstream_ready, &c->up) < 0
+      || pump (c->upstream, &c->upstream_ready, c->client, &c->client_ready, &c->down) < 0
       || (c->up.shut && c->down.shut))
     conn_close (c);
 }
@@ -206,6 +216,8 @@ conn_open (int epfd, int client, const struct proxy_target *target)
   c->client_ev.kind = EV_TCP_CLIENT;
   c->upstream_ev.kind = EV_TCP_UPSTREAM;
   c->client = client;
+  /* unknown yet: try each once */
+  c->client_ready = c->upstream_ready = (struct ready) { true, true };
   c->up.pipe.r = c->up.pipe.w = c->down.pipe.r = c->down.pipe.w = -1;
   c->upstream = socket (target->addr.ss_family, SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
   if (c->upstream < 0 || pipe_get (&c->up.pipe) < 0 || pipe_get (&c->down.pipe) < 0)
@@ -264,9 +276,14 @@ void
 tcp_event (int epfd, struct proxy_ev *ev, unsigned events)
 {
   struct tcp_conn *c = ev->kind == EV_TCP_CLIENT ? container_of (ev, struct tcp_conn, client_ev) : container_of (ev, struct tcp_conn, upstream_ev);
+  struct ready *r = ev->kind == EV_TCP_CLIENT ? &c->client_ready : &c->upstream_ready;
 
   if (c->dead)
     return;
+  if (events & (EPOLLIN | EPOLLRDHUP | EPOLLHUP | EPOLLERR))
+    r->rd = true;
+  if (events & (EPOLLOUT | EPOLLHUP | EPOLLERR))
+    r->wr = true;
   if (c->connecting)
     {
       int err = 0;

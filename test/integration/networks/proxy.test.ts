@@ -56,6 +56,28 @@ test('TCP: bytes both ways intact, a half-close passed on; the port is freed and
   await again.close();
 });
 
+test('TCP: an echo streamed both ways at once, with backpressure on each side, comes back intact', async () => {
+  const server = createServer((c) => c.pipe(c));
+  servers.push(server);
+  await new Promise<void>((res) => server.listen(0, '127.0.0.1', res));
+  const proxy = await openProxy(tcp((server.address() as AddressInfo).port), '127.0.0.1');
+  const data = randomBytes(32 << 20);
+  const back = await new Promise<Buffer>((res, rej) => {
+    const c = connect(proxy.hostPort, '127.0.0.1');
+    const got: Buffer[] = [];
+    let n = 0;
+    c.on('data', (d) => {
+      got.push(d);
+      n += d.length;
+      if (n === data.length) { c.end(); res(Buffer.concat(got)); }
+    });
+    c.on('error', rej);
+    c.write(data);
+  });
+  expect(back.equals(data)).toBe(true);
+  await proxy.close();
+});
+
 test('TCP: with nothing listening in the container, the client sees its connection closed', async () => {
   const unused = await digestServer();
   servers.pop()!.close();
