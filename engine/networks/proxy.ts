@@ -71,9 +71,7 @@ function bindTcp(hostIp: string, hostPort: number, start: Start): Promise<PortPr
     server.listen({ host: hostIp, port: hostPort, exclusive: true, ipv6Only: hostIp.includes(':'), backlog: 511 }, () => {
       server.off('error', rej);
       const port = (server.address() as { port: number }).port;
-      let child: ChildProcess;
-      try { child = start(fdOf(server)); } finally { server.close(); }
-      res(handle(child, port));
+      try { res(handle(start(fdOf(server)), port)); } catch (err) { rej(err); } finally { server.close(); }
     });
   });
 }
@@ -86,17 +84,16 @@ function bindUdp(hostIp: string, hostPort: number, start: Start): Promise<PortPr
     sock.bind({ address: hostIp, port: hostPort, exclusive: true }, () => {
       sock.off('error', rej);
       const port = sock.address().port;
-      let child: ChildProcess;
-      try { child = start(fdOf(sock)); } finally { sock.close(); }
-      res(handle(child, port));
+      try { res(handle(start(fdOf(sock)), port)); } catch (err) { rej(err); } finally { sock.close(); }
     });
   });
 }
 
 function startProxy(bin: string, proto: Proto, fd: number, ip: string, port: number): ChildProcess {
   const child = spawn(bin, [proto, ip, String(port)], { stdio: ['pipe', 'ignore', 'inherit', fd] });
-  if (child.pid === undefined) throw new Error(`cannot start the port proxy ${bin}`);
-  child.on('error', () => undefined); // a failed start throws above; a kill of a dead child is no news
+  let failure: Error | undefined;
+  child.on('error', (err) => { failure ??= err; }); // a failed start is thrown below; a kill of a dead child is no news
+  if (child.pid === undefined) throw new Error(`cannot start the port proxy ${bin}: check that it is an executable (make -C native, or BERTH_PROXY)`, { cause: failure });
   return child;
 }
 

@@ -5,7 +5,9 @@
 import { spawn } from 'node:child_process';
 import { createHash, randomBytes } from 'node:crypto';
 import { createSocket } from 'node:dgram';
-import { existsSync } from 'node:fs';
+import { existsSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { dirname, join } from 'node:path';
 import { type AddressInfo, type Server, connect, createServer } from 'node:net';
 import { openProxy, proxyPath } from '../../../engine/networks/proxy.js';
 import type { PortRequest } from '../../../engine/networks/ports.js';
@@ -128,4 +130,26 @@ test('berth-proxy exits when its stdin (the engine) closes, and names what is wr
   noSocket.stderr!.on('data', (d) => { err2 += d; });
   expect(await new Promise((res) => noSocket.once('close', res))).toBe(2);
   expect(err2).toContain('fd 3 is not a bound tcp socket');
+});
+
+test('a missing or broken berth-proxy is a clear error when a port is published, and the port is not left held', async () => {
+  const saved = process.env.BERTH_PROXY;
+  try {
+    process.env.BERTH_PROXY = '/nonexistent/berth-proxy';
+    await expect(openProxy(tcp(80), '127.0.0.1')).rejects.toThrow('the port proxy /nonexistent/berth-proxy is missing');
+    const notExecutable = join(mkdtempSync(join(tmpdir(), 'berth-proxy-test-')), 'berth-proxy');
+    writeFileSync(notExecutable, 'not a program\n', { mode: 0o644 });
+    process.env.BERTH_PROXY = notExecutable;
+    const server = createServer();
+    await new Promise<void>((res) => server.listen(0, '127.0.0.1', res));
+    const port = (server.address() as AddressInfo).port;
+    server.close();
+    await expect(openProxy(tcp(80, port), '127.0.0.1')).rejects.toThrow(`cannot start the port proxy ${notExecutable}`);
+    rmSync(dirname(notExecutable), { recursive: true });
+    const again = createServer();
+    await new Promise<void>((res, rej) => { again.once('error', rej); again.listen(port, '127.0.0.1', res); });
+    again.close();
+  } finally {
+    if (saved === undefined) delete process.env.BERTH_PROXY; else process.env.BERTH_PROXY = saved;
+  }
 });
