@@ -19,7 +19,7 @@ import { isV6, parseCidr6 } from './cidr6.js';
 import { type EndpointLink, NetnsPool, addLinks, createSandbox, deleteLink, destroySandbox, ensureBridge, hostMtu, hostRoutes, hostRoutes6, removeLinks, setDnsRedirect } from './links.js';
 import { type BridgeRules, deleteScript, nftApply, renderRuleset, tableName } from './nft.js';
 import { forwardScript, readForwardChain } from './hostforward.js';
-import { portRequests, portsMap } from './ports.js';
+import { type PortRequest, portRequests, portsMap } from './ports.js';
 import { type PortProxy, openProxy } from './proxy.js';
 import { EmbeddedResolver } from './resolver.js';
 import { NetworkStore } from './store.js';
@@ -386,7 +386,7 @@ export class NetworkService implements Networking {
     if (!this.proxies.has(containerId)) {
       const proxies: PortProxy[] = [];
       for (const p of sb.ports) {
-        proxies.push(await openProxy({ proto: p.proto, containerPort: p.containerPort, hostIp: p.hostIp, hostPortMin: p.hostPort, hostPortMax: p.hostPort }, p.containerIp));
+        proxies.push(await reopenProxy({ proto: p.proto, containerPort: p.containerPort, hostIp: p.hostIp, hostPortMin: p.hostPort, hostPortMax: p.hostPort }, p.containerIp));
       }
       this.proxies.set(containerId, proxies);
       const dns = this.dnsTarget(sb);
@@ -738,4 +738,19 @@ function apiRecord(record: NetworkRecord): Omit<NetworkRecord, 'bridgeName' | 'o
     return rest;
   });
   return { ...shown, IPAM: { ...shown.IPAM, Config: Config as typeof shown.IPAM.Config } };
+}
+
+/**
+ * The proxy of an engine that was killed exits once it sees its stdin close, which can
+ * be a moment after the new engine is up: its port is asked for again for up to 3 s.
+ */
+async function reopenProxy(req: PortRequest, containerIp: string): Promise<PortProxy> {
+  for (let waited = 0; ; waited += 100) {
+    try {
+      return await openProxy(req, containerIp);
+    } catch (err) {
+      if (!(err instanceof ConflictError) || !/already in use/.test(err.message) || waited >= 3000) throw err;
+      await new Promise((r) => setTimeout(r, 100));
+    }
+  }
 }
