@@ -22,6 +22,7 @@ static const struct {
   { "exec", cmd_exec, true }, { "list", cmd_list, false }, { "features", cmd_features, false },
   { "pause", cmd_pause, false }, { "resume", cmd_resume, false }, { "update", cmd_update, false },
   { "ps", cmd_ps, false }, { "init", cmd_init, false }, { "helper", cmd_helper, false },
+  { "unpack", cmd_unpack, false },
 };
 
 static void

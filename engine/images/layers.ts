@@ -12,7 +12,7 @@ import type { Readable } from 'node:stream';
 import { InvalidArgumentError, NotFoundError } from '../errors.js';
 import { writeJsonAtomic } from '../fsutil.js';
 import { chainIds, hexOf, isDigest, sha256 } from './digest.js';
-import { unpackLayer } from './unpack.js';
+import { unpackLayerNative } from './unpack-native.js';
 
 export interface LayerInfo {
   chainId: string;
@@ -146,7 +146,7 @@ export class LayerStore implements LayerDirs {
   private async unpack(tar: () => Readable, parent: string | undefined, expectedDiffId: string | undefined, what: string, blob?: LayerInfo['blob'], gate?: Promise<unknown>): Promise<LayerInfo> {
     const partial = join(this.root, `.partial-${randomBytes(8).toString('hex')}`);
     try {
-      const [unpacked, gated] = await Promise.allSettled([unpackLayer(tar(), join(partial, 'diff'), what), gate]);
+      const [unpacked, gated] = await Promise.allSettled([unpackLayerNative(tar(), join(partial, 'diff'), what), gate]);
       // The blob's own error (digest, size) explains an unpack failure better than "unexpected end of file".
       if (gated.status === 'rejected') throw gated.reason;
       if (unpacked.status === 'rejected') throw unpacked.reason;

@@ -13,7 +13,7 @@ import {
   closeSync, fchmodSync, fchownSync, futimesSync, linkSync, lchownSync, lstatSync, lutimesSync,
   chmodSync, mkdirSync, openSync, readFileSync, rmSync, symlinkSync, writeSync, type Stats,
 } from 'node:fs';
-import { join } from 'node:path';
+import { dirname, join } from 'node:path';
 import type { Readable } from 'node:stream';
 import { open } from 'node:fs/promises';
 import { NEEDS_BARRIER, readTar, type EntrySink, type TarHeader } from './tarparse.js';
@@ -113,16 +113,26 @@ export async function unpackLayer(input: Readable, dest: string, what: string): 
   const ensureDir = (abs: string) => {
     if (knownDirs.has(abs)) return;
     mkdirSync(abs, { recursive: true });
-    knownDirs.add(abs);
+    // Parents made on the way count as made too (a later entry may replace one).
+    for (let p = abs; !knownDirs.has(p); p = dirname(p)) knownDirs.add(p);
   };
   const clear = (rel: string, abs: string, keepDir: boolean) => {
     if (!made.has(rel) && !knownDirs.has(abs)) {
       made.add(rel);
       return;
     }
+    // The caller makes rel anew, also where it replaces a directory made implicitly.
+    made.add(rel);
     const st = lstatOrNull(abs);
+    if (st && keepDir && st.isDirectory()) return;
+    // Work still to do for what is replaced (its directory metadata, a whiteout's mknod,
+    // xattrs) is dropped: applied at the end, it would land on the replacement, and
+    // chmod follows a symlink that replaced a directory.
+    const under = (p: string) => p === abs || p.startsWith(`${abs}/`);
+    for (const k of [...dirs.keys()]) if (k === rel || k.startsWith(`${rel}/`)) dirs.delete(k);
+    for (let i = ops.length - 1; i >= 0; i--) if (under(ops[i].path)) ops.splice(i, 1);
+    for (let i = specials.length - 1; i >= 0; i--) if (under(specials[i].path)) specials.splice(i, 1);
     if (!st) return;
-    if (keepDir && st.isDirectory()) return;
     rmSync(abs, { recursive: true, force: true });
     symlinks.delete(rel);
     for (const d of knownDirs) if (d === abs || d.startsWith(`${abs}/`)) knownDirs.delete(d);

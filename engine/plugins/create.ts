@@ -9,7 +9,7 @@ import { pipeline } from 'node:stream/promises';
 import { InvalidArgumentError } from '../errors.js';
 import { autoDecompress } from '../images/decompress.js';
 import { tarStream } from '../images/tarlib.js';
-import { unpackLayer } from '../images/unpack.js';
+import { unpackLayerNative } from '../images/unpack-native.js';
 import { parseConfig } from './config.js';
 import type { PluginConfig } from './index.js';
 
@@ -26,7 +26,7 @@ export async function unpackPluginTar(input: Readable, rootfsDir: string): Promi
   const pack = tar.pack();
   const rootfsTar = new PassThrough();
   pack.pipe(rootfsTar);
-  const unpacked = unpackLayer(rootfsTar, rootfsDir, 'plugin rootfs');
+  const unpacked = unpackLayerNative(rootfsTar, rootfsDir, 'plugin rootfs');
   unpacked.catch(() => undefined);
   let configBytes: Buffer | undefined;
   let sawRootfs = false;

@@ -17,7 +17,7 @@ import { EngineError, InvalidArgumentError } from '../errors.js';
 import type { RegistryAuth } from '../images/index.js';
 import type { RepoClient } from '../images/registry/client.js';
 import { isIndexType, parseManifest, type Manifest } from '../images/registry/media.js';
-import { unpackLayer } from '../images/unpack.js';
+import { unpackLayerNative } from '../images/unpack-native.js';
 import { parseConfig } from './config.js';
 import type { PluginConfig, PluginObject } from './index.js';
 
@@ -96,7 +96,7 @@ export async function fetchRootfs(p: RemotePlugin, rootfsDir: string, onProgress
   const id = layer.digest.slice(7, 19);
   onProgress(`${id}: Downloading`);
   const blob = await p.repo.getBlob(layer.digest);
-  const { diffId } = await unpackLayer(verified(blob.stream, layer.digest, `rootfs of ${name}`), rootfsDir, `rootfs of ${name}`);
+  const { diffId } = await unpackLayerNative(verified(blob.stream, layer.digest, `rootfs of ${name}`), rootfsDir, `rootfs of ${name}`);
   onProgress(`${id}: Download complete`);
   return diffId;
 }

@@ -26,6 +26,7 @@ int cmd_resume (struct global_opts *g, int argc, char **argv, berth_error_t *err
 int cmd_update (struct global_opts *g, int argc, char **argv, berth_error_t *err);
 int cmd_ps (struct global_opts *g, int argc, char **argv, berth_error_t *err);
 int cmd_helper (struct global_opts *g, int argc, char **argv, berth_error_t *err);
+int cmd_unpack (struct global_opts *g, int argc, char **argv, berth_error_t *err);
 int cmd_init (struct global_opts *g, int argc, char **argv, berth_error_t *err);
 
 /* Shared by verbs that take exactly one ID after their options. */
