@@ -31,6 +31,7 @@ import type { DaemonConfig } from './config.js';
 import type { Engine, Service } from './engine.js';
 import { EventBus } from './events.js';
 import { writeFileAtomic } from './fsutil.js';
+import { collectWhenIdle } from './idlegc.js';
 import { log } from './log.js';
 import { Router } from './api/router.js';
 import { listenAll, type Listener } from './api/server.js';
@@ -109,12 +110,14 @@ export async function startEngine(config: DaemonConfig): Promise<RunningDaemon> 
 
   const listeners = await listenAll(config, router);
   for (const l of listeners) log.info(`API listen on ${l.address}`);
+  const stopIdleGc = collectWhenIdle(() => router.requests);
   events.emit({ Type: 'daemon', Action: 'start', Actor: { ID: engine.id, Attributes: { name: 'berthd' } } });
 
   return {
     engine,
     listeners,
     stop: async () => {
+      stopIdleGc();
       await Promise.all(listeners.map((l) => l.close()));
       for (const s of services.reverse()) {
         try {

@@ -87,6 +87,8 @@ export class Router {
   private readonly hiddenPaths: string[];
   /** Taken-over connections: server.close() does not know them, shutdown ends them here. */
   private readonly hijacked = new Set<Duplex>();
+  /** Requests received so far (the idle collector watches it: engine/idlegc.ts). */
+  requests = 0;
 
   constructor(opts: RouterOptions = {}) {
     this.maxJsonBody = opts.maxJsonBody ?? DEFAULT_MAX_JSON_BODY;
@@ -117,11 +119,13 @@ export class Router {
 
   /** Handler for the server's 'request' event. */
   handle = (req: IncomingMessage, res: ServerResponse): void => {
+    this.requests++;
     void this.dispatch(req, res, undefined);
   };
 
   /** Handler for the server's 'upgrade' event (hijack-capable requests). */
   handleUpgrade = (req: IncomingMessage, socket: Duplex, head: Buffer): void => {
+    this.requests++;
     const res = new ServerResponse(req);
     res.assignSocket(socket as Socket);
     res.shouldKeepAlive = false;
