@@ -11,7 +11,9 @@
 #include <string.h>
 #include <unistd.h>
 
-/* enters: the verb starts processes in a container, so it runs from a sealed copy. */
+/* enters: the verb starts processes in a container, so it runs from a sealed copy. The
+ * helper does too: it forks the runtime's verbs (`runtime` requests) without an exec, so
+ * every monitor and container process it starts is a fork of that copy. */
 static const struct {
   const char *name;
   verb_fn fn;
@@ -21,7 +23,7 @@ static const struct {
   { "state", cmd_state, false }, { "kill", cmd_kill, false }, { "delete", cmd_delete, false },
   { "exec", cmd_exec, true }, { "list", cmd_list, false }, { "features", cmd_features, false },
   { "pause", cmd_pause, false }, { "resume", cmd_resume, false }, { "update", cmd_update, false },
-  { "ps", cmd_ps, false }, { "init", cmd_init, false }, { "helper", cmd_helper, false },
+  { "ps", cmd_ps, false }, { "init", cmd_init, false }, { "helper", cmd_helper, true },
   { "unpack", cmd_unpack, false },
 };
 
@@ -36,7 +38,7 @@ usage (FILE *f)
 }
 
 int
-main (int argc, char **argv)
+runtime_main (int argc, char **argv)
 {
   static const struct option opts[] = {
     { "root", required_argument, NULL, 'r' }, { "log", required_argument, NULL, 'l' },
@@ -52,6 +54,7 @@ main (int argc, char **argv)
   int c, ret;
 
   base = base ? base + 1 : argv[0];
+  optind = 0; /* a helper's fork comes here with getopt's state from the helper's own call */
   if (strcmp (base, "docker-init") == 0)
     {
       ret = cmd_init (&g, argc, argv, &err);
@@ -109,4 +112,10 @@ main (int argc, char **argv)
   berth_make_error (&err, 0, "unknown command `%s`: see berth-runtime --help", argv[optind]);
   berth_error_report (&err);
   return 1;
+}
+
+int
+main (int argc, char **argv)
+{
+  return runtime_main (argc, argv);
 }

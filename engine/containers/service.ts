@@ -259,9 +259,13 @@ export class ContainerService {
       const prepared = await traced('start: bundle', rec.id, () => prepareBundle(rec, this.ctx(), consoleSize));
       networkAttached = prepared.networkAttached;
       if (this.runtimeKnows(rec.id)) await this.runtime.delete(rec.id, true);
+      let pidRead: Promise<string> | undefined;
       if (this.pendingAttach.get(rec.id)?.size) {
         // Attached clients must be connected between create and start to see all output.
         await traced('start: runtime create', rec.id, () => this.runtime.create(rec.id, prepared.bundle, this.paths.pidFile(rec.id)));
+        // Written by create: read while the attaches connect and the process starts.
+        pidRead = readFile(this.paths.pidFile(rec.id), 'utf8');
+        pidRead.catch(() => undefined);
         await traced('start: connect attach', rec.id, () => this.connectPendingAttaches(rec));
         if (this.runtime.hasMonitor) {
           // The monitor protocol's START: the same as `berth-runtime start`, one exec fewer.
@@ -272,7 +276,7 @@ export class ContainerService {
       } else {
         await traced('start: runtime run', rec.id, () => this.runtime.runDetached(rec.id, prepared.bundle, this.paths.pidFile(rec.id)));
       }
-      const pid = Number((await readFile(this.paths.pidFile(rec.id), 'utf8')).trim());
+      const pid = Number((await (pidRead ?? readFile(this.paths.pidFile(rec.id), 'utf8'))).trim());
       rec.state = transition(rec.id, rec.state, { type: 'start', pid, at: new Date().toISOString() });
       // Not awaited: after a crash before this write lands, restore finds the container
       // running in the runtime and records it so. Writes stay ordered per container.

@@ -51,7 +51,9 @@ export class RuntimeClient {
   private async run(args: string[], output = false, timeoutMs = 30000): Promise<string> {
     const helper = spawner();
     if (helper) {
-      const r = await helper.run([this.binary, '--root', this.root, ...args], { stdout: output, stderr: true });
+      const argv = ['--root', this.root, ...args];
+      const capture = { stdout: output, stderr: true };
+      const r = await (helper.isRuntime(this.binary) ? helper.runtime(argv, capture) : helper.run([this.binary, ...argv], capture));
       if (r.code === 0) return r.stdout;
       throw this.fail(args, r.stderr || `exited with status ${r.code}`);
     }
@@ -81,14 +83,16 @@ export class RuntimeClient {
     const args = ['--root', this.root, '--log', logFile, '--log-format', 'json', verb, ...(verb === 'run' ? ['--detach'] : []), '--bundle', bundle, ...(pidFile ? ['--pid-file', pidFile] : []), id];
     const helper = spawner();
     const code = helper
-      ? (await helper.run([this.binary, ...args], { stdout: false, stderr: false })).code
+      ? (await (helper.isRuntime(this.binary) ? helper.runtime(args, { stdout: false, stderr: false }) : helper.run([this.binary, ...args], { stdout: false, stderr: false }))).code
       : await new Promise<number>((resolve, reject) => {
         const child = spawn(this.binary, args, { stdio: 'ignore' });
         child.on('error', reject);
         child.on('exit', (c, sig) => resolve(c ?? (sig ? 128 : 1)));
       });
     if (code === 0) {
-      await rm(logFile, { force: true });
+      // Usually there is none (the runtime writes it only to say what went wrong): not
+      // worth a wait on the thread pool in the middle of a start.
+      void rm(logFile, { force: true }).catch(() => undefined);
       return;
     }
     const log = await readFile(logFile, 'utf8').catch(() => '');

@@ -21,6 +21,7 @@ import type { Socket } from 'node:net';
 export interface SpawnResult { code: number; stdout: string; stderr: string }
 
 type Request = { op: 'exec'; argv: string[]; in?: string }
+  | { op: 'runtime'; argv: string[] }
   | { op: 'mount'; type: string; source: string; target: string; data: string; bind?: boolean; ro?: boolean }
   | { op: 'umount'; target: string }
   | { op: 'netns' | 'netns-rm' | 'rm'; path: string };
@@ -31,6 +32,11 @@ export class Spawner {
   private seq = 0;
 
   constructor(private readonly binary: string, private readonly dir: string) {}
+
+  /** The helper is this runtime binary: its commands can run as forks of the helper (`runtime`). */
+  isRuntime(binary: string): boolean {
+    return binary === this.binary;
+  }
 
   private helper(): ChildProcess {
     if (this.child && this.child.exitCode === null && !this.child.killed) return this.child;
@@ -75,7 +81,7 @@ export class Spawner {
       child.stdin!.write(`${JSON.stringify({ id, ...req, out, err })}\n`);
     });
     if (!this.pending.size) this.hold(child, false);
-    if (code < 0) throw new Error(`spawner: the helper ${this.binary} died running ${req.op === 'exec' ? req.argv[0] : req.op}`);
+    if (code < 0) throw new Error(`spawner: the helper ${this.binary} died running ${req.op === 'exec' ? req.argv[0] : req.op === 'runtime' ? `${this.binary} ${req.argv.join(' ')}` : req.op}`);
     const read = async (p: string) => {
       if (p === '/dev/null') return '';
       const text = await readFile(p, 'utf8').catch(() => '');
@@ -94,6 +100,15 @@ export class Spawner {
    */
   run(argv: string[], capture: { stdout?: boolean; stderr?: boolean } = { stdout: true, stderr: true }, input?: string): Promise<SpawnResult> {
     return this.call({ op: 'exec', argv, ...(input ? { in: input } : {}) }, capture);
+  }
+
+  /**
+   * The runtime's own command line (`args` without the program) in a fork of the helper:
+   * the same as run([binary, ...args]) without two execs (the binary, then its re-exec
+   * into the sealed view that create, run and exec need; the helper runs from it).
+   */
+  runtime(args: string[], capture: { stdout?: boolean; stderr?: boolean } = { stdout: true, stderr: true }): Promise<SpawnResult> {
+    return this.call({ op: 'runtime', argv: args }, capture);
   }
 
   /** A mount(2) at `target` unless something is mounted there already. */

@@ -29,6 +29,9 @@ int cmd_helper (struct global_opts *g, int argc, char **argv, berth_error_t *err
 int cmd_unpack (struct global_opts *g, int argc, char **argv, berth_error_t *err);
 int cmd_init (struct global_opts *g, int argc, char **argv, berth_error_t *err);
 
+/* main (native/main.c) for a fork of the helper: argv as a command line would give it. */
+int runtime_main (int argc, char **argv);
+
 /* Shared by verbs that take exactly one ID after their options. */
 int cli_one_id (int argc, char **argv, const char *verb, const char **id, berth_error_t *err);
 

@@ -7,6 +7,11 @@
  *       runs argv (PATH searched), stdout/stderr to the files, stdin TEXT or /dev/null;
  *       STATUS is its exit status (128+signal when killed, 127 when it cannot start).
  *       The stderr file of a command that exits 0 is removed: callers want it for errors.
+ *   {"id":N,"op":"runtime","argv":[...],"out":PATH,"err":PATH}
+ *       this runtime's own command line (argv without the program: global options, verb,
+ *       its arguments) in a fork of the helper instead of an exec of the binary: no
+ *       exec, no re-exec into the sealed view (the helper runs from it already, so its
+ *       forks are as safe as a re-executed create). STATUS and files as for exec.
  *   {"id":N,"op":"mount","type":T,"source":S,"target":P,"data":D[,"bind":true][,"ro":true]}
  *       mounts unless P is a mount point already (0).
  *   {"id":N,"op":"umount","target":P}    lazy unmount; not mounted is 0.
@@ -32,11 +37,14 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/ioctl.h>
+#include <linux/prctl.h>
+#include <sys/prctl.h>
 #include <sys/mman.h>
 #include <sys/mount.h>
 #include <sys/signalfd.h>
 #include <sys/socket.h>
 #include <sys/stat.h>
+#include <sys/syscall.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
@@ -51,6 +59,7 @@ struct child {
 
 static struct child *children;
 static sigset_t default_mask;
+static const char *self_argv0; /* the program name the helper was started with */
 
 static int
 answer (long long id, int status)
@@ -194,6 +203,115 @@ op_exec (long long id, const json_t *req, const char *out, const char *errpath)
       answer (id, 127);
       free (args);
       return 0;
+    }
+  free (args);
+  track (pid, id, errpath);
+  return 0;
+}
+
+/* A forked verb shows its own command line in ps and /proc/PID/cmdline (a monitor it
+ * forks keeps it, naming its container), not the helper's. PR_SET_MM_MAP with the
+ * exe and auxv left alone needs no capability (PR_SET_MM_ARG_START needs
+ * CAP_SYS_RESOURCE); every other field must be given as it is, from /proc/self/stat.
+ * Best effort: the names only serve whoever looks. */
+static void
+set_cmdline (char **args, size_t n)
+{
+  struct prctl_mm_map m;
+  unsigned long f[52] = { 0 };
+  char stat[2048], *p, *end;
+  size_t len = 0, i;
+  ssize_t got;
+  char *buf;
+  int fd = open ("/proc/self/stat", O_RDONLY | O_CLOEXEC);
+  if (fd < 0)
+    return;
+  got = read (fd, stat, sizeof stat - 1);
+  close (fd);
+  if (got <= 0 || (stat[got] = '\0', p = strrchr (stat, ')')) == NULL)
+    return;
+  /* Fields from 3 (the state, after the command name) on. */
+  for (p += 2, i = 3; i < 52 && *p; i++)
+    {
+      f[i] = strtoul (p, &end, 10);
+      p = *end ? end + 1 : end;
+    }
+  if (i < 52)
+    return;
+  for (i = 0; i < n; i++)
+    len += strlen (args[i]) + 1;
+  if ((buf = malloc (len)) == NULL)
+    return;
+  for (p = buf, i = 0; i < n; i++)
+    p = stpcpy (p, args[i]) + 1;
+  memset (&m, 0, sizeof m);
+  m.start_code = f[26];
+  m.end_code = f[27];
+  m.start_stack = f[28];
+  m.start_data = f[45];
+  m.end_data = f[46];
+  m.start_brk = f[47];
+  m.brk = (unsigned long) sbrk (0);
+  m.arg_start = (unsigned long) buf;
+  m.arg_end = (unsigned long) buf + len;
+  m.env_start = f[50];
+  m.env_end = f[51];
+  m.exe_fd = (__u32) -1;
+  if (prctl (PR_SET_MM, PR_SET_MM_MAP, &m, sizeof m, 0) != 0)
+    free (buf);
+}
+
+/* In the fork: stdio as op_exec gives a command, none of the helper's descriptors. */
+static int
+child_stdio (const char *out, const char *errpath)
+{
+  int in = open ("/dev/null", O_RDONLY | O_CLOEXEC), o = open (out, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0600),
+      e = open (errpath, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0600);
+  if (in < 0 || o < 0 || e < 0 || dup2 (in, 0) < 0 || dup2 (o, 1) < 0 || dup2 (e, 2) < 0)
+    return -1;
+  /* Kernels before 5.11 lack close_range: the verbs mark the rest close-on-exec. */
+  if (syscall (SYS_close_range, 3U, ~0U, 0) != 0)
+    for (int fd = 3; fd < 1024; fd++)
+      close (fd);
+  return 0;
+}
+
+static int
+op_runtime (long long id, const json_t *req, const char *out, const char *errpath)
+{
+  const json_t *argv = json_get (req, "argv");
+  char **args;
+  size_t i;
+  pid_t pid;
+  int code;
+
+  if (!json_is (argv, JSON_ARRAY) || argv->n == 0)
+    return fail (id, errpath, "helper: %s", "runtime without argv", 0);
+  args = calloc (argv->n + 2, sizeof *args);
+  if (args == NULL)
+    return fail (id, errpath, "helper: %s", "out of memory", ENOMEM);
+  args[0] = (char *) self_argv0;
+  for (i = 0; i < argv->n; i++)
+    if ((args[i + 1] = (char *) json_string (argv->items[i])) == NULL)
+      {
+        free (args);
+        return fail (id, errpath, "helper: %s", "argv must be strings", 0);
+      }
+  pid = fork ();
+  if (pid < 0)
+    {
+      free (args);
+      return fail (id, errpath, "fork for %s", "a runtime command", errno);
+    }
+  if (pid == 0)
+    {
+      sigprocmask (SIG_SETMASK, &default_mask, NULL);
+      if (child_stdio (out, errpath) < 0)
+        _exit (127);
+      set_cmdline (args, argv->n + 1);
+      code = runtime_main ((int) argv->n + 1, args);
+      fflush (NULL);
+      _exit (code);
     }
   free (args);
   track (pid, id, errpath);
@@ -391,6 +509,8 @@ handle (const char *line, size_t len)
     fail (id, errpath, "helper: %s", "request without op", 0);
   else if (strcmp (op, "exec") == 0)
     op_exec (id, req, out, errpath);
+  else if (strcmp (op, "runtime") == 0)
+    op_runtime (id, req, out, errpath);
   else if (strcmp (op, "mount") == 0)
     op_mount (id, req, errpath);
   else if (strcmp (op, "umount") == 0)
@@ -414,8 +534,7 @@ cmd_helper (struct global_opts *g, int argc, char **argv, berth_error_t *err)
   sigset_t chld;
   struct pollfd fds[2];
   (void) g;
-  (void) argc;
-  (void) argv;
+  self_argv0 = program_invocation_name;
   if (buf == NULL)
     return berth_make_error (err, ENOMEM, "helper buffer");
   sigemptyset (&chld);

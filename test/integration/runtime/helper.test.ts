@@ -90,3 +90,19 @@ test('rm: removes a tree with symlinks (not their targets), refuses to cross a m
   await sp.rm(tree);
   await expect(sp.rm('relative/path')).rejects.toThrow(/absolute path/);
 });
+
+test('runtime: the runtime\'s own verbs in a fork of the helper, with their stdout, stderr and status', async () => {
+  const version = await sp.runtime(['--version']);
+  expect(version.code).toBe(0);
+  expect(version.stdout).toMatch(/^berth-runtime version /);
+  const root = join(dir, 'rt-root');
+  const missing = await sp.runtime(['--root', root, 'state', 'no-such-container']);
+  expect(missing.code).toBe(1);
+  expect(missing.stderr).toMatch(/no-such-container.*does not exist/);
+  const usage = await sp.runtime(['frobnicate']);
+  expect(usage).toEqual({ code: 1, stdout: '', stderr: expect.stringMatching(/unknown command `frobnicate`/) });
+  // getopt starts afresh in every fork (the helper parsed its own command line before).
+  const again = await Promise.all([1, 2, 3].map(() => sp.runtime(['--root', root, 'list', '--format', 'json'])));
+  expect(again.map((r) => [r.code, r.stderr])).toEqual([[0, ''], [0, ''], [0, '']]);
+  expect(readdirSync(join(dir, 'spawn'))).toEqual([]);
+});
