@@ -2,7 +2,8 @@
 // (argv rewriting and the read-only machine commands) bundled by esbuild from the
 // compiled modules into one CommonJS file. Node loads one file faster than some sixty
 // modules (each resolved, read and compiled on its own), and a CommonJS script can be
-// compiled with V8's code cache, which bin/berth keeps beside it (machine.cjs.v8cache).
+// compiled with V8's code cache, which bin/berth keeps beside it (machine.cjs.v8cache; create,
+// which runs far more of it, keeps machine.cjs.create.v8cache).
 // A dynamic import stays lazy (esbuild defers the module's code until it is imported),
 // so a driver's code still runs only when that driver is used. The dynamic imports left
 // (packages imported as ES modules: plugin drivers, the VirtualBox SDK) call

@@ -10,6 +10,7 @@ import { InterruptedError, InvalidArgumentError, MachineExistsError, reason } fr
 import { Interruption } from './interrupt.js';
 import { checkEngineOptions } from './provision/engine-flags.js';
 import { openRunner, Provisioner } from './provision/index.js';
+import { CreateSession } from './provision/session.js';
 import type { CommandRunner } from './runner/index.js';
 import { removeMachine } from './remove.js';
 import { writeSshKey } from './sshkey.js';
@@ -116,6 +117,7 @@ function createSteps(store: Store, plan: Plan, opts: CreateOptions, intr: Interr
   let host: HostConfig | undefined = plan.resume?.host;
   let runner: CommandRunner | undefined;
   let prov: Provisioner;
+  let session: CreateSession;
   let made = false;
   let hostCreated = plan.resume?.hostCreated ?? false;
   const step = (title: string, fn: () => Promise<unknown>, opt: { skip?: boolean } = {}): ListrTask<object> => ({
@@ -188,6 +190,8 @@ function createSteps(store: Store, plan: Plan, opts: CreateOptions, intr: Interr
       step('Waiting for the host', async () => {
         // The server key is made while SSH connects: both take a moment.
         host!.Driver.IPAddress = await driver.ip();
+        // The bundle too (its checks, or its first build): the upload step awaits it.
+        (sharedBundle ??= ensureBundle()).catch(() => undefined);
         const certs = writeMachineCerts(store, host!);
         try {
           runner = await openRunner(driver);
@@ -196,12 +200,12 @@ function createSteps(store: Store, plan: Plan, opts: CreateOptions, intr: Interr
         }
         prov = new Provisioner(host!, driver, runner);
       }),
-      step('Detecting the OS', () => prov.probe()),
+      // One command on the host for these three steps (see provision/session.ts).
+      step('Detecting the OS', async () => { session = await CreateSession.start(prov); }),
       step('Installing the engine bundle', async () => {
-        const ctxBundle = (sharedBundle ??= ensureBundle());
-        await prov.installBundle(await ctxBundle);
+        await session.installBundle(await (sharedBundle ??= ensureBundle()));
       }),
-      step('Configuring TLS and starting the engine', () => prov.configure({ restart: true })),
+      step('Configuring TLS and starting the engine', () => session.configured()),
       step('Waiting for the engine', () => prov.waitForEngine()),
       ...(opts.swarm?.manager || opts.swarm?.join
         ? [step(opts.swarm.manager ? 'Initialising the swarm' : `Joining the swarm of ${opts.swarm.join}`, () => formSwarm(store, host!, driver, opts.swarm!))]

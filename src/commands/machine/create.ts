@@ -1,12 +1,9 @@
 import { Args, Flags } from '@oclif/core';
 import { join } from 'node:path';
-import type { FlagValues } from '../../../drivers/driver.js';
 import { builtinDrivers, DEFAULT_DRIVER, discoverDrivers } from '../../../drivers/registry.js';
 import { projectRoot } from '../../common/paths.js';
 import { MachineCommand } from '../../machine/cli/base.js';
-import { createMachines } from '../../machine/create.js';
-import { InterruptedError, InvalidArgumentError, ProvisionError } from '../../machine/errors.js';
-import { progressMode } from '../../machine/tasks.js';
+import { runCreate } from '../../machine/cli/create.js';
 
 await discoverDrivers(join(projectRoot(), 'node_modules'));
 
@@ -49,32 +46,6 @@ export default class Create extends MachineCommand {
 
   async run(): Promise<void> {
     const { argv, flags } = await this.parse(Create);
-    const names = argv as string[];
-    const f = flags as Record<string, unknown>;
-    const driverFlagValues: FlagValues = {};
-    for (const d of builtinDrivers()) for (const df of d.flags) driverFlagValues[df.name] = f[df.name] as FlagValues[string];
-    const badEnv = (flags['engine-env'] ?? []).find((kv) => !/^[A-Za-z_][A-Za-z0-9_]*=/.test(kv));
-    if (badEnv !== undefined) throw new InvalidArgumentError(`--engine-env "${badEnv}": expected KEY=VALUE`);
-    const failures = await createMachines(this.storeFrom(flags), names, {
-      driver: flags.driver,
-      driverFlags: driverFlagValues,
-      engine: {
-        ArbitraryFlags: flags['engine-opt'] ?? [], Env: flags['engine-env'] ?? [], InsecureRegistry: flags['engine-insecure-registry'] ?? [],
-        Labels: flags['engine-label'] ?? [], RegistryMirror: flags['engine-registry-mirror'] ?? [], StorageDriver: flags['engine-storage-driver'] ?? '',
-        InstallURL: flags['engine-install-url'] ?? '',
-      },
-      tlsSans: flags['tls-san'] ?? [],
-      keepOnFailure: flags['keep-on-failure'],
-      progress: progressMode(flags.json),
-      swarm: { manager: flags['swarm-manager'], join: flags['swarm-join'] },
-    });
-    const ok = names.filter((n) => !failures.some((x) => x.name === n));
-    if (flags.json) this.printJson({ created: ok, failed: failures.map((x) => ({ name: x.name, error: x.error.message })) });
-    else for (const n of ok) this.log(`To see how to connect your client to "${n}", run: ${this.config.bin} machine env ${n}`);
-    if (failures.length === 1 && names.length === 1) throw failures[0].error;
-    const message = failures.map((x) => `${x.name}: ${x.error.message}`).join('\n');
-    const stopped = failures.find((x) => x.error instanceof InterruptedError)?.error as InterruptedError | undefined;
-    if (stopped) throw new InterruptedError(message, stopped.exitCode === 143 ? 'SIGTERM' : 'SIGINT', { hint: stopped.hint });
-    if (failures.length) throw new ProvisionError(message);
+    await runCreate(this.storeFrom(flags), argv as string[], flags, this.config.bin);
   }
 }

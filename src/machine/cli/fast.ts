@@ -7,11 +7,12 @@
  * commands' flags (test/unit/machine/fast.test.ts holds them equal).
  */
 import { Store } from '../store/index.js';
+import { builtinDrivers, DEFAULT_DRIVER } from '../../../drivers/registry.js';
 import { QUERIES } from './queries.js';
 import { reportError } from './report.js';
 
 export type FastFlagKind = 'boolean' | 'string' | 'integer';
-export interface FastFlag { char?: string; kind: FastFlagKind; multiple?: boolean; default?: number }
+export interface FastFlag { char?: string; kind: FastFlagKind; multiple?: boolean; default?: unknown; env?: string; aliases?: string[] }
 export interface FastCommand { args: 'none' | 'one' | 'many'; flags: Record<string, FastFlag> }
 
 const STORAGE: Record<string, FastFlag> = { 'storage-path': { char: 's', kind: 'string' } };
@@ -29,12 +30,43 @@ export const FAST_MACHINE_COMMANDS: Record<string, FastCommand> = {
   active: { args: 'none', flags: { timeout } },
 };
 
+const many = (kind: FastFlagKind = 'string'): FastFlag => ({ kind, multiple: true });
+
+/** create's own flags and every built-in driver's (as src/commands/machine/create.ts declares them). */
+function createFlags(): Record<string, FastFlag> {
+  const out: Record<string, FastFlag> = {
+    driver: { char: 'd', kind: 'string', default: DEFAULT_DRIVER, env: 'MACHINE_DRIVER' },
+    'engine-install-url': { kind: 'string' },
+    'engine-opt': many(), 'engine-insecure-registry': many(), 'engine-registry-mirror': many(), 'engine-label': many(), 'engine-env': many(),
+    'engine-storage-driver': { kind: 'string' },
+    'tls-san': many(),
+    'keep-on-failure': { kind: 'boolean' },
+    json,
+    'swarm-manager': { kind: 'boolean' },
+    'swarm-join': { kind: 'string' },
+  };
+  for (const d of builtinDrivers()) {
+    for (const f of d.flags) {
+      out[f.name] = {
+        kind: f.type === 'bool' ? 'boolean' : f.type === 'int' ? 'integer' : 'string',
+        ...(f.type === 'stringList' ? { multiple: true } : {}),
+        ...(f.default !== undefined ? { default: f.default } : {}),
+        ...(f.envVar ? { env: f.envVar } : {}),
+        ...(f.aliases?.length ? { aliases: f.aliases } : {}),
+      };
+    }
+  }
+  return out;
+}
+FAST_MACHINE_COMMANDS.create = { args: 'many', flags: createFlags() };
+
 export interface FastParsed { args: string[]; flags: Record<string, any> }
 
 /** The command's names and flags, or undefined when oclif should parse them. */
 export function parseFast(spec: FastCommand, argv: string[]): FastParsed | undefined {
   const table = { ...spec.flags, ...STORAGE };
   const byChar = new Map(Object.entries(table).filter(([, f]) => f.char).map(([n, f]) => [`-${f.char}`, n]));
+  for (const [n, f] of Object.entries(table)) for (const a of f.aliases ?? []) byChar.set(`--${a}`, n);
   const flags: Record<string, any> = {};
   const args: string[] = [];
   for (let i = 0; i < argv.length; i++) {
@@ -45,7 +77,7 @@ export function parseFast(spec: FastCommand, argv: string[]): FastParsed | undef
     }
     const eq = a.startsWith('--') ? a.indexOf('=') : -1;
     const key = eq > 0 ? a.slice(0, eq) : a;
-    const name = key.startsWith('--') ? key.slice(2) : byChar.get(key);
+    const name = byChar.get(key) ?? (key.startsWith('--') ? key.slice(2) : undefined);
     const f = name && Object.hasOwn(table, name) ? table[name] : undefined;
     if (!name || !f) return undefined;
     if (f.kind === 'boolean') {
@@ -62,7 +94,16 @@ export function parseFast(spec: FastCommand, argv: string[]): FastParsed | undef
     else flags[name] = v;
   }
   if ((spec.args === 'none' && args.length > 0) || (spec.args === 'one' && args.length > 1)) return undefined;
-  for (const [name, f] of Object.entries(table)) if (!(name in flags) && f.default !== undefined) flags[name] = f.default;
+  for (const [name, f] of Object.entries(table)) {
+    if (name in flags) continue;
+    // As oclif: a set variable stands in for an absent flag (a boolean one when it says 1/true/y/yes).
+    const env = f.env !== undefined ? process.env[f.env] : undefined;
+    if (env) {
+      if (f.kind === 'boolean') flags[name] = ['1', 'true', 'y', 'yes'].includes(env.toLowerCase());
+      else if (f.multiple || (f.kind === 'integer' && !/^-?\d+$/.test(env))) return undefined;
+      else flags[name] = f.kind === 'integer' ? Number(env) : env;
+    } else if (f.default !== undefined) flags[name] = f.default;
+  }
   // As oclif's `env: 'BERTH_STORAGE_PATH'` (an empty variable counts as unset).
   if (!('storage-path' in flags) && process.env.BERTH_STORAGE_PATH) flags['storage-path'] = process.env.BERTH_STORAGE_PATH;
   return { args, flags };
@@ -74,8 +115,12 @@ export async function runMachineFast(argv: string[]): Promise<number | undefined
   if (machine !== 'machine' || !cmd || !Object.hasOwn(FAST_MACHINE_COMMANDS, cmd)) return undefined;
   const parsed = parseFast(FAST_MACHINE_COMMANDS[cmd], rest);
   if (!parsed) return undefined;
+  // A driver from a berth-driver-* package (its flags unknown here), or no name at all: oclif.
+  if (cmd === 'create' && (parsed.args.length === 0 || !builtinDrivers().some((d) => d.name === parsed.flags.driver))) return undefined;
   try {
-    await QUERIES[cmd as keyof typeof QUERIES]({ ...parsed, store: new Store(parsed.flags['storage-path']), bin: 'berth' });
+    const store = new Store(parsed.flags['storage-path']);
+    if (cmd === 'create') await (await import('./create.js')).runCreate(store, parsed.args, parsed.flags, 'berth');
+    else await QUERIES[cmd as keyof typeof QUERIES]({ ...parsed, store, bin: 'berth' });
   } catch (err) {
     reportError(err as Error, rest);
   }

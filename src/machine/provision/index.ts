@@ -13,6 +13,22 @@ import { hostLayout, type HostLayout } from './layout.js';
 import { checkCompatible, probeHost, type HostFacts } from './probe.js';
 import { serviceCommand, serviceFiles, type ServiceKind } from './service.js';
 
+/** Unpacks the bundle (zstd or gzip tar) from stdin into the layout's opt dir, then records its id. */
+export function installScript(layout: HostLayout, zst: boolean, bundleId: string): string {
+  const opt = shq(layout.optDir);
+  const id = shq(layout.bundleIdFile);
+  return [
+    // An upload cut short (the client killed, the connection lost) leaves its temp dir: it goes now.
+    'set -e', `mkdir -p ${opt}`, `rm -rf ${opt}/.new.*`, `new=$(mktemp -d ${opt}/.new.XXXXXX)`,
+    'trap \'rm -rf "$new"\' EXIT',
+    // zstd unpacks about four times faster than gzip (and sh has no pipefail: a failed zstd leaves a mark).
+    zst ? '{ zstd -dcq || : > "$new/.zfail"; } | tar -xf - -C "$new"; if [ -e "$new/.zfail" ]; then echo "zstd could not unpack the bundle" >&2; exit 1; fi' : 'tar -xzf - -C "$new"',
+    `rm -rf ${opt}/bin.old`, `if [ -d ${opt}/bin ]; then mv ${opt}/bin ${opt}/bin.old; fi`,
+    `mv "$new/bin" ${opt}/bin`, `rm -rf "$new" ${opt}/bin.old`,
+    `echo ${bundleId} > ${id}.tmp`, `mv ${id}.tmp ${id}`,
+  ].join('\n');
+}
+
 export { hostLayout } from './layout.js';
 export type { HostFacts } from './probe.js';
 
@@ -63,18 +79,7 @@ export class Provisioner {
     const facts = this.facts ?? (await this.probe());
     if (facts.bundleId === bundle.id) return false;
     const zst = facts.zstd && bundle.zstdPath !== undefined;
-    const opt = shq(this.layout.optDir);
-    const id = shq(this.layout.bundleIdFile);
-    await mustRun(this.runner, [
-      // An upload cut short (the client killed, the connection lost) leaves its temp dir: it goes now.
-      'set -e', `mkdir -p ${opt}`, `rm -rf ${opt}/.new.*`, `new=$(mktemp -d ${opt}/.new.XXXXXX)`,
-      'trap \'rm -rf "$new"\' EXIT',
-      // zstd unpacks about four times faster than gzip (and sh has no pipefail: a failed zstd leaves a mark).
-      zst ? '{ zstd -dcq || : > "$new/.zfail"; } | tar -xf - -C "$new"; if [ -e "$new/.zfail" ]; then echo "zstd could not unpack the bundle" >&2; exit 1; fi' : 'tar -xzf - -C "$new"',
-      `rm -rf ${opt}/bin.old`, `if [ -d ${opt}/bin ]; then mv ${opt}/bin ${opt}/bin.old; fi`,
-      `mv "$new/bin" ${opt}/bin`, `rm -rf "$new" ${opt}/bin.old`,
-      `echo ${bundle.id} > ${id}.tmp`, `mv ${id}.tmp ${id}`,
-    ].join('\n'), 'installing the engine bundle', { stdin: createReadStream(zst ? bundle.zstdPath! : bundle.path) });
+    await mustRun(this.runner, installScript(this.layout, zst, bundle.id), 'installing the engine bundle', { stdin: createReadStream(zst ? bundle.zstdPath! : bundle.path) });
     facts.bundleId = bundle.id;
     return true;
   }
@@ -82,6 +87,13 @@ export class Provisioner {
   /** Server cert, CA, engine arguments and the service files, in one upload; `restart` in the same round trip. */
   async configure(opts: { restart?: boolean } = {}): Promise<void> {
     const facts = this.facts ?? (await this.probe());
+    const tar = await this.configTar(facts.service);
+    const restart = opts.restart ? ` && ${serviceCommand(this.layout, facts.service, 'restart')}` : '';
+    await mustRun(this.runner, `tar -xf - -C / && ${serviceCommand(this.layout, facts.service, 'enable')}${restart}`, 'writing the engine configuration', { stdin: tar });
+  }
+
+  /** What configure writes, as a tar to unpack at /. */
+  async configTar(service: ServiceKind): Promise<Buffer> {
     const l = this.layout;
     const a = this.host.HostOptions.AuthOptions;
     const eo = this.host.HostOptions.EngineOptions;
@@ -92,12 +104,10 @@ export class Provisioner {
       { path: join(l.certDir, 'server-key.pem'), data: await readFile(a.ServerKeyPath), mode: 0o600 },
       { path: l.argsFile, data: Buffer.from(engineArgs(l, eo, this.host.DriverName, this.driver.enginePort()).join('\n') + '\n'), mode: 0o644 },
       { path: l.envFile, data: Buffer.from(Object.entries(env).map(([k, v]) => `${k}=${shq(v)}\n`).join('')), mode: 0o600 },
-      ...serviceFiles(l, facts.service).map((f) => ({ path: f.path, data: Buffer.from(f.content), mode: f.mode })),
+      ...serviceFiles(l, service).map((f) => ({ path: f.path, data: Buffer.from(f.content), mode: f.mode })),
     ];
     const { tarFiles } = await import('../bundle/tar.js');
-    const tar = await tarFiles(files.map((f) => ({ ...f, name: f.path.replace(/^\/+/, '') })));
-    const restart = opts.restart ? ` && ${serviceCommand(l, facts.service, 'restart')}` : '';
-    await mustRun(this.runner, `tar -xf - -C / && ${serviceCommand(l, facts.service, 'enable')}${restart}`, 'writing the engine configuration', { stdin: tar });
+    return tarFiles(files.map((f) => ({ ...f, name: f.path.replace(/^\/+/, '') })));
   }
 
   async restartEngine(): Promise<void> {

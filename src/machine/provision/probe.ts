@@ -37,8 +37,9 @@ export function parseOsRelease(text: string): OsInfo {
 
 const SEP = '@@berth@@';
 
-export async function probeHost(runner: CommandRunner, layout: HostLayout): Promise<HostFacts> {
-  const out = await mustRun(runner, [
+/** The probe as one shell command list; parseFacts reads what it prints. */
+export function probeScript(layout: HostLayout): string {
+  return [
     'cat /etc/os-release 2>/dev/null || cat /usr/lib/os-release 2>/dev/null', `echo ${SEP}`,
     'uname -m', `echo ${SEP}`,
     // The SEA is a glibc binary: look for glibc's dynamic loader.
@@ -46,9 +47,12 @@ export async function probeHost(runner: CommandRunner, layout: HostLayout): Prom
     '[ -d /run/systemd/system ] && echo systemd', `echo ${SEP}`,
     'command -v zstd >/dev/null && echo zstd', `echo ${SEP}`,
     `cat ${shq(layout.bundleIdFile)} 2>/dev/null`, 'true',
-  ].join('; '), 'reading the host facts');
+  ].join('; ');
+}
+
+export function parseFacts(out: string, layout: HostLayout, target: string): HostFacts {
   const [osRelease, arch, loader, init, zstd, bundleId] = out.split(`${SEP}\n`);
-  if (!osRelease?.trim()) throw new ProvisionError(`${runner.target} has no /etc/os-release: cannot tell its OS`);
+  if (!osRelease?.trim()) throw new ProvisionError(`${target} has no /etc/os-release: cannot tell its OS`);
   const os = parseOsRelease(osRelease);
   return {
     os,
@@ -59,6 +63,10 @@ export async function probeHost(runner: CommandRunner, layout: HostLayout): Prom
     zstd: zstd?.trim() === 'zstd',
     bundleId: (bundleId ?? '').trim(),
   };
+}
+
+export async function probeHost(runner: CommandRunner, layout: HostLayout): Promise<HostFacts> {
+  return parseFacts(await mustRun(runner, probeScript(layout), 'reading the host facts'), layout, runner.target);
 }
 
 /** The bundle is one architecture's glibc binaries: refuse hosts that can't run them. */

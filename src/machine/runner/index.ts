@@ -1,4 +1,4 @@
-import type { Readable } from 'node:stream';
+import type { Readable, Writable } from 'node:stream';
 import { ProvisionError } from '../errors.js';
 
 /**
@@ -12,7 +12,64 @@ export interface CommandRunner {
   /** Names the host in messages: "root@10.0.0.2:22" or "this host". */
   readonly target: string;
   run(command: string, opts?: { stdin?: string | Buffer | Readable }): Promise<RunResult>;
+  /** Starts a command whose output is read while it runs and whose stdin is written as it goes. */
+  start(command: string): Promise<RemoteProcess>;
   close(): void;
+}
+
+/** A running command: its stdin, its output so far, and its end. */
+export interface RemoteProcess {
+  readonly stdin: Writable;
+  /** The stdout before a line that is exactly `marker`, once it came; rejects with the result when the command ends first. */
+  until(marker: string): Promise<string>;
+  readonly done: Promise<RunResult>;
+}
+
+/** What a runner feeds a RemoteProcess as the command runs. */
+export class ProcessOutput implements Omit<RemoteProcess, 'stdin'> {
+  private out = '';
+  private err = '';
+  private waiters: { marker: string; resolve: (s: string) => void; reject: (r: RunResult) => void }[] = [];
+  private ended?: RunResult;
+  readonly done: Promise<RunResult>;
+  private finish!: (r: RunResult) => void;
+
+  constructor() {
+    this.done = new Promise((resolve) => { this.finish = resolve; });
+  }
+
+  stdout(chunk: string): void {
+    this.out += chunk;
+    this.waiters = this.waiters.filter((w) => !this.settle(w));
+  }
+
+  stderr(chunk: string): void {
+    this.err += chunk;
+  }
+
+  end(code: number): void {
+    if (this.ended) return;
+    this.ended = { code, stdout: this.out, stderr: this.err };
+    for (const w of this.waiters) if (!this.settle(w)) w.reject(this.ended);
+    this.waiters = [];
+    this.finish(this.ended);
+  }
+
+  until(marker: string): Promise<string> {
+    return new Promise((resolve, reject) => {
+      const w = { marker, resolve, reject };
+      if (this.settle(w)) return;
+      if (this.ended) reject(this.ended);
+      else this.waiters.push(w);
+    });
+  }
+
+  private settle(w: { marker: string; resolve: (s: string) => void }): boolean {
+    const at = this.out.startsWith(`${w.marker}\n`) ? 0 : this.out.indexOf(`\n${w.marker}\n`);
+    if (at < 0) return false;
+    w.resolve(this.out.slice(0, at === 0 ? 0 : at + 1));
+    return true;
+  }
 }
 
 /** Runs a command and fails with its stderr when it exits non-zero. */

@@ -2,7 +2,7 @@ import { spawn } from 'node:child_process';
 import { Readable } from 'node:stream';
 import { debug } from '../debug.js';
 import { InvalidArgumentError } from '../errors.js';
-import type { CommandRunner, RunResult } from './index.js';
+import { ProcessOutput, type CommandRunner, type RemoteProcess, type RunResult } from './index.js';
 
 /** Runs commands on this host through /bin/sh, as the current (root) user. */
 export class LocalRunner implements CommandRunner {
@@ -33,6 +33,18 @@ export class LocalRunner implements CommandRunner {
       if (input instanceof Readable) input.pipe(child.stdin);
       else child.stdin.end(input ?? '');
     });
+  }
+
+  async start(command: string): Promise<RemoteProcess> {
+    debug(`local: ${command.length > 300 ? `${command.slice(0, 300)}…` : command}`);
+    const child = spawn('/bin/sh', ['-c', command], { stdio: ['pipe', 'pipe', 'pipe'] });
+    const p = new ProcessOutput();
+    child.stdout.setEncoding('utf8').on('data', (c: string) => p.stdout(c));
+    child.stderr.setEncoding('utf8').on('data', (c: string) => p.stderr(c));
+    child.stdin.on('error', () => undefined); // the command may stop reading: its exit code tells the story
+    child.on('error', (err) => { p.stderr(String(err)); p.end(127); });
+    child.on('close', (code, signal) => p.end(code ?? 128 + (signal ? 15 : 0)));
+    return Object.assign(p, { stdin: child.stdin });
   }
 
   close(): void {}

@@ -3,7 +3,7 @@ import { readFile } from 'node:fs/promises';
 import { NodeSSH } from 'node-ssh';
 import { InvalidArgumentError, TimeoutError, UnreachableError, reason } from '../errors.js';
 import { debug } from '../debug.js';
-import { shq, type CommandRunner, type RunResult } from './index.js';
+import { ProcessOutput, shq, type CommandRunner, type RemoteProcess, type RunResult } from './index.js';
 
 const AS_ROOT = '@berth:root';
 const AS_SUDO = '@berth:sudo';
@@ -95,6 +95,73 @@ export class SshRunner implements CommandRunner {
     }
     this.sudo = how === AS_SUDO;
     return { ...res, stdout: res.stdout.slice(nl + 1) };
+  }
+
+  /**
+   * The same for a command read while it runs. As the first command it waits for the
+   * line that says how it runs (it comes before any of the command's own output).
+   */
+  async start(command: string): Promise<RemoteProcess> {
+    if (this.rootCheck) {
+      await this.rootCheck;
+      return this.rawStart(this.sudo ? `sudo -n sh -c ${shq(command)}` : command);
+    }
+    let settle!: (err?: unknown) => void;
+    this.rootCheck = new Promise<void>((resolve, reject) => { settle = (err) => (err ? reject(err) : resolve()); });
+    this.rootCheck.catch(() => undefined);
+    let head = '';
+    let waiting = true;
+    let said!: (line: string) => void;
+    const how = new Promise<string>((resolve) => { said = resolve; });
+    const q = shq(command);
+    const proc = await this.rawStart(`if [ "$(id -u)" = 0 ]; then echo ${AS_ROOT}; exec sh -c ${q}; ` +
+      `elif sudo -n true 2>/dev/null; then echo ${AS_SUDO}; exec sudo -n sh -c ${q}; else echo ${NO_ROOT}; fi`, (chunk) => {
+      if (!waiting) return chunk;
+      head += chunk;
+      const nl = head.indexOf('\n');
+      if (nl < 0) return '';
+      said(head.slice(0, nl));
+      waiting = false;
+      return head.slice(nl + 1);
+    }).catch((err) => { settle(err); throw err; });
+    const line = await Promise.race([how, proc.done.then(() => '')]);
+    if (line !== AS_ROOT && line !== AS_SUDO && line !== NO_ROOT) {
+      // No answer at all (the session was cut): the next command asks again.
+      this.rootCheck = undefined;
+      settle();
+      return proc;
+    }
+    if (line === NO_ROOT) {
+      const err = new InvalidArgumentError(`${this.target} is not root and has no password-less sudo`, { hint: "use a root login (the driver's --*-ssh-user flag) or give that user NOPASSWD sudo" });
+      settle(err);
+      throw err;
+    }
+    this.sudo = line === AS_SUDO;
+    settle();
+    return proc;
+  }
+
+  private rawStart(command: string, filter: (chunk: string) => string = (c) => c): Promise<RemoteProcess> {
+    debug(`SSH ${this.target}: ${command.length > 300 ? `${command.slice(0, 300)}…` : command}`);
+    const conn = this.ssh.connection;
+    if (!conn) return Promise.reject(new Error(`the SSH connection to ${this.target} is closed`));
+    return new Promise((resolve, reject) => {
+      conn.exec(command, (err, channel) => {
+        if (err) return reject(err);
+        const p = new ProcessOutput();
+        let code: number | undefined;
+        channel.setEncoding('utf8').on('data', (c: string) => p.stdout(filter(c)));
+        channel.stderr.setEncoding('utf8').on('data', (c: string) => p.stderr(c));
+        channel.on('exit', (c: number | null) => { code = c ?? 255; });
+        channel.on('close', () => {
+          const r = code ?? 255;
+          debug(`SSH ${this.target}: exit ${r}`);
+          p.end(r);
+        });
+        channel.on('error', () => undefined); // the connection's end closes the channel too
+        resolve(Object.assign(p, { stdin: channel }));
+      });
+    });
   }
 
   private async raw(command: string, stdin?: string | Buffer | Readable): Promise<RunResult> {

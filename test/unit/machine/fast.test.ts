@@ -6,13 +6,15 @@
 import { FAST_MACHINE_COMMANDS, parseFast, type FastFlag } from '../../../src/machine/cli/fast.js';
 import { MachineCommand } from '../../../src/machine/cli/base.js';
 
-type OclifFlag = { type: string; char?: string; multiple?: boolean; default?: unknown; parse: (input: string, ctx: unknown, opts: unknown) => Promise<unknown> };
+type OclifFlag = { type: string; char?: string; multiple?: boolean; default?: unknown; env?: string; aliases?: string[]; parse: (input: string, ctx: unknown, opts: unknown) => Promise<unknown> };
 const oclifFlag = async (f: OclifFlag): Promise<FastFlag> => ({
   ...(f.char ? { char: f.char } : {}),
   // Flags.integer's parse turns "7" into 7; Flags.string's keeps it a string.
   kind: f.type === 'boolean' ? 'boolean' : typeof (await f.parse('7', {}, f)) === 'number' ? 'integer' : 'string',
   ...(f.multiple ? { multiple: true } : {}),
-  ...(f.default !== undefined ? { default: f.default as number } : {}),
+  ...(f.default !== undefined ? { default: f.default } : {}),
+  ...(f.env ? { env: f.env } : {}),
+  ...(f.aliases?.length ? { aliases: f.aliases } : {}),
 });
 
 test.each(Object.keys(FAST_MACHINE_COMMANDS))('machine %s: the fast table holds the oclif command\'s flags and arguments', async (name) => {
@@ -39,6 +41,29 @@ test('parses the forms the oclif commands accept', () => {
   } finally {
     if (prev === undefined) delete process.env.BERTH_STORAGE_PATH;
     else process.env.BERTH_STORAGE_PATH = prev;
+  }
+});
+
+test('create: driver flags with their defaults, variables and aliases; repeatable flags one value each', () => {
+  const saved = { ...process.env };
+  try {
+    delete process.env.MACHINE_DRIVER;
+    delete process.env.GENERIC_SSH_USER;
+    delete process.env.BERTH_STORAGE_PATH;
+    delete process.env.QEMU_FORWARD;
+    const p = parseFast(FAST_MACHINE_COMMANDS.create, ['-d', 'generic', '--generic-ip-address', '10.0.0.5', '--engine-opt', 'a=b', '--engine-opt=c=d', 'n1', 'n2'])!;
+    expect(p.args).toEqual(['n1', 'n2']);
+    expect(p.flags).toMatchObject({ driver: 'generic', 'generic-ip-address': '10.0.0.5', 'generic-ssh-user': 'root', 'generic-ssh-port': 22, 'engine-opt': ['a=b', 'c=d'] });
+    expect(p.flags['keep-on-failure']).toBeUndefined();
+    process.env.MACHINE_DRIVER = 'none';
+    process.env.GENERIC_SSH_USER = 'admin';
+    const q = parseFast(FAST_MACHINE_COMMANDS.create, ['--url', 'tcp://1.2.3.4:2376', 'n'])!;
+    expect(q.flags).toMatchObject({ driver: 'none', 'none-url': 'tcp://1.2.3.4:2376', 'generic-ssh-user': 'admin' });
+    // A repeatable flag from a variable: oclif's reading of it is left to oclif.
+    process.env.QEMU_FORWARD = '8080:80';
+    expect(parseFast(FAST_MACHINE_COMMANDS.create, ['n'])).toBeUndefined();
+  } finally {
+    process.env = saved;
   }
 });
 
