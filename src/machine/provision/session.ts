@@ -17,8 +17,8 @@ const CONFIGURED = '@berth:configured';
  * shell, not three (each one runs the user's shell start-up files, which can take
  * seconds). The command prints the host facts, then waits for one line from berth:
  * how the bundle comes (`zst`, `gz`, or `skip` when the host has it), the service
- * kind and the bundle's id; it unpacks the bundle from the rest of stdin, writes the configuration
- * (carried in the command: both kinds' files) and restarts the engine. It says on
+ * kind and the bundle's id, then the configuration as one base64 line; it unpacks the
+ * bundle from the rest of stdin, writes the configuration and restarts the engine. It says on
  * stdout when each part is done. Nothing is written before berth has read the facts
  * and answered: an incompatible host, or a create stopped meanwhile, ends stdin
  * and the command exits having changed nothing.
@@ -29,20 +29,20 @@ export class CreateSession {
   /** Starts the command and reads the facts (what probe() does). */
   static async start(prov: Provisioner): Promise<CreateSession> {
     const l = prov.layout;
-    const config = async (kind: ServiceKind) => [
-      `printf %s ${gzipSync(await prov.configTar(kind)).toString('base64')} | base64 -d | tar -xzf - -C /`,
-      serviceCommand(l, kind, 'enable'), serviceCommand(l, kind, 'restart'),
-    ].join(' && ');
+    const enableAndRestart = (kind: ServiceKind) => `${serviceCommand(l, kind, 'enable')} && ${serviceCommand(l, kind, 'restart')}`;
     const script = [
       probeScript(l), `echo ${FACTS}`,
       // The bundle may still be in the making as this starts: its id comes with the answer.
       'read -r how kind id || exit 0',
       'case "$how" in zst|gz|skip) ;; *) exit 0 ;; esac',
-      // A subshell of its own for set -e and the trap (set -e is ignored left of a ||).
+      // The configuration (the server key among it) comes on stdin as one base64 line:
+      // on the command line it would be in the host's process list for every user to read.
+      'read -r config || exit 0',
       `if [ "$how" = zst ]; then (${installScript(l, true, '"$id"')}); fi`, 'st=$?; [ $st = 0 ] || exit $st',
       `if [ "$how" = gz ]; then (${installScript(l, false, '"$id"')}); fi`, 'st=$?; [ $st = 0 ] || exit $st',
       `echo ${INSTALLED}`,
-      l.prefix ? `{ ${await config('supervised')}; } || exit` : `if [ "$kind" = systemd ]; then ${await config('systemd')}; else ${await config('supervised')}; fi || exit`,
+      'printf \'%s\\n\' "$config" | base64 -d | tar -xzf - -C / || exit',
+      l.prefix ? `{ ${enableAndRestart('supervised')}; } || exit` : `if [ "$kind" = systemd ]; then ${enableAndRestart('systemd')}; else ${enableAndRestart('supervised')}; fi || exit`,
       `echo ${CONFIGURED}`,
     ].join('\n');
     const proc = await prov.runner.start(script);
@@ -63,13 +63,14 @@ export class CreateSession {
     const stdin = this.proc.stdin;
     stdin.on('error', () => undefined); // a failed unpack stops reading: its exit status is what counts
     const installed = this.proc.until(INSTALLED).catch((r: RunResult) => { throw this.failed(r, 'installing the engine bundle'); });
+    const config = gzipSync(await this.prov.configTar(this.prov.layout.prefix ? 'supervised' : facts.service)).toString('base64');
     if (facts.bundleId === bundle.id) {
-      stdin.end(`skip ${facts.service}\n`);
+      stdin.end(`skip ${facts.service}\n${config}\n`);
       await installed;
       return false;
     }
     const zst = facts.zstd && bundle.zstdPath !== undefined;
-    stdin.write(`${zst ? 'zst' : 'gz'} ${facts.service} ${bundle.id}\n`);
+    stdin.write(`${zst ? 'zst' : 'gz'} ${facts.service} ${bundle.id}\n${config}\n`);
     await Promise.all([installed, pipeline(createReadStream(zst ? bundle.zstdPath! : bundle.path), stdin).catch(() => undefined)]);
     facts.bundleId = bundle.id;
     return true;

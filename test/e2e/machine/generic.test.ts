@@ -3,7 +3,7 @@
  * the machines: env in a real shell + the real docker CLI over mTLS, use (docker
  * context), ls, ssh, scp, regenerate-certs, an IP change, export/import, rm.
  */
-import { readFileSync, writeFileSync, mkdirSync } from 'node:fs';
+import { readFileSync, readdirSync, writeFileSync, mkdirSync } from 'node:fs';
 import { join } from 'node:path';
 import { startSshHosts, type SshHosts } from '../../fixtures/sshhosts.js';
 import { serialOf } from './certs.js';
@@ -32,8 +32,34 @@ afterAll(() => {
   removeTempDirs();
 });
 
-test('two generic hosts are created at once', async () => {
+/**
+ * The namespace hosts share this machine's process table, so what a create runs on a
+ * host can be watched: the longest base64 run in the command line of its provisioning
+ * script (the one that prints @berth:facts), sampled until `stop`.
+ */
+function watchProvisioningCommands(): { stop(): { seen: number; longestBase64: number } } {
+  let seen = 0;
+  let longestBase64 = 0;
+  const timer = setInterval(() => {
+    for (const pid of readdirSync('/proc')) {
+      if (!/^\d+$/.test(pid)) continue;
+      let cmdline: string;
+      try { cmdline = readFileSync(`/proc/${pid}/cmdline`, 'utf8'); } catch { continue; }
+      if (!cmdline.includes('@berth:facts')) continue;
+      seen++;
+      for (const run of cmdline.match(/[A-Za-z0-9+/=]{64,}/g) ?? []) longestBase64 = Math.max(longestBase64, run.length);
+    }
+  }, 20);
+  return { stop: () => { clearInterval(timer); return { seen, longestBase64 }; } };
+}
+
+test('two generic hosts are created at once; the server key never shows in the hosts\' process list', async () => {
+  const watch = watchProvisioningCommands();
   const [a, b] = await Promise.all([berthAsync(createArgs(f.hosts[0].ip, 'm0'), env), berthAsync(createArgs(f.hosts[1].ip, 'm1'), env)]);
+  const commands = watch.stop();
+  expect(commands.seen).toBeGreaterThan(0);
+  // The configuration (server key included) travels on stdin, not as an argument.
+  expect(commands.longestBase64).toBeLessThan(200);
   expect({ code: a.code, stderr: a.stderr }).toEqual({ code: 0, stderr: '' });
   expect({ code: b.code, stderr: b.stderr }).toEqual({ code: 0, stderr: '' });
   expect(a.stdout).toContain('Installing the engine bundle');
