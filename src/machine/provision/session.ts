@@ -62,8 +62,9 @@ export class CreateSession {
     const facts = this.facts;
     const stdin = this.proc.stdin;
     stdin.on('error', () => undefined); // a failed unpack stops reading: its exit status is what counts
-    const installed = this.proc.until(INSTALLED).catch((r: RunResult) => { throw this.failed(r, 'installing the engine bundle'); });
     const config = gzipSync(await this.prov.configTar(this.prov.layout.prefix ? 'supervised' : facts.service)).toString('base64');
+    // Made only now, with nothing awaited before it is: a rejection must not find it without a handler.
+    const installed = this.proc.until(INSTALLED).catch((r: RunResult) => { throw this.failed(r, 'installing the engine bundle'); });
     if (facts.bundleId === bundle.id) {
       stdin.end(`skip ${facts.service}\n${config}\n`);
       await installed;
