@@ -502,6 +502,22 @@ make_header (struct header *h, const unsigned char *b, const struct paxset *loca
 }
 
 /* Splits a name into its components, refusing absolute names and "..". */
+/* Splits a relative path (at most PATH_MAX_LEN) into PARENT ("" at the top) and the
+ * returned last component. */
+static const char *
+split_parent (const char *rel, char *parent)
+{
+  const char *slash = strrchr (rel, '/');
+  if (!slash)
+    {
+      parent[0] = 0;
+      return rel;
+    }
+  memcpy (parent, rel, slash - rel);
+  parent[slash - rel] = 0;
+  return slash + 1;
+}
+
 static int
 entry_parts (const char *name, char *rel, size_t relcap, berth_error_t *err)
 {
@@ -716,18 +732,7 @@ entry (struct unpacker *u, struct reader *r, const struct header *h, berth_error
       remember_dir (u, "", h, h->mode ? h->mode : 0755);
       return data (r, -1, datalen, u->dest, err);
     }
-  base = strrchr (rel, '/');
-  if (base)
-    {
-      memcpy (parent, rel, base - rel);
-      parent[base - rel] = 0;
-      base++;
-    }
-  else
-    {
-      parent[0] = 0;
-      base = rel;
-    }
+  base = split_parent (rel, parent);
   pfd = dir_fd (u, parent, h->name, err);
   if (pfd < 0)
     return -1;
@@ -822,18 +827,7 @@ entry (struct unpacker *u, struct reader *r, const struct header *h, berth_error
         if (entry_parts (h->linkname, target, sizeof target, err) < 0)
           return -1;
         snprintf (what, sizeof what, "%s -> %s", h->name, h->linkname);
-        tbase = strrchr (target, '/');
-        if (tbase)
-          {
-            memcpy (tparent, target, tbase - target);
-            tparent[tbase - target] = 0;
-            tbase++;
-          }
-        else
-          {
-            tparent[0] = 0;
-            tbase = target;
-          }
+        tbase = split_parent (target, tparent);
         tfd = open_beneath (u->root, tparent, O_PATH | O_DIRECTORY);
         if (tfd < 0 && errno == ELOOP)
           return symlink_refusal (u->root, tparent, what, err);
