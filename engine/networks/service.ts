@@ -749,7 +749,7 @@ async function reopenProxy(req: PortRequest, containerIp: string): Promise<PortP
     try {
       return await openProxy(req, containerIp);
     } catch (err) {
-      if (!(err instanceof ConflictError) || !/already in use/.test(err.message) || waited >= 3000) throw err;
+      if (((err as Error).cause as NodeJS.ErrnoException | undefined)?.code !== 'EADDRINUSE' || waited >= 3000) throw err;
       await new Promise((r) => setTimeout(r, 100));
     }
   }
