@@ -1,15 +1,21 @@
-import { open, rename, mkdir, unlink } from 'node:fs/promises';
+import { open, rename, mkdir, unlink, readdir } from 'node:fs/promises';
 import { dirname, basename, join } from 'node:path';
 import { randomBytes } from 'node:crypto';
+
+/** `.NAME.PID.HEX.tmp`: the writer's pid tells a later writer whether the file is an orphan. */
+const TEMP = /^\..+\.(\d+)\.[0-9a-f]{8}\.tmp$/;
 
 /**
  * Write a file so that readers see the old content or the new one, never a part:
  * temp file in the same directory, fsync, rename, then fsync the directory.
+ * Temp files in that directory whose writer is dead (a kill -9 between open and
+ * rename) are removed first, so the next write after a crash repairs the directory.
  */
 export async function writeFileAtomic(path: string, data: string | Uint8Array, mode = 0o600): Promise<void> {
   const dir = dirname(path);
   await mkdir(dir, { recursive: true });
-  const tmp = join(dir, `.${basename(path)}.${randomBytes(4).toString('hex')}.tmp`);
+  await sweepOrphanTemps(dir);
+  const tmp = join(dir, `.${basename(path)}.${process.pid}.${randomBytes(4).toString('hex')}.tmp`);
   const fh = await open(tmp, 'w', mode);
   try {
     await fh.writeFile(data);
@@ -25,4 +31,22 @@ export async function writeFileAtomic(path: string, data: string | Uint8Array, m
   await rename(tmp, path);
   const dh = await open(dir, 'r');
   try { await dh.sync(); } finally { await dh.close(); }
+}
+
+/** Removes the temp files of writers that no longer run; a live writer's (another command's) are kept. */
+export async function sweepOrphanTemps(dir: string): Promise<void> {
+  for (const f of await readdir(dir).catch(() => [] as string[])) {
+    const m = TEMP.exec(f);
+    if (m && !alive(Number(m[1]))) await unlink(join(dir, f)).catch(() => undefined); // another sweeper got it first
+  }
+}
+
+function alive(pid: number): boolean {
+  if (pid === process.pid) return true;
+  try {
+    process.kill(pid, 0);
+    return true;
+  } catch (err) {
+    return (err as NodeJS.ErrnoException).code === 'EPERM'; // exists, owned by another user
+  }
 }
