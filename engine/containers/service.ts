@@ -31,6 +31,7 @@ import { ContainerStore } from './store.js';
 import type { CreateRequest, HostConfig } from './types.js';
 import type { DaemonConfig } from '../config.js';
 import { HealthChecks } from './health.js';
+import { requireImagePlatform, type Platform } from '../images/platform.js';
 import { Waiters, type WaitCondition, type WaitResult } from './waiters.js';
 import type { Socket } from 'node:net';
 import type { Networking } from '../networks/index.js';
@@ -122,7 +123,8 @@ export class ContainerService {
 
   // ---- create ----
 
-  async create(req: CreateRequest, name: string | undefined): Promise<{ Id: string; Warnings: string[] }> {
+  /** `platform` (create ?platform=): the image must be of that platform. */
+  async create(req: CreateRequest, name: string | undefined, platform?: Platform): Promise<{ Id: string; Warnings: string[] }> {
     if (!req || typeof req !== 'object') throw new InvalidArgumentError('config cannot be empty in order to create a container');
     if (!req.Image) throw new InvalidArgumentError('no image specified: give an image name in "Image"');
     const hc: HostConfig = withDaemonDefaults({ ...(req.HostConfig ?? {}) }, this.engine.config);
@@ -144,6 +146,7 @@ export class ContainerService {
     // An explicit "" is the daemon's default, as dockerd stores it.
     if (!hc.IpcMode) hc.IpcMode = 'private';
     const image = await traced('create: image', '', () => this.engine.images.resolve(req.Image!));
+    if (platform) requireImagePlatform(req.Image, image.config, platform);
     const { HostConfig: _h, NetworkingConfig: _n, ...config } = req;
     const merged = mergeImageConfig(config, image);
     const { path, args } = commandOf(merged);

@@ -24,6 +24,17 @@ export function formatPlatform(p: Platform): string {
   return [p.os, p.architecture, p.variant].filter(Boolean).join('/');
 }
 
+/**
+ * As dockerd's image lookup with a platform (create ?platform=, API 1.41+): the image found
+ * must be of the platform asked for, else a 404 that names both.
+ */
+export function requireImagePlatform(ref: string, image: Platform, want: Platform): void {
+  const have = { os: image.os, architecture: image.architecture, variant: image.variant };
+  if (have.os !== want.os || have.architecture !== want.architecture || (want.variant && have.variant !== want.variant)) {
+    throw new NotFoundError(`image with reference ${ref} was found but does not match the specified platform: wanted ${formatPlatform(want)}, actual: ${formatPlatform(have)}`);
+  }
+}
+
 export function selectManifest(manifests: Descriptor[], want: Platform, name: string): Descriptor {
   const candidates = manifests.filter((m) => m.platform && m.platform.os === want.os && m.platform.architecture === want.architecture);
   const exact = candidates.find((m) => (m.platform!.variant ?? '') === (want.variant ?? ''));

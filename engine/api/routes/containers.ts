@@ -10,7 +10,7 @@ import { inspectView, summaryView } from '../../containers/views.js';
 import { makeFilter } from '../../containers/filters.js';
 import type { WaitCondition } from '../../containers/waiters.js';
 import type { VolumeUser } from '../../volumes/index.js';
-import { formatPlatform, parsePlatform } from '../../images/platform.js';
+import { parsePlatform } from '../../images/platform.js';
 import { queryBool, queryFilters, queryInt } from '../query.js';
 import type { Readable } from 'node:stream';
 import type { Ctx, Router } from '../router.js';
@@ -56,17 +56,9 @@ export function register(router: Router, engine: Engine): void {
 
   router.post('/containers/create', async (ctx) => {
     const body = await ctx.body();
+    // As dockerd: a malformed platform is a 400 before anything else is looked at.
     const platform = ctx.query.get('platform');
-    if (platform && body?.Image) {
-      // As dockerd (API 1.41+): the image must be of the platform asked for.
-      const want = parsePlatform(platform);
-      const img = await engine.images.resolve(body.Image);
-      const have = { os: img.config.os, architecture: img.config.architecture, variant: img.config.variant };
-      if (have.os !== want.os || have.architecture !== want.architecture || (want.variant && have.variant !== want.variant)) {
-        throw new NotFoundError(`image with reference ${body.Image} was found but does not match the specified platform: wanted ${formatPlatform(want)}, actual: ${formatPlatform(have)}`);
-      }
-    }
-    const result = await svc.create(body, ctx.query.get('name') || undefined);
+    const result = await svc.create(body, ctx.query.get('name') || undefined, platform ? parsePlatform(platform) : undefined);
     ctx.json(201, result);
   });
 
