@@ -1,8 +1,8 @@
 /**
  * The JSON types of request bodies, checked once when a body is read (as dockerd's
  * json.Unmarshal does): a wrong type is a 400 naming the field, never a TypeError deep
- * in a service. null stands for "not set" anywhere; unknown fields are ignored; a
- * string where a list of strings goes (Cmd, Entrypoint, Shell) becomes that list.
+ * in a service. null stands for "not set" anywhere; unknown fields are ignored. The body
+ * is only checked: canonicalizeBody (body.ts) has already made it dockerd's shape.
  */
 import { InvalidArgumentError } from '../errors.js';
 
@@ -123,8 +123,6 @@ function check(v: unknown, kind: Kind, at: string): void {
   for (const [k, sub] of Object.entries(kind.obj)) {
     if (!Object.hasOwn(o, k)) continue;
     check(o[k], sub, at ? `${at}.${k}` : k);
-    // As docker's strslice: a string is the one-element list.
-    if (sub === 'strslice' && typeof o[k] === 'string') o[k] = [o[k]];
   }
 }
 

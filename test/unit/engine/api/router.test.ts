@@ -18,6 +18,7 @@ beforeAll(async () => {
     return { id: ctx.params.id };
   });
   r.post('/echo', async (ctx) => ({ got: await ctx.body() }));
+  for (const path of ['/containers/create', '/commit', '/containers/:id/exec']) r.post(path, async (ctx) => ({ got: await ctx.body() }));
   r.post('/progress', (ctx) => {
     const s = ctx.stream();
     s.write({ status: 'one' });
@@ -94,6 +95,18 @@ test('JSON bodies, invalid JSON, empty answers', async () => {
   expect(bad.status).toBe(400);
   expect(bad.json.message).toMatch(/invalid JSON/);
   expect((await call('POST', '/nothing')).status).toBe(204);
+});
+
+test('a string where docker\'s strslice goes arrives as the one-element list, in any key case; other types are a 400', async () => {
+  const create = await call('POST', '/containers/create', JSON.stringify({ cmd: 'sh', Entrypoint: '/init', Shell: ['bash', '-c'], Healthcheck: { test: 'CMD-SHELL true' }, Env: ['A=1'] }));
+  expect(create.json.got).toEqual({ Cmd: ['sh'], Entrypoint: ['/init'], Shell: ['bash', '-c'], Healthcheck: { Test: ['CMD-SHELL true'] }, Env: ['A=1'] });
+  expect((await call('POST', '/commit', '{"Cmd":"sh","Entrypoint":null}')).json.got).toEqual({ Cmd: ['sh'], Entrypoint: null });
+  expect((await call('POST', '/containers/x/exec', '{"Cmd":"ls"}')).json.got).toEqual({ Cmd: ['ls'] });
+  // Labels are user data: a key named Cmd stays a string there.
+  expect((await call('POST', '/containers/create', '{"Labels":{"Cmd":"sh"}}')).json.got).toEqual({ Labels: { Cmd: 'sh' } });
+  const wrong = await call('POST', '/containers/create', '{"Cmd":["sh",1]}');
+  expect(wrong.status).toBe(400);
+  expect(wrong.json.message).toMatch(/cannot unmarshal array into Go struct field Config.Cmd of type strslice.StrSlice/);
 });
 
 test('an error after a progress stream started becomes an errorDetail line', async () => {
