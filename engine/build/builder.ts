@@ -19,7 +19,8 @@ import { unmountRootfs } from '../containers/rootfs.js';
 import { resolveInRoot } from '../containers/safepath.js';
 import { shortId } from '../images/digest.js';
 import { BuildCache, cacheKey } from './cache.js';
-import { applyDockerignore, decompressed, receiveContext } from './context.js';
+import { applyDockerignore, CONTEXT, receiveContext } from './context.js';
+import { decompressed } from '../images/decompress.js';
 import { checksum, copyEntry, findSources, mkdirInRoot, parseChmod, parseChown, type Source } from './copy.js';
 import { nameValues, parseDockerfile, splitWords, type Instruction } from './dockerfile.js';
 import { expandWord } from './expand.js';
@@ -588,7 +589,7 @@ class Build {
     for (const s of sources) {
       if (extractArchives && !s.given.match(/^https?:/i) && !s.isDir && (await isArchive(s.host))) {
         await mkdirInRoot(root, dest, owner);
-        const plain = await decompressed(createReadStream(s.host));
+        const plain = decompressed(createReadStream(s.host), CONTEXT);
         await extractInto(root, dest, plain, join(this.workDir, `spool-${randomBytes(6).toString('hex')}`));
         continue;
       }

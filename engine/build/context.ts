@@ -7,14 +7,13 @@
  * a COPY source that resolves through one to outside the context is refused by
  * copy.ts.
  */
-import { spawn } from 'node:child_process';
 import { chmodSync, closeSync, linkSync, mkdirSync, openSync, rmSync, symlinkSync, utimesSync, writeSync } from 'node:fs';
 import { chmod, lstat, mkdir, readFile, readdir, rm } from 'node:fs/promises';
 import { dirname, join, posix } from 'node:path';
-import { PassThrough, Readable, Transform } from 'node:stream';
-import { createGunzip } from 'node:zlib';
+import { pipeline, Readable, Transform } from 'node:stream';
 import { InvalidArgumentError } from '../errors.js';
 import { readTar, type EntrySink, type TarHeader } from '../images/tarparse.js';
+import { autoDecompress } from '../images/decompress.js';
 import { resolveInRoot } from '../containers/safepath.js';
 import { dockerignore, DockerignoreSyntaxError } from '../../src/common/dockerignore.js';
 
@@ -24,41 +23,6 @@ export interface BuildContext {
   dockerfile: string;
   /** Name of the Dockerfile inside the context ('' when it came alone). */
   dockerfileName: string;
-}
-
-/** Sniffs the compression and answers the plain stream. */
-export async function decompressed(body: Readable): Promise<Readable> {
-  const head = await firstBytes(body, 6);
-  const starts = (...b: number[]) => b.every((x, i) => head[i] === x);
-  const replay = new PassThrough();
-  replay.write(head);
-  body.pipe(replay);
-  body.on('error', (e) => replay.destroy(e));
-  if (starts(0x1f, 0x8b)) return pipeOut(replay, createGunzip());
-  if (starts(0x42, 0x5a, 0x68)) return tool(replay, 'bzip2');
-  if (starts(0xfd, 0x37, 0x7a, 0x58, 0x5a, 0x00)) return tool(replay, 'xz');
-  return replay;
-}
-
-function pipeOut(src: Readable, t: Transform): Readable {
-  src.pipe(t);
-  src.on('error', (e) => t.destroy(e));
-  return t;
-}
-
-function tool(src: Readable, cmd: 'bzip2' | 'xz'): Readable {
-  const child = spawn(cmd, ['-dc'], { stdio: ['pipe', 'pipe', 'pipe'] });
-  const out = new PassThrough();
-  let stderr = '';
-  child.stderr.on('data', (d) => { stderr += d; });
-  child.on('error', (err) => out.destroy(new InvalidArgumentError(`the build context is ${cmd}-compressed and ${cmd} cannot run (${err.message}): install ${cmd === 'xz' ? 'xz-utils' : 'bzip2'} on the engine host or send it uncompressed`)));
-  child.on('close', (code) => {
-    if (code !== 0) out.destroy(new InvalidArgumentError(`the build context is not a valid ${cmd} stream: ${stderr.trim() || `${cmd} exited ${code}`}`));
-  });
-  src.pipe(child.stdin);
-  child.stdin.on('error', () => undefined);
-  child.stdout.pipe(out);
-  return out;
 }
 
 function firstBytes(s: Readable, n: number): Promise<Buffer> {
@@ -101,6 +65,9 @@ function entryName(name: string): string {
   return clean === '.' || clean === './' ? '' : clean.replace(/\/$/, '');
 }
 
+/** The build context as the errors of bzip2 and xz name it. */
+export const CONTEXT = 'the build context';
+
 /** A context up to this size is unpacked in memory (a tmpfs) when the engine has one: creating files on disk costs far more than the rest of a cached build. */
 export const MEMORY_CONTEXT_MAX = 64 << 20;
 
@@ -109,7 +76,8 @@ export const MEMORY_CONTEXT_MAX = 64 << 20;
  * the Dockerfile (`dockerfile` inside, or the body itself when it is not a tar).
  */
 export async function receiveContext(body: Readable, dirs: { disk: string; memory?: string }, dockerfile: string, maxBytes: number): Promise<BuildContext> {
-  const plain = (await decompressed(body)).pipe(limited(maxBytes));
+  // pipeline: a broken compressed stream or the limit fails the reads below.
+  const plain = pipeline(body, autoDecompress(CONTEXT), limited(maxBytes), () => undefined);
   const head = await firstBytes(plain, 512);
   const isTar = head.length >= 512 ? head.subarray(257, 262).toString('latin1') === 'ustar' : head.length === 0 || head.every((b) => b === 0);
   if (!isTar) {

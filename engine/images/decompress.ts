@@ -1,13 +1,33 @@
-/** Layer decompression chosen by magic bytes: gzip, zstd or plain tar. */
-import { Transform, type TransformCallback } from 'node:stream';
+/**
+ * Decompression chosen by magic bytes, as dockerd's archive.DecompressStream (layers,
+ * build contexts, ADD archives): gzip and zstd in process, bzip2 and xz through the
+ * system's tools (node has neither), anything else as it is.
+ */
+import { spawn } from 'node:child_process';
+import { Transform, type Readable, type TransformCallback } from 'node:stream';
 import { createGunzip, createGzip, type ZlibOptions } from 'node:zlib';
 import { Decompress } from 'fzstd';
+import { InvalidArgumentError } from '../errors.js';
 
 const GZIP = [0x1f, 0x8b];
 const ZSTD = [0x28, 0xb5, 0x2f, 0xfd];
+const BZIP2 = [0x42, 0x5a, 0x68];
+const XZ = [0xfd, 0x37, 0x7a, 0x58, 0x5a, 0x00];
+/** Bytes enough to tell them all apart. */
+const SNIFF = XZ.length;
 
 function startsWith(buf: Buffer, magic: number[]): boolean {
   return magic.every((b, i) => buf[i] === b);
+}
+
+export type Compression = 'gzip' | 'zstd' | 'bzip2' | 'xz' | 'plain';
+
+export function compressionOf(head: Buffer): Compression {
+  if (startsWith(head, GZIP)) return 'gzip';
+  if (startsWith(head, ZSTD)) return 'zstd';
+  if (startsWith(head, BZIP2)) return 'bzip2';
+  if (startsWith(head, XZ)) return 'xz';
+  return 'plain';
 }
 
 /**
@@ -19,64 +39,94 @@ function startsWith(buf: Buffer, magic: number[]): boolean {
 const AHEAD_CHUNKS = 32;
 const AHEAD = 8 << 20;
 
-/** A transform that sniffs the first bytes and decompresses accordingly. */
+type Done = (err?: Error | null) => void;
+interface Decoder {
+  write(chunk: Buffer, cb: Done): void;
+  end(cb: Done): void;
+}
 
-export function autoDecompress(): Transform {
-  let inner: Transform | undefined;
-  let zstd: Decompress | undefined;
-  let mode: 'gzip' | 'zstd' | 'plain' | undefined;
+function decoderFor(kind: Compression, out: Transform, what: string): Decoder {
+  if (kind === 'plain') return { write: (chunk, cb) => { out.push(chunk); cb(); }, end: (cb) => cb() };
+  if (kind === 'zstd') {
+    const zstd = new Decompress((d) => out.push(Buffer.from(d.buffer, d.byteOffset, d.byteLength)));
+    return { write: (chunk, cb) => { zstd.push(chunk); cb(); }, end: (cb) => { zstd.push(new Uint8Array(0), true); cb(); } };
+  }
+  if (kind === 'gzip') {
+    const inner = createGunzip({ chunkSize: 256 * 1024, highWaterMark: AHEAD } as ZlibOptions);
+    inner.on('data', (d: Buffer) => out.push(d));
+    inner.on('error', (e) => out.destroy(e));
+    return {
+      write: (chunk, cb) => { if (!inner.write(chunk)) inner.once('drain', () => cb()); else cb(); },
+      end: (cb) => { inner.once('end', () => cb()); inner.end(); },
+    };
+  }
+  return toolDecoder(kind, out, what);
+}
+
+function toolDecoder(cmd: 'bzip2' | 'xz', out: Transform, what: string): Decoder {
+  const child = spawn(cmd, ['-dc'], { stdio: ['pipe', 'pipe', 'pipe'] });
+  let stderr = '';
+  child.stderr.on('data', (d) => { stderr += d; });
+  child.stdout.on('data', (d: Buffer) => out.push(d));
+  child.stdin.on('error', () => undefined);
+  const exited = new Promise<Error | undefined>((resolve) => {
+    child.on('error', (err) => resolve(new InvalidArgumentError(`${what} is ${cmd}-compressed and ${cmd} cannot run (${err.message}): install ${cmd === 'xz' ? 'xz-utils' : 'bzip2'} on the engine host or send it uncompressed`)));
+    child.on('close', (code) => resolve(code === 0 ? undefined : new InvalidArgumentError(`${what} is not a valid ${cmd} stream: ${stderr.trim() || `${cmd} exited ${code}`}`)));
+  });
+  // A tool that fails mid-stream stops the stream at once, not at its end.
+  void exited.then((err) => { if (err) out.destroy(err); });
+  // A reader that stops early leaves no tool behind waiting for input.
+  out.once('close', () => { if (child.exitCode === null && child.signalCode === null) child.kill(); });
+  return {
+    write: (chunk, cb) => { if (!child.stdin.write(chunk)) child.stdin.once('drain', () => cb()); else cb(); },
+    end: (cb) => { child.stdin.end(); void exited.then((err) => { if (!err) cb(); }); },
+  };
+}
+
+/**
+ * A transform that sniffs the first bytes and decompresses accordingly. `what` names
+ * the stream in the errors of bzip2 and xz.
+ */
+export function autoDecompress(what = 'the archive'): Transform {
+  let decoder: Decoder | undefined;
   let head = Buffer.alloc(0);
   const self: Transform = new Transform({
     readableObjectMode: true,
     readableHighWaterMark: AHEAD_CHUNKS,
     transform(chunk: Buffer, _enc, cb: TransformCallback) {
-      if (!mode) {
+      if (!decoder) {
         head = Buffer.concat([head, chunk]);
-        if (head.length < 4) return cb();
+        if (head.length < SNIFF) return cb();
         chunk = head;
-        mode = startsWith(head, GZIP) ? 'gzip' : startsWith(head, ZSTD) ? 'zstd' : 'plain';
-        if (mode === 'gzip') {
-          inner = createGunzip({ chunkSize: 256 * 1024, highWaterMark: AHEAD } as ZlibOptions);
-          inner.on('data', (d: Buffer) => self.push(d));
-          inner.on('error', (e) => self.destroy(e));
-        } else if (mode === 'zstd') {
-          zstd = new Decompress((d) => self.push(Buffer.from(d.buffer, d.byteOffset, d.byteLength)));
-        }
+        decoder = decoderFor(compressionOf(head), self, what);
       }
       try {
-        if (mode === 'plain') return cb(null, chunk);
-        if (mode === 'zstd') {
-          zstd!.push(chunk);
-          return cb();
-        }
-        if (!inner!.write(chunk)) inner!.once('drain', () => cb());
-        else cb();
+        decoder.write(chunk, cb);
       } catch (err) {
         cb(err as Error);
       }
     },
     flush(cb: TransformCallback) {
-      if (!mode) {
-        if (head.length) self.push(head);
-        return cb();
-      }
       try {
-        if (mode === 'zstd') {
-          zstd!.push(new Uint8Array(0), true);
-          return cb();
-        }
-        if (mode === 'gzip') {
-          inner!.once('end', () => cb());
-          inner!.end();
-          return;
-        }
-        cb();
+        if (decoder) return decoder.end(cb);
+        // Shorter than the longest magic number.
+        decoder = decoderFor(compressionOf(head), self, what);
+        const d = decoder;
+        if (!head.length) return d.end(cb);
+        d.write(head, (err) => (err ? cb(err) : d.end(cb)));
       } catch (err) {
         cb(err as Error);
       }
     },
   });
   return self;
+}
+
+/** `input` through autoDecompress; an error of the input ends the answer with it. */
+export function decompressed(input: Readable, what?: string): Transform {
+  const out = autoDecompress(what);
+  input.on('error', (e) => out.destroy(e));
+  return input.pipe(out);
 }
 
 /** Gzips a plain tar on its way to the content store; compressed input passes as is. */
