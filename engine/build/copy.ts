@@ -5,11 +5,11 @@
  * into the step's rootfs, every destination resolved inside that root.
  */
 import { createHash } from 'node:crypto';
-import { createReadStream, lstatSync, readFileSync, readlinkSync } from 'node:fs';
+import { createReadStream, readFileSync } from 'node:fs';
 import { chmod, chown, copyFile, lchown, lstat, mkdir, readdir, readlink, rm, stat, symlink, utimes, lutimes } from 'node:fs/promises';
 import { basename, dirname, join, posix } from 'node:path';
 import { InvalidArgumentError, NotFoundError } from '../errors.js';
-import { resolveInRoot } from '../containers/safepath.js';
+import { resolveInRoot, type Confined } from '../containers/safepath.js';
 import { resolveUser } from '../runtime/user.js';
 
 export interface Source {
@@ -24,40 +24,12 @@ export interface Owner { uid: number; gid: number }
 
 const GLOB = /[*?[]/;
 
-/** Host path of `rel` inside `root` following symlinks; a link that leads outside is an error when `strict`. */
-function resolveStrict(root: string, rel: string, given: string, strict: boolean): string {
-  if (!strict) return resolveInRoot(root, rel, true);
-  const todo = rel.split('/').filter((p) => p && p !== '.');
-  const done: string[] = [];
-  let links = 0;
-  while (todo.length) {
-    const part = todo.shift()!;
-    if (part === '..') {
-      if (!done.length) throw outside(given);
-      done.pop();
-      continue;
-    }
-    const host = join(root, ...done, part);
-    let target: string | undefined;
-    try {
-      if (lstatSync(host).isSymbolicLink()) target = readlinkSync(host);
-    } catch {
-      target = undefined;
-    }
-    if (target !== undefined) {
-      if (++links > 40) throw new InvalidArgumentError(`too many levels of symbolic links in ${given}`);
-      if (target.startsWith('/')) throw outside(given, `${posix.join(...done, part)} is a symbolic link to ${target}`);
-      todo.unshift(...target.split('/').filter(Boolean));
-      continue;
-    }
-    done.push(part);
-  }
-  return join(root, ...done);
-}
-
 function outside(given: string, why = ''): Error {
   return new InvalidArgumentError(`forbidden path outside the build context: ${given}${why ? ` (${why})` : ''}`);
 }
+
+/** A context source: symlinks and `..` that lead out of the context are refused, not taken from its root. */
+const inContext = (given: string): Confined => ({ given, outside: (why) => outside(given, why) });
 
 function globRegex(pattern: string): RegExp {
   let re = '';
@@ -112,12 +84,12 @@ export async function findSources(root: string, srcs: string[], fromContext: boo
       const hits = all.filter((p) => re.test(p));
       if (!hits.length) throw new NotFoundError(`${keyword} failed: no source files were specified by ${given}`);
       for (const h of hits) {
-        const host = fromContext ? resolveStrict(root, h, given, true) : resolveInRoot(root, h, true);
+        const host = resolveInRoot(root, h, true, fromContext ? inContext(given) : undefined);
         out.push({ given: h, host, isDir: await isDir(host, given) });
       }
       continue;
     }
-    const host = fromContext ? resolveStrict(root, rel, given, true) : resolveInRoot(root, rel, true);
+    const host = resolveInRoot(root, rel, true, fromContext ? inContext(given) : undefined);
     out.push({ given, host, isDir: await isDir(host, given) });
   }
   return out;
