@@ -10,10 +10,10 @@
 import { chmodSync, closeSync, linkSync, mkdirSync, openSync, rmSync, symlinkSync, utimesSync, writeSync } from 'node:fs';
 import { chmod, lstat, mkdir, readFile, readdir, rm } from 'node:fs/promises';
 import { dirname, join, posix } from 'node:path';
-import { pipeline, Readable, Transform } from 'node:stream';
+import { Readable, Transform } from 'node:stream';
 import { InvalidArgumentError } from '../errors.js';
 import { readTar, type EntrySink, type TarHeader } from '../images/tarparse.js';
-import { autoDecompress } from '../images/decompress.js';
+import { decompressed } from '../images/decompress.js';
 import { resolveInRoot } from '../containers/safepath.js';
 import { dockerignore, DockerignoreSyntaxError } from '../../src/common/dockerignore.js';
 
@@ -76,8 +76,9 @@ export const MEMORY_CONTEXT_MAX = 64 << 20;
  * the Dockerfile (`dockerfile` inside, or the body itself when it is not a tar).
  */
 export async function receiveContext(body: Readable, dirs: { disk: string; memory?: string }, dockerfile: string, maxBytes: number): Promise<BuildContext> {
-  // pipeline: a broken compressed stream or the limit fails the reads below.
-  const plain = pipeline(body, autoDecompress(CONTEXT), limited(maxBytes), () => undefined);
+  // A broken compressed stream fails the reads below; the request stays whole (destroyed, it would take the answer with it).
+  const plain = limited(maxBytes);
+  decompressed(body, CONTEXT).on('error', (e) => plain.destroy(e)).pipe(plain);
   const head = await firstBytes(plain, 512);
   const isTar = head.length >= 512 ? head.subarray(257, 262).toString('latin1') === 'ustar' : head.length === 0 || head.every((b) => b === 0);
   if (!isTar) {

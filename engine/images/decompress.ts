@@ -45,22 +45,32 @@ interface Decoder {
   end(cb: Done): void;
 }
 
-function decoderFor(kind: Compression, out: Transform, what: string): Decoder {
+function decoderFor(kind: Compression, out: Transform, what: string | undefined): Decoder {
   if (kind === 'plain') return { write: (chunk, cb) => { out.push(chunk); cb(); }, end: (cb) => cb() };
+  // Without `what`, zlib's and zstd's errors pass as they are (a layer's unpacker names the layer).
+  const invalid = (e: Error) => (what ? new InvalidArgumentError(`${what} is not a valid ${kind} stream: ${e.message}`, { cause: e }) : e);
   if (kind === 'zstd') {
     const zstd = new Decompress((d) => out.push(Buffer.from(d.buffer, d.byteOffset, d.byteLength)));
-    return { write: (chunk, cb) => { zstd.push(chunk); cb(); }, end: (cb) => { zstd.push(new Uint8Array(0), true); cb(); } };
+    const feed = (chunk: Uint8Array, last: boolean, cb: Done) => {
+      try {
+        zstd.push(chunk, last);
+      } catch (err) {
+        return cb(invalid(err as Error));
+      }
+      cb();
+    };
+    return { write: (chunk, cb) => feed(chunk, false, cb), end: (cb) => feed(new Uint8Array(0), true, cb) };
   }
   if (kind === 'gzip') {
     const inner = createGunzip({ chunkSize: 256 * 1024, highWaterMark: AHEAD } as ZlibOptions);
     inner.on('data', (d: Buffer) => out.push(d));
-    inner.on('error', (e) => out.destroy(e));
+    inner.on('error', (e) => out.destroy(invalid(e)));
     return {
       write: (chunk, cb) => { if (!inner.write(chunk)) inner.once('drain', () => cb()); else cb(); },
       end: (cb) => { inner.once('end', () => cb()); inner.end(); },
     };
   }
-  return toolDecoder(kind, out, what);
+  return toolDecoder(kind, out, what ?? 'the archive');
 }
 
 function toolDecoder(cmd: 'bzip2' | 'xz', out: Transform, what: string): Decoder {
@@ -85,9 +95,9 @@ function toolDecoder(cmd: 'bzip2' | 'xz', out: Transform, what: string): Decoder
 
 /**
  * A transform that sniffs the first bytes and decompresses accordingly. `what` names
- * the stream in the errors of bzip2 and xz.
+ * the stream in the errors, which are then InvalidArgumentErrors.
  */
-export function autoDecompress(what = 'the archive'): Transform {
+export function autoDecompress(what?: string): Transform {
   let decoder: Decoder | undefined;
   let head = Buffer.alloc(0);
   const self: Transform = new Transform({

@@ -6,7 +6,7 @@
 import { execFileSync } from 'node:child_process';
 import { createServer, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
-import { bzip2Sync, gzipTar, xzSync } from './compress.js';
+import { bzip2Sync, gzipTar, xzSync, zstdSync } from './compress.js';
 import { api, freePort, type Daemon } from '../../fixtures/daemon.js';
 import { layerTar } from '../../fixtures/images.js';
 import { daemonWithBusybox, ok } from '../containers/fixture.js';
@@ -42,7 +42,7 @@ async function build(query: string, body: Buffer) {
 
 const ctxTar = (dockerfile: string, extra: Array<{ name: string; content: string }> = []) => layerTar([{ name: 'Dockerfile', content: dockerfile }, ...extra]);
 
-test('contexts: plain, gzip, bzip2 and xz tars, and a bare Dockerfile', async () => {
+test('contexts: plain, gzip, bzip2, xz and zstd tars, corrupt ones refused, and a bare Dockerfile', async () => {
   const tar = await ctxTar('FROM busybox\nCOPY f /f\n', [{ name: 'f', content: 'ctx\n' }]);
   const ids = new Set<string>();
   for (const [name, body] of [['plain', tar], ['gzip', gzipTar(tar)], ['bzip2', bzip2Sync(tar)], ['xz', xzSync(tar)]] as const) {
@@ -51,6 +51,15 @@ test('contexts: plain, gzip, bzip2 and xz tars, and a bare Dockerfile', async ()
     ids.add(r.id!);
   }
   expect(ids.size).toBe(1);
+  // As dockerd's DecompressStream: zstd too.
+  const zstd = await build('t=comp:zstd', zstdSync(tar));
+  expect(zstd.error).toBeUndefined();
+  expect(zstd.id).toBe([...ids][0]);
+  // A corrupt compressed context is a 400 naming it, not a build that never answers.
+  for (const [name, body] of [['gzip', gzipTar(tar)], ['xz', xzSync(tar)], ['zstd', zstdSync(tar)]] as const) {
+    const corrupt = await build('', Buffer.concat([body.subarray(0, 20), Buffer.alloc(200, 7)]));
+    expect({ status: corrupt.status, text: corrupt.text }).toEqual({ status: 400, text: expect.stringContaining(`the build context is not a valid ${name} stream`) });
+  }
   const bare = await build('t=bare:1', Buffer.from('FROM busybox\nCMD ["echo", "bare"]\n'));
   expect(bare.error).toBeUndefined();
   expect(await ok(d, ['run', '--rm', 'bare:1'])).toBe('bare');
