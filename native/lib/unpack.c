@@ -896,7 +896,8 @@ cmp_dir_depth (const void *a, const void *b)
 static int
 finish_dirs (struct unpacker *u, berth_error_t *err)
 {
-  qsort (u->dirs, u->ndirs, sizeof *u->dirs, cmp_dir_depth);
+  if (u->ndirs > 1) /* dirs is NULL in a layer of no directory: not for qsort */
+    qsort (u->dirs, u->ndirs, sizeof *u->dirs, cmp_dir_depth);
   for (size_t i = 0; i < u->ndirs; i++)
     {
       struct dirmeta *d = &u->dirs[i];
