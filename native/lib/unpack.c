@@ -19,6 +19,7 @@
 #include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
+#include <limits.h>
 #include <linux/openat2.h>
 #include <stdbool.h>
 #include <stdint.h>
@@ -34,6 +35,8 @@
 #define BLOCK 512
 #define META_MAX (16 << 20)
 #define PATH_MAX_LEN 4096
+/* The range of a JavaScript Date (unpack.ts sets times through one): ±10^8 days. */
+#define TIME_MAX_SECS 8640000000000LL
 
 struct reader {
   int fd;
@@ -196,7 +199,8 @@ cstring (const unsigned char *b, size_t len)
   return s;
 }
 
-/* Octal (trailing NULs and spaces ignored, leading digits taken) or GNU base-256. */
+/* Octal (trailing NULs and spaces ignored, leading digits taken) or GNU base-256 (past
+ * 2^63 - 1, that: a size no input has, a time out of range). */
 static long long
 num (const unsigned char *b, size_t len)
 {
@@ -206,7 +210,11 @@ num (const unsigned char *b, size_t len)
     {
       v = b[0] & 0x7f;
       for (i = 1; i < len; i++)
-        v = v * 256 + b[i];
+        {
+          if (v > (LLONG_MAX - b[i]) / 256)
+            return LLONG_MAX;
+          v = v * 256 + b[i];
+        }
       return v;
     }
   while (i < len && (b[i] == ' ' || b[i] == '\t' || b[i] == '\n'))
@@ -414,28 +422,35 @@ header_free (struct header *h)
   memset (h, 0, sizeof *h);
 }
 
-static struct timespec
-pax_time (const char *s)
+/* False for a time out of a Date's range, or not a number. */
+static bool
+pax_time (const char *s, struct timespec *t)
 {
   /* As berthd's utimes(new Date(Number(s) * 1000)) does: milliseconds (truncated), as
    * seconds in a double, to microseconds (libuv's resolution). */
-  double secs = (double) (long long) (strtod (s, NULL) * 1000) / 1000;
-  struct timespec t = { (time_t) secs, 0 };
-  t.tv_nsec = (long) ((secs - (double) t.tv_sec) * 1e9);
-  t.tv_nsec -= t.tv_nsec % 1000;
-  if (t.tv_nsec < 0)
+  double ms = strtod (s, NULL) * 1000;
+  if (!(ms >= -1000.0 * TIME_MAX_SECS && ms <= 1000.0 * TIME_MAX_SECS))
+    return false;
+  double secs = (double) (long long) ms / 1000;
+  *t = (struct timespec) { (time_t) secs, 0 };
+  t->tv_nsec = (long) ((secs - (double) t->tv_sec) * 1e9);
+  t->tv_nsec -= t->tv_nsec % 1000;
+  if (t->tv_nsec < 0)
     {
-      t.tv_sec -= 1;
-      t.tv_nsec += 1000000000;
+      t->tv_sec -= 1;
+      t->tv_nsec += 1000000000;
     }
-  return t;
+  return true;
 }
 
-static void
+/* Fills h (to release with header_free, also on failure); refuses a negative size and a
+ * time out of range. */
+static int
 make_header (struct header *h, const unsigned char *b, const struct paxset *local, const struct paxset *global,
-             const char *long_name, const char *long_link)
+             const char *long_name, const char *long_link, berth_error_t *err)
 {
-  const struct pax *p;
+  const struct pax *p, *mtime = pax_get (local, global, "mtime");
+  bool time_ok;
   char *name = cstring (b, 100);
   if (memcmp (b + 257, "ustar", 5) == 0 && b[345])
     {
@@ -469,10 +484,13 @@ make_header (struct header *h, const unsigned char *b, const struct paxset *loca
   h->uid = (p = pax_get (local, global, "uid")) ? strtoll ((const char *) p->value, NULL, 10) : num (b + 108, 8);
   h->gid = (p = pax_get (local, global, "gid")) ? strtoll ((const char *) p->value, NULL, 10) : num (b + 116, 8);
   h->size = (p = pax_get (local, global, "size")) ? strtoll ((const char *) p->value, NULL, 10) : num (b + 124, 12);
-  if ((p = pax_get (local, global, "mtime")))
-    h->mtime = pax_time ((const char *) p->value);
+  if (mtime)
+    time_ok = pax_time ((const char *) mtime->value, &h->mtime);
   else
-    h->mtime = (struct timespec) { num (b + 136, 12), 0 };
+    {
+      h->mtime = (struct timespec) { num (b + 136, 12), 0 };
+      time_ok = h->mtime.tv_sec <= TIME_MAX_SECS;
+    }
   if ((p = pax_get (local, global, "linkpath")))
     h->linkname = strdup ((const char *) p->value);
   else if (long_link)
@@ -500,6 +518,12 @@ make_header (struct header *h, const unsigned char *b, const struct paxset *loca
             add_xattr (h, uri_decode (x->key + 17), v, len);
           }
       }
+  if (h->size < 0)
+    return berth_make_error (err, 0, "cannot unpack: entry \"%.200s\" has a negative size (%lld)", h->name, h->size);
+  if (!time_ok)
+    return berth_make_error (err, 0, "cannot unpack: entry \"%.200s\" has an mtime out of range (%.40s)", h->name,
+                             mtime ? (const char *) mtime->value : "base-256 header field");
+  return 0;
 }
 
 /* Splits a name into its components, refusing absolute names and "..". */
@@ -1000,13 +1024,14 @@ unpack (struct unpacker *u, struct reader *r, berth_error_t *err)
           continue;
         }
       struct header h;
-      make_header (&h, b, &local, &global, long_name, long_link);
+      ret = make_header (&h, b, &local, &global, long_name, long_link, err);
       r->off += BLOCK;
       pax_free (&local);
       free (long_name);
       free (long_link);
       long_name = long_link = NULL;
-      ret = entry (u, r, &h, err);
+      if (ret == 0)
+        ret = entry (u, r, &h, err);
       header_free (&h);
       if (u->drop_cache && u->cached)
         {
