@@ -1,5 +1,5 @@
 /**
- * Layer unpack through `berth-runtime unpack DIR` (native/cli/unpack.c): berthd
+ * Layer unpack through `berth-runtime unpack DIR` (native/lib/unpack.c): berthd
  * decompresses the layer (zlib on the threadpool) and hashes it for the diff id,
  * and pipes the plain tar to the native unpacker, which makes the files. The
  * file creation, the bulk of an unpack, then runs in its own process, beside

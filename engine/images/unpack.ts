@@ -134,7 +134,7 @@ export async function unpackLayer(input: Readable, dest: string, what: string): 
     for (let i = specials.length - 1; i >= 0; i--) if (under(specials[i].path)) specials.splice(i, 1);
     if (!st) return;
     rmSync(abs, { recursive: true, force: true });
-    symlinks.delete(rel);
+    for (const s of symlinks) if (s === rel || s.startsWith(`${rel}/`)) symlinks.delete(s);
     for (const d of knownDirs) if (d === abs || d.startsWith(`${abs}/`)) knownDirs.delete(d);
   };
   // Small files are written on the threadpool, many at once: creating files is

@@ -204,6 +204,8 @@ test('escapes are refused alike, naming the entry', async () => {
     [{ name: 'evil', linkname: '/etc/passwd' }, { name: 'pw', type: 'link', linkname: 'evil' }],
     [{ name: 'pw', type: 'link', linkname: 'not/there' }],
     [{ name: 'evil', linkname: '/etc' }, { name: 'evil/', mode: 0o755 }, { name: 'evil/now-inside', content: 'a dir replaced the symlink' }],
+    // The symlink a/c went with its directory: the hardlink is to nothing, not through it.
+    [{ name: 'a/c', linkname: 'a' }, { name: 'a', content: '' }, { name: 'x', type: 'link', linkname: 'a/c' }],
   ];
   for (const entries of cases) {
     const [ts, native] = await both(await layerTar(entries));
@@ -222,6 +224,28 @@ test('garbage, truncated and oversized tars are refused', async () => {
   }
   const huge = raw(block('PaxHeaders/x', 'x', 64 << 20));
   await expect(unpackLayerNative(Readable.from([huge]), dest(), 'huge layer')).rejects.toThrow(/huge layer: .*metadata record of 67108864 bytes/);
+});
+
+test('numbers out of range: a time past a Date, a negative size, a base-256 size past 2^63', async () => {
+  const paxRecord = (k: string, v: string) => {
+    const body = ` ${k}=${v}\n`;
+    let len = body.length;
+    while (String(len).length + body.length !== len) len = String(len).length + body.length;
+    return Buffer.from(`${len}${body}`);
+  };
+  const withPax = (k: string, v: string) => raw(block('PaxHeaders/f', 'x', paxRecord(k, v).length), padded(paxRecord(k, v)), block('f', '0', 0));
+  for (const t of ['1e300', 'nan', '-8640000000001']) {
+    await same(withPax('mtime', t));
+    await expect(unpackLayerNative(Readable.from([withPax('mtime', t)]), dest(), 'layer')).rejects.toThrow(`layer: cannot unpack: entry "f" has an mtime out of range (${t})`);
+  }
+  await expect(unpackLayerNative(Readable.from([withPax('size', '-5')]), dest(), 'layer')).rejects.toThrow('layer: cannot unpack: entry "f" has a negative size (-5)');
+  const b256 = block('f', '0', 0);
+  b256.fill(0xff, 124, 136);
+  b256.fill(' ', 148, 156);
+  let sum = 0;
+  for (const x of b256) sum += x;
+  b256.write(`${sum.toString(8).padStart(6, '0')}\0 `, 148);
+  expect(await same(raw(b256))).toEqual({ ok: false, error: expect.stringMatching(/ends in the middle of an entry \(truncated\)$/) });
 });
 
 test('random layers unpack alike (property)', async () => {
