@@ -174,7 +174,8 @@ export async function unpackLayer(input: Readable, dest: string, what: string): 
     const base = parts[parts.length - 1];
     if (pending.size > 0) {
       const target = base.startsWith(WHITEOUT) ? [...parts.slice(0, -1), base.slice(WHITEOUT.length)].join('/') : rel;
-      if (touchesMade(rel, abs) || touchesMade(target, join(dest, target)) || (header.type === 'link' && pending.has(entryParts(header.linkname, what).join('/')))) {
+      const parentPending = parts.slice(0, -1).some((_, i) => pending.has(parts.slice(0, i + 1).join('/'))); // a file being written where a directory must go
+      if (parentPending || touchesMade(rel, abs) || touchesMade(target, join(dest, target)) || (header.type === 'link' && pending.has(entryParts(header.linkname, what).join('/')))) {
         return NEEDS_BARRIER;
       }
     }
