@@ -1,6 +1,7 @@
 import { open, rename, mkdir, unlink, readdir } from 'node:fs/promises';
 import { dirname, basename, join } from 'node:path';
 import { randomBytes } from 'node:crypto';
+import { processRuns } from './pid.js';
 
 /** `.NAME.PID.HEX.tmp`: the writer's pid tells a later writer whether the file is an orphan. */
 const TEMP = /^\..+\.(\d+)\.[0-9a-f]{8}\.tmp$/;
@@ -37,16 +38,6 @@ export async function writeFileAtomic(path: string, data: string | Uint8Array, m
 export async function sweepOrphanTemps(dir: string): Promise<void> {
   for (const f of await readdir(dir).catch(() => [] as string[])) {
     const m = TEMP.exec(f);
-    if (m && !alive(Number(m[1]))) await unlink(join(dir, f)).catch(() => undefined); // another sweeper got it first
-  }
-}
-
-function alive(pid: number): boolean {
-  if (pid === process.pid) return true;
-  try {
-    process.kill(pid, 0);
-    return true;
-  } catch (err) {
-    return (err as NodeJS.ErrnoException).code === 'EPERM'; // exists, owned by another user
+    if (m && !processRuns(Number(m[1]))) await unlink(join(dir, f)).catch(() => undefined); // another sweeper got it first
   }
 }

@@ -6,7 +6,9 @@ import { join } from 'node:path';
  * BERTH_MACHINE_CRASH_AT=DIR set, the process that reaches `step` kills itself with
  * SIGKILL if it can remove DIR/<step>, so a test arms one kill -9 at a chosen step by
  * creating that file. Unset, it reads one environment variable and nothing else.
- * Steps: `create:<title of the listr2 step>` (as it starts), `rm:driver` (the driver's
+ * Steps: `create:<title of the listr2 step>` (as it starts), `reserve:temp` (a new
+ * machine's directory made under its temp name, marker inside), `reserve:placed` (renamed
+ * into place, no key or config.json yet), `rm:driver` (the driver's
  * side removed, the store not yet), `rm:store` (the machine's directory renamed away,
  * not yet deleted), `certs:ca` / `certs:client` (the new key written,
  * its certificate not yet), `certs:server` (the server certificate written here, not

@@ -94,16 +94,15 @@ export async function createMachines(store: Store, names: string[], opts: Create
 
 async function planMachine(store: Store, name: string, factory: DriverFactory, opts: CreateOptions): Promise<Plan> {
   const fresh = (): Plan => ({ name, driver: factory.fromFlags(baseSettings(name, store.root, join(store.machineDir(name), 'id_rsa')), opts.driverFlags) });
-  // Killed before its first save: nothing was made on the driver's side yet.
-  if (await store.isLeftover(name)) {
-    await store.remove(name);
+  // Killed before its first save: nothing was made on the driver's side yet, and reserve
+  // takes the directory over, unless the create that made it still runs.
+  if (!(await store.exists(name))) {
+    await store.refuseWhileCreating(name);
     return fresh();
   }
-  const half = await store.halfMade(name);
-  if (!half) {
-    if (await store.exists(name)) throw new MachineExistsError(`Host already exists: "${name}"`, { hint: `pick another name, or remove it with \`berth machine rm ${name}\`` });
-    return fresh();
-  }
+  // An unfinished create that died is this create's now; one that runs is refused.
+  const half = await store.claimUnfinished(name);
+  if (!half) throw new MachineExistsError(`Host already exists: "${name}"`, { hint: `pick another name, or remove it with \`berth machine rm ${name}\`` });
   const host = await store.load(name);
   if (host.DriverName !== factory.name) {
     throw new InvalidArgumentError(`machine "${name}" is an unfinished create with the ${host.DriverName} driver, not ${factory.name}`, { hint: `finish it with \`berth machine create -d ${host.DriverName} ${name}\`, or remove it with \`berth machine rm -f ${name}\`` });
@@ -161,9 +160,8 @@ function createSteps(store: Store, plan: Plan, opts: CreateOptions, intr: Interr
         made = true;
         return;
       }
-      await store.reserve(name);
+      await store.reserve(name, 'Reserving the name and keys');
       made = true;
-      await store.markHalfMade(name, { hostCreated: false, step: 'Reserving the name and keys' });
       await prepareSshKey(store, name, driver);
       host = newHostConfig(store, name, driver, opts.engine, opts.tlsSans);
       await store.save(host);

@@ -9,7 +9,10 @@ import type { HostConfig } from './store/host.js';
 /** A stored machine with its driver. */
 export interface Machine { host: HostConfig; driver: Driver }
 
-/** A stored machine; one whose create did not finish is refused unless `halfMade` is allowed (provision, rm). */
+/**
+ * A stored machine; one whose create did not finish is refused unless `halfMade` is
+ * allowed (provision), and one whose create still runs always is.
+ */
 export async function loadMachine(store: Store, name: string, opts: { halfMade?: boolean } = {}): Promise<Machine> {
   return machineOf(store, await store.load(name), opts);
 }
@@ -17,7 +20,8 @@ export async function loadMachine(store: Store, name: string, opts: { halfMade?:
 /** The same, for a machine whose config.json was just loaded (ls over many machines). */
 export async function machineOf(store: Store, host: HostConfig, opts: { halfMade?: boolean } = {}): Promise<Machine> {
   const name = host.Name;
-  if (!opts.halfMade && (await store.halfMade(name))) {
+  const half = await store.refuseWhileCreating(name);
+  if (!opts.halfMade && half) {
     throw new NotSupportedError(`machine "${name}" was not fully created`, { hint: `run the same \`berth machine create\` again (or \`berth machine provision ${name}\`) to finish it, or \`berth machine rm -f ${name}\`` });
   }
   const driver = (await findDriver(host.DriverName)).fromSettings(host.Driver);

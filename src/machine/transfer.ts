@@ -5,7 +5,7 @@ import { extract } from 'tar-stream';
 import { Readable } from 'node:stream';
 import { writeFileAtomic } from './atomic.js';
 import { tarFiles, type TarEntry } from './bundle/tar.js';
-import { InvalidArgumentError, MachineExistsError, reason } from './errors.js';
+import { InvalidArgumentError, MachineError, MachineExistsError, reason } from './errors.js';
 import { loadMachine } from './machine.js';
 import { validateName, type Store } from './store/index.js';
 import { toStoreRelative } from './store/paths.js';
@@ -53,8 +53,8 @@ export async function importMachine(store: Store, archive: Buffer, rename?: stri
   const name = rename ?? original;
   validateName(name);
   if (await store.exists(name)) throw new MachineExistsError(`machine "${name}" already exists in ${store.root}`, { hint: 'remove it first, or import under another name' });
-  await store.reserve(name).catch((err) => {
-    throw err instanceof MachineExistsError ? err : new InvalidArgumentError(`cannot create ${store.machineDir(name)}: ${reason(err)}`);
+  await store.reserve(name, 'Importing').catch((err) => {
+    throw err instanceof MachineError ? err : new InvalidArgumentError(`cannot create ${store.machineDir(name)}: ${reason(err)}`);
   });
   await mkdir(store.machineDir(name), { recursive: true });
   for (const e of entries) {
@@ -69,6 +69,7 @@ export async function importMachine(store: Store, archive: Buffer, rename?: stri
   host.Driver.MachineName = name;
   host.Driver.StorePath = '.';
   await writeFileAtomic(store.configPath(name), JSON.stringify(host, null, 4) + '\n', 0o600);
+  await store.clearHalfMade(name);
   await loadMachine(store, name); // proves the imported config reads back
   return name;
 }

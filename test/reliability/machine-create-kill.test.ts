@@ -1,7 +1,7 @@
 /**
  * kill -9 of `berth machine create` on a generic host (network-namespace SSH host):
- * at the start of its listr2 steps (BERTH_MACHINE_CRASH_AT), inside the bundle upload,
- * and inside a resumed create. After each kill the same create again (the documented
+ * at the start of its listr2 steps (BERTH_MACHINE_CRASH_AT), inside its reservation of
+ * the name, inside the bundle upload, and inside a resumed create. After each kill the same create again (the documented
  * repair) must leave a working machine and nothing else (machine-kill.ts).
  */
 import { jest } from '@jest/globals';
@@ -34,6 +34,12 @@ test('create killed at each step: the same create again finishes a working machi
   expect((await runKilled(rig, args(rig, 'create', NAME), { step: 'create:Checking the keys' })).killed).toBe(true);
   ok(repair(rig, 'create', NAME));
   expect(checkConverged(rig, NAME, true)).toEqual([]);
+});
+
+test('create killed inside its reservation (temp directory made, or renamed into place): the same create again takes the name over', async () => {
+  for (const step of ['reserve:temp', 'reserve:placed']) {
+    expect(await killAndConverge(rig, 'create', { step })).toBe(`create ${step}: killed`);
+  }
 });
 
 test('create killed while it uploads the engine bundle: the host keeps no half-unpacked bundle', async () => {

@@ -18,7 +18,7 @@ export default class Rm extends MachineCommand {
     const { argv, flags } = await this.parse(Rm);
     const names = argv as string[];
     const store = this.storeFrom(flags);
-    for (const n of names) await store.load(n); // unknown names fail before anything is removed
+    for (const n of names) await removable(store, n); // unknown names fail before anything is removed
     if (!flags.yes && !flags.force) {
       this.log(`About to remove ${names.join(', ')}\nWARNING: This action will delete both local reference and remote instance.`);
       if (!(await this.confirm('Are you sure?'))) return;
@@ -32,8 +32,20 @@ export default class Rm extends MachineCommand {
   }
 }
 
+/** A create of NAME that still runs keeps it; one killed before its first save left only a directory to delete. */
+async function removable(store: Store, name: string): Promise<'leftover' | 'machine'> {
+  await store.refuseWhileCreating(name);
+  if (await store.isLeftover(name)) return 'leftover';
+  await store.load(name);
+  return 'machine';
+}
+
 async function remove(store: Store, name: string, force: boolean): Promise<void> {
   await store.withMachineLock(name, async () => {
+    if ((await removable(store, name)) === 'leftover') {
+      await store.remove(name);
+      return;
+    }
     const host = await store.load(name);
     const driver = (await findDriver(host.DriverName)).fromSettings(host.Driver);
     await removeMachine(store, host, name, driver, force);

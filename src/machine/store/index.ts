@@ -1,22 +1,33 @@
 import { randomBytes } from 'node:crypto';
 import { existsSync, readdirSync, readFileSync, type Dirent } from 'node:fs';
-import { readdir, rename, rm, mkdir, stat } from 'node:fs/promises';
+import { open, readdir, rename, rm, mkdir, stat } from 'node:fs/promises';
 import { homedir } from 'node:os';
 import { isAbsolute, join, resolve } from 'node:path';
 import { writeFileAtomic } from '../atomic.js';
 import { crashPoint } from '../crashpoint.js';
-import { InvalidArgumentError, MachineExistsError, MachineNotFoundError, reason } from '../errors.js';
+import { InvalidArgumentError, LockedError, MachineExistsError, MachineNotFoundError, reason } from '../errors.js';
 import { removeStaleLock, withLock } from '../lock.js';
+import { processRuns } from '../pid.js';
 import type { HostConfig } from './host.js';
 import { migrate, rebase } from './migrate.js';
 import { toAbsolute, toStoreRelative } from './paths.js';
 
 export * from './host.js';
 
-/** Where an unfinished create stopped: whether the driver made the host yet, and the step. */
-export interface HalfMade { hostCreated: boolean; step: string }
+/**
+ * Where an unfinished create stopped: whether the driver made the host yet, the step,
+ * and the pid of the create that wrote it (absent in markers of older berths).
+ */
+export interface HalfMade { hostCreated: boolean; step: string; pid?: number }
+
+/** A marker as read: `running` when the create that wrote it is another process that still runs. */
+export type Unfinished = HalfMade & { running: boolean };
 
 const REMOVING = '.removing-';
+/** `.reserving-NAME.PID.HEX`: a reservation on its way into place (see reserve). */
+const RESERVING = '.reserving-';
+const RESERVING_RE = /^\.reserving-.+\.(\d+)\.[0-9a-f]{8}$/;
+const MARKER = 'creating.json';
 const NAME_RE = /^[a-zA-Z0-9][a-zA-Z0-9\-.]*$/;
 
 export function validateName(name: string): void {
@@ -61,6 +72,7 @@ export class Store {
     for (const e of entries) {
       // A removal killed half-way: the machine was gone already, its files go now.
       if (e.name.startsWith(REMOVING)) await rm(join(this.machinesDir, e.name), { recursive: true, force: true }).catch(() => undefined);
+      else if (e.name.startsWith(RESERVING)) await this.sweepReservation(e.name);
       else if (e.isDirectory() && existsSync(this.configPath(e.name))) names.push(e.name);
     }
     await this.sweepLocks(names);
@@ -96,39 +108,85 @@ export class Store {
     await writeFileAtomic(this.configPath(host.Name), JSON.stringify(onDisk, null, 4) + '\n', 0o600);
   }
 
-  /** Reserve a new machine's directory; fails when the name is taken. */
-  async reserve(name: string): Promise<void> {
+  /**
+   * Reserve a new machine's directory for this process: made under a temp name with the
+   * unfinished-create marker (`step`, this pid) inside, then renamed into place, so no
+   * other command ever sees the directory without its marker and takes it for the
+   * leftover of a killed create. Under the machine's lock, as every other decision to
+   * take a directory over: a leftover (no config.json, its creator gone) is replaced;
+   * a name that is a machine, or that a running create holds, is refused.
+   */
+  async reserve(name: string, step: string): Promise<void> {
     validateName(name);
     await mkdir(this.machinesDir, { recursive: true, mode: 0o700 });
-    try {
-      await mkdir(this.machineDir(name), { mode: 0o700 });
-    } catch (err) {
-      if ((err as NodeJS.ErrnoException).code === 'EEXIST') {
-        throw new MachineExistsError(`Host already exists: "${name}"`, { hint: `pick another name, or remove it with \`berth machine rm ${name}\`` });
+    await this.withMachineLock(name, async () => {
+      for (const f of readdirSync(this.machinesDir)) if (f.startsWith(RESERVING)) await this.sweepReservation(f);
+      const marker = await this.unfinished(name);
+      if (marker?.running) throw createRunning(name, marker);
+      // This process's own marker: the name is reserved already.
+      if (marker?.pid === process.pid || (await this.exists(name))) throw machineExists(name);
+      // Killed before its first save: nothing was made on the driver's side yet.
+      await this.remove(name);
+      const tmp = join(this.machinesDir, `${RESERVING}${name}.${process.pid}.${randomBytes(4).toString('hex')}`);
+      await mkdir(tmp, { mode: 0o700 });
+      await writeFileAtomic(join(tmp, MARKER), JSON.stringify({ hostCreated: false, step, pid: process.pid }) + '\n', 0o600);
+      crashPoint('reserve:temp');
+      try {
+        await rename(tmp, this.machineDir(name));
+      } catch (err) {
+        await rm(tmp, { recursive: true, force: true });
+        // A directory made without the lock (an older berth, or by hand) since the check above.
+        if (['EEXIST', 'ENOTEMPTY'].includes((err as NodeJS.ErrnoException).code ?? '')) throw machineExists(name);
+        throw err;
       }
-      throw err;
-    }
+      await syncDir(this.machinesDir);
+      crashPoint('reserve:placed');
+    });
   }
 
   /**
-   * A create that has not finished leaves `creating.json` beside config.json (written
-   * before the first step, removed after the last), so a Ctrl-C or kill -9 leaves a
-   * machine that the next create resumes and that other commands refuse to use.
+   * A create that has not finished leaves `creating.json` beside config.json (put there
+   * by reserve, removed after the last step), so a Ctrl-C or kill -9 leaves a machine
+   * that the next create resumes and that other commands refuse to use.
    */
-  private halfMadePath(name: string): string { return join(this.machineDir(name), 'creating.json'); }
+  private halfMadePath(name: string): string { return join(this.machineDir(name), MARKER); }
 
-  async halfMade(name: string): Promise<HalfMade | null> {
+  /** The unfinished-create marker of NAME, if any. */
+  async unfinished(name: string): Promise<Unfinished | null> {
     let text: string;
     try {
       text = readFileSync(this.halfMadePath(name), 'utf8');
     } catch {
       return null;
     }
-    try { return JSON.parse(text) as HalfMade; } catch { return { hostCreated: true, step: 'unknown' }; } // torn write: assume the worst
+    let m: HalfMade;
+    try { m = JSON.parse(text) as HalfMade; } catch { m = { hostCreated: true, step: 'unknown' }; } // torn write: assume the worst
+    return { ...m, running: typeof m.pid === 'number' && m.pid !== process.pid && processRuns(m.pid) };
+  }
+
+  /** The marker of NAME as `unfinished` does; throws when another process is creating NAME right now. */
+  async refuseWhileCreating(name: string): Promise<Unfinished | null> {
+    const m = await this.unfinished(name);
+    if (m?.running) throw createRunning(name, m);
+    return m;
+  }
+
+  /**
+   * Takes over the unfinished create of NAME (its marker then carries this pid), or
+   * returns null when there is none; refused while the create that wrote it runs.
+   */
+  async claimUnfinished(name: string): Promise<Unfinished | null> {
+    return this.withMachineLock(name, async () => {
+      const m = await this.unfinished(name);
+      if (!m) return null;
+      if (m.running) throw createRunning(name, m);
+      await this.markHalfMade(name, m);
+      return { ...m, pid: process.pid };
+    });
   }
 
   async markHalfMade(name: string, m: HalfMade): Promise<void> {
-    await writeFileAtomic(this.halfMadePath(name), JSON.stringify(m) + '\n', 0o600);
+    await writeFileAtomic(this.halfMadePath(name), JSON.stringify({ hostCreated: m.hostCreated, step: m.step, pid: process.pid }) + '\n', 0o600);
   }
 
   async clearHalfMade(name: string): Promise<void> {
@@ -158,6 +216,12 @@ export class Store {
     await rm(doomed, { recursive: true, force: true });
   }
 
+  /** A reservation whose process died before renaming it into place. */
+  private async sweepReservation(entry: string): Promise<void> {
+    const m = RESERVING_RE.exec(entry);
+    if (m && !processRuns(Number(m[1]))) await rm(join(this.machinesDir, entry), { recursive: true, force: true }).catch(() => undefined); // another sweeper got it first
+  }
+
   /** Locks of removed machines left by a command killed while holding them (rm killed half-way). */
   private async sweepLocks(names: string[]): Promise<void> {
     const dir = join(this.root, 'locks');
@@ -171,4 +235,19 @@ export class Store {
   withMachineLock<T>(name: string, fn: () => Promise<T>): Promise<T> {
     return withLock(join(this.root, 'locks', `${name}.lock`), `machine "${name}"`, fn);
   }
+}
+
+function machineExists(name: string): MachineExistsError {
+  return new MachineExistsError(`Host already exists: "${name}"`, { hint: `pick another name, or remove it with \`berth machine rm ${name}\`` });
+}
+
+function createRunning(name: string, m: HalfMade): LockedError {
+  return new LockedError(`a create of machine "${name}" is running (process ${m.pid}, at "${m.step}")`, {
+    hint: `wait for it to finish, or stop it (kill ${m.pid}) and remove the machine with \`berth machine rm -f ${name}\``,
+  });
+}
+
+async function syncDir(dir: string): Promise<void> {
+  const dh = await open(dir, 'r');
+  try { await dh.sync(); } finally { await dh.close(); }
 }

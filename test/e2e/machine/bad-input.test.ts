@@ -3,6 +3,7 @@
  * and leaves nothing behind in the store.
  */
 import { jest } from '@jest/globals';
+import { spawnSync } from 'node:child_process';
 import { mkdirSync, readdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { startSshHosts, type SshHosts } from '../../fixtures/sshhosts.js';
@@ -94,6 +95,16 @@ test('--json errors are JSON with a code', () => {
   const r = berth(['machine', 'status', '--json', 'ghost'], env);
   expect(r.code).toBe(1);
   expect(JSON.parse(r.stdout)).toEqual({ error: { code: 'not_found', message: 'Host does not exist: "ghost"', hint: 'see `berth machine ls`' } });
+});
+
+test('a directory left by a create killed before its first save: ls skips it, rm removes it', () => {
+  const dead = spawnSync('true').pid!;
+  mkdirSync(join(store, 'machines', 'cut'));
+  writeFileSync(join(store, 'machines', 'cut', 'creating.json'), JSON.stringify({ hostCreated: false, step: 'Reserving the name and keys', pid: dead }));
+  expect(berth(['machine', 'ls', '-q', '--filter', 'name=^cut$'], env)).toEqual({ code: 0, stdout: '', stderr: '' });
+  const rm = berth(['machine', 'rm', '-y', 'cut'], env);
+  expect(rm).toEqual({ code: 0, stdout: 'Successfully removed cut\n', stderr: '' });
+  expect(machines()).toEqual(['taken']);
 });
 
 test('--keep-on-failure keeps the store entry of a failed create; rm -f removes it', () => {

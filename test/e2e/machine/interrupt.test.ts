@@ -2,11 +2,12 @@
  * Interrupted and failing creates on a namespace host: SIGINT/SIGTERM at each step of
  * `machine create -d generic` stops it cleanly (exit 130/143), keeps either nothing or
  * a half-made machine that start refuses and the next create resumes; kill -9 leaves
- * a machine that `provision` finishes; a refused SSH port fails at once.
+ * a machine that `provision` finishes; a second create of a name whose create still
+ * runs is refused and deletes nothing; a refused SSH port fails at once.
  */
 import { jest } from '@jest/globals';
-import { spawn } from 'node:child_process';
-import { existsSync, readdirSync } from 'node:fs';
+import { spawn, spawnSync } from 'node:child_process';
+import { closeSync, constants, copyFileSync, existsSync, openSync, readdirSync, readFileSync, writeSync } from 'node:fs';
 import { join } from 'node:path';
 import { startSshHosts, type SshHosts } from '../../fixtures/sshhosts.js';
 import { berth, berthBin, removeTempDirs, tempDir, type Run } from './helpers.js';
@@ -101,6 +102,38 @@ test('kill -9 during create: provision finishes the machine', async () => {
   expect({ code: p.code, stderr: p.stderr }).toEqual({ code: 0, stderr: '' });
   expect(berth(['machine', 'ls', '--format', '{{.Name}} {{.State}}'], env).stdout).toBe('k Running\n');
   expect(berth(['machine', 'rm', '-y', 'k'], env).code).toBe(0);
+});
+
+test('a create of a name whose create still runs is refused, and leaves that create alone', async () => {
+  // The first create is held between its reservation and its first save: its SSH key's
+  // public half is a FIFO, and copying it into the machine waits until something writes to it.
+  const key = join(tempDir('berth-intr-fifo-'), 'id');
+  copyFileSync(f.keyPath, key);
+  expect(spawnSync('mkfifo', [`${key}.pub`]).status).toBe(0);
+  const held = spawn(berthBin(), ['machine', 'create', '-d', 'generic', '--generic-ip-address', f.hosts[0].ip, '--generic-ssh-key', key, 'h'], { env: { ...process.env, ...env } });
+  let heldErr = '';
+  held.stderr.on('data', (c) => { heldErr += c; });
+  const heldDone = new Promise<number | null>((r) => held.on('close', (code) => r(code)));
+  try {
+    const marker = join(store, 'machines', 'h', 'creating.json');
+    while (!existsSync(marker) && held.exitCode === null) await new Promise((r) => setTimeout(r, 50));
+    const refusal = `Error: a create of machine "h" is running (process ${held.pid}, at "Reserving the name and keys")\n` +
+      `Hint: wait for it to finish, or stop it (kill ${held.pid}) and remove the machine with \`berth machine rm -f h\`\n`;
+    const second = berth(createArgs('h'), env);
+    expect({ code: second.code, stderr: second.stderr }).toEqual({ code: 1, stderr: refusal });
+    const rm = berth(['machine', 'rm', '-f', 'h'], env);
+    expect({ code: rm.code, stderr: rm.stderr }).toEqual({ code: 1, stderr: refusal });
+    expect(JSON.parse(readFileSync(marker, 'utf8'))).toEqual({ hostCreated: false, step: 'Reserving the name and keys', pid: held.pid });
+
+    // Released, the first create finishes undisturbed (ENXIO here: it no longer waits).
+    const fd = openSync(`${key}.pub`, constants.O_WRONLY | constants.O_NONBLOCK);
+    try { writeSync(fd, readFileSync(`${f.keyPath}.pub`)); } finally { closeSync(fd); }
+    expect({ code: await heldDone, stderr: heldErr }).toEqual({ code: 0, stderr: '' });
+    expect(berth(['machine', 'ls', '--format', '{{.Name}} {{.State}}'], env).stdout).toBe('h Running\n');
+    expect(berth(['machine', 'rm', '-y', 'h'], env).code).toBe(0);
+  } finally {
+    if (held.exitCode === null && held.signalCode === null) held.kill('SIGKILL');
+  }
 });
 
 test('a refused SSH port fails at once, naming host and port; nothing left', () => {

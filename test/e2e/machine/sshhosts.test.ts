@@ -1,4 +1,5 @@
 import { execFileSync } from 'node:child_process';
+import { existsSync } from 'node:fs';
 import { startSshHosts, type SshHosts } from '../../fixtures/sshhosts.js';
 
 const ssh = (f: SshHosts, ip: string, cmd: string, key = f.keyPath, user = 'root') => execFileSync('ssh', [
@@ -19,4 +20,23 @@ test('namespace hosts have their own address, sshd and /opt', () => {
   expect(ssh(f, a.ip, 'id -u').trim()).toBe('0');
   expect(ssh(f, a.ip, 'id -u', f.keyPath, f.plainUser).trim()).toBe('4242');
   expect(() => ssh(f, a.ip, 'true', f.wrongKeyPath)).toThrow();
+});
+
+test('cleanup removes the bridge and every namespace, also of a host whose start failed half-way; no host starts after it', async () => {
+  const g = await startSshHosts(1);
+  const ns = g.hosts[0].ns;
+  const bridge = ns.replace(/-\d+$/, '');
+  try {
+    const namespaces = () => execFileSync('ip', ['netns', 'list'], { encoding: 'utf8' }).split('\n').map((l) => l.split(' ')[0]).filter((n) => n.startsWith(`${bridge}-`));
+    // Not an address: the namespace is made, then `ip addr add` fails; the namespace goes at once.
+    await expect(g.addHost('not-an-address')).rejects.toThrow();
+    expect(namespaces()).toEqual([ns]);
+    g.cleanup();
+    expect(namespaces()).toEqual([]);
+    expect(existsSync(`/sys/class/net/${bridge}`)).toBe(false);
+    await expect(g.addHost()).rejects.toThrow(/cleanup\(\) ran already/);
+    expect(namespaces()).toEqual([]);
+  } finally {
+    g.cleanup(); // again (nothing left to do), or after a failed expectation
+  }
 });

@@ -13,6 +13,7 @@ import { virtualboxDriver } from '../../../drivers/virtualbox/index.js';
 import { Vbox } from '../../../drivers/virtualbox/vbox.js';
 import { writeSshKey } from '../../../src/machine/sshkey.js';
 import { driverConformance } from '../../conformance/driver.js';
+import { cleanupAll } from '../../fixtures/cleanup.js';
 import { startSshHosts, type SshHosts } from '../../fixtures/sshhosts.js';
 import { startFakeVbox, type FakeVbox } from '../../fixtures/vboxwebsrv.js';
 import { berth, berthAsync, berthBin, requireDockerCli, startRegistry, tempDir, removeTempDirs, type Run } from './helpers.js';
@@ -67,12 +68,13 @@ beforeAll(async () => {
   image = join(tempDir('berth-vbox-image-'), 'tiny.qcow2');
   spawnSync('qemu-img', ['create', '-q', '-f', 'qcow2', image, '64M']);
 });
-afterAll(async () => {
-  await vbox?.stop();
-  reg?.stop();
-  f?.cleanup();
-  removeTempDirs();
-});
+afterAll(() => cleanupAll({
+  // The fake first: it waits for the guests it is booting, so the SSH-host fixture then removes them too.
+  'fake vboxwebsrv': () => vbox?.stop(),
+  registry: () => reg?.stop(),
+  'SSH hosts (bridge and namespaces)': () => f?.cleanup(),
+  'temp dirs': removeTempDirs,
+}));
 
 test('create --help lists every virtualbox flag with its env var and default', () => {
   const r = berth(['machine', 'create', '-d', 'virtualbox', '--help'], { OCLIF_COLUMNS: '250' });

@@ -43,7 +43,7 @@ test('the store CA is made once; a machine cert is current until the IP moves', 
   const first = await ensureStoreCerts(store);
   const again = await ensureStoreCerts(store);
   expect(again.ca.cert).toBe(first.ca.cert);
-  await store.reserve('m1');
+  await store.reserve('m1', 'Reserving');
   const d = genericDriver.fromFlags(baseSettings('m1', store.root, join(store.machineDir('m1'), 'id_rsa')), { 'generic-ip-address': '10.0.0.7' });
   const host = newHostConfig(store, 'm1', d, {}, ['extra.example']);
   await writeMachineCerts(store, host);

@@ -1,5 +1,5 @@
 import { readFileSync, readdirSync, writeFileSync, mkdirSync } from 'node:fs';
-import { spawnSync } from 'node:child_process';
+import { spawn, spawnSync } from 'node:child_process';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -20,7 +20,7 @@ function sample(store: Store, name: string) {
 
 test('config.json keeps paths relative to the store and loads them absolute', async () => {
   const store = new Store(tmp());
-  await store.reserve('m1');
+  await store.reserve('m1', 'Reserving');
   await store.save(sample(store, 'm1'));
   const disk = JSON.parse(readFileSync(store.configPath('m1'), 'utf8'));
   expect(disk.ConfigVersion).toBe(3);
@@ -35,7 +35,7 @@ test('config.json keeps paths relative to the store and loads them absolute', as
 
 test('a store moved to another directory still loads', async () => {
   const a = new Store(tmp());
-  await a.reserve('m1');
+  await a.reserve('m1', 'Reserving');
   await a.save(sample(a, 'm1'));
   const b = new Store(tmp());
   mkdirSync(b.machineDir('m1'), { recursive: true });
@@ -76,8 +76,8 @@ test('names follow Docker Machine; reserve refuses a taken name', async () => {
   for (const ok of ['a', 'web-1', 'x.y', '9lives']) expect(() => validateName(ok)).not.toThrow();
   for (const bad of ['', '-a', '.a', 'a_b', 'a b', 'a/b', 'x'.repeat(64)]) expect(() => validateName(bad)).toThrow(/invalid machine name/);
   const store = new Store(tmp());
-  await store.reserve('dup');
-  await expect(store.reserve('dup')).rejects.toThrow(/already exists/);
+  await store.reserve('dup', 'Reserving');
+  await expect(store.reserve('dup', 'Reserving')).rejects.toThrow(/already exists/);
   await expect(store.load('nope')).rejects.toThrow(/Host does not exist: "nope"/);
 });
 
@@ -97,9 +97,44 @@ test('the machine lock serialises work and survives a dead holder', async () => 
 
 test('two creates racing for one name: exactly one reserves it', async () => {
   const store = new Store(tmp());
-  const results = await Promise.allSettled([store.reserve('race'), store.reserve('race'), store.reserve('race')]);
+  const results = await Promise.allSettled([store.reserve('race', 'Reserving'), store.reserve('race', 'Reserving'), store.reserve('race', 'Reserving')]);
   expect(results.filter((r) => r.status === 'fulfilled')).toHaveLength(1);
   for (const r of results) if (r.status === 'rejected') expect(String(r.reason)).toMatch(/Host already exists: "race"/);
+});
+
+test('reserve puts the marker with its pid in place with the directory; a leftover is taken over only once its creator is gone', async () => {
+  const store = new Store(tmp());
+  await store.reserve('m', 'Reserving');
+  expect(readdirSync(store.machinesDir)).toEqual(['m']);
+  expect(JSON.parse(readFileSync(join(store.machineDir('m'), 'creating.json'), 'utf8'))).toEqual({ hostCreated: false, step: 'Reserving', pid: process.pid });
+  // What a create in another process, held before its first save, shows.
+  const creator = spawn('sleep', ['600']);
+  try {
+    writeFileSync(join(store.machineDir('m'), 'creating.json'), JSON.stringify({ hostCreated: false, step: 'Reserving', pid: creator.pid }));
+    const running = `a create of machine "m" is running (process ${creator.pid}, at "Reserving")`;
+    await expect(store.reserve('m', 'Reserving')).rejects.toThrow(running);
+    await expect(store.claimUnfinished('m')).rejects.toThrow(running);
+    await expect(store.refuseWhileCreating('m')).rejects.toThrow(running);
+    expect(readdirSync(store.machineDir('m'))).toEqual(['creating.json']);
+  } finally {
+    creator.kill('SIGKILL');
+  }
+  await new Promise((r) => creator.on('exit', r));
+  // Its creator gone, the directory is a leftover that the next reservation replaces.
+  writeFileSync(join(store.machineDir('m'), 'id_rsa'), 'old key');
+  await store.reserve('m', 'Reserving');
+  expect(readdirSync(store.machineDir('m'))).toEqual(['creating.json']);
+  expect((await store.unfinished('m'))?.pid).toBe(process.pid);
+});
+
+test('a reservation killed before its rename is swept; a live one is kept', async () => {
+  const store = new Store(tmp());
+  mkdirSync(store.machinesDir, { recursive: true });
+  const dead = spawnSync('true').pid!;
+  mkdirSync(join(store.machinesDir, `.reserving-a.b.${dead}.0a1b2c3d`));
+  mkdirSync(join(store.machinesDir, `.reserving-c.${process.pid}.0a1b2c3d`));
+  expect(await store.list()).toEqual([]);
+  expect(readdirSync(store.machinesDir)).toEqual([`.reserving-c.${process.pid}.0a1b2c3d`]);
 });
 
 test('remove renames the machine away first; a removal killed half-way is finished by the next listing', async () => {
