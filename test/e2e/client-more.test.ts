@@ -19,7 +19,7 @@ import { jest } from '@jest/globals';
 jest.setTimeout(60_000);
 
 const BERTH = join(projectRoot(), 'bin', 'berth');
-const o = octet();
+const o = octet(226, 227);
 
 interface Result { code: number; stdout: string; stderr: string }
 

@@ -15,7 +15,7 @@ import type { ChildProcess } from 'node:child_process';
 
 const run = promisify(execFile);
 const DOCKER = DOCKER_CLI;
-const o = octet();
+const o = octet(216, 217, 218);
 const work = tempDir('berth-netcli-');
 let registry: Registry;
 let daemon: Daemon;

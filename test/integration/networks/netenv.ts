@@ -46,9 +46,18 @@ export function tag(): string {
   return Math.random().toString(36).slice(2, 7);
 }
 
-/** A random octet for private test subnets 10.<base>.<octet>.0/24. */
-export function octet(): number {
-  return 1 + Math.floor(Math.random() * 250);
+/**
+ * A random octet for private test subnets 10.<base>.<octet>.0/24, one that no interface
+ * of this host has yet under any of `bases` (a bridge left on the same /24 misroutes).
+ */
+export function octet(...bases: number[]): number {
+  const taken = new Set<number>();
+  for (const m of shSync('ip -4 -o addr show').matchAll(/inet 10\.(\d+)\.(\d+)\./g)) {
+    if (bases.includes(Number(m[1]))) taken.add(Number(m[2]));
+  }
+  let o = 1 + Math.floor(Math.random() * 250);
+  for (let i = 0; i < 250 && taken.has(o); i++) o = 1 + (o % 250);
+  return o;
 }
 
 /** The address of the host's default-route interface ("the host's other address"). */

@@ -17,14 +17,14 @@ requireTools('ip', 'nft', 'busybox', 'nsenter', 'unshare');
 const root = tempDir('berth-net-');
 const t = tag();
 const bridge = `bt${t}`;
-const b = octet();
+const b = octet(219, 220, 221); // 10.213 is the SSH-host fixture's
 const opts = {
   dataRoot: join(root, 'data'),
   execRoot: join(root, 'exec'),
   events: new EventBus(),
   bridge,
-  bip: `10.213.${b}.1/24`,
-  defaultAddressPools: [`base=10.214.${b}.0/24,size=27`],
+  bip: `10.219.${b}.1/24`,
+  defaultAddressPools: [`base=10.220.${b}.0/24,size=27`],
 };
 const table = `berth_${bridge}`;
 let svc: NetworkService;
@@ -47,7 +47,7 @@ const get = (netns: string, url: string) => inNs(netns, `busybox wget -q -O - ${
 
 beforeAll(async () => {
   svc = await NetworkService.open(opts);
-  outside = new OutsideHost(root, `10.215.${b}`);
+  outside = new OutsideHost(root, `10.221.${b}`);
   children.push(httpdIn(outside.netns, 80, 'outside\n', root));
 });
 
@@ -60,8 +60,8 @@ afterAll(async () => {
 });
 
 test('the default bridge exists with the given address, and the daemon table with it', async () => {
-  expect(await sh(`ip -br addr show ${bridge}`)).toContain(`10.213.${b}.1/24`);
-  expect(await sh(`nft list table ip ${table}`)).toContain(`ip saddr 10.213.${b}.0/24 oifname != "${bridge}" masquerade`);
+  expect(await sh(`ip -br addr show ${bridge}`)).toContain(`10.219.${b}.1/24`);
+  expect(await sh(`nft list table ip ${table}`)).toContain(`ip saddr 10.219.${b}.0/24 oifname != "${bridge}" masquerade`);
   expect(svc.list().map((x) => x.Name).sort()).toEqual(['bridge', 'host', 'none']);
 });
 
@@ -81,7 +81,7 @@ describe('a user network', () => {
 
   test('containers reach each other, by name and alias through 127.0.0.11', async () => {
     const ipB = (bRes.settings.Networks as any)[`net${t}`].IPAddress;
-    expect(ipB).toMatch(new RegExp(`^10\\.214\\.${b}\\.`));
+    expect(ipB).toMatch(new RegExp(`^10\\.220\\.${b}\\.`));
     expect(a.resolvConf).toContain('nameserver 127.0.0.11');
     await inNs(a.netnsPath!, `busybox ping -c1 -W2 ${ipB}`);
     expect(await inNs(a.netnsPath!, 'busybox nslookup beta 127.0.0.11')).toContain(ipB);
@@ -101,7 +101,7 @@ describe('a user network', () => {
 
   test('an overlapping subnet is refused and nothing is made', async () => {
     const sub = (svc.inspect(netId) as any).IPAM.Config[0].Subnet;
-    const mine = async () => (await sh('ip -br addr')).split('\n').filter((l) => l.includes(`10.214.${b}.`)).sort().join('\n');
+    const mine = async () => (await sh('ip -br addr')).split('\n').filter((l) => l.includes(`10.220.${b}.`)).sort().join('\n');
     const before = await mine();
     await expect(svc.create({ Name: `dup${t}`, IPAM: { Config: [{ Subnet: sub }] } })).rejects.toThrow(/overlaps network/);
     await expect(svc.create({ Name: `net${t}` })).rejects.toThrow(/already exists/);
@@ -146,7 +146,7 @@ describe('published ports on the default bridge', () => {
     expect(await sh(`busybox wget -q -O - http://${hostAddress()}:${hostPort}/`)).toBe('hello\n');
     expect(await get(res.netnsPath!, `http://${hostAddress()}:${hostPort}/`)).toBe('hello\n');
     // from another host: the outside namespace reaches the host's address on their link
-    expect(await get(outside.netns, `http://10.215.${b}.1:${hostPort}/`)).toBe('hello\n');
+    expect(await get(outside.netns, `http://10.221.${b}.1:${hostPort}/`)).toBe('hello\n');
     expect(await sh(`nft list table ip ${table}`)).toContain(`tcp dport ${hostPort} dnat to`);
 
     // the same host port again: a clear conflict, and no namespace or address is left behind
@@ -222,7 +222,7 @@ function udpRoundTrip(host: string, port: number, text: string): Promise<string>
 }
 
 test('exhausted address pools: a clear error and nothing half-made', async () => {
-  // the pool 10.214.b.0/24 in /27s: a user network exists already (and others were made)
+  // the pool 10.220.b.0/24 in /27s: a user network exists already (and others were made)
   const made: string[] = [];
   let err: Error | undefined;
   for (let i = 0; i < 9 && !err; i++) {
@@ -232,15 +232,15 @@ test('exhausted address pools: a clear error and nothing half-made', async () =>
   expect(svc.list({ name: [`fill${t}`] })).toHaveLength(made.length);
   for (const id of made) await svc.remove(id);
 
-  const sub = `10.214.${b}.224/27`;
-  await svc.create({ Name: `tiny${t}`, IPAM: { Config: [{ Subnet: sub, IPRange: `10.214.${b}.228/31` }] } });
+  const sub = `10.220.${b}.224/27`;
+  await svc.create({ Name: `tiny${t}`, IPAM: { Config: [{ Subnet: sub, IPRange: `10.220.${b}.228/31` }] } });
   const first = req('tiny1', { NetworkMode: `tiny${t}` });
   const second = req('tiny2', { NetworkMode: `tiny${t}` });
   await svc.attach(first);
   await svc.attach(second);
   const before = namespaces().length;
   const third = req('tiny3', { NetworkMode: `tiny${t}` });
-  await expect(svc.attach(third)).rejects.toThrow(/no address left in 10.214.\d+.228\/31/);
+  await expect(svc.attach(third)).rejects.toThrow(/no address left in 10.220.\d+.228\/31/);
   expect(namespaces().length).toBe(before);
   await svc.detach(first.id);
   await svc.attach(third); // the released address serves again
@@ -252,12 +252,12 @@ test('exhausted address pools: a clear error and nothing half-made', async () =>
 test('network options: bridge name, MTU, gateway, ip-range, labels; bad options are refused', async () => {
   const name = `bo${t}`;
   await svc.create({ Name: `opt${t}`, Labels: { tier: 'db' }, Options: { 'com.docker.network.bridge.name': name, 'com.docker.network.driver.mtu': '1400' },
-    IPAM: { Config: [{ Subnet: `10.214.${b}.192/27`, Gateway: `10.214.${b}.222`, IPRange: `10.214.${b}.208/28` }] } });
+    IPAM: { Config: [{ Subnet: `10.220.${b}.192/27`, Gateway: `10.220.${b}.222`, IPRange: `10.220.${b}.208/28` }] } });
   expect(await sh(`ip -d link show ${name}`)).toMatch(/mtu 1400 .*\n[\s\S]*bridge/);
-  expect(await sh(`ip -br addr show ${name}`)).toContain(`10.214.${b}.222/27`);
+  expect(await sh(`ip -br addr show ${name}`)).toContain(`10.220.${b}.222/27`);
   const r = req('opt', { NetworkMode: `opt${t}` });
   const res = await svc.attach(r);
-  expect((res.settings.Networks as any)[`opt${t}`]).toMatchObject({ IPAddress: `10.214.${b}.208`, Gateway: `10.214.${b}.222`, IPPrefixLen: 27 });
+  expect((res.settings.Networks as any)[`opt${t}`]).toMatchObject({ IPAddress: `10.220.${b}.208`, Gateway: `10.220.${b}.222`, IPPrefixLen: 27 });
   expect(await inNs(res.netnsPath!, 'ip link show eth0')).toContain('mtu 1400');
   expect(svc.list({ label: ['tier=db'] }).map((x) => x.Name)).toEqual([`opt${t}`]);
   await svc.detach(r.id);
