@@ -19,6 +19,10 @@ function runScript(l: HostLayout): string {
 set -a
 [ -f ${shq(l.envFile)} ] && . ${shq(l.envFile)}
 set +a
+# V8 grows its young generation to 32 MB under a burst of API calls and keeps it: 2 MB
+# semi-spaces keep berthd's RSS near its start over thousands of runs (bench/rss.sh), for
+# a CPU cost per run within bench/run.sh's run-to-run spread.
+export NODE_OPTIONS="--max-semi-space-size=2\${NODE_OPTIONS:+ \$NODE_OPTIONS}"
 set --
 while IFS= read -r a; do set -- "$@" "$a"; done < ${shq(l.argsFile)}
 exec ${shq(l.binDir + '/berthd')} "$@"
