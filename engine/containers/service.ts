@@ -26,6 +26,7 @@ import { ContainerPaths } from './paths.js';
 import type { ContainerRecord } from './record.js';
 import { Backoff, shouldRestart, startsWithEngine, validateRestartPolicy } from './restart-policy.js';
 import { unmountRootfs } from './rootfs.js';
+import { endStray, strayMonitors } from './strays.js';
 import { initialState, isActive, transition, type StateEvent } from './state.js';
 import { ContainerStore } from './store.js';
 import type { CreateRequest, HostConfig } from './types.js';
@@ -714,7 +715,15 @@ export class ContainerService {
       await rm(this.paths.dir(id), { recursive: true, force: true });
       await rm(this.paths.bundle(id), { recursive: true, force: true });
     }
-    await this.removeOrphans(new Set(loaded.map((r) => r.id)));
+    const known = new Set(loaded.map((r) => r.id));
+    await this.removeOrphans(known);
+    for (const m of strayMonitors(this.paths.runtimeRoot(), known)) {
+      if (this.runtimeKnows(m.id)) continue; // a runtime delete above is ending it
+      log.warn(`container ${m.id.slice(0, 12)}: a monitor (pid ${m.pid}) without state or record: ending it`);
+      endStray(m);
+      await unmountRootfs(this.paths.rootfs(m.id)).catch(() => undefined);
+      await this.detachNetwork(m.id);
+    }
     for (const rec of loaded) {
       try {
         await this.restore(rec);

@@ -137,3 +137,21 @@ test('kill -9 in the middle of a remove: a container whose record, bundle and sn
   // the monitor ends once its container is killed
   await waitFor('the monitor to end', async () => !alive(mon!) || (readFileSync(`/proc/${mon}/stat`, 'utf8').includes(') Z') ? true : undefined));
 });
+
+test('kill -9 after a remove took the runtime state too: the monitor left behind is ended at the restart', async () => {
+  const id = await ok(d, ['run', '-d', 'busybox', 'sleep', '1000']);
+  const mon = monitors(d).get(id);
+  expect(mon).toBeGreaterThan(0);
+  process.kill(d.pid, 'SIGKILL');
+  await new Promise<void>((r) => (d.process.exitCode !== null || d.process.signalCode !== null ? r() : d.process.once('exit', () => r())));
+  // Nothing left that names the container but its monitor (and the container under it).
+  const bundle = join(d.execRoot, 'bundles', id);
+  spawnSync('umount', ['-R', join(bundle, 'rootfs')]);
+  for (const p of [bundle, join(d.execRoot, 'runtime', id), join(d.dataRoot, 'containers', id), join(d.dataRoot, 'snapshots', id)]) rmSync(p, { recursive: true, force: true });
+  expect(runtimeState(id)).toBeNull();
+  const old = d;
+  d = await startDaemon({ dataRoot: old.dataRoot, execRoot: old.execRoot, keep: true });
+  bases.add(join(d.env.DOCKER_CONFIG, '..'));
+  await waitFor('the monitor to end', async () => !alive(mon!) || (readFileSync(`/proc/${mon}/stat`, 'utf8').includes(') Z') ? true : undefined));
+  expect(monitors(d).has(id)).toBe(false);
+});
