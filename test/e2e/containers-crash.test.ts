@@ -117,41 +117,38 @@ test('kill -9 during a commit: no half image, the container is running (not left
   expect(await ok(d, ['run', '--rm', 'crashed:again', 'cat', '/marker'])).toBe('marker');
 });
 
-test('kill -9 in the middle of a remove: a container whose record, bundle and snapshot are gone is stopped with its monitor at the restart', async () => {
+/**
+ * A running container, then kill -9 of berthd and the files a remove cut short had
+ * already deleted (record, bundle, snapshot, and with `runtimeStateToo` the runtime's
+ * state), then a restart. Returns the container's id and its monitor's pid.
+ */
+async function removeCutShort(runtimeStateToo: boolean): Promise<{ id: string; mon: number }> {
   const id = await ok(d, ['run', '-d', 'busybox', 'sleep', '1000']);
-  const mon = monitors(d).get(id);
+  const mon = monitors(d).get(id)!;
   expect(mon).toBeGreaterThan(0);
   process.kill(d.pid, 'SIGKILL');
   await new Promise<void>((r) => (d.process.exitCode !== null || d.process.signalCode !== null ? r() : d.process.once('exit', () => r())));
-  // What a remove cut short leaves: only the runtime's state and its monitor.
   const bundle = join(d.execRoot, 'bundles', id);
   spawnSync('umount', ['-R', join(bundle, 'rootfs')]);
-  rmSync(bundle, { recursive: true, force: true });
-  rmSync(join(d.dataRoot, 'containers', id), { recursive: true, force: true });
-  rmSync(join(d.dataRoot, 'snapshots', id), { recursive: true, force: true });
-  expect(runtimeState(id)).not.toBeNull();
+  const gone = [bundle, join(d.dataRoot, 'containers', id), join(d.dataRoot, 'snapshots', id), ...(runtimeStateToo ? [join(d.execRoot, 'runtime', id)] : [])];
+  for (const p of gone) rmSync(p, { recursive: true, force: true });
+  expect(runtimeState(id) !== null).toBe(!runtimeStateToo);
   const old = d;
   d = await startDaemon({ dataRoot: old.dataRoot, execRoot: old.execRoot, keep: true });
   bases.add(join(d.env.DOCKER_CONFIG, '..'));
+  return { id, mon };
+}
+
+const monitorEnded = (mon: number) => waitFor('the monitor to end', async () => !alive(mon) || (readFileSync(`/proc/${mon}/stat`, 'utf8').includes(') Z') ? true : undefined));
+
+test('kill -9 in the middle of a remove: a container whose record, bundle and snapshot are gone is stopped with its monitor at the restart', async () => {
+  const { id, mon } = await removeCutShort(false);
   expect(runtimeState(id)).toBeNull();
-  // the monitor ends once its container is killed
-  await waitFor('the monitor to end', async () => !alive(mon!) || (readFileSync(`/proc/${mon}/stat`, 'utf8').includes(') Z') ? true : undefined));
+  await monitorEnded(mon); // it ends once its container is killed
 });
 
 test('kill -9 after a remove took the runtime state too: the monitor left behind is ended at the restart', async () => {
-  const id = await ok(d, ['run', '-d', 'busybox', 'sleep', '1000']);
-  const mon = monitors(d).get(id);
-  expect(mon).toBeGreaterThan(0);
-  process.kill(d.pid, 'SIGKILL');
-  await new Promise<void>((r) => (d.process.exitCode !== null || d.process.signalCode !== null ? r() : d.process.once('exit', () => r())));
-  // Nothing left that names the container but its monitor (and the container under it).
-  const bundle = join(d.execRoot, 'bundles', id);
-  spawnSync('umount', ['-R', join(bundle, 'rootfs')]);
-  for (const p of [bundle, join(d.execRoot, 'runtime', id), join(d.dataRoot, 'containers', id), join(d.dataRoot, 'snapshots', id)]) rmSync(p, { recursive: true, force: true });
-  expect(runtimeState(id)).toBeNull();
-  const old = d;
-  d = await startDaemon({ dataRoot: old.dataRoot, execRoot: old.execRoot, keep: true });
-  bases.add(join(d.env.DOCKER_CONFIG, '..'));
-  await waitFor('the monitor to end', async () => !alive(mon!) || (readFileSync(`/proc/${mon}/stat`, 'utf8').includes(') Z') ? true : undefined));
+  const { id, mon } = await removeCutShort(true);
+  await monitorEnded(mon);
   expect(monitors(d).has(id)).toBe(false);
 });
