@@ -5,16 +5,20 @@
  * snapshot names, so nothing else at start finds it. It is found the way it names itself:
  * comm `berth-monitor`, `--root` this engine's runtime root, the container id last.
  */
-import { readFileSync, readdirSync } from 'node:fs';
+import { readFileSync, readdirSync, readlinkSync } from 'node:fs';
 
 export interface StrayMonitor { pid: number; id: string }
 
 export function strayMonitors(runtimeRoot: string, known: Set<string>): StrayMonitor[] {
   const out: StrayMonitor[] = [];
+  // The root is a path: in another mount namespace (another engine's host sharing this
+  // pid namespace, as namespace hosts do) the same path is another engine's.
+  const ownMounts = readlinkSync('/proc/self/ns/mnt');
   for (const entry of readdirSync('/proc')) {
     if (!/^\d+$/.test(entry)) continue;
     try {
       if (readFileSync(`/proc/${entry}/comm`, 'utf8').trim() !== 'berth-monitor') continue;
+      if (readlinkSync(`/proc/${entry}/ns/mnt`) !== ownMounts) continue;
       const argv = readFileSync(`/proc/${entry}/cmdline`, 'utf8').split('\0').filter(Boolean);
       if (argv[argv.indexOf('--root') + 1] !== runtimeRoot) continue;
       const id = argv.at(-1) ?? '';
