@@ -34,6 +34,9 @@ export async function connectEtcd(endpoints: string[], tls: TlsMaterial): Promis
   const { Etcd3, isRecoverableError } = await import('etcd3');
   const { circuitBreaker, ConsecutiveBreaker, ExponentialBackoff, handleWhen, isBrokenCircuitError, noJitterGenerator, retry } = await import('cockatiel');
   const connectionError = (err: Error) => isRecoverableError(err) && !err.message.includes('etcdserver:');
+  // A call received before an RBAC change (role grant, auth enable) and applied after it is
+  // refused unapplied with this: asking again is safe, and it then carries the new revision.
+  const authMoved = (err: Error) => err.message.includes('revision of auth store is old');
   return new Etcd3({
     hosts: endpoints,
     credentials: { rootCertificate: Buffer.from(tls.ca), certChain: Buffer.from(tls.cert), privateKey: Buffer.from(tls.key) },
@@ -44,7 +47,7 @@ export async function connectEtcd(endpoints: string[], tls: TlsMaterial): Promis
       host: () => circuitBreaker(handleWhen(connectionError), { halfOpenAfter: 3000, breaker: new ConsecutiveBreaker(3) }),
       // A call that meets the open breaker waits it out (250 ms + ... + 2 s > halfOpenAfter)
       // instead of failing at once: a member stalled for a moment under load is not a lost quorum.
-      global: retry(handleWhen((err) => connectionError(err) || isBrokenCircuitError(err)), {
+      global: retry(handleWhen((err) => connectionError(err) || isBrokenCircuitError(err) || authMoved(err)), {
         maxAttempts: 4, backoff: new ExponentialBackoff({ generator: noJitterGenerator, initialDelay: 250, maxDelay: 2000 }),
       }),
     },
