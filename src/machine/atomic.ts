@@ -1,7 +1,7 @@
 import { open, rename, mkdir, unlink, readdir } from 'node:fs/promises';
 import { dirname, basename, join } from 'node:path';
 import { randomBytes } from 'node:crypto';
-import { processRuns } from './pid.js';
+import { writerRuns } from './pid.js';
 
 /** `.NAME.PID.HEX.tmp`: the writer's pid tells a later writer whether the file is an orphan. */
 const TEMP = /^\..+\.(\d+)\.[0-9a-f]{8}\.tmp$/;
@@ -38,6 +38,6 @@ export async function writeFileAtomic(path: string, data: string | Uint8Array, m
 export async function sweepOrphanTemps(dir: string): Promise<void> {
   for (const f of await readdir(dir).catch(() => [] as string[])) {
     const m = TEMP.exec(f);
-    if (m && !processRuns(Number(m[1]))) await unlink(join(dir, f)).catch(() => undefined); // another sweeper got it first
+    if (m && !writerRuns(Number(m[1]), join(dir, f))) await unlink(join(dir, f)).catch(() => undefined); // another sweeper got it first
   }
 }

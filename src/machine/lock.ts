@@ -1,7 +1,7 @@
 import { open, readFile, unlink, mkdir, stat } from 'node:fs/promises';
 import { dirname } from 'node:path';
 import { LockedError } from './errors.js';
-import { processRuns } from './pid.js';
+import { writerRuns } from './pid.js';
 
 /**
  * A lock file held by this process (O_EXCL create, our pid inside). A lock whose
@@ -21,7 +21,7 @@ export async function withLock<T>(path: string, what: string, fn: () => Promise<
       if ((err as NodeJS.ErrnoException).code !== 'EEXIST') throw err;
       const holder = Number((await readFile(path, 'utf8').catch(() => '')).trim());
       // An empty file is a lock being written right now: only its age makes it stale.
-      const stale = holder ? !processRuns(holder) : await olderThan(path, 2000);
+      const stale = holder ? !writerRuns(holder, path) : await olderThan(path, 2000);
       if (stale) {
         await unlink(path).catch(() => undefined); // another waiter may have removed it first
         continue;
@@ -43,7 +43,7 @@ export async function withLock<T>(path: string, what: string, fn: () => Promise<
 /** Removes the lock file when its holder is dead (a kill -9 inside withLock); true when it did. */
 export async function removeStaleLock(path: string): Promise<boolean> {
   const holder = Number((await readFile(path, 'utf8').catch(() => '')).trim());
-  const stale = holder ? !processRuns(holder) : await olderThan(path, 2000);
+  const stale = holder ? !writerRuns(holder, path) : await olderThan(path, 2000);
   if (stale) await unlink(path).catch(() => undefined); // another process may have cleared it first
   return stale;
 }

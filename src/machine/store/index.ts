@@ -7,7 +7,7 @@ import { writeFileAtomic } from '../atomic.js';
 import { crashPoint } from '../crashpoint.js';
 import { InvalidArgumentError, LockedError, MachineExistsError, MachineNotFoundError, reason } from '../errors.js';
 import { removeStaleLock, withLock } from '../lock.js';
-import { processRuns } from '../pid.js';
+import { writerRuns } from '../pid.js';
 import type { HostConfig } from './host.js';
 import { migrate, rebase } from './migrate.js';
 import { toAbsolute, toStoreRelative } from './paths.js';
@@ -161,7 +161,7 @@ export class Store {
     }
     let m: HalfMade;
     try { m = JSON.parse(text) as HalfMade; } catch { m = { hostCreated: true, step: 'unknown' }; } // torn write: assume the worst
-    return { ...m, running: typeof m.pid === 'number' && m.pid !== process.pid && processRuns(m.pid) };
+    return { ...m, running: typeof m.pid === 'number' && m.pid !== process.pid && writerRuns(m.pid, this.halfMadePath(name)) };
   }
 
   /** The marker of NAME as `unfinished` does; throws when another process is creating NAME right now. */
@@ -219,7 +219,7 @@ export class Store {
   /** A reservation whose process died before renaming it into place. */
   private async sweepReservation(entry: string): Promise<void> {
     const m = RESERVING_RE.exec(entry);
-    if (m && !processRuns(Number(m[1]))) await rm(join(this.machinesDir, entry), { recursive: true, force: true }).catch(() => undefined); // another sweeper got it first
+    if (m && !writerRuns(Number(m[1]), join(this.machinesDir, entry))) await rm(join(this.machinesDir, entry), { recursive: true, force: true }).catch(() => undefined); // another sweeper got it first
   }
 
   /** Locks of removed machines left by a command killed while holding them (rm killed half-way). */
