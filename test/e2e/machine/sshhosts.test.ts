@@ -1,5 +1,6 @@
-import { execFileSync } from 'node:child_process';
-import { existsSync } from 'node:fs';
+import { execFileSync, spawnSync } from 'node:child_process';
+import { existsSync, writeFileSync } from 'node:fs';
+import { dirname, join } from 'node:path';
 import { startSshHosts, type SshHosts } from '../../fixtures/sshhosts.js';
 
 const ssh = (f: SshHosts, ip: string, cmd: string, key = f.keyPath, user = 'root') => execFileSync('ssh', [
@@ -20,6 +21,25 @@ test('namespace hosts have their own address, sshd and /opt', () => {
   expect(ssh(f, a.ip, 'id -u').trim()).toBe('0');
   expect(ssh(f, a.ip, 'id -u', f.keyPath, f.plainUser).trim()).toBe('4242');
   expect(() => ssh(f, a.ip, 'true', f.wrongKeyPath)).toThrow();
+});
+
+test('a fixture whose test process died without cleaning up is swept by the next one', async () => {
+  const dead = await startSshHosts(1);
+  const ns = dead.hosts[0].ns;
+  const bridge = ns.replace(/-\d+$/, '');
+  const root = dirname(dead.keyPath);
+  // as a test process killed by SIGKILL leaves it: every part in place, its owner gone
+  writeFileSync(join(root, 'owner'), String(spawnSync('true').pid));
+  const next = await startSshHosts(1);
+  try {
+    expect(existsSync(`/run/netns/${ns}`)).toBe(false);
+    expect(existsSync(`/sys/class/net/${bridge}`)).toBe(false);
+    expect(existsSync(root)).toBe(false);
+    expect(existsSync(dirname(next.keyPath))).toBe(true); // a live owner's fixture stays
+  } finally {
+    next.cleanup();
+    dead.cleanup();
+  }
 });
 
 test('cleanup removes the bridge and every namespace, also of a host whose start failed half-way; no host starts after it', async () => {
