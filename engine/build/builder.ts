@@ -4,7 +4,7 @@
  */
 import { randomBytes } from 'node:crypto';
 import { createReadStream, createWriteStream, statfsSync } from 'node:fs';
-import { lstat, mkdir, open, rm, stat, utimes } from 'node:fs/promises';
+import { lstat, mkdir, rm, stat, utimes } from 'node:fs/promises';
 import { join, posix } from 'node:path';
 import { Readable } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
@@ -737,20 +737,45 @@ async function isDirIn(root: string, path: string): Promise<boolean> {
   }
 }
 
-/** A local tar (plain, gzip, bzip2, xz), which ADD unpacks. */
+/**
+ * A local tar, plain or compressed (gzip, zstd, bzip2, xz), which ADD unpacks. As dockerd's
+ * archive.IsArchivePath: the decompressed start must be a tar header, so a compressed file
+ * that is not a tar (`notes.txt.gz`) is copied as it is.
+ */
 async function isArchive(path: string): Promise<boolean> {
   const st = await lstat(path).catch(() => undefined);
   if (!st || st.size < 6) return false;
-  const fh = await open(path, 'r');
+  const head = await firstBytes(decompressed(createReadStream(path)), 512).catch(() => Buffer.alloc(0));
+  return isTarHeader(head);
+}
+
+/** Up to `n` bytes from the start of `stream`, which is then destroyed. */
+async function firstBytes(stream: Readable, n: number): Promise<Buffer> {
+  const chunks: Buffer[] = [];
+  let size = 0;
   try {
-    const buf = Buffer.alloc(512);
-    const { bytesRead } = await fh.read(buf, 0, 512, 0);
-    const b = buf.subarray(0, bytesRead);
-    if (b[0] === 0x1f && b[1] === 0x8b) return true;
-    if (b.subarray(0, 3).toString('latin1') === 'BZh') return true;
-    if (b[0] === 0xfd && b.subarray(1, 6).toString('latin1') === '7zXZ\0') return true;
-    return bytesRead >= 262 && b.subarray(257, 262).toString('latin1') === 'ustar';
+    for await (const chunk of stream) {
+      chunks.push(chunk as Buffer);
+      size += (chunk as Buffer).length;
+      if (size >= n) break;
+    }
   } finally {
-    await fh.close();
+    stream.destroy();
   }
+  return Buffer.concat(chunks).subarray(0, n);
+}
+
+/** A tar header block: its checksum (octal, at 148) is the sum of its bytes with that field as spaces. */
+function isTarHeader(block: Buffer): boolean {
+  if (block.length < 512 || block.every((b) => b === 0)) return false;
+  const stored = parseInt(block.subarray(148, 156).toString('latin1').replace(/\0.*$/s, '').trim(), 8);
+  if (!Number.isFinite(stored)) return false;
+  let unsigned = 0;
+  let signed = 0;
+  for (let i = 0; i < 512; i++) {
+    const b = i >= 148 && i < 156 ? 0x20 : block[i];
+    unsigned += b;
+    signed += b > 127 ? b - 256 : b; // old tars summed signed chars
+  }
+  return stored === unsigned || stored === signed;
 }

@@ -11,6 +11,7 @@ import { api, type Daemon } from '../../fixtures/daemon.js';
 import { layerTar } from '../../fixtures/images.js';
 import { daemonWithBusybox, docker, ok } from '../containers/fixture.js';
 import { makeContext, stepCache } from './fixture.js';
+import { bzip2Sync, xzSync, zstdSync } from './compress.js';
 
 let d: Daemon;
 const classic = { DOCKER_BUILDKIT: '0' };
@@ -186,6 +187,20 @@ test('.dockerignore with exceptions; -f and --target', async () => {
   const r = await build(['-f', join(ctx, 'build/Dockerfile.custom'), '--target', 'one', '-t', 'ign:1', ctx]);
   expect(r.code).toBe(0);
   expect(await ok(d, ['run', '--rm', 'ign:1', 'cat', '/list'])).toBe(['/ctx/.dockerignore', '/ctx/app.txt', '/ctx/secret/keep.txt', '/ctx/sub/nested.log'].join('\n'));
+}, 60000);
+
+test('ADD unpacks tars in every compression (zstd, bzip2, xz too) and copies a compressed file that is not a tar', async () => {
+  const tar = await layerTar([{ name: 'pkg/readme', content: 'from a tar\n' }]);
+  const ctx = makeContext({
+    Dockerfile: 'FROM busybox\nADD a.tar.zst /zst/\nADD a.tar.bz2 /bz2/\nADD a.tar.xz /xz/\nADD notes.txt.gz /gz/\nADD short.gz /gz/\n',
+    'a.tar.zst': zstdSync(tar), 'a.tar.bz2': bzip2Sync(tar), 'a.tar.xz': xzSync(tar),
+    'notes.txt.gz': gzipSync('plain notes, not a tar\n'), 'short.gz': gzipSync('x'),
+  });
+  const r = await build(['-t', 'add-kinds:1', ctx]);
+  expect(r.code).toBe(0);
+  expect(await ok(d, ['run', '--rm', 'add-kinds:1', 'sh', '-c', 'cat /zst/pkg/readme /bz2/pkg/readme /xz/pkg/readme; ls /gz; gunzip -c /gz/notes.txt.gz'])).toBe(
+    'from a tar\nfrom a tar\nfrom a tar\nnotes.txt.gz\nshort.gz\nplain notes, not a tar',
+  );
 }, 60000);
 
 test('a failing RUN exits with its code and message and leaves no container behind', async () => {

@@ -29,6 +29,7 @@ LABEL org.test.stage=final note="two words"
 MAINTAINER tester
 COPY --from=build --chown=1000:1000 /out/ /data/
 ADD files.tar.gz /opt/
+ADD notes.txt.gz /opt/
 COPY ["with space.txt", "s*.txt", "/data/more/"]
 RUN ["/bin/sh", "-c", "echo exec-form > /exec.txt && mkdir -p /var/empty && rm /data/more/s2.txt"]
 WORKDIR /app
@@ -95,7 +96,7 @@ afterAll(async () => {
 test('berthd and dockerd build the same image from the same Dockerfile', async () => {
   const tarball = gzipSync(await layerTar([{ name: 'pkg/', type: 'directory', mode: 0o755 }, { name: 'pkg/readme', content: 'from a tar\n', mode: 0o644 }]));
   const ctx = makeContext({
-    Dockerfile: DOCKERFILE, 'src/a.txt': 'alpha\n', 'src/b.txt': 'beta\n', 'files.tar.gz': tarball,
+    Dockerfile: DOCKERFILE, 'src/a.txt': 'alpha\n', 'src/b.txt': 'beta\n', 'files.tar.gz': tarball, 'notes.txt.gz': gzipSync('not a tar\n'),
     'with space.txt': 'spaced\n', 's1.txt': 'one\n', 's2.txt': 'two\n',
   });
   execFileSync('chmod', ['-R', 'go-w', ctx]);
