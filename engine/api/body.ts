@@ -1,12 +1,10 @@
 /**
  * Request bodies decoded as Go's encoding/json does for dockerd's types: a key that is not
  * a field's exact name matches it case-insensitively (`detachKeys` sets DetachKeys), while
- * the keys of map-typed fields (Labels, Options, ...) are user data and stay as sent, and a
- * string where docker's strslice.StrSlice goes (Cmd, Entrypoint, ...) is the one-element list.
+ * the keys of map-typed fields (Labels, Options, ...) are user data and stay as sent.
  *
  * FIELDS are the property names of the Engine API v1.47 request bodies (swarm and build
- * excepted), MAPS those of them whose value is a map, STRSLICES those whose value is a list
- * of strings that may come as one string.
+ * excepted), MAPS those of them whose value is a map.
  */
 import { InvalidArgumentError } from '../errors.js';
 
@@ -38,8 +36,6 @@ const FIELDS = new Set((
 
 const MAPS = new Set('Annotations AuxiliaryAddresses Config DriverOpts EndpointsConfig ExposedPorts Labels Options PortBindings Segments StorageOpt Sysctls Tmpfs Volumes'.split(' '));
 
-const STRSLICES = new Set('Cmd Entrypoint Shell Test'.split(' '));
-
 const CANONICAL = new Map<string, string>();
 for (const f of FIELDS) if (!CANONICAL.has(f.toLowerCase())) CANONICAL.set(f.toLowerCase(), f);
 
@@ -60,8 +56,7 @@ export function canonicalizeBody(value: unknown, depth = 0): unknown {
     const name = FIELDS.has(key) ? key : CANONICAL.get(key.toLowerCase()) ?? key;
     // An exact name wins over a case-insensitive match of the same field, as in Go.
     if (name !== key && Object.prototype.hasOwnProperty.call(value, name)) continue;
-    if (STRSLICES.has(name) && typeof v === 'string') out[name] = [v];
-    else out[name] = MAPS.has(name) && isPlainObject(v) ? mapValues(v, depth + 1) : canonicalizeBody(v, depth + 1);
+    out[name] = MAPS.has(name) && isPlainObject(v) ? mapValues(v, depth + 1) : canonicalizeBody(v, depth + 1);
   }
   return out;
 }

@@ -1,8 +1,11 @@
 /**
  * The JSON types of request bodies, checked once when a body is read (as dockerd's
  * json.Unmarshal does): a wrong type is a 400 naming the field, never a TypeError deep
- * in a service. null stands for "not set" anywhere; unknown fields are ignored. The body
- * is only checked: canonicalizeBody (body.ts) has already made it dockerd's shape.
+ * in a service. null stands for "not set" anywhere; unknown fields are ignored. Keys are
+ * already in dockerd's case (canonicalizeBody, body.ts); the one change made here is where
+ * the shape says strslice.StrSlice (Cmd, Entrypoint, Shell of a container's config): a
+ * string there becomes its one-element list. Elsewhere a list of strings must be a list
+ * (exec's Cmd, Healthcheck.Test), as dockerd's []string.
  */
 import { InvalidArgumentError } from '../errors.js';
 
@@ -44,7 +47,7 @@ const config: Shape = {
   Hostname: S, Domainname: S, User: S, AttachStdin: B, AttachStdout: B, AttachStderr: B, ExposedPorts: M('any'), Tty: B,
   OpenStdin: B, StdinOnce: B, Env: A(S), Cmd: 'strslice', ArgsEscaped: B, Image: S, Volumes: M('any'), WorkingDir: S,
   Entrypoint: 'strslice', NetworkDisabled: B, MacAddress: S, OnBuild: A(S), Labels: M(S), StopSignal: S, StopTimeout: I,
-  Shell: 'strslice', Healthcheck: O({ Test: 'strslice', Interval: I, Timeout: I, Retries: I, StartPeriod: I, StartInterval: I }),
+  Shell: 'strslice', Healthcheck: O({ Test: A(S), Interval: I, Timeout: I, Retries: I, StartPeriod: I, StartInterval: I }),
 };
 
 /** Keyed by the route as registered: METHOD and path pattern. */
@@ -53,7 +56,7 @@ const BODIES: Record<string, Shape> = {
   'POST /containers/:id/update': hostConfig,
   'POST /commit': config,
   'POST /containers/:id/exec': {
-    AttachStdin: B, AttachStdout: B, AttachStderr: B, DetachKeys: S, ConsoleSize: A(I), Tty: B, Env: A(S), Cmd: 'strslice',
+    AttachStdin: B, AttachStdout: B, AttachStderr: B, DetachKeys: S, ConsoleSize: A(I), Tty: B, Env: A(S), Cmd: A(S),
     Privileged: B, User: S, WorkingDir: S,
   },
   'POST /exec/:id/start': { Detach: B, Tty: B, ConsoleSize: A(I) },
@@ -98,14 +101,15 @@ function unmarshalError(v: unknown, kind: Kind, at: string, detail: string): Inv
 
 const isObject = (v: unknown): v is Record<string, unknown> => typeof v === 'object' && v !== null && !Array.isArray(v);
 
-function check(v: unknown, kind: Kind, at: string): void {
+/** Checks `v`; returns what replaces it (a strslice given as a string), else undefined. */
+function check(v: unknown, kind: Kind, at: string): unknown {
   if (v === null || v === undefined || kind === 'any') return;
   const fail = (want: string) => { throw unmarshalError(v, kind, at, want); };
   if (kind === 'string') { if (typeof v !== 'string') fail('a string'); return; }
   if (kind === 'bool') { if (typeof v !== 'boolean') fail('true or false'); return; }
   if (kind === 'int') { if (typeof v !== 'number' || !Number.isSafeInteger(v)) fail(`an integer (at most ${Number.MAX_SAFE_INTEGER} in size)`); return; }
   if (kind === 'strslice') {
-    if (typeof v === 'string') return;
+    if (typeof v === 'string') return [v];
     if (!Array.isArray(v) || v.some((s) => typeof s !== 'string')) fail('a string or an array of strings');
     return;
   }
@@ -122,11 +126,12 @@ function check(v: unknown, kind: Kind, at: string): void {
   }
   for (const [k, sub] of Object.entries(kind.obj)) {
     if (!Object.hasOwn(o, k)) continue;
-    check(o[k], sub, at ? `${at}.${k}` : k);
+    const replaced = check(o[k], sub, at ? `${at}.${k}` : k);
+    if (replaced !== undefined) o[k] = replaced;
   }
 }
 
-/** Throws InvalidArgumentError when a body of the route has a field of the wrong JSON type. */
+/** Throws InvalidArgumentError when a body of the route has a field of the wrong JSON type; a string where a strslice goes becomes its list. */
 export function checkBody(route: string, body: unknown): void {
   const shape = BODIES[route];
   if (!shape || body === null || body === undefined) return;

@@ -98,10 +98,14 @@ test('JSON bodies, invalid JSON, empty answers', async () => {
 });
 
 test('a string where docker\'s strslice goes arrives as the one-element list, in any key case; other types are a 400', async () => {
-  const create = await call('POST', '/containers/create', JSON.stringify({ cmd: 'sh', Entrypoint: '/init', Shell: ['bash', '-c'], Healthcheck: { test: 'CMD-SHELL true' }, Env: ['A=1'] }));
-  expect(create.json.got).toEqual({ Cmd: ['sh'], Entrypoint: ['/init'], Shell: ['bash', '-c'], Healthcheck: { Test: ['CMD-SHELL true'] }, Env: ['A=1'] });
+  const create = await call('POST', '/containers/create', JSON.stringify({ cmd: 'sh', Entrypoint: '/init', Shell: ['bash', '-c'], Healthcheck: { test: ['CMD-SHELL', 'true'] }, Env: ['A=1'] }));
+  expect(create.json.got).toEqual({ Cmd: ['sh'], Entrypoint: ['/init'], Shell: ['bash', '-c'], Healthcheck: { Test: ['CMD-SHELL', 'true'] }, Env: ['A=1'] });
   expect((await call('POST', '/commit', '{"Cmd":"sh","Entrypoint":null}')).json.got).toEqual({ Cmd: ['sh'], Entrypoint: null });
-  expect((await call('POST', '/containers/x/exec', '{"Cmd":"ls"}')).json.got).toEqual({ Cmd: ['ls'] });
+  // a []string in dockerd, not a strslice: a string there is refused
+  for (const [path, body] of [['/containers/x/exec', '{"Cmd":"ls"}'], ['/containers/create', '{"Healthcheck":{"Test":"CMD-SHELL true"}}']]) {
+    const r = await call('POST', path, body);
+    expect({ status: r.status, message: r.json.message }).toEqual({ status: 400, message: expect.stringMatching(/cannot unmarshal string into Go struct field \S*(Cmd|Test) of type \[\]string/) });
+  }
   // Labels are user data: a key named Cmd stays a string there.
   expect((await call('POST', '/containers/create', '{"Labels":{"Cmd":"sh"}}')).json.got).toEqual({ Labels: { Cmd: 'sh' } });
   const wrong = await call('POST', '/containers/create', '{"Cmd":["sh",1]}');
