@@ -37,7 +37,8 @@ export interface EngineService {
 export interface DriverLifecycle {
   /** Checks run before anything is made: bad flags, missing tools, unreachable APIs. */
   preCreateCheck(): Promise<void>;
-  create(): Promise<void>;
+  /** `stop` aborts at SIGINT/SIGTERM: a driver with long work stops at its next step and undoes what it made. */
+  create(stop?: AbortSignal): Promise<void>;
   start(engine: EngineService): Promise<void>;
   stop(engine: EngineService): Promise<void>;
   restart(engine: EngineService): Promise<void>;

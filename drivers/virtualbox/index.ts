@@ -35,7 +35,10 @@ export class VirtualBoxDriver implements Driver {
   readonly name = 'virtualbox';
   private conn?: Promise<Vbox>;
   private creating?: Promise<void>;
-  private interrupted = false;
+  /** Set by remove(): a create still running in this process stops at its next step. */
+  private removing = false;
+  private createAbort?: AbortSignal;
+  private get interrupted(): boolean { return this.removing || !!this.createAbort?.aborted; }
   private liveIp?: string;
   private media?: BootMedia;
 
@@ -100,20 +103,13 @@ export class VirtualBoxDriver implements Driver {
   }
 
   /**
-   * SIGINT/SIGTERM (Ctrl-C) while creating: the current VirtualBox call finishes, what
-   * was made is undone, and create fails, so the machine layer keeps nothing.
+   * SIGINT/SIGTERM (Ctrl-C) while creating (`stop` aborted): the current VirtualBox call
+   * finishes, what was made is undone, and create fails, so the machine layer keeps nothing.
    */
-  async create(): Promise<void> {
-    const stop = () => { this.interrupted = true; };
-    process.on('SIGINT', stop);
-    process.on('SIGTERM', stop);
-    try {
-      this.creating = this.makeMachine();
-      await this.creating;
-    } finally {
-      process.off('SIGINT', stop);
-      process.off('SIGTERM', stop);
-    }
+  async create(stop?: AbortSignal): Promise<void> {
+    this.createAbort = stop;
+    this.creating = this.makeMachine();
+    await this.creating;
   }
 
   private async makeMachine(): Promise<void> {
@@ -262,7 +258,7 @@ export class VirtualBoxDriver implements Driver {
 
   async remove(): Promise<void> {
     // A create still running in this process (Ctrl-C) stops at its next step and undoes itself.
-    this.interrupted = true;
+    this.removing = true;
     await this.creating?.catch(() => undefined);
     const v = await this.vbox();
     const { dir } = this.s;

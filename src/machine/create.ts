@@ -167,7 +167,7 @@ function createSteps(store: Store, plan: Plan, opts: CreateOptions, intr: Interr
       await store.save(host);
     }),
     step('Creating the host', async () => {
-      await driver.create();
+      await driver.create(intr.abortSignal);
       hostCreated = true;
       host!.Driver = driver.settings;
       host!.Driver.IPAddress = await driver.ip();

@@ -7,11 +7,16 @@
 export class Interruption {
   signal?: NodeJS.Signals;
   private readonly listeners = new Set<() => void>();
+  private readonly controller = new AbortController();
   private readonly handler = (sig: NodeJS.Signals) => {
     if (this.signal) process.exit(sig === 'SIGTERM' ? 143 : 130);
     this.signal = sig;
+    this.controller.abort();
     for (const fn of this.listeners) fn();
   };
+
+  /** Aborted at the first signal: what drivers are given to stop their own long work. */
+  get abortSignal(): AbortSignal { return this.controller.signal; }
 
   constructor() {
     process.on('SIGINT', this.handler);
