@@ -5,15 +5,17 @@
  * (create, start, wait, remove through the API; CYCLES=0 skips them).
  * Run: bench/rss.sh (BERTHD_BIN=bin/berthd for the built entry rather than the bundle)
  */
-import { execFileSync } from 'node:child_process';
+import { execFileSync, spawn } from 'node:child_process';
 import { api, startDaemon } from '../test/fixtures/daemon.js';
 import { busyboxEntries, layerTar } from '../test/fixtures/images.js';
-import { childPids, rssKb, startDockerd } from './lib/dockerd.js';
+import { anonKb, childPids, rssKb, startDockerd } from './lib/dockerd.js';
 
 const SETTLE_MS = Number(process.env.SETTLE_MS ?? 5000);
 const CYCLES = Number(process.env.CYCLES ?? 1000);
 const berthd = await startDaemon();
 const dockerd = await startDockerd();
+// The floor of any Node daemon: node itself, idle, with berthd's heap flag.
+const bareNode = spawn(process.execPath, ['--max-semi-space-size=2', '-e', 'setInterval(() => {}, 1e6)'], { stdio: 'ignore' });
 let dockerdStopped = false;
 try {
   await new Promise((r) => setTimeout(r, SETTLE_MS));
@@ -21,12 +23,14 @@ try {
   const d = rssKb(dockerd.pid);
   const c = childPids(dockerd.pid).reduce((n, p) => n + rssKb(p), 0);
   const mb = (kb: number) => `${(kb / 1024).toFixed(1)} MB`;
-  console.log(`idle RSS after ${SETTLE_MS / 1000}s`);
-  console.log(`berthd               ${mb(b)}`);
+  console.log(`idle RSS after ${SETTLE_MS / 1000}s (anonymous: RSS less mapped files such as the binary)`);
+  console.log(`berthd               ${mb(b)} (anonymous ${mb(anonKb(berthd.pid))})`);
+  console.log(`bare node            ${mb(rssKb(bareNode.pid!))} (anonymous ${mb(anonKb(bareNode.pid!))})`);
   console.log(`dockerd              ${mb(d)}`);
   console.log(`containerd           ${mb(c)}`);
   console.log(`dockerd + containerd ${mb(d + c)}`);
   console.log(`berthd / (dockerd + containerd): ${(b / (d + c)).toFixed(2)}x (goal <= 0.5x)`);
+  bareNode.kill();
   await dockerd.stop();
   dockerdStopped = true;
   if (CYCLES > 0) {
@@ -49,6 +53,7 @@ try {
     console.log(`berthd ${SETTLE_MS / 1000}s idle after that  ${mb(idle)} (${((idle / at[100] - 1) * 100).toFixed(1)}% vs after 100)`);
   }
 } finally {
+  if (bareNode.exitCode === null) bareNode.kill();
   if (!dockerdStopped) await dockerd.stop();
   await berthd.stop();
 }

@@ -47,7 +47,16 @@ export async function startDockerd(): Promise<Dockerd> {
 }
 
 export function rssKb(pid: number): number {
-  const m = /^VmRSS:\s+(\d+) kB/m.exec(readFileSync(`/proc/${pid}/status`, 'utf8'));
+  return statusKb(pid, 'VmRSS');
+}
+
+/** A process's own memory: RSS less the pages of files it maps (its binary, shared with every copy). */
+export function anonKb(pid: number): number {
+  return statusKb(pid, 'RssAnon');
+}
+
+function statusKb(pid: number, field: string): number {
+  const m = new RegExp(`^${field}:\\s+(\\d+) kB`, 'm').exec(readFileSync(`/proc/${pid}/status`, 'utf8'));
   return m ? Number(m[1]) : 0;
 }
 
