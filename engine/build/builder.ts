@@ -11,9 +11,8 @@ import { pipeline } from 'node:stream/promises';
 import { familiarString, parseReference, withDefaultTag } from '../../src/common/reference.js';
 import type { Engine } from '../engine.js';
 import { EngineError, InvalidArgumentError, NotFoundError } from '../errors.js';
-import type { ImageConfig, ImageRecord } from '../images/index.js';
+import type { ImageRecord } from '../images/index.js';
 import { hostPlatform, parsePlatform, type Platform } from '../images/platform.js';
-import { mergeEnv } from '../containers/imageconfig.js';
 import { extractInto } from '../containers/archive.js';
 import { unmountRootfs } from '../containers/rootfs.js';
 import { resolveInRoot } from '../containers/safepath.js';
@@ -24,17 +23,16 @@ import { decompressed } from '../images/decompress.js';
 import { checksum, copyEntry, findSources, mkdirInRoot, parseChmod, parseChown, type Source } from './copy.js';
 import { nameValues, parseDockerfile, splitWords, type Instruction } from './dockerfile.js';
 import { expandWord } from './expand.js';
+import { applyConfigInstruction, DEFAULT_SHELL, isConfigOnly, workingDir, type Cfg } from './config-instructions.js';
 import { BuildStepError, type BuildOptions, type BuildOutput, type BuildService, type StepContainers } from './index.js';
 import { mountStep } from './rootfs.js';
 import { runStep } from './run.js';
 
-type Cfg = NonNullable<ImageConfig['config']>;
 
 /** Default cap on a build context's (uncompressed) size. */
 export const DEFAULT_CONTEXT_MAX = 4 * 1024 ** 3;
 
 const PROXY_ARGS = ['HTTP_PROXY', 'http_proxy', 'HTTPS_PROXY', 'https_proxy', 'FTP_PROXY', 'ftp_proxy', 'NO_PROXY', 'no_proxy', 'ALL_PROXY', 'all_proxy'];
-const DEFAULT_SHELL = ['/bin/sh', '-c'];
 const DEFAULT_PATH = '/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin';
 
 /** The service, after removing what a build cut short by a crash left (its snapshots and mounts). */
@@ -350,15 +348,14 @@ class Build {
   private async dispatchInner(stage: Stage, ins: Instruction): Promise<void> {
     const vars = this.vars(stage);
     const cfg = (): Cfg => structuredClone(stage.config);
+    if (isConfigOnly(ins.keyword)) {
+      const { next, nop } = applyConfigInstruction(ins, stage.config, { vars, escape: this.escape, cmdSet: stage.cmdSet });
+      if (ins.keyword === 'CMD') stage.cmdSet = true;
+      return this.commit(stage, '', undefined, undefined, next, nop);
+    }
     switch (ins.keyword) {
       case 'FROM':
         throw new InvalidArgumentError(`Dockerfile line ${ins.line}: FROM is not allowed here`);
-      case 'ENV': {
-        const pairs = nameValues(ins, this.escape).map(([k, v]) => [this.expand(k, vars), this.expand(v ?? '', vars)]);
-        const next = cfg();
-        next.Env = mergeEnv(next.Env ?? [], pairs.map(([k, v]) => `${k}=${v}`));
-        return this.commit(stage, '', undefined, undefined, next, `ENV ${pairs.map(([k, v]) => `${k}=${v}`).join(' ')}`);
-      }
       case 'ARG': {
         const shown: string[] = [];
         for (const [name, def] of nameValues(ins, this.escape)) {
@@ -377,50 +374,13 @@ class Build {
         }
         return this.commit(stage, '', undefined, undefined, cfg(), `ARG ${shown.join(' ')}`);
       }
-      case 'LABEL': {
-        const pairs = nameValues(ins, this.escape).map(([k, v]) => [this.expand(k, vars), this.expand(v ?? '', vars)]);
-        const next = cfg();
-        next.Labels = { ...(next.Labels ?? {}), ...Object.fromEntries(pairs) };
-        return this.commit(stage, '', undefined, undefined, next, `LABEL ${pairs.map(([k, v]) => `${k}=${v}`).join(' ')}`);
-      }
       case 'MAINTAINER': {
         stage.author = ins.args.trim();
         return this.commit(stage, '', undefined, undefined, cfg(), `MAINTAINER ${stage.author}`);
       }
-      case 'EXPOSE': {
-        const ports = splitWords(ins.args, this.escape).map((w) => this.expand(w, vars));
-        if (!ports.length) throw new InvalidArgumentError(`Dockerfile line ${ins.line}: EXPOSE needs at least one port`);
-        const next = cfg();
-        next.ExposedPorts = { ...(next.ExposedPorts ?? {}) };
-        for (const p of ports) for (const key of exposedKeys(p, ins.line)) next.ExposedPorts[key] = {};
-        return this.commit(stage, '', undefined, undefined, next, `EXPOSE ${[...ports].sort().join(' ')}`);
-      }
-      case 'VOLUME': {
-        const vols = (ins.json ?? splitWords(ins.args, this.escape)).map((w) => this.expand(w, vars)).filter(Boolean);
-        if (!vols.length) throw new InvalidArgumentError(`Dockerfile line ${ins.line}: VOLUME needs at least one path`);
-        const next = cfg();
-        next.Volumes = { ...(next.Volumes ?? {}), ...Object.fromEntries(vols.map((v) => [v, {}])) };
-        return this.commit(stage, '', undefined, undefined, next, `VOLUME [${vols.join(' ')}]`);
-      }
-      case 'USER': {
-        const user = this.expand(ins.args.trim(), vars);
-        if (!user) throw new InvalidArgumentError(`Dockerfile line ${ins.line}: USER needs a user name or id`);
-        const next = cfg();
-        next.User = user;
-        return this.commit(stage, '', undefined, undefined, next, `USER ${user}`);
-      }
-      case 'STOPSIGNAL': {
-        const sig = this.expand(ins.args.trim(), vars);
-        if (!/^(SIG)?[A-Z0-9+-]+$|^\d+$/i.test(sig)) throw new InvalidArgumentError(`Dockerfile line ${ins.line}: invalid signal ${sig}: use a name like SIGTERM or a number`);
-        const next = cfg();
-        next.StopSignal = sig;
-        return this.commit(stage, '', undefined, undefined, next, `STOPSIGNAL ${sig}`);
-      }
       case 'WORKDIR': {
-        const path = this.expand(ins.args.trim(), vars);
-        if (!path) throw new InvalidArgumentError(`Dockerfile line ${ins.line}: WORKDIR needs a path`);
         const next = cfg();
-        next.WorkingDir = posix.isAbsolute(path) ? posix.normalize(path) : posix.join(next.WorkingDir || '/', path);
+        next.WorkingDir = workingDir(ins, next, { vars, escape: this.escape, cmdSet: stage.cmdSet });
         const dir = next.WorkingDir;
         return this.commit(stage, this.nop(stage, `WORKDIR ${dir}`, true), undefined, async () => {
           const m = await mountStep(this.engine, stage.image?.chainId);
@@ -433,39 +393,12 @@ class Build {
           }
         }, next);
       }
-      case 'CMD': {
-        const next = cfg();
-        next.Cmd = ins.json ?? [...this.shell(stage), ins.args];
-        stage.cmdSet = true;
-        return this.commit(stage, '', undefined, undefined, next, `CMD ${goList(next.Cmd)}`);
-      }
-      case 'ENTRYPOINT': {
-        const next = cfg();
-        next.Entrypoint = ins.json ?? (ins.args.trim() ? [...this.shell(stage), ins.args] : null);
-        if (!stage.cmdSet) next.Cmd = null;
-        return this.commit(stage, '', undefined, undefined, next, `ENTRYPOINT ${goList(next.Entrypoint ?? [])}`);
-      }
       case 'SHELL': {
         if (!ins.json?.length) throw new InvalidArgumentError(`Dockerfile line ${ins.line}: SHELL requires the arguments to be in JSON form, as SHELL ["/bin/sh", "-c"]`);
         const next = cfg();
         next.Shell = ins.json;
         // docker's history shows the new shell running the comment, and the list as Go's %v.
         return this.commit(stage, [...ins.json, `#(nop)  SHELL [${ins.json.join(' ')}]`].join(' '), undefined, undefined, next);
-      }
-      case 'HEALTHCHECK': {
-        const next = cfg();
-        next.Healthcheck = healthcheck(ins);
-        return this.commit(stage, '', undefined, undefined, next, `HEALTHCHECK ${goHealthcheck(next.Healthcheck)}`);
-      }
-      case 'ONBUILD': {
-        const inner = ins.args.trim();
-        const kw = inner.split(/\s+/)[0]?.toUpperCase() ?? '';
-        if (!kw) throw new InvalidArgumentError(`Dockerfile line ${ins.line}: ONBUILD needs an instruction`);
-        if (['ONBUILD', 'FROM', 'MAINTAINER'].includes(kw)) throw new InvalidArgumentError(`Dockerfile line ${ins.line}: ${kw} isn't allowed as an ONBUILD trigger`);
-        const trigger = kw + inner.slice(kw.length);
-        const next = cfg();
-        next.OnBuild = [...(next.OnBuild ?? []), trigger];
-        return this.commit(stage, '', undefined, undefined, next, `ONBUILD ${trigger}`);
       }
       case 'RUN':
         return this.runInstruction(stage, ins);
@@ -640,93 +573,6 @@ function cfg(stage: Stage): Cfg {
 function stageName(from: Instruction): string {
   const w = from.args.trim().split(/\s+/);
   return w.length === 3 && w[1].toUpperCase() === 'AS' ? w[2].toLowerCase() : '';
-}
-
-/** Go's %q of a []string, as docker's history shows CMD and ENTRYPOINT. */
-function goList(a: string[]): string {
-  return `[${a.map((s) => JSON.stringify(s)).join(' ')}]`;
-}
-
-/** docker's history text for HEALTHCHECK: Go's %q of the struct. */
-function goHealthcheck(h: NonNullable<Cfg['Healthcheck']>): string {
-  const r = h.Retries ?? 0;
-  const rune = r >= 0x20 && r < 0x7f ? `'${String.fromCharCode(r).replace(/['\\]/g, '\\$&')}'` : `'\\x${r.toString(16).padStart(2, '0')}'`;
-  return `&{${goList(h.Test ?? [])} "${goDuration(h.Interval ?? 0)}" "${goDuration(h.Timeout ?? 0)}" "${goDuration(h.StartPeriod ?? 0)}" ${rune}}`;
-}
-
-/** Go's time.Duration String(). */
-function goDuration(ns: number): string {
-  if (ns === 0) return '0s';
-  if (ns < 1e9) {
-    if (ns < 1e3) return `${ns}ns`;
-    if (ns < 1e6) return `${trimNum(ns / 1e3)}µs`;
-    return `${trimNum(ns / 1e6)}ms`;
-  }
-  const h = Math.floor(ns / 3600e9);
-  const m = Math.floor((ns % 3600e9) / 60e9);
-  const s = trimNum((ns % 60e9) / 1e9);
-  if (h) return `${h}h${m}m${s}s`;
-  if (m) return `${m}m${s}s`;
-  return `${s}s`;
-}
-
-function trimNum(n: number): string {
-  return String(Number(n.toFixed(9)));
-}
-
-function exposedKeys(p: string, line: number): string[] {
-  const m = /^(\d+)(?:-(\d+))?(?:\/(tcp|udp|sctp))?$/i.exec(p);
-  if (!m) throw new InvalidArgumentError(`Dockerfile line ${line}: invalid port ${p}: use PORT[/PROTO] or a range like 8000-8010`);
-  const from = Number(m[1]);
-  const to = m[2] ? Number(m[2]) : from;
-  const proto = (m[3] ?? 'tcp').toLowerCase();
-  const out: string[] = [];
-  for (let n = from; n <= to; n++) out.push(`${n}/${proto}`);
-  return out;
-}
-
-function duration(s: string, what: string, line: number): number {
-  const re = /(\d+(?:\.\d+)?)(ns|us|µs|ms|s|m|h)/g;
-  const unit: Record<string, number> = { ns: 1, us: 1e3, 'µs': 1e3, ms: 1e6, s: 1e9, m: 60e9, h: 3600e9 };
-  let total = 0;
-  let rest = s;
-  let m;
-  while ((m = re.exec(s))) {
-    total += Number(m[1]) * unit[m[2]];
-    rest = rest.replace(m[0], '');
-  }
-  if (rest || !s) throw new InvalidArgumentError(`Dockerfile line ${line}: HEALTHCHECK --${what}=${s}: use a duration like 30s or 1m30s`);
-  return Math.round(total);
-}
-
-function healthcheck(ins: Instruction): NonNullable<Cfg['Healthcheck']> {
-  const rest = ins.args.trim();
-  const m = /^(\S+)\s*([\s\S]*)$/.exec(rest);
-  const kw = m?.[1].toUpperCase();
-  if (kw === 'NONE') {
-    if (Object.keys(ins.flags).length || m![2]) throw new InvalidArgumentError(`Dockerfile line ${ins.line}: HEALTHCHECK NONE takes no arguments`);
-    return { Test: ['NONE'] };
-  }
-  if (kw !== 'CMD' || !m![2]) throw new InvalidArgumentError(`Dockerfile line ${ins.line}: HEALTHCHECK needs CMD <command> or NONE`);
-  let json: string[] | undefined;
-  if (m![2].startsWith('[')) {
-    try {
-      const v = JSON.parse(m![2]);
-      if (Array.isArray(v) && v.every((x) => typeof x === 'string')) json = v;
-    } catch { /* shell form */ }
-  }
-  const hc: NonNullable<Cfg['Healthcheck']> = { Test: json ? ['CMD', ...json] : ['CMD-SHELL', m![2]] };
-  for (const [k, v] of Object.entries(ins.flags)) {
-    if (k === 'interval') hc.Interval = duration(v, k, ins.line);
-    else if (k === 'timeout') hc.Timeout = duration(v, k, ins.line);
-    else if (k === 'start-period') hc.StartPeriod = duration(v, k, ins.line);
-    else if (k === 'start-interval') hc.StartInterval = duration(v, k, ins.line);
-    else if (k === 'retries') {
-      if (!/^\d+$/.test(v)) throw new InvalidArgumentError(`Dockerfile line ${ins.line}: HEALTHCHECK --retries=${v}: give a whole number`);
-      hc.Retries = Number(v);
-    } else throw new InvalidArgumentError(`Dockerfile line ${ins.line}: unknown flag --${k} for HEALTHCHECK`);
-  }
-  return hc;
 }
 
 async function isDirIn(root: string, path: string): Promise<boolean> {

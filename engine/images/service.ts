@@ -14,7 +14,7 @@ import { ContentStore } from './content.js';
 import { gzipIfPlain } from './decompress.js';
 import { collectGarbage } from './gc.js';
 import type { CommitOptions, ImageConfig, ImageRecord, ImageService, ListOptions, OnProgress, PullOptions, RegistryAuth, RemoveOptions, SearchResult } from './index.js';
-import { applyChanges } from './changes.js';
+import { applyChanges } from '../build/config-instructions.js';
 import { distributionInspect, type DistributionInspect } from './distribution.js';
 import { pruneImages, removeImage } from './remove.js';
 import { searchImages } from './search.js';

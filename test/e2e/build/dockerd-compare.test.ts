@@ -4,8 +4,8 @@
  * with COPY checksums masked, empty_layer) and equal layer contents (docker save:
  * each layer's tar listing, mtimes aside).
  */
-import { execFileSync } from 'node:child_process';
-import { existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { execFileSync, spawnSync } from 'node:child_process';
+import { existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { gzipSync } from 'node:zlib';
@@ -109,4 +109,32 @@ test('berthd and dockerd build the same image from the same Dockerfile', async (
   expect(b.layers.length).toBe(d.layers.length);
   // The first layer is each engine's own import of the same rootfs.
   for (let i = 1; i < d.layers.length; i++) expect({ layer: i, files: b.layers[i] }).toEqual({ layer: i, files: d.layers[i] });
+}, 120000);
+
+test('commit and import --change give the config dockerd gives, and refuse what it refuses', async () => {
+  const changes = [
+    'ENV A=1 B="$HOME/two words"', 'ENV C ${A:-x}-$NOPE', 'LABEL a=b "c d"=e', 'EXPOSE 80 81/udp 90-91',
+    'VOLUME ["/v", "/w"]', 'WORKDIR /srv', 'WORKDIR rel', 'USER 1:1',
+    'HEALTHCHECK --interval=5s --retries=3 CMD true', 'ONBUILD RUN echo later', 'ENTRYPOINT ["/bin/echo"]',
+  ];
+  const flags = changes.flatMap((c) => ['--change', c]);
+  const fsTar = join(work, 'fs.tar');
+  writeFileSync(fsTar, await layerTar([{ name: 'f', content: 'x\n' }]));
+  const configs = [berthd.socket, dockerd.socket].map((s) => {
+    const id = cli(s, ['create', '-e', 'HOME=/home/u', 'busybox', 'sh']).trim();
+    cli(s, ['commit', ...flags, id, 'changed:commit']);
+    cli(s, ['import', ...flags, '--change', 'CMD echo hi', fsTar, 'changed:import']);
+    const inspect = (ref: string) => {
+      const c = JSON.parse(cli(s, ['image', 'inspect', '-f', '{{json .Config}}', ref]));
+      return Object.fromEntries(KEYS.map((k) => [k, emptyToNull(c[k])]));
+    };
+    const refused = ['RUN true', 'STOPSIGNAL SIGINT'].map((change) => {
+      const r = spawnSync(DOCKER_CLI, ['commit', '--change', change, id, 'changed:no'], { env: { ...process.env, DOCKER_HOST: `unix://${s}` }, encoding: 'utf8' });
+      return { code: r.status, said: new RegExp(`${change.split(' ')[0].toLowerCase()} is not a valid change command`).test(r.stderr) };
+    });
+    return { commit: inspect('changed:commit'), import: inspect('changed:import'), refused };
+  });
+  expect(configs[0]).toEqual(configs[1]);
+  expect(configs[0].refused).toEqual([{ code: 1, said: true }, { code: 1, said: true }]);
+  expect(configs[0].commit.Cmd).toBeNull(); // ENTRYPOINT with no CMD among the changes drops the container's
 }, 120000);
