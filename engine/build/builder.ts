@@ -12,7 +12,7 @@ import { familiarString, parseReference, withDefaultTag } from '../../src/common
 import type { Engine } from '../engine.js';
 import { EngineError, InvalidArgumentError, NotFoundError } from '../errors.js';
 import type { ImageRecord } from '../images/index.js';
-import { hostPlatform, parsePlatform, type Platform } from '../images/platform.js';
+import { formatPlatform, hostPlatform, parsePlatform, requireImagePlatform, type Platform } from '../images/platform.js';
 import { extractInto } from '../containers/archive.js';
 import { unmountRootfs } from '../containers/rootfs.js';
 import { resolveInRoot } from '../containers/safepath.js';
@@ -268,18 +268,20 @@ class Build {
     if (!this.opts.pull) {
       try {
         const img = await this.engine.images.resolve(ref);
-        if (platform && (img.config.os !== platform.os || img.config.architecture !== platform.architecture)) {
-          throw new InvalidArgumentError(`image ${ref} is ${img.config.os}/${img.config.architecture}, not the ${platform.os}/${platform.architecture} asked for: pull that platform first (docker pull --platform)`);
-        }
+        // another platform than the one asked for is not found here, and pulled, as in dockerd
+        if (platform) requireImagePlatform(ref, img.config, platform);
         return img;
       } catch (err) {
         if (!(err instanceof NotFoundError)) throw err;
       }
     }
     this.write(`${this.opts.pull ? 'Pulling' : 'Image not found locally, pulling'} ${ref}\n`);
-    return this.engine.images.pull(ref, { platform: platform ? [platform.os, platform.architecture, platform.variant].filter(Boolean).join('/') : undefined, signal: this.signal }, (m) => {
+    const pulled = await this.engine.images.pull(ref, { platform: platform ? formatPlatform(platform) : undefined, signal: this.signal }, (m) => {
       if (!this.opts.quiet) this.out.progress(m);
     });
+    // a single-platform image is pulled whatever its platform: it must be the one asked for
+    if (platform) requireImagePlatform(ref, pulled.config, platform);
+    return pulled;
   }
 
   // ---- one step ----

@@ -9,6 +9,7 @@ import type { AddressInfo } from 'node:net';
 import { bzip2Sync, gzipTar, xzSync, zstdSync } from './compress.js';
 import { api, freePort, type Daemon } from '../../fixtures/daemon.js';
 import { layerTar } from '../../fixtures/images.js';
+import { startRegistry } from '../../fixtures/registry.js';
 import { daemonWithBusybox, ok } from '../containers/fixture.js';
 
 let d: Daemon;
@@ -89,6 +90,20 @@ test('FROM --platform, extrahosts, shmsize, networkmode, rm=false', async () => 
   expect(out).toMatch(/^\S+\s+2048\s/m);
   expect(out).toMatch(/^ lo$/m);
   expect(out).not.toMatch(/eth0/);
+}, 60000);
+
+test('FROM --platform of another platform than the local image\'s pulls that platform, and fails naming both when the registry has no other', async () => {
+  const registry = await startRegistry();
+  try {
+    const ref = `${registry.host}/plat/bb:1`;
+    await ok(d, ['tag', 'busybox', ref]);
+    await ok(d, ['push', ref]);
+    const r = await build('t=plat:1', await ctxTar(`FROM --platform=linux/arm64 ${ref}\nRUN true\n`));
+    expect(r.lines.map((l) => l.stream ?? '').join('')).toContain(`Image not found locally, pulling ${ref}`);
+    expect(r.error).toBe(`image with reference ${ref} was found but does not match the specified platform: wanted linux/arm64, actual: linux/amd64`);
+  } finally {
+    await registry.stop();
+  }
 }, 60000);
 
 test('squash, remote and BuildKit are refused with a clear answer', async () => {
