@@ -43,6 +43,9 @@ const result = await esbuild.build({
   // import.meta has no CommonJS meaning: the bundle's own URL stands in (projectRoot walks up from it).
   define: { 'import.meta.url': '__berth_bundle_url' },
   banner: { js: "const __berth_bundle_url = require('node:url').pathToFileURL(__filename).href;" },
+  // No comments or indentation: a smaller file to read, and all ASCII (one non-ASCII
+  // character in a comment made V8 hold the whole source as two-byte).
+  minifyWhitespace: true,
   metafile: true,
   logLevel: 'error',
 });
@@ -50,7 +53,9 @@ const file = join(tmp, 'machine.cjs');
 const code = readFileSync(file, 'utf8');
 const replaced = code.replace(/\bawait import\(/g, 'await __berth_import(');
 if (/\bimport\(/.test(replaced)) throw new Error('dist/cli: a dynamic import the bundle keeps is not of the form `await import(`: write it so, or teach src/build/cli-bundle.ts');
-writeFileSync(file, replaced);
+if (/[^\x00-\x7f]/.test(replaced)) throw new Error('dist/cli: the bundle is not all ASCII (a string esbuild kept as is?): V8 would hold it as two-byte');
+// Written as the function bin/berth compiles, so it reads it without building a copy around it.
+writeFileSync(file, `(function (exports, require, module, __filename, __dirname, __berth_import) {${replaced}\n})`);
 const inputs = Object.keys(result.metafile.inputs).filter((f) => f !== 'machine-fast-entry.js').map((f) => relative(root, join(root, f)));
 writeFileSync(join(tmp, 'inputs.json'), JSON.stringify({ builtAt, inputs }) + '\n');
 rmSync(out, { recursive: true, force: true });
