@@ -48,12 +48,14 @@ export function defaultStorePath(): string {
  */
 export class Store {
   readonly root: string;
+  readonly certsDir: string;
+  readonly machinesDir: string;
   constructor(root: string = defaultStorePath()) {
     this.root = resolve(root);
+    this.certsDir = join(this.root, 'certs');
+    this.machinesDir = join(this.root, 'machines');
   }
 
-  get certsDir(): string { return join(this.root, 'certs'); }
-  get machinesDir(): string { return join(this.root, 'machines'); }
   machineDir(name: string): string { return join(this.machinesDir, name); }
   configPath(name: string): string { return join(this.machineDir(name), 'config.json'); }
 
@@ -155,6 +157,8 @@ export class Store {
   async unfinished(name: string): Promise<Unfinished | null> {
     let text: string;
     try {
+      // Most machines have none: a missing file asked first costs less than the error of a failed read (ls asks for each).
+      if (!existsSync(this.halfMadePath(name))) return null;
       text = readFileSync(this.halfMadePath(name), 'utf8');
     } catch {
       return null;
