@@ -1,6 +1,6 @@
 import { randomBytes } from 'node:crypto';
 import { existsSync, readdirSync, readFileSync, type Dirent } from 'node:fs';
-import { open, readdir, rename, rm, mkdir, stat } from 'node:fs/promises';
+import { open, rename, rm, mkdir, stat } from 'node:fs/promises';
 import { homedir } from 'node:os';
 import { isAbsolute, join, resolve } from 'node:path';
 import { writeFileAtomic } from '../atomic.js';
@@ -229,7 +229,11 @@ export class Store {
   /** Locks of removed machines left by a command killed while holding them (rm killed half-way). */
   private async sweepLocks(names: string[]): Promise<void> {
     const dir = join(this.root, 'locks');
-    for (const f of await readdir(dir).catch(() => [] as string[])) {
+    let files: string[] = [];
+    try {
+      files = readdirSync(dir);
+    } catch { /* no locks yet */ }
+    for (const f of files) {
       const name = f.replace(/\.lock$/, '');
       if (f.endsWith('.lock') && name !== 'certs' && !names.includes(name)) await removeStaleLock(join(dir, f));
     }
