@@ -1,4 +1,4 @@
-import { readFile, stat } from 'node:fs/promises';
+import { readFileSync, statSync } from 'node:fs';
 import { writeFileAtomic } from '../atomic.js';
 
 /**
@@ -11,13 +11,25 @@ import { writeFileAtomic } from '../atomic.js';
  */
 export interface CheckMemo { file: string; key: string }
 
+// Synchronous: five stats and one small read cost less so than through the thread pool
+// (and env then needs no node:fs/promises).
 export async function checkMemo(file: string, certFiles: string[], wanted: string[]): Promise<CheckMemo> {
-  const ids = await Promise.all(certFiles.map((f) => stat(f).then((s) => `${s.ino}.${s.size}.${s.mtimeMs}`, () => 'missing')));
+  const ids = certFiles.map((f) => {
+    try {
+      const s = statSync(f);
+      return `${s.ino}.${s.size}.${s.mtimeMs}`;
+    } catch {
+      return 'missing';
+    }
+  });
   return { file, key: JSON.stringify([certFiles, ids, wanted]) };
 }
 
 export async function alreadyChecked(memo: CheckMemo, now = Date.now()): Promise<boolean> {
-  const saved = await readFile(memo.file, 'utf8').then((t) => JSON.parse(t) as { key?: string; until?: number }, () => undefined);
+  let saved: { key?: string; until?: number } | undefined;
+  try {
+    saved = JSON.parse(readFileSync(memo.file, 'utf8'));
+  } catch { /* no memo, or a torn one: check */ }
   return saved?.key === memo.key && typeof saved.until === 'number' && now < saved.until;
 }
 

@@ -153,9 +153,12 @@ export async function waitForEngine(host: HostConfig, driver: Driver, timeoutMs:
 
 /** The engine service of a machine, for driver lifecycle calls (local driver). */
 export function engineService(host: HostConfig, driver: Driver, open: () => Promise<CommandRunner>): EngineService {
-  const l = layoutOf(host, driver);
+  // Worked out at first use: ls makes one per machine, and most drivers' state() never asks.
+  let layout: HostLayout | undefined;
+  const lay = () => (layout ??= layoutOf(host, driver));
   // Which manager runs it is read from the host: a systemd unit file, or the init script.
   const cmd = (action: 'start' | 'stop' | 'kill' | 'status'): string => {
+    const l = lay();
     const pick = (k: ServiceKind) => serviceCommand(l, k, action);
     return `if [ -f ${shq(l.systemdUnit)} ] && [ -d /run/systemd/system ] && [ -z ${shq(l.prefix)} ]; then ${pick('systemd')}; else ${pick('supervised')}; fi`;
   };
@@ -173,12 +176,12 @@ export function engineService(host: HostConfig, driver: Driver, open: () => Prom
     async kill() { await must(await runOnce('kill'), 'kill'); },
     async running() {
       // On this computer the pidfile answers without spawning a shell (ls asks for every machine).
-      if (driver.connection().kind === 'local') return pidAlive(l.pidfile);
+      if (driver.connection().kind === 'local') return pidAlive(lay().pidfile);
       return (await runOnce('status')).code === 0;
     },
   };
   async function must(res: { code: number; stderr: string }, what: string) {
-    if (res.code !== 0) throw new Error(`${what} of ${l.service} failed (exit ${res.code}): ${res.stderr.trim()}`);
+    if (res.code !== 0) throw new Error(`${what} of ${lay().service} failed (exit ${res.code}): ${res.stderr.trim()}`);
   }
 }
 

@@ -1,6 +1,6 @@
 import { randomBytes } from 'node:crypto';
 import { existsSync, readdirSync, readFileSync, type Dirent } from 'node:fs';
-import { open, readdir, rename, rm, mkdir, stat } from 'node:fs/promises';
+import { open, rename, rm, mkdir, stat } from 'node:fs/promises';
 import { homedir } from 'node:os';
 import { isAbsolute, join, resolve } from 'node:path';
 import { writeFileAtomic } from '../atomic.js';
@@ -48,12 +48,14 @@ export function defaultStorePath(): string {
  */
 export class Store {
   readonly root: string;
+  readonly certsDir: string;
+  readonly machinesDir: string;
   constructor(root: string = defaultStorePath()) {
     this.root = resolve(root);
+    this.certsDir = join(this.root, 'certs');
+    this.machinesDir = join(this.root, 'machines');
   }
 
-  get certsDir(): string { return join(this.root, 'certs'); }
-  get machinesDir(): string { return join(this.root, 'machines'); }
   machineDir(name: string): string { return join(this.machinesDir, name); }
   configPath(name: string): string { return join(this.machineDir(name), 'config.json'); }
 
@@ -155,6 +157,8 @@ export class Store {
   async unfinished(name: string): Promise<Unfinished | null> {
     let text: string;
     try {
+      // Most machines have none: a missing file asked first costs less than the error of a failed read (ls asks for each).
+      if (!existsSync(this.halfMadePath(name))) return null;
       text = readFileSync(this.halfMadePath(name), 'utf8');
     } catch {
       return null;
@@ -225,7 +229,11 @@ export class Store {
   /** Locks of removed machines left by a command killed while holding them (rm killed half-way). */
   private async sweepLocks(names: string[]): Promise<void> {
     const dir = join(this.root, 'locks');
-    for (const f of await readdir(dir).catch(() => [] as string[])) {
+    let files: string[] = [];
+    try {
+      files = readdirSync(dir);
+    } catch { /* no locks yet */ }
+    for (const f of files) {
       const name = f.replace(/\.lock$/, '');
       if (f.endsWith('.lock') && name !== 'certs' && !names.includes(name)) await removeStaleLock(join(dir, f));
     }

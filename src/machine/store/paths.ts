@@ -1,4 +1,4 @@
-import { isAbsolute, join, relative, resolve } from 'node:path';
+import { isAbsolute, relative, resolve } from 'node:path';
 import type { HostConfig } from './host.js';
 
 /** The path-valued fields of config.json, which the store keeps relative to itself. */
@@ -7,8 +7,7 @@ const DRIVER_PATHS = ['SSHKeyPath', 'StorePath'] as const;
 
 type Mapper = (p: string) => string;
 
-function mapPaths(host: HostConfig, fn: Mapper): HostConfig {
-  const copy: HostConfig = structuredClone(host);
+function mapPaths(host: HostConfig, fn: Mapper, copy: HostConfig = structuredClone(host)): HostConfig {
   const auth = copy.HostOptions.AuthOptions as unknown as Record<string, string>;
   for (const key of AUTH_PATHS) if (auth[key]) auth[key] = fn(auth[key]);
   const driver = copy.Driver as Record<string, unknown>;
@@ -26,6 +25,7 @@ export function toStoreRelative(host: HostConfig, storeRoot: string): HostConfig
   });
 }
 
+/** Absolute paths, in place: for a config just parsed, which nothing else holds (ls loads twenty). */
 export function toAbsolute(host: HostConfig, storeRoot: string): HostConfig {
-  return mapPaths(host, (p) => (isAbsolute(p) ? p : resolve(join(storeRoot, p))));
+  return mapPaths(host, (p) => (isAbsolute(p) ? p : resolve(storeRoot, p)), host);
 }
