@@ -36,7 +36,8 @@ BERTH_PID=$!
 for i in $(seq 1 19); do
   mkdir -p "$T/store/machines/m$i"
   cp -a "$M/." "$T/store/machines/m$i/"
-  sed -i "s#machines/m0/#machines/m$i/#g; s#\"Name\": \"m0\"#\"Name\": \"m$i\"#" "$T/store/machines/m$i/config.json"
+  # every path into m0's directory, StorePath ("machines/m0", no slash) too: each machine its own certificates and TLS session
+  sed -i "s#machines/m0\([/\"]\)#machines/m$i\1#g; s#\"Name\": \"m0\"#\"Name\": \"m$i\"#" "$T/store/machines/m$i/config.json"
 done
 for _ in $(seq 100); do bin/berth machine env m0 >/dev/null 2>&1 && break; sleep 0.1; done
 [ "$(bin/berth machine ls --format '{{.Name}} {{.DockerVersion}}' | grep -c ' v')" = 20 ] || { echo "bench/cli.sh: expected 20 running machines" >&2; exit 1; }
