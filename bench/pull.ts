@@ -2,10 +2,12 @@
  * Pull + unpack of a debootstrap-sized image (~50 MB gzip layer) from a local
  * registry: berthd vs Debian's dockerd, in one run, with `tar -xzf` of the same
  * layer as the floor. Prints min/median (ms) and ratios. Run: bench/pull.sh
+ * With PULL_BREAKDOWN=1 (bench/pull.sh --breakdown), berthd also traces its stages
+ * (BERTHD_TRACE, engine/trace.ts) and bench/lib/breakdown.mjs prints them per pull.
  */
 import { execFileSync, spawnSync } from 'node:child_process';
 import { createHash } from 'node:crypto';
-import { createReadStream, mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { createReadStream, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { projectRoot } from '../src/common/paths.js';
@@ -60,10 +62,11 @@ const blob = readFileSync(gz);
 const layer = { blob, digest: await sha256File(gz), diffId: await sha256File(raw), mediaType: 'application/vnd.docker.image.rootfs.diff.tar.gzip' };
 console.log(`layer: ${(blob.length / 1e6).toFixed(1)} MB gzip, ${(readFileSync(raw).length / 1e6).toFixed(1)} MB unpacked`);
 
-const registry = await startRegistry();
-const berthd = await startDaemon();
-const dockerd = await startDockerd();
 const tmp = mkdtempSync(join(tmpdir(), 'bench-pull-'));
+const trace = process.env.PULL_BREAKDOWN ? join(tmp, 'trace.jsonl') : undefined;
+const registry = await startRegistry();
+const berthd = await startDaemon(trace ? { env: { BERTHD_TRACE: trace } } : {});
+const dockerd = await startDockerd();
 try {
   await pushImage(registry.url, 'bench/debootstrap', 'latest', imageFromLayers([layer], { cmd: ['bash'] }));
   const ref = `${registry.host}/bench/debootstrap:latest`;
@@ -102,6 +105,12 @@ try {
   row('dockerd+containerd', cd);
   row('tar -xzf + gzip', cf);
   console.log(`berthd / dockerd: min ${(cb.min / cd.min).toFixed(2)}x, median ${(cb.median / cd.median).toFixed(2)}x; berthd / floor: min ${(cb.min / cf.min).toFixed(2)}x, median ${(cb.median / cf.median).toFixed(2)}x`);
+  if (trace) {
+    await new Promise((r) => setTimeout(r, 500)); // the last pull's trace lines
+    console.log(`\nberthd's stages per pull (load ${readFileSync('/proc/loadavg', 'utf8').split(' ').slice(0, 3).join(' ')})`);
+    writeFileSync(join(tmp, 'walls.json'), JSON.stringify(times.berthd));
+    execFileSync('node', [join(projectRoot(), 'bench', 'lib', 'breakdown.mjs'), trace, join(tmp, 'walls.json')], { stdio: 'inherit', env: { ...process.env, BREAKDOWN_OPENS: 'api POST /images/create' } });
+  }
 } finally {
   await dockerd.stop();
   await berthd.stop();
