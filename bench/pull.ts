@@ -26,27 +26,30 @@ async function sha256File(path: string): Promise<string> {
 }
 
 /** CPU ms (user + system, all threads, and of children they have reaped, e.g. tar) used so far by these processes. */
-function cpuMs(pids: number[]): number {
+function cpuMs(pids: number[], only?: 'self' | 'children'): number {
   const hz = 100;
   return pids.reduce((n, pid) => {
     const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
-    const f = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
-    return n + ((Number(f[11]) + Number(f[12]) + Number(f[13]) + Number(f[14])) * 1000) / hz;
+    const f = stat.slice(stat.lastIndexOf(')') + 2).split(' ').map(Number);
+    const self = f[11] + f[12];
+    const children = f[13] + f[14];
+    return n + ((only === 'self' ? self : only === 'children' ? children : self + children) * 1000) / hz;
   }, 0);
 }
 
 /** Runs prepare (untimed) then command (timed): wall ms, and CPU ms of the daemon pids (or of the command). */
-function timed(prepare: string, command: string, pids: () => number[]): { wall: number; cpu: number } {
+function timed(prepare: string, command: string, pids: () => number[]): { wall: number; cpu: number; self: number } {
   execFileSync('sh', ['-c', prepare], { stdio: 'ignore' });
   const ps = pids();
   const c0 = cpuMs(ps);
+  const s0 = cpuMs(ps, 'self');
   const t = performance.now();
   const r = spawnSync('sh', ['-c', ps.length ? command : `/usr/bin/time -f '%U %S' ${command}`], { stdio: ['ignore', 'ignore', 'pipe'], encoding: 'utf8' });
   const wall = performance.now() - t;
   if (r.status !== 0) throw new Error(`${command} failed: ${r.stderr}`);
-  if (ps.length) return { wall, cpu: cpuMs(ps) - c0 };
+  if (ps.length) return { wall, cpu: cpuMs(ps) - c0, self: cpuMs(ps, 'self') - s0 };
   const [u, sys] = r.stderr.trim().split('\n').pop()!.split(' ').map(Number);
-  return { wall, cpu: (u + sys) * 1000 };
+  return { wall, cpu: (u + sys) * 1000, self: 0 };
 }
 
 function stats(xs: number[]): { min: number; median: number } {
@@ -79,9 +82,11 @@ try {
   // Interleaved rounds: on a shared, noisy machine each round sees the same load for all three.
   const times: Record<keyof typeof cases, number[]> = { berthd: [], dockerd: [], floor: [] };
   const cpu: Record<keyof typeof cases, number[]> = { berthd: [], dockerd: [], floor: [] };
+  const berthdOwn: number[] = [];
   for (let i = 0; i < RUNS; i++) {
     for (const k of Object.keys(cases) as Array<keyof typeof cases>) {
       const r = timed(cases[k][0], cases[k][1], cases[k][2]);
+      if (k === 'berthd') berthdOwn.push(r.self);
       times[k].push(r.wall);
       cpu[k].push(r.cpu);
     }
@@ -107,6 +112,8 @@ try {
   console.log(`berthd / dockerd: min ${(cb.min / cd.min).toFixed(2)}x, median ${(cb.median / cd.median).toFixed(2)}x; berthd / floor: min ${(cb.min / cf.min).toFixed(2)}x, median ${(cb.median / cf.median).toFixed(2)}x`);
   if (trace) {
     await new Promise((r) => setTimeout(r, 500)); // the last pull's trace lines
+    const own = stats(berthdOwn);
+    console.log(`\nberthd's CPU per pull: node itself min ${own.min.toFixed(0)} / median ${own.median.toFixed(0)} ms, the rest in berth-runtime unpack`);
     console.log(`\nberthd's stages per pull (load ${readFileSync('/proc/loadavg', 'utf8').split(' ').slice(0, 3).join(' ')})`);
     writeFileSync(join(tmp, 'walls.json'), JSON.stringify(times.berthd));
     execFileSync('node', [join(projectRoot(), 'bench', 'lib', 'breakdown.mjs'), trace, join(tmp, 'walls.json')], { stdio: 'inherit', env: { ...process.env, BREAKDOWN_OPENS: 'api POST /images/create' } });
