@@ -4,6 +4,8 @@
  * layer as the floor. Prints min/median (ms) and ratios. Run: bench/pull.sh
  * With PULL_BREAKDOWN=1 (bench/pull.sh --breakdown), berthd also traces its stages
  * (BERTHD_TRACE, engine/trace.ts) and bench/lib/breakdown.mjs prints them per pull.
+ * PULL_PEER=DIR (a built checkout of berth, e.g. main's) adds its berthd as a peer,
+ * for a before/after in one run.
  */
 import { execFileSync, spawnSync } from 'node:child_process';
 import { createHash } from 'node:crypto';
@@ -70,27 +72,31 @@ const trace = process.env.PULL_BREAKDOWN ? join(tmp, 'trace.jsonl') : undefined;
 const registry = await startRegistry();
 const berthd = await startDaemon(trace ? { env: { BERTHD_TRACE: trace } } : {});
 const dockerd = await startDockerd();
+const peerRoot = process.env.PULL_PEER;
+// Its own bin/berthd (its dist, its berth-runtime), as the test fixture starts one.
+const peer = peerRoot ? await startDaemon({ env: { BERTHD_TRACE: '' }, entry: join(peerRoot, 'bin', 'berthd') }) : undefined;
 try {
   await pushImage(registry.url, 'bench/debootstrap', 'latest', imageFromLayers([layer], { cmd: ['bash'] }));
   const ref = `${registry.host}/bench/debootstrap:latest`;
   const dir = join(tmp, 'x');
-  const cases = {
+  const cases: Record<string, readonly [string, string, () => number[]]> = {
+    ...(peer ? { peer: [`${DOCKER} -H unix://${peer.socket} rmi -f ${ref} >/dev/null 2>&1 || true`, `${DOCKER} -H unix://${peer.socket} pull -q ${ref}`, () => [peer.pid]] as const } : {}),
     berthd: [`${DOCKER} -H unix://${berthd.socket} rmi -f ${ref} >/dev/null 2>&1 || true`, `${DOCKER} -H unix://${berthd.socket} pull -q ${ref}`, () => [berthd.pid]],
     dockerd: [`${DOCKER} -H unix://${dockerd.socket} rmi -f ${ref} >/dev/null 2>&1 || true`, `${DOCKER} -H unix://${dockerd.socket} pull -q ${ref}`, () => [dockerd.pid, ...childPids(dockerd.pid)]],
     floor: [`rm -rf ${dir} && mkdir ${dir}`, `tar -xzf ${gz} -C ${dir}`, () => []],
-  } as const;
+  };
   // Interleaved rounds: on a shared, noisy machine each round sees the same load for all three.
-  const times: Record<keyof typeof cases, number[]> = { berthd: [], dockerd: [], floor: [] };
-  const cpu: Record<keyof typeof cases, number[]> = { berthd: [], dockerd: [], floor: [] };
+  const times: Record<string, number[]> = Object.fromEntries(Object.keys(cases).map((k) => [k, []]));
+  const cpu: Record<string, number[]> = Object.fromEntries(Object.keys(cases).map((k) => [k, []]));
   const berthdOwn: number[] = [];
   for (let i = 0; i < RUNS; i++) {
-    for (const k of Object.keys(cases) as Array<keyof typeof cases>) {
+    for (const k of Object.keys(cases)) {
       const r = timed(cases[k][0], cases[k][1], cases[k][2]);
       if (k === 'berthd') berthdOwn.push(r.self);
       times[k].push(r.wall);
       cpu[k].push(r.cpu);
     }
-    console.log(`round ${i + 1}: berthd ${times.berthd[i].toFixed(0)} ms (cpu ${cpu.berthd[i].toFixed(0)}), dockerd ${times.dockerd[i].toFixed(0)} ms (cpu ${cpu.dockerd[i].toFixed(0)}), tar -xzf ${times.floor[i].toFixed(0)} ms (cpu ${cpu.floor[i].toFixed(0)})`);
+    console.log(`round ${i + 1}: ${peer ? `peer ${times.peer[i].toFixed(0)} ms (cpu ${cpu.peer[i].toFixed(0)}), ` : ''}berthd ${times.berthd[i].toFixed(0)} ms (cpu ${cpu.berthd[i].toFixed(0)}), dockerd ${times.dockerd[i].toFixed(0)} ms (cpu ${cpu.dockerd[i].toFixed(0)}), tar -xzf ${times.floor[i].toFixed(0)} ms (cpu ${cpu.floor[i].toFixed(0)})`);
   }
   const b = stats(times.berthd);
   const d = stats(times.dockerd);
@@ -103,12 +109,15 @@ try {
   row('berthd', b);
   row('dockerd 20.10', d);
   row('tar -xzf floor', f);
+  if (peer) row(`peer (${peerRoot})`, stats(times.peer));
   console.log(`berthd / dockerd: min ${(b.min / d.min).toFixed(2)}x, median ${(b.median / d.median).toFixed(2)}x`);
   console.log(`berthd / floor:   min ${(b.min / f.min).toFixed(2)}x, median ${(b.median / f.median).toFixed(2)}x`);
+  if (peer) console.log(`peer / floor:     min ${(stats(times.peer).min / f.min).toFixed(2)}x, median ${(stats(times.peer).median / f.median).toFixed(2)}x`);
   console.log('\nCPU time used (user + system, ms; steadier than wall time on a loaded machine)');
   row('berthd', cb);
   row('dockerd+containerd', cd);
   row('tar -xzf + gzip', cf);
+  if (peer) row('peer', stats(cpu.peer));
   console.log(`berthd / dockerd: min ${(cb.min / cd.min).toFixed(2)}x, median ${(cb.median / cd.median).toFixed(2)}x; berthd / floor: min ${(cb.min / cf.min).toFixed(2)}x, median ${(cb.median / cf.median).toFixed(2)}x`);
   if (trace) {
     await new Promise((r) => setTimeout(r, 500)); // the last pull's trace lines
@@ -121,6 +130,7 @@ try {
 } finally {
   await dockerd.stop();
   await berthd.stop();
+  await peer?.stop();
   await registry.stop();
   rmSync(tmp, { recursive: true, force: true });
 }
