@@ -46,7 +46,7 @@ failed=0
 for name in "${TARGETS[@]}"; do
   [ -f "native/fuzz/fuzz_$name.c" ] || { echo "bench/fuzz.sh: no target native/fuzz/fuzz_$name.c" >&2; exit 2; }
   clang -g -O1 -fsanitize=fuzzer,address,undefined -fno-sanitize-recover=undefined -D_GNU_SOURCE -DBERTH_VERSION='"fuzz"' \
-    -Inative/lib -o "$WORK/fuzz_$name" "native/fuzz/fuzz_$name.c" $LIB -lseccomp
+    -Inative/lib -o "$WORK/fuzz_$name" "native/fuzz/fuzz_$name.c" $LIB -lseccomp -lz -lcrypto -lpthread
   kept="native/tests/fuzz-regressions/$name"
   mkdir -p "$WORK/$name/corpus" "$WORK/$name/art" "$kept"
   seeds "$name" "$WORK/$name/corpus"

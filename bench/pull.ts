@@ -2,10 +2,14 @@
  * Pull + unpack of a debootstrap-sized image (~50 MB gzip layer) from a local
  * registry: berthd vs Debian's dockerd, in one run, with `tar -xzf` of the same
  * layer as the floor. Prints min/median (ms) and ratios. Run: bench/pull.sh
+ * With PULL_BREAKDOWN=1 (bench/pull.sh --breakdown), berthd also traces its stages
+ * (BERTHD_TRACE, engine/trace.ts) and bench/lib/breakdown.mjs prints them per pull.
+ * PULL_PEER=DIR (a built checkout of berth, e.g. main's) adds its berthd as a peer,
+ * for a before/after in one run.
  */
 import { execFileSync, spawnSync } from 'node:child_process';
 import { createHash } from 'node:crypto';
-import { createReadStream, mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { createReadStream, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { projectRoot } from '../src/common/paths.js';
@@ -24,27 +28,30 @@ async function sha256File(path: string): Promise<string> {
 }
 
 /** CPU ms (user + system, all threads, and of children they have reaped, e.g. tar) used so far by these processes. */
-function cpuMs(pids: number[]): number {
+function cpuMs(pids: number[], only?: 'self' | 'children'): number {
   const hz = 100;
   return pids.reduce((n, pid) => {
     const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
-    const f = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
-    return n + ((Number(f[11]) + Number(f[12]) + Number(f[13]) + Number(f[14])) * 1000) / hz;
+    const f = stat.slice(stat.lastIndexOf(')') + 2).split(' ').map(Number);
+    const self = f[11] + f[12];
+    const children = f[13] + f[14];
+    return n + ((only === 'self' ? self : only === 'children' ? children : self + children) * 1000) / hz;
   }, 0);
 }
 
 /** Runs prepare (untimed) then command (timed): wall ms, and CPU ms of the daemon pids (or of the command). */
-function timed(prepare: string, command: string, pids: () => number[]): { wall: number; cpu: number } {
+function timed(prepare: string, command: string, pids: () => number[]): { wall: number; cpu: number; self: number } {
   execFileSync('sh', ['-c', prepare], { stdio: 'ignore' });
   const ps = pids();
   const c0 = cpuMs(ps);
+  const s0 = cpuMs(ps, 'self');
   const t = performance.now();
   const r = spawnSync('sh', ['-c', ps.length ? command : `/usr/bin/time -f '%U %S' ${command}`], { stdio: ['ignore', 'ignore', 'pipe'], encoding: 'utf8' });
   const wall = performance.now() - t;
   if (r.status !== 0) throw new Error(`${command} failed: ${r.stderr}`);
-  if (ps.length) return { wall, cpu: cpuMs(ps) - c0 };
+  if (ps.length) return { wall, cpu: cpuMs(ps) - c0, self: cpuMs(ps, 'self') - s0 };
   const [u, sys] = r.stderr.trim().split('\n').pop()!.split(' ').map(Number);
-  return { wall, cpu: (u + sys) * 1000 };
+  return { wall, cpu: (u + sys) * 1000, self: 0 };
 }
 
 function stats(xs: number[]): { min: number; median: number } {
@@ -60,29 +67,36 @@ const blob = readFileSync(gz);
 const layer = { blob, digest: await sha256File(gz), diffId: await sha256File(raw), mediaType: 'application/vnd.docker.image.rootfs.diff.tar.gzip' };
 console.log(`layer: ${(blob.length / 1e6).toFixed(1)} MB gzip, ${(readFileSync(raw).length / 1e6).toFixed(1)} MB unpacked`);
 
-const registry = await startRegistry();
-const berthd = await startDaemon();
-const dockerd = await startDockerd();
 const tmp = mkdtempSync(join(tmpdir(), 'bench-pull-'));
+const trace = process.env.PULL_BREAKDOWN ? join(tmp, 'trace.jsonl') : undefined;
+const registry = await startRegistry();
+const berthd = await startDaemon(trace ? { env: { BERTHD_TRACE: trace } } : {});
+const dockerd = await startDockerd();
+const peerRoot = process.env.PULL_PEER;
+// Its own bin/berthd (its dist, its berth-runtime), as the test fixture starts one.
+const peer = peerRoot ? await startDaemon({ env: { BERTHD_TRACE: '' }, entry: join(peerRoot, 'bin', 'berthd') }) : undefined;
 try {
   await pushImage(registry.url, 'bench/debootstrap', 'latest', imageFromLayers([layer], { cmd: ['bash'] }));
   const ref = `${registry.host}/bench/debootstrap:latest`;
   const dir = join(tmp, 'x');
-  const cases = {
+  const cases: Record<string, readonly [string, string, () => number[]]> = {
+    ...(peer ? { peer: [`${DOCKER} -H unix://${peer.socket} rmi -f ${ref} >/dev/null 2>&1 || true`, `${DOCKER} -H unix://${peer.socket} pull -q ${ref}`, () => [peer.pid]] as const } : {}),
     berthd: [`${DOCKER} -H unix://${berthd.socket} rmi -f ${ref} >/dev/null 2>&1 || true`, `${DOCKER} -H unix://${berthd.socket} pull -q ${ref}`, () => [berthd.pid]],
     dockerd: [`${DOCKER} -H unix://${dockerd.socket} rmi -f ${ref} >/dev/null 2>&1 || true`, `${DOCKER} -H unix://${dockerd.socket} pull -q ${ref}`, () => [dockerd.pid, ...childPids(dockerd.pid)]],
     floor: [`rm -rf ${dir} && mkdir ${dir}`, `tar -xzf ${gz} -C ${dir}`, () => []],
-  } as const;
+  };
   // Interleaved rounds: on a shared, noisy machine each round sees the same load for all three.
-  const times: Record<keyof typeof cases, number[]> = { berthd: [], dockerd: [], floor: [] };
-  const cpu: Record<keyof typeof cases, number[]> = { berthd: [], dockerd: [], floor: [] };
+  const times: Record<string, number[]> = Object.fromEntries(Object.keys(cases).map((k) => [k, []]));
+  const cpu: Record<string, number[]> = Object.fromEntries(Object.keys(cases).map((k) => [k, []]));
+  const berthdOwn: number[] = [];
   for (let i = 0; i < RUNS; i++) {
-    for (const k of Object.keys(cases) as Array<keyof typeof cases>) {
+    for (const k of Object.keys(cases)) {
       const r = timed(cases[k][0], cases[k][1], cases[k][2]);
+      if (k === 'berthd') berthdOwn.push(r.self);
       times[k].push(r.wall);
       cpu[k].push(r.cpu);
     }
-    console.log(`round ${i + 1}: berthd ${times.berthd[i].toFixed(0)} ms (cpu ${cpu.berthd[i].toFixed(0)}), dockerd ${times.dockerd[i].toFixed(0)} ms (cpu ${cpu.dockerd[i].toFixed(0)}), tar -xzf ${times.floor[i].toFixed(0)} ms (cpu ${cpu.floor[i].toFixed(0)})`);
+    console.log(`round ${i + 1}: ${peer ? `peer ${times.peer[i].toFixed(0)} ms (cpu ${cpu.peer[i].toFixed(0)}), ` : ''}berthd ${times.berthd[i].toFixed(0)} ms (cpu ${cpu.berthd[i].toFixed(0)}), dockerd ${times.dockerd[i].toFixed(0)} ms (cpu ${cpu.dockerd[i].toFixed(0)}), tar -xzf ${times.floor[i].toFixed(0)} ms (cpu ${cpu.floor[i].toFixed(0)})`);
   }
   const b = stats(times.berthd);
   const d = stats(times.dockerd);
@@ -95,16 +109,28 @@ try {
   row('berthd', b);
   row('dockerd 20.10', d);
   row('tar -xzf floor', f);
+  if (peer) row(`peer (${peerRoot})`, stats(times.peer));
   console.log(`berthd / dockerd: min ${(b.min / d.min).toFixed(2)}x, median ${(b.median / d.median).toFixed(2)}x`);
   console.log(`berthd / floor:   min ${(b.min / f.min).toFixed(2)}x, median ${(b.median / f.median).toFixed(2)}x`);
+  if (peer) console.log(`peer / floor:     min ${(stats(times.peer).min / f.min).toFixed(2)}x, median ${(stats(times.peer).median / f.median).toFixed(2)}x`);
   console.log('\nCPU time used (user + system, ms; steadier than wall time on a loaded machine)');
   row('berthd', cb);
   row('dockerd+containerd', cd);
   row('tar -xzf + gzip', cf);
+  if (peer) row('peer', stats(cpu.peer));
   console.log(`berthd / dockerd: min ${(cb.min / cd.min).toFixed(2)}x, median ${(cb.median / cd.median).toFixed(2)}x; berthd / floor: min ${(cb.min / cf.min).toFixed(2)}x, median ${(cb.median / cf.median).toFixed(2)}x`);
+  if (trace) {
+    await new Promise((r) => setTimeout(r, 500)); // the last pull's trace lines
+    const own = stats(berthdOwn);
+    console.log(`\nberthd's CPU per pull: node itself min ${own.min.toFixed(0)} / median ${own.median.toFixed(0)} ms, the rest in berth-runtime unpack`);
+    console.log(`\nberthd's stages per pull (load ${readFileSync('/proc/loadavg', 'utf8').split(' ').slice(0, 3).join(' ')})`);
+    writeFileSync(join(tmp, 'walls.json'), JSON.stringify(times.berthd));
+    execFileSync('node', [join(projectRoot(), 'bench', 'lib', 'breakdown.mjs'), trace, join(tmp, 'walls.json')], { stdio: 'inherit', env: { ...process.env, BREAKDOWN_OPENS: 'api POST /images/create' } });
+  }
 } finally {
   await dockerd.stop();
   await berthd.stop();
+  await peer?.stop();
   await registry.stop();
   rmSync(tmp, { recursive: true, force: true });
 }

@@ -1,7 +1,8 @@
 // Prints berthd's stage timings (BERTHD_TRACE lines, engine/trace.ts) per `docker run`:
 // one run per `POST /containers/create` (with the ping before it), stages in the order they started, each with
 // its start offset from the create request and its duration (median, min, max over
-// the runs), then each run's span inside berthd.
+// the runs), then each run's span inside berthd. BREAKDOWN_OPENS names another request
+// that alone opens a run (bench/pull.sh: `api POST /images/create`).
 // Usage: node bench/lib/breakdown.mjs TRACE_FILE [CLIENT_MS_JSON]
 import { readFileSync } from 'node:fs';
 
@@ -9,9 +10,10 @@ const recs = readFileSync(process.argv[2], 'utf8').trim().split('\n').map((l) =>
 const client = process.argv[3] ? JSON.parse(readFileSync(process.argv[3], 'utf8')) : [];
 const runs = [];
 // A run starts with the client's ping or its create request, once the run before has its create.
-const opens = (r) => r.stage === 'api POST /containers/create' || /^api (HEAD|GET) \/_ping$/.test(r.stage);
+const OPEN = process.env.BREAKDOWN_OPENS ?? 'api POST /containers/create';
+const opens = (r) => r.stage === OPEN || (!process.env.BREAKDOWN_OPENS && /^api (HEAD|GET) \/_ping$/.test(r.stage));
 for (const r of recs) {
-  if (opens(r) && (runs.length === 0 || runs.at(-1).some((x) => x.stage === 'api POST /containers/create'))) runs.push([]);
+  if (opens(r) && (runs.length === 0 || runs.at(-1).some((x) => x.stage === OPEN))) runs.push([]);
   runs.at(-1)?.push(r);
 }
 const med = (xs) => [...xs].sort((a, b) => a - b)[Math.floor((xs.length - 1) / 2)];

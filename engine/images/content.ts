@@ -8,7 +8,7 @@ import { createHash, randomBytes } from 'node:crypto';
 import { createReadStream, createWriteStream, type ReadStream } from 'node:fs';
 import { mkdir, open, readFile, readdir, rename, rm, stat } from 'node:fs/promises';
 import { join } from 'node:path';
-import type { Readable } from 'node:stream';
+import { Transform, type Readable } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
 import { InvalidArgumentError, NotFoundError } from '../errors.js';
 import { hexOf, isDigest } from './digest.js';
@@ -108,20 +108,17 @@ export class ContentStore implements Provider, Ingester, Manager {
     let size = 0;
     try {
       const out = createWriteStream(tmp, { mode: 0o644 });
-      await pipeline(
-        stream,
-        async function* (source: AsyncIterable<Uint8Array>) {
-          for await (const chunk of source) {
-            size += chunk.length;
-            if (expected.size !== undefined && size > expected.size) {
-              throw new InvalidArgumentError(`${what}: more data than the ${expected.size} bytes announced`);
-            }
-            hash.update(chunk);
-            yield chunk;
-          }
+      // A transform, not an async generator: a paused stream's iterator hands out all it
+      // has buffered as one chunk, a copy of every byte of a layer.
+      const counted = new Transform({
+        transform(chunk: Buffer, _enc, cb) {
+          size += chunk.length;
+          if (expected.size !== undefined && size > expected.size) return cb(new InvalidArgumentError(`${what}: more data than the ${expected.size} bytes announced`));
+          hash.update(chunk);
+          cb(null, chunk);
         },
-        out,
-      );
+      });
+      await pipeline(stream, counted, out);
       const digest = `sha256:${hash.digest('hex')}`;
       check(what, expected, digest, size);
       // No fsync for layer-sized blobs: a process crash keeps the page cache, and

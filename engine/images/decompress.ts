@@ -95,9 +95,10 @@ function toolDecoder(cmd: 'bzip2' | 'xz', out: Transform, what: string): Decoder
 
 /**
  * A transform that sniffs the first bytes and decompresses accordingly. `what` names
- * the stream in the errors, which are then InvalidArgumentErrors.
+ * the stream in the errors, which are then InvalidArgumentErrors. Compressions in
+ * `keep` pass as they are (the native unpacker decodes gzip itself).
  */
-export function autoDecompress(what?: string): Transform {
+export function autoDecompress(what?: string, keep: readonly Compression[] = []): Transform {
   let decoder: Decoder | undefined;
   let head = Buffer.alloc(0);
   const self: Transform = new Transform({
@@ -108,7 +109,7 @@ export function autoDecompress(what?: string): Transform {
         head = Buffer.concat([head, chunk]);
         if (head.length < SNIFF) return cb();
         chunk = head;
-        decoder = decoderFor(compressionOf(head), self, what);
+        decoder = decoderFor(kept(compressionOf(head), keep), self, what);
       }
       try {
         decoder.write(chunk, cb);
@@ -120,7 +121,7 @@ export function autoDecompress(what?: string): Transform {
       try {
         if (decoder) return decoder.end(cb);
         // Shorter than the longest magic number.
-        decoder = decoderFor(compressionOf(head), self, what);
+        decoder = decoderFor(kept(compressionOf(head), keep), self, what);
         const d = decoder;
         if (!head.length) return d.end(cb);
         d.write(head, (err) => (err ? cb(err) : d.end(cb)));
@@ -130,6 +131,10 @@ export function autoDecompress(what?: string): Transform {
     },
   });
   return self;
+}
+
+function kept(kind: Compression, keep: readonly Compression[]): Compression {
+  return keep.includes(kind) ? 'plain' : kind;
 }
 
 /** `input` through autoDecompress; an error of the input ends the answer with it. */

@@ -13,6 +13,7 @@ import { InvalidArgumentError, NotFoundError } from '../errors.js';
 import { writeJsonAtomic } from '../fsutil.js';
 import { chainIds, hexOf, isDigest, sha256 } from './digest.js';
 import { unpackLayerNative } from './unpack-native.js';
+import { now, traceRecord, tracing } from '../trace.js';
 
 export interface LayerInfo {
   chainId: string;
@@ -151,6 +152,7 @@ export class LayerStore implements LayerDirs {
       if (gated.status === 'rejected') throw gated.reason;
       if (unpacked.status === 'rejected') throw unpacked.reason;
       const { diffId, size } = unpacked.value;
+      const committing = now();
       if (expectedDiffId && diffId !== expectedDiffId) {
         throw new InvalidArgumentError(`${what}: uncompressed content ${diffId} does not match the image config's diff id ${expectedDiffId}`);
       }
@@ -162,6 +164,7 @@ export class LayerStore implements LayerDirs {
         return this.info(chainId);
       }
       await rename(partial, this.dir(chainId));
+      if (tracing) traceRecord('layer: commit', chainId, committing);
       return info;
     } catch (err) {
       await rm(partial, { recursive: true, force: true });

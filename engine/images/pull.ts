@@ -16,6 +16,7 @@ import { selectManifest, type Platform } from './platform.js';
 import { byteProgress } from './progress.js';
 import { tee } from './tee.js';
 import type { RepoClient } from './registry/client.js';
+import { now, traceRecord, traced, tracing } from '../trace.js';
 import { isIndexType, isManifestType, parseIndex, parseManifest } from './registry/media.js';
 
 export interface PullResult {
@@ -43,7 +44,7 @@ export async function pullFromRegistry(deps: PullDeps, repo: RepoClient, ref: Re
   {
     onProgress({ status: `Pulling from ${familiarString({ ...ref, tag: undefined, digest: undefined })}`, id: ref.digest ? ref.digest : (ref.tag ?? 'latest') });
     // The resolved document (by tag or by digest).
-    const top = await repo.getManifest(reference, signal);
+    const top = await traced('pull: manifest', name, () => repo.getManifest(reference, signal));
     const topInfo = await content.put(top.bytes, ref.digest ? { digest: ref.digest } : top.digest && isDigest(top.digest) ? { digest: top.digest } : {}, `manifest of ${name}`);
     lease.add(topInfo.digest);
     const manifests = [topInfo.digest];
@@ -63,6 +64,7 @@ export async function pullFromRegistry(deps: PullDeps, repo: RepoClient, ref: Re
     const manifest = parseManifest(manifestBytes, `manifest of ${name}`);
 
     // Config.
+    const configStart = now();
     let configInfo = await content.info(manifest.config.digest);
     if (!configInfo) {
       const { stream } = await repo.getBlob(manifest.config.digest, signal);
@@ -71,6 +73,7 @@ export async function pullFromRegistry(deps: PullDeps, repo: RepoClient, ref: Re
       throw new InvalidArgumentError(`config ${manifest.config.digest} of ${name}: the manifest says ${manifest.config.size} bytes, the blob has ${configInfo.size}`);
     }
     lease.add(configInfo.digest);
+    if (tracing) traceRecord('pull: config', name, configStart);
     const config = parseJson<ImageConfig>(await content.read(configInfo.digest), `config of ${name}`);
     const diffIds = config.rootfs?.diff_ids ?? [];
     if (diffIds.length !== manifest.layers.length) {
@@ -106,7 +109,13 @@ export async function pullFromRegistry(deps: PullDeps, repo: RepoClient, ref: Re
           await layers.apply(() => content.reader(desc.digest), parent, diffIds[i], what, blobRecord);
         } else {
           // Download and unpack at once; the layer is committed only if the blob's digest checks out too.
+          const requested = now();
           const { stream } = await repo.getBlob(desc.digest, controller.signal);
+          if (tracing) {
+            traceRecord('pull: layer response', desc.digest, requested);
+            stream.once('data', () => traceRecord('pull: first byte', desc.digest, requested));
+            stream.once('end', () => traceRecord('pull: download', desc.digest, requested));
+          }
           const report = byteProgress(onProgress, ids[i], 'Downloading', desc.size);
           let got = 0;
           const counter = new Transform({
@@ -118,7 +127,7 @@ export async function pullFromRegistry(deps: PullDeps, repo: RepoClient, ref: Re
           });
           stream.on('error', (err) => counter.destroy(err));
           const [toStore, toUnpack] = tee(stream.pipe(counter));
-          const stored = content.ingest(toStore, { digest: desc.digest, size: desc.size }, what).then((b) => {
+          const stored = traced('pull: blob stored', desc.digest, () => content.ingest(toStore, { digest: desc.digest, size: desc.size }, what)).then((b) => {
             onProgress({ status: 'Verifying Checksum', id: ids[i] });
             onProgress({ status: 'Download complete', id: ids[i] });
             return b;
@@ -127,7 +136,7 @@ export async function pullFromRegistry(deps: PullDeps, repo: RepoClient, ref: Re
           stored.catch(() => undefined);
           // Another pull may be unpacking the same layer already: then this copy is only stored.
           let unpacking = false;
-          const applied = layers.apply(() => ((unpacking = true), toUnpack), parent, diffIds[i], what, blobRecord, stored);
+          const applied = traced('pull: layer applied', desc.digest, () => layers.apply(() => ((unpacking = true), toUnpack), parent, diffIds[i], what, blobRecord, stored));
           if (!unpacking) toUnpack.resume();
           await applied;
           await stored;

@@ -29,6 +29,7 @@ import { RegistryClient } from './registry/client.js';
 import { findImageId, parseRef } from './resolve.js';
 import { ImageMetaStore, type ImageMeta } from './store.js';
 import { filterImages } from './filters.js';
+import { now, traceRecord, tracing } from '../trace.js';
 
 export interface ImportOptions {
   repo?: string;
@@ -139,6 +140,7 @@ export class LocalImageService implements ImageService {
     const lease = this.leases.open();
     try {
       const result = await pullFromRegistry({ content: this.content, layers: this.layers }, repo, ref, platform, onProgress, lease, opts.signal);
+      const recording = now();
       const before = ref.tag ? this.meta.byRef(fullString(ref)) : undefined;
       const existing = this.meta.get(result.id);
       const manifests = [...new Set([...(existing?.manifests ?? []), ...result.manifests])];
@@ -154,6 +156,7 @@ export class LocalImageService implements ImageService {
       const entries: Array<[string, string]> = [[fullString({ ...ref, tag: undefined, digest: result.resolvedDigest }), result.id]];
       if (ref.tag) entries.push([fullString(ref), result.id]);
       await this.meta.setRefs(entries);
+      if (tracing) traceRecord('pull: image record', result.id, recording);
       onProgress({ status: `Digest: ${result.resolvedDigest}` });
       const shown = familiarString(ref);
       onProgress({ status: before === result.id ? `Status: Image is up to date for ${shown}` : `Status: Downloaded newer image for ${shown}` });
