@@ -11,7 +11,10 @@
  *       this runtime's own command line (argv without the program: global options, verb,
  *       its arguments) in a fork of the helper instead of an exec of the binary: no
  *       exec, no re-exec into the sealed view (the helper runs from it already, so its
- *       forks are as safe as a re-executed create). STATUS and files as for exec.
+ *       forks are as safe as a re-executed create). STATUS and files as for exec, but
+ *       for a detached create or run (`create`, `run --detach`) the fork becomes the
+ *       container's monitor: STATUS 0 comes when it reports the container ready, not
+ *       at its exit (an error is still its exit status and stderr).
  *   {"id":N,"op":"mount","type":T,"source":S,"target":P,"data":D[,"bind":true][,"ro":true]}
  *       mounts unless P is a mount point already (0).
  *   {"id":N,"op":"umount","target":P}    lazy unmount; not mounted is 0.
@@ -53,7 +56,8 @@ extern char **environ;
 struct child {
   pid_t pid;
   long long id;
-  char *err; /* removed after a 0 exit (NULL: none) */
+  char *err;    /* removed after a 0 exit (NULL: none) */
+  int ready_fd; /* a runtime fork's "OK PID" line when it became a monitor (-1: none) */
   struct child *next;
 };
 
@@ -93,7 +97,7 @@ fail (long long id, const char *errpath, const char *fmt, const char *what, int 
 }
 
 static void
-track (pid_t pid, long long id, const char *err)
+track (pid_t pid, long long id, const char *err, int ready_fd)
 {
   struct child *c = malloc (sizeof *c);
   if (c == NULL)
@@ -104,6 +108,7 @@ track (pid_t pid, long long id, const char *err)
   c->pid = pid;
   c->id = id;
   c->err = err && strcmp (err, "/dev/null") != 0 ? strdup (err) : NULL;
+  c->ready_fd = ready_fd;
   c->next = children;
   children = c;
 }
@@ -125,11 +130,36 @@ reap (void)
             if (code == 0 && c->err)
               unlink (c->err);
             answer (c->id, code);
+            if (c->ready_fd >= 0)
+              close (c->ready_fd);
             free (c->err);
             free (c);
             break;
           }
     }
+}
+
+/* A monitor's ready line answers for its fork, which stays the helper's child until
+ * its container exits (reaped then, unanswered). EOF without it: the fork failed or
+ * was no monitor; its exit answers. */
+static void
+read_ready (struct child **p)
+{
+  struct child *c = *p;
+  char buf[64];
+  ssize_t n = read (c->ready_fd, buf, sizeof buf);
+  if (n < 0 && (errno == EINTR || errno == EAGAIN))
+    return;
+  close (c->ready_fd);
+  c->ready_fd = -1;
+  if (n < 3 || memcmp (buf, "OK ", 3) != 0)
+    return;
+  if (c->err)
+    unlink (c->err);
+  answer (c->id, 0);
+  *p = c->next;
+  free (c->err);
+  free (c);
 }
 
 static int
@@ -205,7 +235,7 @@ op_exec (long long id, const json_t *req, const char *out, const char *errpath)
       return 0;
     }
   free (args);
-  track (pid, id, errpath);
+  track (pid, id, errpath, -1);
   return 0;
 }
 
@@ -261,17 +291,21 @@ set_cmdline (char **args, size_t n)
     free (buf);
 }
 
-/* In the fork: stdio as op_exec gives a command, none of the helper's descriptors. */
+/* In the fork: stdio as op_exec gives a command, none of the helper's descriptors
+ * but keep, which becomes descriptor 3 (close-on-exec) when >= 0. */
 static int
-child_stdio (const char *out, const char *errpath)
+child_stdio (const char *out, const char *errpath, int keep)
 {
   int in = open ("/dev/null", O_RDONLY | O_CLOEXEC), o = open (out, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0600),
       e = open (errpath, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0600);
+  unsigned first = keep >= 0 ? 4U : 3U;
   if (in < 0 || o < 0 || e < 0 || dup2 (in, 0) < 0 || dup2 (o, 1) < 0 || dup2 (e, 2) < 0)
     return -1;
+  if (keep >= 0 && (dup3 (keep, 3, O_CLOEXEC) < 0 && keep != 3))
+    return -1;
   /* Kernels before 5.11 lack close_range: the verbs mark the rest close-on-exec. */
-  if (syscall (SYS_close_range, 3U, ~0U, 0) != 0)
-    for (int fd = 3; fd < 1024; fd++)
+  if (syscall (SYS_close_range, first, ~0U, 0) != 0)
+    for (int fd = (int) first; fd < 1024; fd++)
       close (fd);
   return 0;
 }
@@ -283,7 +317,7 @@ op_runtime (long long id, const json_t *req, const char *out, const char *errpat
   char **args;
   size_t i;
   pid_t pid;
-  int code;
+  int code, ready[2];
 
   if (!json_is (argv, JSON_ARRAY) || argv->n == 0)
     return fail (id, errpath, "helper: %s", "runtime without argv", 0);
@@ -297,24 +331,34 @@ op_runtime (long long id, const json_t *req, const char *out, const char *errpat
         free (args);
         return fail (id, errpath, "helper: %s", "argv must be strings", 0);
       }
+  if (pipe2 (ready, O_CLOEXEC) < 0)
+    {
+      free (args);
+      return fail (id, errpath, "pipe for %s", "a runtime command", errno);
+    }
   pid = fork ();
   if (pid < 0)
     {
+      close (ready[0]);
+      close (ready[1]);
       free (args);
       return fail (id, errpath, "fork for %s", "a runtime command", errno);
     }
   if (pid == 0)
     {
       sigprocmask (SIG_SETMASK, &default_mask, NULL);
-      if (child_stdio (out, errpath) < 0)
+      if (child_stdio (out, errpath, ready[1]) < 0)
         _exit (127);
+      cli_ready_fd = 3;
       set_cmdline (args, argv->n + 1);
       code = runtime_main ((int) argv->n + 1, args);
       fflush (NULL);
       _exit (code);
     }
   free (args);
-  track (pid, id, errpath);
+  close (ready[1]);
+  fcntl (ready[0], F_SETFL, O_NONBLOCK);
+  track (pid, id, errpath, ready[0]);
   return 0;
 }
 
@@ -406,7 +450,7 @@ op_netns (long long id, const char *path, const char *errpath)
         }
       _exit (0);
     }
-  track (pid, id, errpath);
+  track (pid, id, errpath, -1);
   return 0;
 }
 
@@ -532,10 +576,11 @@ cmd_helper (struct global_opts *g, int argc, char **argv, berth_error_t *err)
   size_t cap = 1 << 16, len = 0;
   char *buf = malloc (cap);
   sigset_t chld;
-  struct pollfd fds[2];
+  struct pollfd *fds = calloc (2, sizeof *fds);
+  size_t nfds_cap = 2;
   (void) g;
   self_argv0 = program_invocation_name;
-  if (buf == NULL)
+  if (buf == NULL || fds == NULL)
     return berth_make_error (err, ENOMEM, "helper buffer");
   sigemptyset (&chld);
   sigaddset (&chld, SIGCHLD);
@@ -549,11 +594,38 @@ cmd_helper (struct global_opts *g, int argc, char **argv, berth_error_t *err)
   setvbuf (stdout, NULL, _IONBF, 0);
   for (;;)
     {
-      if (poll (fds, 2, -1) < 0)
+      size_t nfds = 2, i;
+      struct child *c, **p;
+      for (c = children; c; c = c->next)
+        nfds += c->ready_fd >= 0;
+      if (nfds > nfds_cap)
+        {
+          struct pollfd *more = realloc (fds, nfds * sizeof *fds);
+          if (more == NULL)
+            return berth_make_error (err, ENOMEM, "helper poll set");
+          fds = more;
+          nfds_cap = nfds;
+        }
+      for (i = 2, c = children; c; c = c->next)
+        if (c->ready_fd >= 0)
+          fds[i++] = (struct pollfd) { .fd = c->ready_fd, .events = POLLIN };
+      if (poll (fds, nfds, -1) < 0)
         {
           if (errno == EINTR)
             continue;
           return berth_make_error (err, errno, "poll");
+        }
+      /* Ready lines before exits: a container may be gone by the time both are seen. */
+      for (i = 2, p = &children; *p;)
+        {
+          c = *p;
+          if (c->ready_fd >= 0 && fds[i++].revents)
+            {
+              read_ready (p);
+              if (*p != c)
+                continue;
+            }
+          p = &c->next;
         }
       if (fds[1].revents & POLLIN)
         {

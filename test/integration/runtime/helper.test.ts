@@ -9,6 +9,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { Spawner } from '../../../engine/runtime/spawner.js';
 import { runtimePath } from '../../../src/common/paths.js';
+import { Harness } from './harness.js';
 
 const dir = mkdtempSync(join(tmpdir(), 'berth-helper-'));
 const sp = new Spawner(runtimePath(), join(dir, 'spawn'));
@@ -104,5 +105,39 @@ test('runtime: the runtime\'s own verbs in a fork of the helper, with their stdo
   // getopt starts afresh in every fork (the helper parsed its own command line before).
   const again = await Promise.all([1, 2, 3].map(() => sp.runtime(['--root', root, 'list', '--format', 'json'])));
   expect(again.map((r) => [r.code, r.stderr])).toEqual([[0, ''], [0, ''], [0, '']]);
+  expect(readdirSync(join(dir, 'spawn'))).toEqual([]);
+});
+
+test('runtime create: the fork becomes the container\'s monitor and answers once it is ready; a failed create answers with its error', async () => {
+  const h = new Harness();
+  try {
+    const id = h.id();
+    const b = h.bundle({ id, args: ['sleep', '1000'] });
+    const pidFile = join(dir, `${id}.pid`);
+    const created = await sp.runtime(['--root', h.root, 'create', '--bundle', b.dir, '--pid-file', pidFile, id]);
+    expect(created).toEqual({ code: 0, stdout: '', stderr: '' });
+    const pid = Number(readFileSync(pidFile, 'utf8'));
+    expect(JSON.parse(h.rt(['state', id]).stdout)).toMatchObject({ status: 'created', pid });
+    // The answer came before the monitor's exit: the monitor is the fork itself, a child of the helper.
+    const monitorPid = JSON.parse(readFileSync(join(h.root, id, 'state.json'), 'utf8')).monitorPid as number;
+    const stat = readFileSync(`/proc/${monitorPid}/stat`, 'utf8');
+    expect(stat.slice(stat.lastIndexOf(')') + 2).split(' ')[0]).not.toBe('Z');
+    const ppid = Number(stat.slice(stat.lastIndexOf(')') + 2).split(' ')[1]);
+    expect(readFileSync(`/proc/${ppid}/cmdline`, 'utf8').split('\0')).toContain('helper');
+    expect(readFileSync(`/proc/${monitorPid}/comm`, 'utf8').trim()).toBe('berth-monitor');
+    expect(h.rt(['start', id]).status).toBe(0);
+    expect(JSON.parse(h.rt(['state', id]).stdout)).toMatchObject({ status: 'running', pid });
+
+    const missing = await sp.runtime(['--root', h.root, 'create', '--bundle', join(dir, 'no-bundle'), '--pid-file', pidFile, h.id()]);
+    expect(missing.code).toBe(1);
+    expect(missing.stderr).toMatch(/no-bundle/);
+    const bad = h.id();
+    const failing = await sp.runtime(['--root', h.root, 'create', '--bundle', h.bundle({ id: bad, args: ['/no/such/program'] }).dir, bad]);
+    expect(failing.code).toBe(1);
+    expect(failing.stderr).toMatch(/no\/such\/program/);
+    expect(existsSync(join(h.root, bad))).toBe(false);
+  } finally {
+    h.cleanup();
+  }
   expect(readdirSync(join(dir, 'spawn'))).toEqual([]);
 });
