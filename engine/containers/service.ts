@@ -188,14 +188,22 @@ export class ContainerService {
       networkSettings: { Networks: req.NetworkingConfig?.EndpointsConfig ?? {} }, snapshotKey: id, driver: this.engine.snapshots.driver,
       logPath: join(dir, `${id}-json.log`), hostnamePath: join(dir, 'hostname'), hostsPath: join(dir, 'hosts'), resolvConfPath: join(dir, 'resolv.conf'),
     };
-    try {
-      await traced('create: snapshot', id, () => this.engine.snapshots.prepare(id, image.chainId));
-      await traced('create: save record', id, () => this.store.save(rec));
-    } catch (err) {
+    // The snapshot and the record are written together (their fsyncs overlap). A crash
+    // that leaves the record without its snapshot is a create nobody was told of: init()
+    // discards a created container whose snapshot is missing. The mutex keeps a start or
+    // remove (by name) from seeing the record before its snapshot.
+    await this.mutex.run(id, async () => {
+      const [snap, saved] = await Promise.allSettled([
+        traced('create: snapshot', id, () => this.engine.snapshots.prepare(id, image.chainId)),
+        traced('create: save record', id, () => this.store.save(rec)),
+      ]);
+      if (snap.status === 'fulfilled' && saved.status === 'fulfilled') return;
       this.store.releaseName(finalName, id);
+      await this.store.delete(id).catch(() => undefined);
+      await this.store.removeDir(id).catch(() => undefined);
       await this.engine.snapshots.remove(id).catch(() => undefined);
-      throw err;
-    }
+      throw snap.status === 'rejected' ? snap.reason : (saved as PromiseRejectedResult).reason;
+    });
     this.event(rec, 'create');
     return { Id: id, Warnings: warnings };
   }
@@ -705,7 +713,19 @@ export class ContainerService {
 
   /** Loads records and re-adopts containers that kept running under their monitors. */
   async init(): Promise<void> {
-    const { loaded, discarded } = this.store.load();
+    const { loaded: records, discarded } = this.store.load();
+    const loaded: ContainerRecord[] = [];
+    const snapshots = await this.engine.snapshots.list().then((keys) => new Set(keys)).catch(() => undefined);
+    for (const rec of records) {
+      // create writes the record and the snapshot together: a record of a never started
+      // container without its snapshot is a create cut short (see create).
+      if (snapshots && rec.state.status === 'created' && rec.driver === this.engine.snapshots.driver && !snapshots.has(rec.snapshotKey)) {
+        await this.store.delete(rec.id);
+        discarded.push(rec.id);
+      } else {
+        loaded.push(rec);
+      }
+    }
     for (const id of discarded) {
       log.warn(`container ${id.slice(0, 12)}: no complete record (create interrupted): removing its leftovers`);
       await this.runtime.delete(id, true).catch((err) => log.warn(`runtime delete ${id.slice(0, 12)}: ${(err as Error).message}`));

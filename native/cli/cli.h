@@ -10,6 +10,10 @@ struct global_opts {
   const char *root;
 };
 
+/* Set by the helper in the fork that runs a verb: where a detached create or run
+ * reports its monitor ready (see struct create_opts); -1 otherwise. */
+extern int cli_ready_fd;
+
 typedef int (*verb_fn) (struct global_opts *g, int argc, char **argv, berth_error_t *err);
 
 int cmd_create (struct global_opts *g, int argc, char **argv, berth_error_t *err);

@@ -7,6 +7,8 @@
 #include <getopt.h>
 #include <string.h>
 
+int cli_ready_fd = -1;
+
 /* create and run share their options; run adds --detach and starts right away. */
 static int
 create_or_run (struct global_opts *g, int argc, char **argv, bool run, berth_error_t *err)
@@ -41,6 +43,7 @@ create_or_run (struct global_opts *g, int argc, char **argv, bool run, berth_err
   if (optind != argc - 1)
     return berth_make_error (err, 0, "%s needs exactly one container ID", run ? "run" : "create");
   o.id = argv[optind];
+  o.ready_fd = o.detach ? cli_ready_fd : -1;
   cloexec_from (3 + preserve);
   if (container_create (&o, &code, err) < 0)
     return -1;

@@ -3,7 +3,9 @@
  *   create:config    config.json written, monitor not yet forked
  *   monitor:spawned  container process set up, state.json not yet written
  *   monitor:state    state.json written, the caller not yet told
- *   create:ready     the monitor reported ready, the pid file not yet written
+ *   create:ready     the monitor reported ready, the pid file not yet written (a
+ *                    monitor in the caller's process: state.json written, the pid
+ *                    file not yet, the caller not yet told)
  *   monitor:started  the container's process exec'd, state.json not yet updated
  *   monitor:exited   the container exited, exit.json not yet written
  *   delete:killed    delete killed the processes, nothing torn down yet

@@ -119,7 +119,9 @@ on_exit_cb (void *ctx, int code, const char *finished, bool oom)
     berth_error_report (&err);
 }
 
-/* From the clone to the monitor loop. ready_fd gets "OK" or the error for the caller. */
+/* From the clone to the monitor loop. ready_fd gets "OK" or the error for the caller.
+ * A monitor in the calling process (o->ready_fd) writes the pid file first: no caller
+ * is left to write it. */
 static int
 supervise (struct session *ss, int ready_fd, int *exit_code, berth_error_t *err)
 {
@@ -171,8 +173,19 @@ supervise (struct session *ss, int ready_fd, int *exit_code, berth_error_t *err)
   ss->m.on_exit = on_exit_cb;
   ss->m.ctx = ss;
   crash_point ("monitor:state");
+  if (o->ready_fd >= 0)
+    {
+      crash_point ("create:ready");
+      if (write_pid_file (o->pid_file, ss->s.pid, err) < 0)
+        {
+          container_abort (&ss->s);
+          return -1;
+        }
+    }
   if (ready_fd >= 0)
     monitor_ready_ok (ready_fd, ss->s.pid);
+  if (o->ready_fd >= 0)
+    stdio_to_null (); /* the caller's: until here it carried the errors */
   *exit_code = monitor_run (&ss->m);
   return 0;
 }
@@ -261,6 +274,34 @@ prepare_session (struct session *ss, struct spec *spec, berth_error_t *err)
   return 0;
 }
 
+/* The calling process leaves its caller's session and stdio and becomes the monitor
+ * (what the fork below does in a child). Returns only on a failed set-up, with
+ * nothing left behind; after the container exits, the monitor exits here. */
+static int
+monitor_in_process (struct session *ss, berth_error_t *err)
+{
+  int code = 0;
+  setsid ();
+  if (chdir ("/") < 0)
+    return berth_make_error (err, errno, "chdir /");
+  prctl (PR_SET_NAME, "berth-monitor", 0, 0, 0);
+  if (!ss->pipes)
+    {
+      /* The container gets the caller's stdio; the monitor must not hold it. */
+      ss->s.stdio[0] = fcntl (0, F_DUPFD_CLOEXEC, 3);
+      ss->s.stdio[1] = fcntl (1, F_DUPFD_CLOEXEC, 3);
+      ss->s.stdio[2] = fcntl (2, F_DUPFD_CLOEXEC, 3);
+    }
+  if (supervise (ss, ss->o->ready_fd, &code, err) < 0)
+    {
+      if (ss->m.listen_fd >= 0)
+        unlink (ss->m.socket_path);
+      remove_tree (ss->dir);
+      return -1;
+    }
+  _exit (0);
+}
+
 int
 container_create (const struct create_opts *o, int *exit_code, berth_error_t *err)
 {
@@ -285,6 +326,8 @@ container_create (const struct create_opts *o, int *exit_code, berth_error_t *er
         }
       return container_teardown (o->root, o->id, err);
     }
+  if (o->ready_fd >= 0)
+    return monitor_in_process (&ss, err);
   if (pipe2 (ready, O_CLOEXEC) < 0)
     return berth_make_error (err, errno, "pipe");
   pid = fork ();

@@ -10,6 +10,11 @@ struct create_opts {
   const char *root, *id, *bundle, *pid_file, *console_socket;
   bool detach; /* the monitor leaves the caller */
   bool start;  /* run: exec right away */
+  /* Detached, >= 0: this process becomes the monitor itself (no fork) and reports
+   * "OK PID" on this descriptor once the container is set up and the pid file written;
+   * a failure is the verb's error and exit status as usual. The helper's forks pass
+   * one: the helper is the caller that waits, so a second fork would only cost time. */
+  int ready_fd;
 };
 
 /* In the foreground, *exit_code is the container's; otherwise 0. */

@@ -141,6 +141,24 @@ async function removeCutShort(runtimeStateToo: boolean): Promise<{ id: string; m
 
 const monitorEnded = (mon: number) => waitFor('the monitor to end', async () => !alive(mon) || (readFileSync(`/proc/${mon}/stat`, 'utf8').includes(') Z') ? true : undefined));
 
+test('kill -9 during a create that had written the record but not yet the snapshot: the create is undone at the restart', async () => {
+  const cut = await ok(d, ['create', '--name', 'crash-create', 'busybox', 'true']);
+  const kept = await ok(d, ['create', '--name', 'crash-create-kept', 'busybox', 'true']);
+  // create writes the two together: the state a kill between the two fsyncs leaves.
+  const old = d;
+  process.kill(old.pid, 'SIGKILL');
+  await new Promise<void>((r) => (old.process.exitCode !== null || old.process.signalCode !== null ? r() : old.process.once('exit', () => r())));
+  rmSync(join(d.dataRoot, 'snapshots', cut), { recursive: true, force: true });
+  d = await startDaemon({ dataRoot: old.dataRoot, execRoot: old.execRoot, keep: true });
+  bases.add(join(d.env.DOCKER_CONFIG, '..'));
+  expect((await docker(d, ['inspect', cut])).code).not.toBe(0);
+  expect(existsSync(join(d.dataRoot, 'containers', cut))).toBe(false);
+  await assertTrueStates();
+  await ok(d, ['start', kept]);
+  const again = await ok(d, ['create', '--name', 'crash-create', 'busybox', 'true']);
+  await ok(d, ['rm', '-f', again, kept]);
+});
+
 test('kill -9 in the middle of a remove: a container whose record, bundle and snapshot are gone is stopped with its monitor at the restart', async () => {
   const { id, mon } = await removeCutShort(false);
   expect(runtimeState(id)).toBeNull();

@@ -4,11 +4,12 @@
  * on the real kernel.
  */
 import { execFileSync } from 'node:child_process';
-import { existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, symlinkSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, readlinkSync, rmSync, symlinkSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { Spawner } from '../../../engine/runtime/spawner.js';
 import { runtimePath } from '../../../src/common/paths.js';
+import { Harness } from './harness.js';
 
 const dir = mkdtempSync(join(tmpdir(), 'berth-helper-'));
 const sp = new Spawner(runtimePath(), join(dir, 'spawn'));
@@ -105,4 +106,88 @@ test('runtime: the runtime\'s own verbs in a fork of the helper, with their stdo
   const again = await Promise.all([1, 2, 3].map(() => sp.runtime(['--root', root, 'list', '--format', 'json'])));
   expect(again.map((r) => [r.code, r.stderr])).toEqual([[0, ''], [0, ''], [0, '']]);
   expect(readdirSync(join(dir, 'spawn'))).toEqual([]);
+});
+
+test('runtime create: the fork becomes the container\'s monitor and answers once it is ready; a failed create answers with its error', async () => {
+  const h = new Harness();
+  try {
+    const id = h.id();
+    const b = h.bundle({ id, args: ['sleep', '1000'] });
+    const pidFile = join(dir, `${id}.pid`);
+    const created = await sp.runtime(['--root', h.root, 'create', '--bundle', b.dir, '--pid-file', pidFile, id]);
+    expect(created).toEqual({ code: 0, stdout: '', stderr: '' });
+    const pid = Number(readFileSync(pidFile, 'utf8'));
+    expect(JSON.parse(h.rt(['state', id]).stdout)).toMatchObject({ status: 'created', pid });
+    // The answer came before the monitor's exit: the monitor is the fork itself, a child of the helper.
+    const monitorPid = JSON.parse(readFileSync(join(h.root, id, 'state.json'), 'utf8')).monitorPid as number;
+    const stat = readFileSync(`/proc/${monitorPid}/stat`, 'utf8');
+    expect(stat.slice(stat.lastIndexOf(')') + 2).split(' ')[0]).not.toBe('Z');
+    const ppid = Number(stat.slice(stat.lastIndexOf(')') + 2).split(' ')[1]);
+    expect(readFileSync(`/proc/${ppid}/cmdline`, 'utf8').split('\0')).toContain('helper');
+    expect(readFileSync(`/proc/${monitorPid}/comm`, 'utf8').trim()).toBe('berth-monitor');
+    expect(h.rt(['start', id]).status).toBe(0);
+    expect(JSON.parse(h.rt(['state', id]).stdout)).toMatchObject({ status: 'running', pid });
+
+    const missing = await sp.runtime(['--root', h.root, 'create', '--bundle', join(dir, 'no-bundle'), '--pid-file', pidFile, h.id()]);
+    expect(missing.code).toBe(1);
+    expect(missing.stderr).toMatch(/no-bundle/);
+    const bad = h.id();
+    const failing = await sp.runtime(['--root', h.root, 'create', '--bundle', h.bundle({ id: bad, args: ['/no/such/program'] }).dir, bad]);
+    expect(failing.code).toBe(1);
+    expect(failing.stderr).toMatch(/no\/such\/program/);
+    expect(existsSync(join(h.root, bad))).toBe(false);
+  } finally {
+    h.cleanup();
+  }
+  expect(readdirSync(join(dir, 'spawn'))).toEqual([]);
+});
+
+/** Processes whose parent is pid, with their command lines. */
+function childrenOf(pid: number): { pid: number; cmdline: string[] }[] {
+  const out: { pid: number; cmdline: string[] }[] = [];
+  for (const e of readdirSync('/proc')) {
+    if (!/^\d+$/.test(e)) continue;
+    try {
+      const stat = readFileSync(`/proc/${e}/stat`, 'utf8');
+      if (Number(stat.slice(stat.lastIndexOf(')') + 2).split(' ')[1]) !== pid) continue;
+      out.push({ pid: Number(e), cmdline: readFileSync(`/proc/${e}/cmdline`, 'utf8').split('\0').filter(Boolean) });
+    } catch {
+      // gone meanwhile
+    }
+  }
+  return out;
+}
+
+async function spareOf(helper: number, not?: number): Promise<number> {
+  for (let i = 0; i < 200; i++) {
+    const spare = childrenOf(helper).find((c) => c.pid !== not && c.cmdline.at(-1) === 'helper');
+    if (spare) return spare.pid;
+    await new Promise((r) => setTimeout(r, 25));
+  }
+  throw new Error(`no spare fork of the helper ${helper} appeared`);
+}
+
+test('runtime: once the helper is idle the next request runs in a spare fork made beforehand; a spare that died is replaced', async () => {
+  expect((await sp.runtime(['--version'])).code).toBe(0);
+  const helper = childrenOf(process.pid).find((c) => c.cmdline.at(-1) === 'helper')!.pid;
+  const h = new Harness();
+  try {
+    const spare = await spareOf(helper);
+    const id = h.id();
+    const created = await sp.runtime(['--root', h.root, 'create', '--bundle', h.bundle({ id, args: ['sleep', '1000'] }).dir, id]);
+    expect(created).toEqual({ code: 0, stdout: '', stderr: '' });
+    expect(JSON.parse(readFileSync(join(h.root, id, 'state.json'), 'utf8')).monitorPid).toBe(spare);
+    // The spare holds nothing of the helper's but its own two pipes.
+    const next = await spareOf(helper, spare);
+    const fds = readdirSync(`/proc/${next}/fd`).map(Number).filter((fd) => fd > 2);
+    expect(fds.map((fd) => readlinkSync(`/proc/${next}/fd/${fd}`).replace(/\d+/, 'N'))).toEqual(['pipe:[N]', 'pipe:[N]']);
+    process.kill(next, 'SIGKILL');
+    // Once the helper has reaped it (a spare killed as a request reaches it fails that request, as a killed verb does).
+    for (let i = 0; i < 200 && existsSync(`/proc/${next}`); i++) await new Promise((r) => setTimeout(r, 10));
+    const again = await sp.runtime(['--root', h.root, 'list', '--format', 'json']);
+    expect(again.code).toBe(0);
+    expect(await spareOf(helper, next)).not.toBe(spare);
+  } finally {
+    h.cleanup();
+  }
 });
