@@ -158,9 +158,24 @@ function childrenOf(pid: number): { pid: number; cmdline: string[] }[] {
   return out;
 }
 
+/**
+ * A waiting spare: a fork of the helper holding /dev/null and its two pipes only. Any other
+ * fork of the helper also shows the helper's command line until it execs or sets its own,
+ * but it still holds the helper's descriptors.
+ */
+function isWaitingSpare(pid: number): boolean {
+  try {
+    const fds = readdirSync(`/proc/${pid}/fd`).map(Number);
+    const target = (fd: number) => readlinkSync(`/proc/${pid}/fd/${fd}`);
+    return target(0) === '/dev/null' && fds.filter((fd) => fd > 2).map((fd) => target(fd).replace(/\d+/, 'N')).join() === 'pipe:[N],pipe:[N]';
+  } catch {
+    return false; // gone meanwhile
+  }
+}
+
 async function spareOf(helper: number, not?: number): Promise<number> {
   for (let i = 0; i < 200; i++) {
-    const spare = childrenOf(helper).find((c) => c.pid !== not && c.cmdline.at(-1) === 'helper');
+    const spare = childrenOf(helper).find((c) => c.pid !== not && c.cmdline.at(-1) === 'helper' && isWaitingSpare(c.pid));
     if (spare) return spare.pid;
     await new Promise((r) => setTimeout(r, 25));
   }
