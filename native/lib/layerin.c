@@ -79,6 +79,25 @@ put (struct layer_input *li, SHA256_CTX *sha, const unsigned char *buf, size_t l
   return 0;
 }
 
+/* One inflate into `out`, hashed and handed on: the bytes it made (0: zlib wants input), or -1. */
+static ssize_t
+inflate_some (struct layer_input *li, z_stream *z, SHA256_CTX *sha, unsigned char *out, bool *member_done)
+{
+  int zr;
+  size_t made;
+  z->next_out = out;
+  z->avail_out = CHUNK;
+  zr = inflate (z, Z_NO_FLUSH);
+  if (zr != Z_OK && zr != Z_STREAM_END && zr != Z_BUF_ERROR)
+    return not_gzip (li, z, zr);
+  made = CHUNK - z->avail_out;
+  if (made > 0 && put (li, sha, out, made) < 0)
+    return -1;
+  if (zr == Z_STREAM_END)
+    *member_done = true;
+  return (ssize_t) made;
+}
+
 static int
 gunzip (struct layer_input *li, SHA256_CTX *sha, unsigned char *in, size_t have, unsigned char *out)
 {
@@ -93,7 +112,6 @@ gunzip (struct layer_input *li, SHA256_CTX *sha, unsigned char *in, size_t have,
       z.avail_in = (uInt) have;
       while (z.avail_in > 0 && !padding)
         {
-          int zr;
           if (member_done)
             {
               /* After a member: zero bytes pad the stream's end, anything else is the next member. */
@@ -105,43 +123,23 @@ gunzip (struct layer_input *li, SHA256_CTX *sha, unsigned char *in, size_t have,
               inflateReset (&z);
               member_done = false;
             }
-          z.next_out = out;
-          z.avail_out = CHUNK;
-          zr = inflate (&z, Z_NO_FLUSH);
-          if (zr != Z_OK && zr != Z_STREAM_END && zr != Z_BUF_ERROR)
-            {
-              ret = not_gzip (li, &z, zr);
-              goto out;
-            }
-          if (put (li, sha, out, CHUNK - z.avail_out) < 0)
+          if (inflate_some (li, &z, sha, out, &member_done) < 0)
             {
               ret = -1;
               goto out;
             }
-          if (zr == Z_STREAM_END)
-            member_done = true;
         }
       /* Output zlib kept back for want of room. */
       while (!member_done && !padding)
         {
-          int zr;
-          z.next_out = out;
-          z.avail_out = CHUNK;
-          zr = inflate (&z, Z_NO_FLUSH);
-          if (zr != Z_OK && zr != Z_STREAM_END && zr != Z_BUF_ERROR)
-            {
-              ret = not_gzip (li, &z, zr);
-              goto out;
-            }
-          if (CHUNK - z.avail_out == 0)
-            break;
-          if (put (li, sha, out, CHUNK - z.avail_out) < 0)
+          ssize_t made = inflate_some (li, &z, sha, out, &member_done);
+          if (made < 0)
             {
               ret = -1;
               goto out;
             }
-          if (zr == Z_STREAM_END)
-            member_done = true;
+          if (made == 0)
+            break;
         }
       {
         ssize_t n = get (li, in);
