@@ -3,6 +3,9 @@
  * match the oclif commands', it parses what they accept, and it leaves everything
  * else (help, unknown or malformed flags, surplus names) to oclif.
  */
+import { readFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { projectRoot } from '../../../src/common/paths.js';
 import { FAST_MACHINE_COMMANDS, parseFast, type FastFlag } from '../../../src/machine/cli/fast.js';
 import { MachineCommand } from '../../../src/machine/cli/base.js';
 
@@ -83,4 +86,11 @@ test.each([
   ['ip', ['-h']],
 ])('machine %s %j is left to oclif', (name, argv) => {
   expect(parseFast(FAST_MACHINE_COMMANDS[name], argv)).toBeUndefined();
+});
+
+test('bin/berth keeps a code cache per fast command: its list is the fast table\'s', () => {
+  // bin/berth cannot import the table (that would load the bundle it is choosing a cache for)
+  const entry = readFileSync(join(projectRoot(), 'bin', 'berth'), 'utf8');
+  const listed = /const CACHED_COMMANDS = new Set\(\[([^\]]*)\]\)/.exec(entry)?.[1];
+  expect(listed?.split(',').map((s) => s.trim().replace(/^'|'$/g, '')).sort()).toEqual(Object.keys(FAST_MACHINE_COMMANDS).sort());
 });
