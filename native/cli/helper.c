@@ -24,10 +24,8 @@
  *       into another filesystem (a mount point inside is an error, left in place).
  *
  * Built-in ops write their error message to "err" and answer 1. The helper exits at
- * EOF on stdin; commands still running are left to finish on their own. When it has
- * been idle a moment it forks a spare that the next "runtime" request runs in. */
+ * EOF on stdin; commands still running are left to finish on their own. */
 #include "cli.h"
-#include "fsutil.h"
 #include "json.h"
 
 #include <dirent.h>
@@ -64,20 +62,6 @@ struct child {
 };
 
 static struct child *children;
-
-/* A fork made while the helper is idle, waiting for the next runtime request: the
- * fork (milliseconds on a VM, copying the page tables) is then off the request's
- * path. It reads one request line from req and runs it as op_runtime's fork does;
- * EOF (the helper exited, or dropped it) ends it. */
-#define SPARE_IDLE_MS 20 /* quiet this long: time to fork the next spare */
-
-static struct {
-  pid_t pid;
-  int req;   /* the helper's end of the request pipe */
-  int ready; /* the helper's end of its ready pipe */
-} spare = { -1, -1, -1 };
-
-static void spare_drop (void);
 static sigset_t default_mask;
 static const char *self_argv0; /* the program name the helper was started with */
 
@@ -137,8 +121,6 @@ reap (void)
   while ((pid = waitpid (-1, &status, WNOHANG)) > 0)
     {
       struct child **p;
-      if (pid == spare.pid)
-        spare_drop ();
       for (p = &children; *p; p = &(*p)->next)
         if ((*p)->pid == pid)
           {
@@ -328,160 +310,27 @@ child_stdio (const char *out, const char *errpath, int keep)
   return 0;
 }
 
-/* The program name and a runtime request's argv; NULL with *what set when it is bad. */
-static char **
-runtime_args (const json_t *argv, const char **what)
+static int
+op_runtime (long long id, const json_t *req, const char *out, const char *errpath)
 {
+  const json_t *argv = json_get (req, "argv");
   char **args;
   size_t i;
+  pid_t pid;
+  int code, ready[2];
+
   if (!json_is (argv, JSON_ARRAY) || argv->n == 0)
-    return *what = "runtime without argv", NULL;
+    return fail (id, errpath, "helper: %s", "runtime without argv", 0);
   args = calloc (argv->n + 2, sizeof *args);
   if (args == NULL)
-    return *what = "out of memory", NULL;
+    return fail (id, errpath, "helper: %s", "out of memory", ENOMEM);
   args[0] = (char *) self_argv0;
   for (i = 0; i < argv->n; i++)
     if ((args[i + 1] = (char *) json_string (argv->items[i])) == NULL)
       {
         free (args);
-        return *what = "argv must be strings", NULL;
+        return fail (id, errpath, "helper: %s", "argv must be strings", 0);
       }
-  return args;
-}
-
-/* In the fork, from here on the verb's process: it never returns. */
-static __attribute__ ((noreturn)) void
-run_verb (char **args, size_t n, const char *out, const char *errpath, int ready)
-{
-  int code;
-  if (child_stdio (out, errpath, ready) < 0)
-    _exit (127);
-  cli_ready_fd = 3;
-  set_cmdline (args, n);
-  code = runtime_main ((int) n, args);
-  fflush (NULL);
-  _exit (code);
-}
-
-/* The spare's life until a request comes: its line, then the verb. */
-static __attribute__ ((noreturn)) void
-spare_wait (int req, int ready)
-{
-  size_t cap = 4096, len = 0;
-  char *line = malloc (cap), *nl = NULL;
-  const char *what = NULL;
-  json_t *r;
-  char **args;
-  while (line && (nl = memchr (line, '\n', len)) == NULL)
-    {
-      ssize_t n;
-      if (len == cap && (line = realloc (line, cap *= 2)) == NULL)
-        break;
-      n = read (req, line + len, cap - len);
-      if (n < 0 && errno == EINTR)
-        continue;
-      if (n <= 0)
-        _exit (0);
-      len += (size_t) n;
-    }
-  if (nl == NULL || (r = json_parse (line, (size_t) (nl - line), NULL, 0)) == NULL
-      || (args = runtime_args (json_get (r, "argv"), &what)) == NULL)
-    _exit (127); /* the helper validated it: cannot happen */
-  run_verb (args, json_get (r, "argv")->n + 1, json_string (json_get (r, "out")) ?: "/dev/null",
-            json_string (json_get (r, "err")) ?: "/dev/null", ready);
-}
-
-static void
-spare_fork (void)
-{
-  int req[2], ready[2];
-  pid_t pid;
-  if (spare.pid > 0 || pipe2 (req, O_CLOEXEC) < 0)
-    return;
-  if (pipe2 (ready, O_CLOEXEC) < 0)
-    {
-      close (req[0]);
-      close (req[1]);
-      return;
-    }
-  pid = fork ();
-  if (pid == 0)
-    {
-      /* While it waits it holds nothing of the helper's: not the pipes to berthd, not
-       * another child's ready pipe. */
-      int null = open ("/dev/null", O_RDWR | O_CLOEXEC);
-      int r = fcntl (req[0], F_DUPFD_CLOEXEC, 3), w = r < 0 ? -1 : fcntl (ready[1], F_DUPFD_CLOEXEC, r + 1);
-      sigprocmask (SIG_SETMASK, &default_mask, NULL);
-      if (null < 0 || w < 0 || dup2 (null, 0) < 0 || dup2 (null, 1) < 0)
-        _exit (1);
-      syscall (SYS_close_range, 3U, (unsigned) r - 1, 0);
-      syscall (SYS_close_range, (unsigned) r + 1, (unsigned) w - 1, 0);
-      syscall (SYS_close_range, (unsigned) w + 1, ~0U, 0);
-      spare_wait (r, w);
-    }
-  close (req[0]);
-  close (ready[1]);
-  if (pid < 0)
-    {
-      close (req[1]);
-      close (ready[0]);
-      return;
-    }
-  fcntl (ready[0], F_SETFL, O_NONBLOCK);
-  spare.pid = pid;
-  spare.req = req[1];
-  spare.ready = ready[0];
-}
-
-static void
-spare_drop (void)
-{
-  if (spare.pid <= 0)
-    return;
-  close (spare.req);
-  close (spare.ready);
-  spare.pid = -1;
-}
-
-/* The request line to the spare, which becomes the request's process. */
-static bool
-spare_take (long long id, const char *line, size_t len, const char *errpath)
-{
-  char *msg;
-  bool ok;
-  if (spare.pid <= 0 || (msg = malloc (len + 1)) == NULL)
-    return false;
-  memcpy (msg, line, len);
-  msg[len] = '\n';
-  ok = write_all (spare.req, msg, len + 1) == 0;
-  free (msg);
-  if (!ok)
-    {
-      kill (spare.pid, SIGKILL); /* gone or stuck: the request gets a fork of its own */
-      spare_drop ();
-      return false;
-    }
-  close (spare.req);
-  track (spare.pid, id, errpath, spare.ready);
-  spare.pid = -1;
-  return true;
-}
-
-static int
-op_runtime (long long id, const json_t *req, const char *line, size_t len, const char *out, const char *errpath)
-{
-  const char *what = NULL;
-  char **args = runtime_args (json_get (req, "argv"), &what);
-  pid_t pid;
-  int ready[2];
-
-  if (args == NULL)
-    return fail (id, errpath, "helper: %s", what, 0);
-  if (spare_take (id, line, len, errpath))
-    {
-      free (args);
-      return 0;
-    }
   if (pipe2 (ready, O_CLOEXEC) < 0)
     {
       free (args);
@@ -498,7 +347,13 @@ op_runtime (long long id, const json_t *req, const char *line, size_t len, const
   if (pid == 0)
     {
       sigprocmask (SIG_SETMASK, &default_mask, NULL);
-      run_verb (args, json_get (req, "argv")->n + 1, out, errpath, ready[1]);
+      if (child_stdio (out, errpath, ready[1]) < 0)
+        _exit (127);
+      cli_ready_fd = 3;
+      set_cmdline (args, argv->n + 1);
+      code = runtime_main ((int) argv->n + 1, args);
+      fflush (NULL);
+      _exit (code);
     }
   free (args);
   close (ready[1]);
@@ -699,7 +554,7 @@ handle (const char *line, size_t len)
   else if (strcmp (op, "exec") == 0)
     op_exec (id, req, out, errpath);
   else if (strcmp (op, "runtime") == 0)
-    op_runtime (id, req, line, len, out, errpath);
+    op_runtime (id, req, out, errpath);
   else if (strcmp (op, "mount") == 0)
     op_mount (id, req, errpath);
   else if (strcmp (op, "umount") == 0)
@@ -720,7 +575,7 @@ cmd_helper (struct global_opts *g, int argc, char **argv, berth_error_t *err)
 {
   size_t cap = 1 << 16, len = 0;
   char *buf = malloc (cap);
-  sigset_t chld, blocked;
+  sigset_t chld;
   struct pollfd *fds = calloc (2, sizeof *fds);
   size_t nfds_cap = 2;
   (void) g;
@@ -729,10 +584,7 @@ cmd_helper (struct global_opts *g, int argc, char **argv, berth_error_t *err)
     return berth_make_error (err, ENOMEM, "helper buffer");
   sigemptyset (&chld);
   sigaddset (&chld, SIGCHLD);
-  /* SIGPIPE too: a spare gone when handed a request is an EPIPE, not the helper's end. */
-  blocked = chld;
-  sigaddset (&blocked, SIGPIPE);
-  sigprocmask (SIG_BLOCK, &blocked, &default_mask);
+  sigprocmask (SIG_BLOCK, &chld, &default_mask);
   fds[0].fd = STDIN_FILENO;
   fds[0].events = POLLIN;
   fds[1].fd = signalfd (-1, &chld, SFD_CLOEXEC | SFD_NONBLOCK);
@@ -757,17 +609,11 @@ cmd_helper (struct global_opts *g, int argc, char **argv, berth_error_t *err)
       for (i = 2, c = children; c; c = c->next)
         if (c->ready_fd >= 0)
           fds[i++] = (struct pollfd) { .fd = c->ready_fd, .events = POLLIN };
-      int ready = poll (fds, nfds, spare.pid > 0 ? -1 : SPARE_IDLE_MS);
-      if (ready < 0)
+      if (poll (fds, nfds, -1) < 0)
         {
           if (errno == EINTR)
             continue;
           return berth_make_error (err, errno, "poll");
-        }
-      if (ready == 0)
-        {
-          spare_fork ();
-          continue;
         }
       /* Ready lines before exits: a container may be gone by the time both are seen. */
       for (i = 2, p = &children; *p;)

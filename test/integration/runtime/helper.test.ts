@@ -4,7 +4,7 @@
  * on the real kernel.
  */
 import { execFileSync } from 'node:child_process';
-import { existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, readlinkSync, rmSync, symlinkSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, symlinkSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { Spawner } from '../../../engine/runtime/spawner.js';
@@ -140,69 +140,4 @@ test('runtime create: the fork becomes the container\'s monitor and answers once
     h.cleanup();
   }
   expect(readdirSync(join(dir, 'spawn'))).toEqual([]);
-});
-
-/** Processes whose parent is pid, with their command lines. */
-function childrenOf(pid: number): { pid: number; cmdline: string[] }[] {
-  const out: { pid: number; cmdline: string[] }[] = [];
-  for (const e of readdirSync('/proc')) {
-    if (!/^\d+$/.test(e)) continue;
-    try {
-      const stat = readFileSync(`/proc/${e}/stat`, 'utf8');
-      if (Number(stat.slice(stat.lastIndexOf(')') + 2).split(' ')[1]) !== pid) continue;
-      out.push({ pid: Number(e), cmdline: readFileSync(`/proc/${e}/cmdline`, 'utf8').split('\0').filter(Boolean) });
-    } catch {
-      // gone meanwhile
-    }
-  }
-  return out;
-}
-
-/**
- * A waiting spare: a fork of the helper holding /dev/null and its two pipes only. Any other
- * fork of the helper also shows the helper's command line until it execs or sets its own,
- * but it still holds the helper's descriptors.
- */
-function isWaitingSpare(pid: number): boolean {
-  try {
-    const fds = readdirSync(`/proc/${pid}/fd`).map(Number);
-    const target = (fd: number) => readlinkSync(`/proc/${pid}/fd/${fd}`);
-    return target(0) === '/dev/null' && fds.filter((fd) => fd > 2).map((fd) => target(fd).replace(/\d+/, 'N')).join() === 'pipe:[N],pipe:[N]';
-  } catch {
-    return false; // gone meanwhile
-  }
-}
-
-async function spareOf(helper: number, not?: number): Promise<number> {
-  for (let i = 0; i < 200; i++) {
-    const spare = childrenOf(helper).find((c) => c.pid !== not && c.cmdline.at(-1) === 'helper' && isWaitingSpare(c.pid));
-    if (spare) return spare.pid;
-    await new Promise((r) => setTimeout(r, 25));
-  }
-  throw new Error(`no spare fork of the helper ${helper} appeared`);
-}
-
-test('runtime: once the helper is idle the next request runs in a spare fork made beforehand; a spare that died is replaced', async () => {
-  expect((await sp.runtime(['--version'])).code).toBe(0);
-  const helper = childrenOf(process.pid).find((c) => c.cmdline.at(-1) === 'helper')!.pid;
-  const h = new Harness();
-  try {
-    const spare = await spareOf(helper);
-    const id = h.id();
-    const created = await sp.runtime(['--root', h.root, 'create', '--bundle', h.bundle({ id, args: ['sleep', '1000'] }).dir, id]);
-    expect(created).toEqual({ code: 0, stdout: '', stderr: '' });
-    expect(JSON.parse(readFileSync(join(h.root, id, 'state.json'), 'utf8')).monitorPid).toBe(spare);
-    // The spare holds nothing of the helper's but its own two pipes.
-    const next = await spareOf(helper, spare);
-    const fds = readdirSync(`/proc/${next}/fd`).map(Number).filter((fd) => fd > 2);
-    expect(fds.map((fd) => readlinkSync(`/proc/${next}/fd/${fd}`).replace(/\d+/, 'N'))).toEqual(['pipe:[N]', 'pipe:[N]']);
-    process.kill(next, 'SIGKILL');
-    // Once the helper has reaped it (a spare killed as a request reaches it fails that request, as a killed verb does).
-    for (let i = 0; i < 200 && existsSync(`/proc/${next}`); i++) await new Promise((r) => setTimeout(r, 10));
-    const again = await sp.runtime(['--root', h.root, 'list', '--format', 'json']);
-    expect(again.code).toBe(0);
-    expect(await spareOf(helper, next)).not.toBe(spare);
-  } finally {
-    h.cleanup();
-  }
 });
