@@ -125,6 +125,8 @@ export function sdkEc2Api(s: Ec2Settings): Ec2Api {
 }
 
 const AUTH = new Set(['AuthFailure', 'InvalidClientTokenId', 'SignatureDoesNotMatch', 'UnrecognizedClientException', 'IncompleteSignature', 'InvalidAccessKeyId', 'ExpiredToken', 'RequestExpired']);
+// node's codes for a peer certificate that does not verify.
+const TLS_TRUST = /^(UNABLE_TO_|SELF_SIGNED_CERT|DEPTH_ZERO_SELF_SIGNED|CERT_|ERR_TLS_CERT_ALTNAME_INVALID$)/;
 const NET = /ECONNREFUSED|ENOTFOUND|EAI_AGAIN|ETIMEDOUT|ECONNRESET|EHOSTUNREACH|ENETUNREACH|socket hang up|TimeoutError|connect timeout/i;
 
 /** One error kind and one line for each way an AWS call fails. */
@@ -146,6 +148,12 @@ export function mapAwsError(err: unknown, what: string, s: Pick<Ec2Settings, 'Re
   }
   if (name === 'UnauthorizedOperation' || name === 'AccessDenied' || name === 'AccessDeniedException') {
     return new InvalidArgumentError(`these AWS credentials may not call ${what}: ${msg}`, { cause: err, hint: 'grant the IAM user or role the EC2 permissions berth needs (see docs/machine.md)' });
+  }
+  if (e?.code && TLS_TRUST.test(e.code)) {
+    return new UnreachableError(`${endpoint} presented a certificate berth does not trust (${what}: ${msg})`, {
+      cause: err,
+      hint: s.Endpoint ? 'check --amazonec2-endpoint; a private CA goes in a PEM file named by NODE_EXTRA_CA_CERTS' : 'something between here and AWS presents its own certificate: put its CA in a PEM file named by NODE_EXTRA_CA_CERTS',
+    });
   }
   if (NET.test(name) || NET.test(msg) || e?.code && NET.test(e.code)) {
     return new UnreachableError(`${endpoint} does not answer (${what}: ${msg})`, { cause: err, hint: s.Endpoint ? 'check --amazonec2-endpoint' : 'check the network and --amazonec2-region' });

@@ -7,6 +7,7 @@
  */
 import { CreateSubnetCommand, CreateVpcCommand, DeleteSubnetCommand, DeleteVpcCommand, DescribeSubnetsCommand, DescribeVpcsCommand } from '@aws-sdk/client-ec2';
 import { DescribeSecurityGroupsCommand, DescribeSpotInstanceRequestsCommand } from '@aws-sdk/client-ec2';
+import { execFileSync } from 'node:child_process';
 import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { amazonec2Driver } from '../../../drivers/amazonec2/index.js';
@@ -22,6 +23,7 @@ jest.setTimeout(120_000);
 
 let moto: Moto;
 let authMoto: Moto;
+let tlsMoto: Moto;
 const store = tempDir('berth-ec2-err-store-');
 const runs = new Map<string, Run>();
 let groupsBefore: string[] = [];
@@ -30,7 +32,8 @@ const create = (name: string, flags: string[], endpoint = moto.endpoint) =>
   ['machine', 'create', '-d', 'amazonec2', '--amazonec2-endpoint', endpoint, '--amazonec2-retries', '1', ...flags, name];
 
 beforeAll(async () => {
-  [moto, authMoto] = await Promise.all([startMoto(), startMoto({ auth: true })]);
+  const pki = tlsFor127(tempDir('berth-ec2-tls-'));
+  [moto, authMoto, tlsMoto] = await Promise.all([startMoto(), startMoto({ auth: true }), startMoto({ tls: pki })]);
   const env = { ...moto.env, BERTH_STORAGE_PATH: store };
   // eu-north-1 without its default VPC; a subnet in us-east-1b.
   const north = moto.client('eu-north-1');
@@ -55,6 +58,9 @@ beforeAll(async () => {
     ['refused', create('refused', ['--amazonec2-instance-type', 't9.bogus', '--amazonec2-security-group', 'berth-refused', '--amazonec2-ami', 'ami-785db401'])],
     ['unreachable', create('unreachable', [], 'http://127.0.0.1:9')],
     ['tags', create('tags', ['--amazonec2-tags', 'a,b,c'])],
+    // bin/berth starts node without NODE_EXTRA_CA_CERTS and trusts its certificates itself.
+    ['extra-ca', create('extraca', ['--amazonec2-ami', 'ami-0000deadbeef'], tlsMoto.endpoint), { ...process.env, ...env, NODE_EXTRA_CA_CERTS: pki.ca }],
+    ['unknown-ca', create('unknownca', ['--amazonec2-ami', 'ami-0000deadbeef'], tlsMoto.endpoint), { ...process.env, ...env, NODE_EXTRA_CA_CERTS: '' }],
   ];
   const done = await Promise.all(cases.map(([, args, e]) => (e ? berthAsyncRaw(args, e) : berthAsync(args, env))));
   cases.forEach(([name], i) => runs.set(name, done[i]));
@@ -62,8 +68,21 @@ beforeAll(async () => {
 afterAll(() => {
   moto?.stop();
   authMoto?.stop();
+  tlsMoto?.stop();
   removeTempDirs();
 });
+
+/** A CA, and a server certificate for 127.0.0.1 that it signed: PEM files in dir. */
+function tlsFor127(dir: string): { ca: string; cert: string; key: string } {
+  const f = (n: string) => join(dir, n);
+  const openssl = (...args: string[]) => execFileSync('openssl', args, { cwd: dir, stdio: ['ignore', 'ignore', 'pipe'] });
+  const ec = ['-newkey', 'ec', '-pkeyopt', 'ec_paramgen_curve:P-256', '-nodes'];
+  openssl('req', '-x509', ...ec, '-keyout', 'ca-key.pem', '-out', 'ca.pem', '-subj', '/CN=berth test CA', '-days', '2');
+  openssl('req', ...ec, '-keyout', 'key.pem', '-out', 'server.csr', '-subj', '/CN=127.0.0.1');
+  writeFileSync(f('san.ext'), 'subjectAltName=IP:127.0.0.1\n');
+  openssl('x509', '-req', '-in', 'server.csr', '-CA', 'ca.pem', '-CAkey', 'ca-key.pem', '-CAcreateserial', '-out', 'cert.pem', '-days', '2', '-extfile', 'san.ext');
+  return { ca: f('ca.pem'), cert: f('cert.pem'), key: f('key.pem') };
+}
 
 /** berthAsync with exactly this environment (to leave the AWS keys out). */
 async function berthAsyncRaw(args: string[], env: NodeJS.ProcessEnv): Promise<Run> {
@@ -118,6 +137,11 @@ test('RunInstances refused: exit 1 with the EC2 error, and the group and key pai
 
 test('an endpoint that does not answer: exit 1, names it', () => {
   refused('unreachable', 1, /http:\/\/127\.0\.0\.1:9 does not answer/, /--amazonec2-endpoint/);
+});
+
+test('an https endpoint whose CA is in NODE_EXTRA_CA_CERTS is trusted; without it, exit 1 naming the certificate', () => {
+  refused('extra-ca', 2, /AMI "ami-0000deadbeef" does not exist in us-east-1/);
+  refused('unknown-ca', 1, /https:\/\/127\.0\.0\.1:\d+ presented a certificate berth does not trust .*unable to verify/, /NODE_EXTRA_CA_CERTS/);
 });
 
 test('bad flag values: exit 2 before any call', () => {
