@@ -66,4 +66,10 @@ bench "docker context ls" "$DOCKER context ls" "berth fast path" "bin/berth mach
 echo "== machine env m0 ($RUNS runs each; load $(cut -d' ' -f1-3 /proc/loadavg))"
 bench "docker context ls" "$DOCKER context ls" "berth fast path" "bin/berth machine env m0" "berth via oclif" "node $T/oclif.mjs machine env m0" "${base[@]}"
 echo "== node -e 0 (the start-up floor of any node CLI)"
-bench "docker --version" "$DOCKER --version" "node -e 0" "node -e 0"
+if [ -n "${NODE_EXTRA_CA_CERTS:-}" ]; then
+  # node 20 builds its root store at start-up when it is set; bin/berth starts node without it (see bin/berth).
+  echo "NODE_EXTRA_CA_CERTS is set here ($NODE_EXTRA_CA_CERTS)"
+  bench "docker --version" "$DOCKER --version" "node -e 0" "node -e 0" "node -e 0, NODE_EXTRA_CA_CERTS unset" "env -u NODE_EXTRA_CA_CERTS node -e 0"
+else
+  bench "docker --version" "$DOCKER --version" "node -e 0" "node -e 0"
+fi
