@@ -20,8 +20,8 @@ for tool in hyperfine dockerd busybox jq; do
 done
 [ -x "$DOCKER" ] || { echo "bench/run.sh: the docker CLI is missing at $DOCKER" >&2; exit 1; }
 
-npx tsc -p tsconfig.json >/dev/null || echo "bench/run.sh: tsc reported type errors (dist/ is emitted anyway)" >&2
-make -s -C native
+# The whole build: tsc alone would leave bin/berth's CLI bundle older than dist/ (it then takes the slower path).
+npm run -s build >/dev/null || { echo "bench/run.sh: npm run build failed" >&2; exit 1; }
 
 . bench/lib/cpuacct.sh
 T=$(mktemp -d /tmp/berth-bench-run.XXXXXX)
