@@ -240,6 +240,39 @@ cgroup_add_pid (struct cgroup *cg, pid_t pid, berth_error_t *err)
 }
 
 int
+cgroup_v2_index (const struct cgroup *cg)
+{
+  size_t i;
+  for (i = 0; i < cg->n; i++)
+    if (cg->h[i].controllers[0] == '\0')
+      return (int) i;
+  return -1;
+}
+
+/* A process moving itself into a v1 hierarchy writes 0 to `tasks`, not `cgroup.procs`:
+ * the kernel then moves one thread, `current`, without the global threadgroup lock,
+ * whose first write lock waits for an RCU grace period (4-15 ms here). The caller is
+ * single-threaded, so the thread is the whole process. A cgroup2 hierarchy has no such
+ * file for a domain cgroup: there clone3(CLONE_INTO_CGROUP) is the cheap way in, and
+ * cgroup.procs the fallback. */
+int
+cgroup_join_self (const struct cgroup *cg, bool in_v2, berth_error_t *err)
+{
+  char path[4200];
+  size_t i;
+  for (i = 0; i < cg->n; i++)
+    {
+      bool v2 = cg->h[i].controllers[0] == '\0';
+      if (v2 && in_v2)
+        continue;
+      snprintf (path, sizeof path, "%s/%s", cg->h[i].dir, v2 ? "cgroup.procs" : "tasks");
+      if (write_file (path, "0", 1) < 0)
+        return berth_make_error (err, errno, "join cgroup `%s`", cg->h[i].dir);
+    }
+  return 0;
+}
+
+int
 cgroup_destroy (struct cgroup *cg, bool force, berth_error_t *err)
 {
   size_t i;

@@ -29,6 +29,11 @@ struct cgroup {
 int cgroup_init (struct cgroup *cg, const char *cgroups_path, const char *id, berth_error_t *err);
 int cgroup_create (struct cgroup *cg, berth_error_t *err);
 int cgroup_add_pid (struct cgroup *cg, pid_t pid, berth_error_t *err);
+/* The cgroup2 hierarchy (pure v2, or hybrid's "unified"), or -1. */
+int cgroup_v2_index (const struct cgroup *cg);
+/* Moves the calling process, single-threaded, into the cgroups, leaving out the cgroup2
+ * hierarchy when it is already there (clone3 into it); see cgroup.c. */
+int cgroup_join_self (const struct cgroup *cg, bool in_v2, berth_error_t *err);
 /* Removes the directories we made (existing ones too when force), waiting briefly for exiting tasks. */
 int cgroup_destroy (struct cgroup *cg, bool force, berth_error_t *err);
 /* The directory holding a controller's files ("memory", "pids", …). NULL if absent. */

@@ -92,17 +92,21 @@ clone_flags (const struct spec *spec)
   return flags & ~CLONE_NEWCGROUP;
 }
 
-/* On cgroup v2, clone3(CLONE_INTO_CGROUP) starts the child in its cgroup: no
- * migration afterwards. v1 (and kernels without clone3) take a plain clone and a
- * write to each hierarchy's cgroup.procs. */
+/* clone3(CLONE_INTO_CGROUP) starts the child in its cgroup2 cgroup (pure v2, or the
+ * hybrid layout's "unified"): no migration afterwards. The v1 hierarchies (and all of
+ * them on kernels without clone3) take a write each, by the child or by us (see
+ * child_joins_cgroup). *in_cgroup: in every hierarchy already; *in_v2, which the
+ * child reads in its copy: in the cgroup2 one. */
 static pid_t
-clone_child (struct spawn *s, bool *in_cgroup)
+clone_child (struct spawn *s, bool *in_cgroup, bool *in_v2)
 {
   int flags = clone_flags (s->spec);
+  int v2 = cgroup_v2_index (&s->cg);
   *in_cgroup = false;
-  if (s->cg.v2 && s->cg.n == 1)
+  *in_v2 = false;
+  if (v2 >= 0)
     {
-      int cgfd = open (s->cg.h[0].dir, O_DIRECTORY | O_PATH | O_CLOEXEC);
+      int cgfd = open (s->cg.h[v2].dir, O_DIRECTORY | O_PATH | O_CLOEXEC);
       if (cgfd >= 0)
         {
           struct clone_args args;
@@ -111,15 +115,17 @@ clone_child (struct spawn *s, bool *in_cgroup)
           args.flags = (uint64_t) flags | CLONE_INTO_CGROUP;
           args.exit_signal = SIGCHLD;
           args.cgroup = (uint64_t) cgfd;
+          *in_v2 = true;
           pid = (pid_t) syscall (SYS_clone3, &args, sizeof args);
           if (pid == 0)
             return 0;
           close (cgfd);
           if (pid > 0)
             {
-              *in_cgroup = true;
+              *in_cgroup = s->cg.n == 1;
               return pid;
             }
+          *in_v2 = false;
         }
     }
   return (pid_t) syscall (SYS_clone, flags | SIGCHLD, NULL, NULL, NULL, NULL);
@@ -141,6 +147,15 @@ container_abort (struct spawn *s)
   cgroup_destroy (&s->cg, false, NULL);
 }
 
+/* On a v1 or hybrid host the container process moves itself into its cgroups, which is
+ * much cheaper (cgroup_join_self), unless it starts in a new user namespace, whose root
+ * has no write access to the host's cgroup files until the parent has mapped it. */
+static bool
+child_joins_cgroup (const struct spawn *s)
+{
+  return !s->cg.v2 && !spec_has_namespace (s->spec, CLONE_NEWUSER);
+}
+
 static int
 parent_setup (struct spawn *s, bool in_cgroup, berth_error_t *err)
 {
@@ -152,7 +167,7 @@ parent_setup (struct spawn *s, bool in_cgroup, berth_error_t *err)
           || write_id_map (s->pid, "gid_map", spec->gid_maps, spec->n_gid_maps, err) < 0)
         return -1;
     }
-  if (!in_cgroup && cgroup_add_pid (&s->cg, s->pid, err) < 0)
+  if (!in_cgroup && !child_joins_cgroup (s) && cgroup_add_pid (&s->cg, s->pid, err) < 0)
     return -1;
   if (spec->process.has_oom_score_adj)
     {
@@ -207,7 +222,7 @@ container_spawn (struct spawn *s, berth_error_t *err)
 {
   struct init_args a;
   int fds[2], pidns_fd, i;
-  bool in_cgroup = false;
+  bool in_cgroup = false, in_v2 = false;
 
   s->pid = -1;
   s->sync_fd = -1;
@@ -246,7 +261,7 @@ container_spawn (struct spawn *s, berth_error_t *err)
       return berth_make_error (err, errno, "socketpair");
     }
   monitor_block_signals ();
-  s->pid = clone_child (s, &in_cgroup);
+  s->pid = clone_child (s, &in_cgroup, &in_v2);
   if (s->pid < 0)
     {
       int e = errno;
@@ -266,6 +281,8 @@ container_spawn (struct spawn *s, berth_error_t *err)
       for (i = 0; i < 3; i++)
         a.stdio[i] = s->stdio[i];
       a.userns = spec_has_namespace (s->spec, CLONE_NEWUSER);
+      a.join_cgroup = child_joins_cgroup (s);
+      a.in_v2 = in_v2;
       a.st = &s->st;
       container_init (&a);
     }

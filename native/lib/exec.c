@@ -149,20 +149,6 @@ build_process (struct exec_session *es, berth_error_t *err)
   return 0;
 }
 
-static int
-join_cgroup_self (struct exec_session *es, berth_error_t *err)
-{
-  char path[4200];
-  size_t i;
-  for (i = 0; i < es->cg.n; i++)
-    {
-      snprintf (path, sizeof path, "%s/cgroup.procs", es->cg.h[i].dir);
-      if (write_file (path, "0", 1) < 0)
-        return berth_make_error (err, errno, "join cgroup `%s`", es->cg.h[i].dir);
-    }
-  return 0;
-}
-
 static __attribute__ ((noreturn)) void
 exec_child (struct exec_session *es, int sync_fd)
 {
@@ -171,7 +157,7 @@ exec_child (struct exec_session *es, int sync_fd)
   size_t i;
   int k;
 
-  if (join_cgroup_self (es, &err) < 0)
+  if (cgroup_join_self (&es->cg, false, &err) < 0)
     goto fail;
   for (i = 0; i < N_NS; i++)
     if (es->ns_fd[i] >= 0 && ns_kinds[i].flag != CLONE_NEWPID && setns (es->ns_fd[i], ns_kinds[i].flag) < 0)

@@ -116,6 +116,8 @@ container_init (struct init_args *a)
 
   if (!go_pending && wait_for (a, SYNC_GO, &err) < 0)
     fail (a, &err);
+  if (a->join_cgroup && cgroup_join_self (a->cg, a->in_v2, &err) < 0)
+    fail_early (a, &err, go_pending);
   for (i = 0; i < 3; i++)
     if (a->stdio[i] >= 0 && dup2 (a->stdio[i], i) < 0)
       {

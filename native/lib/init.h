@@ -18,6 +18,8 @@ struct init_args {
   int ns_fds[8];   /* namespaces to join, -1 terminated */
   int ns_types[8];
   bool userns;
+  bool join_cgroup; /* move itself into cg first (cgroup_join_self); else the parent moves it */
+  bool in_v2;       /* started in cg's cgroup2 hierarchy (clone3) */
   struct container_state *st; /* for the state JSON of in-container hooks */
   struct berth_seccomp *seccomp; /* compiled by the parent before clone, or NULL */
 };

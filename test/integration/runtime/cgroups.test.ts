@@ -124,3 +124,27 @@ test('memory reservation and swap, blkio throttles and oomScoreAdj are applied',
   expect(readFileSync(`/proc/${pid}/oom_score_adj`, 'utf8').trim()).toBe('321');
   expect(h.rt(['delete', '--force', id]).status).toBe(0);
 });
+
+// On cgroup v1 the container process moves itself in (through `tasks`, the cheap way);
+// in a new user namespace the runtime moves it, as its root cannot write the host's files.
+test.each([
+  ['its own namespaces', undefined],
+  ['a new user namespace', (s: any) => {
+    s.linux.namespaces.push({ type: 'user' });
+    s.linux.uidMappings = [{ containerID: 0, hostID: 200000, size: 65536 }];
+    s.linux.gidMappings = [{ containerID: 0, hostID: 200000, size: 65536 }];
+  }],
+])('the container process is in its cgroup in every hierarchy (%s)', (_, edit) => {
+  const id = h.id();
+  const b = h.bundle({ id, args: ['sleep', '30'], edit });
+  expect(h.rt(['run', '-d', '--bundle', b.dir, id]).stderr).toBe('');
+  const pid = h.state(id).pid as number;
+  const lines = readFileSync(`/proc/${pid}/cgroup`, 'utf8').trim().split('\n');
+  const hierarchies = cgroupV2() ? ['cpu'] : ['cpu', 'cpuacct', 'cpuset', 'memory', 'devices', 'freezer', 'blkio', 'pids'];
+  for (const controller of hierarchies) {
+    const line = lines.find((l) => l.split(':')[1].split(',').includes(controller) || (cgroupV2() && l.startsWith('0::')));
+    expect(line?.split(':')[2]).toBe(h.cgroupsPath(id));
+    expect(readFileSync(join(cgroupDir(controller, h.cgroupsPath(id)), 'cgroup.procs'), 'utf8').trim()).toBe(String(pid));
+  }
+  expect(h.rt(['delete', '--force', id]).status).toBe(0);
+});
