@@ -6,6 +6,12 @@
  * (BERTHD_TRACE, engine/trace.ts) and bench/lib/breakdown.mjs prints them per pull.
  * PULL_PEER=DIR (a built checkout of berth, e.g. main's) adds its berthd as a peer,
  * for a before/after in one run.
+ * The data-roots and the floor's directory are on an ext4 file system of the run's own
+ * (a loop device, with a journal, as Debian makes ext4): without a journal, as this
+ * machine's root is, ext4 skips inodes deleted in the last 60-300 s when it allocates,
+ * and every round of extracts and removals made the next round slower, for all three
+ * alike (tar -xzf 0.85 s in the first round, 6 s by the fourth). PULL_FS=here keeps
+ * them in the temp dir instead.
  */
 import { execFileSync, spawnSync } from 'node:child_process';
 import { createHash } from 'node:crypto';
@@ -70,17 +76,19 @@ const layer = { blob, digest: await sha256File(gz), diffId: await sha256File(raw
 console.log(`layer: ${(blob.length / 1e6).toFixed(1)} MB gzip, ${(readFileSync(raw).length / 1e6).toFixed(1)} MB unpacked`);
 
 const tmp = mkdtempSync(join(tmpdir(), 'bench-pull-'));
+const fs = process.env.PULL_FS === 'here' ? undefined : journaledFs(tmp);
+const work = fs?.dir ?? tmp;
 const trace = process.env.PULL_BREAKDOWN ? join(tmp, 'trace.jsonl') : undefined;
 const registry = await startRegistry();
-const berthd = await startDaemon(trace ? { env: { BERTHD_TRACE: trace } } : {});
-const dockerd = await startDockerd();
+const berthd = await startDaemon({ dataRoot: join(work, 'berthd'), ...(trace ? { env: { BERTHD_TRACE: trace } } : {}) });
+const dockerd = await startDockerd(work);
 const peerRoot = process.env.PULL_PEER;
 // Its own bin/berthd (its dist, its berth-runtime), as the test fixture starts one.
-const peer = peerRoot ? await startDaemon({ env: { BERTHD_TRACE: '' }, entry: join(peerRoot, 'bin', 'berthd') }) : undefined;
+const peer = peerRoot ? await startDaemon({ dataRoot: join(work, 'peer'), env: { BERTHD_TRACE: '' }, entry: join(peerRoot, 'bin', 'berthd') }) : undefined;
 try {
   await pushImage(registry.url, 'bench/debootstrap', 'latest', imageFromLayers([layer], { cmd: ['bash'] }));
   const ref = `${registry.host}/bench/debootstrap:latest`;
-  const dir = join(tmp, 'x');
+  const dir = join(work, 'x');
   const cases: Record<string, readonly [string, string, () => number[]]> = {
     ...(peer ? { peer: [`${DOCKER} -H unix://${peer.socket} rmi -f ${ref} >/dev/null 2>&1 || true`, `${DOCKER} -H unix://${peer.socket} pull -q ${ref}`, () => [peer.pid]] as const } : {}),
     berthd: [`${DOCKER} -H unix://${berthd.socket} rmi -f ${ref} >/dev/null 2>&1 || true`, `${DOCKER} -H unix://${berthd.socket} pull -q ${ref}`, () => [berthd.pid]],
@@ -137,5 +145,24 @@ try {
   await berthd.stop();
   await peer?.stop();
   await registry.stop();
+  fs?.remove();
   rmSync(tmp, { recursive: true, force: true });
+}
+
+/** A fresh 8 GB (sparse) journaled ext4 on a loop device with direct I/O, mounted under dir. */
+function journaledFs(dir: string): { dir: string; remove(): void } {
+  const image = join(dir, 'fs.img');
+  const mnt = join(dir, 'fs');
+  execFileSync('truncate', ['-s', '8G', image]);
+  execFileSync('mkfs.ext4', ['-q', '-F', image]);
+  const dev = execFileSync('losetup', ['-f', '--show', '--direct-io=on', image], { encoding: 'utf8' }).trim();
+  execFileSync('mkdir', ['-p', mnt]);
+  execFileSync('mount', [dev, mnt]);
+  return {
+    dir: mnt,
+    remove() {
+      if (spawnSync('umount', [mnt]).status !== 0) spawnSync('umount', ['-l', mnt]);
+      spawnSync('losetup', ['-d', dev]);
+    },
+  };
 }

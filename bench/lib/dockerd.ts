@@ -16,9 +16,10 @@ export interface Dockerd {
   stop(): Promise<void>;
 }
 
-export async function startDockerd(): Promise<Dockerd> {
+/** `under`: the directory to keep its data-root in (default the temp dir). */
+export async function startDockerd(under = tmpdir()): Promise<Dockerd> {
   if (!existsSync('/usr/sbin/dockerd')) throw new Error('dockerd is missing: apt-get install docker.io');
-  const base = mkdtempSync(join(tmpdir(), 'bench-dockerd-'));
+  const base = mkdtempSync(join(under, 'bench-dockerd-'));
   const socket = join(base, 'docker.sock');
   const child = spawn('/usr/sbin/dockerd', [
     '--data-root', join(base, 'data'), '--exec-root', join(base, 'exec'), '--pidfile', join(base, 'docker.pid'),
