@@ -9,8 +9,8 @@
  * one's in every round, and its 10-at-once too: a before/after in one run.
  */
 import { spawn, spawnSync } from 'node:child_process';
-import { mkdtempSync, rmSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { availableParallelism, tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { startSshHosts } from '../test/fixtures/sshhosts.js';
 import { ensureBundle } from '../src/machine/bundle/build.js';
@@ -92,11 +92,18 @@ if (atOnce > 1) {
     const store = mkdtempSync(join(tmpdir(), 'berth-bench-store-'));
     const create = (i: number) => timedAsync(bin, ['machine', 'create', '-d', 'generic', '--generic-ip-address', f.hosts[i].ip, '--generic-ssh-key', f.keyPath, `p${i}`], { BERTH_STORAGE_PATH: store });
     try {
+      // The whole machine's CPU time: the namespace hosts (sshd, the bundle's unpack, their
+      // engines) share this machine's cores with the CLIs.
+      const c0 = machineCpuMs();
       const one = await create(0);
+      const c1 = machineCpuMs();
       const t = process.hrtime.bigint();
       const each = await Promise.all(Array.from({ length: atOnce }, (_, i) => create(i + 1)));
       const all = ms(process.hrtime.bigint() - t);
+      const c2 = machineCpuMs();
       console.log(`${label}: create on ${atOnce} fresh hosts at once: all done in ${all.toFixed(0)} ms (each ${stats(each).min.toFixed(0)}-${Math.max(...each).toFixed(0)} ms); one alone just before: ${one.toFixed(0)} ms; ratio ${(all / one).toFixed(2)}`);
+      const cores = availableParallelism();
+      console.log(`${label}: CPU time of the whole machine: one create ${(c1 - c0).toFixed(0)} ms, the ${atOnce} ${(c2 - c1).toFixed(0)} ms, which ${cores} cores take at least ${((c2 - c1) / cores).toFixed(0)} ms to give`);
     } finally {
       f.cleanup();
       rmSync(store, { recursive: true, force: true });
@@ -104,4 +111,10 @@ if (atOnce > 1) {
   }
 }
 console.log(`load average: ${(await import('node:fs')).readFileSync('/proc/loadavg', 'utf8').split(' ').slice(0, 3).join(' ')}`);
+
+/** CPU time used by the whole machine so far (user, nice, system, irq, softirq), ms. */
+function machineCpuMs(): number {
+  const f = readFileSync('/proc/stat', 'utf8').split('\n')[0].trim().split(/\s+/).slice(1).map(Number);
+  return ((f[0] + f[1] + f[2] + f[5] + f[6]) * 1000) / 100;
+}
 process.exit(0);
