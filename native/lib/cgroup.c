@@ -2,11 +2,15 @@
 #include "fsutil.h"
 
 #include <errno.h>
+#include <fcntl.h>
+#include <linux/sched.h>
 #include <signal.h>
+#include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
+#include <sys/syscall.h>
 #include <sys/vfs.h>
 #include <time.h>
 #include <unistd.h>
@@ -247,6 +251,30 @@ cgroup_v2_index (const struct cgroup *cg)
     if (cg->h[i].controllers[0] == '\0')
       return (int) i;
   return -1;
+}
+
+pid_t
+cgroup_clone_into_v2 (const struct cgroup *cg, uint64_t flags)
+{
+  struct clone_args args;
+  int v2 = cgroup_v2_index (cg), fd, e;
+  pid_t pid;
+  if (v2 < 0)
+    return -1;
+  fd = open (cg->h[v2].dir, O_DIRECTORY | O_PATH | O_CLOEXEC);
+  if (fd < 0)
+    return -1;
+  memset (&args, 0, sizeof args);
+  args.flags = flags | CLONE_INTO_CGROUP;
+  args.exit_signal = SIGCHLD;
+  args.cgroup = (uint64_t) fd;
+  pid = (pid_t) syscall (SYS_clone3, &args, sizeof args);
+  if (pid == 0)
+    return 0;
+  e = errno;
+  close (fd);
+  errno = e;
+  return pid;
 }
 
 /* A process moving itself into a v1 hierarchy writes 0 to `tasks`, not `cgroup.procs`:

@@ -6,6 +6,7 @@
 #include "error.h"
 #include "json.h"
 #include <stdbool.h>
+#include <stdint.h>
 #include <sys/types.h>
 
 #define CGROUP_MAX_HIERARCHIES 16
@@ -31,6 +32,10 @@ int cgroup_create (struct cgroup *cg, berth_error_t *err);
 int cgroup_add_pid (struct cgroup *cg, pid_t pid, berth_error_t *err);
 /* The cgroup2 hierarchy (pure v2, or hybrid's "unified"), or -1. */
 int cgroup_v2_index (const struct cgroup *cg);
+/* clone3(CLONE_INTO_CGROUP) with `flags` into cg's cgroup2 directory: the child's pid,
+ * 0 in the child, or -1 when there is no such hierarchy or the kernel refuses (older
+ * than 5.7): the caller then clones or forks its own way. */
+pid_t cgroup_clone_into_v2 (const struct cgroup *cg, uint64_t flags);
 /* Moves the calling process, single-threaded, into the cgroups, leaving out the cgroup2
  * hierarchy when it is already there (clone3 into it); see cgroup.c. */
 int cgroup_join_self (const struct cgroup *cg, bool in_v2, berth_error_t *err);

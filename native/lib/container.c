@@ -101,33 +101,18 @@ static pid_t
 clone_child (struct spawn *s, bool *in_cgroup, bool *in_v2)
 {
   int flags = clone_flags (s->spec);
-  int v2 = cgroup_v2_index (&s->cg);
+  pid_t pid;
   *in_cgroup = false;
-  *in_v2 = false;
-  if (v2 >= 0)
+  *in_v2 = true; /* as the child will read it */
+  pid = cgroup_clone_into_v2 (&s->cg, (uint64_t) flags);
+  if (pid == 0)
+    return 0;
+  if (pid > 0)
     {
-      int cgfd = open (s->cg.h[v2].dir, O_DIRECTORY | O_PATH | O_CLOEXEC);
-      if (cgfd >= 0)
-        {
-          struct clone_args args;
-          pid_t pid;
-          memset (&args, 0, sizeof args);
-          args.flags = (uint64_t) flags | CLONE_INTO_CGROUP;
-          args.exit_signal = SIGCHLD;
-          args.cgroup = (uint64_t) cgfd;
-          *in_v2 = true;
-          pid = (pid_t) syscall (SYS_clone3, &args, sizeof args);
-          if (pid == 0)
-            return 0;
-          close (cgfd);
-          if (pid > 0)
-            {
-              *in_cgroup = s->cg.n == 1;
-              return pid;
-            }
-          *in_v2 = false;
-        }
+      *in_cgroup = s->cg.n == 1;
+      return pid;
     }
+  *in_v2 = false;
   return (pid_t) syscall (SYS_clone, flags | SIGCHLD, NULL, NULL, NULL, NULL);
 }
 

@@ -150,14 +150,14 @@ build_process (struct exec_session *es, berth_error_t *err)
 }
 
 static __attribute__ ((noreturn)) void
-exec_child (struct exec_session *es, int sync_fd)
+exec_child (struct exec_session *es, int sync_fd, bool in_v2)
 {
   berth_error_t err = NULL;
   struct process_prepared pp;
   size_t i;
   int k;
 
-  if (cgroup_join_self (&es->cg, false, &err) < 0)
+  if (cgroup_join_self (&es->cg, in_v2, &err) < 0)
     goto fail;
   for (i = 0; i < N_NS; i++)
     if (es->ns_fd[i] >= 0 && ns_kinds[i].flag != CLONE_NEWPID && setns (es->ns_fd[i], ns_kinds[i].flag) < 0)
@@ -224,6 +224,7 @@ static int
 spawn (struct exec_session *es, bool pipes, berth_error_t *err)
 {
   int fds[2], i;
+  bool in_v2;
   struct sync_msg msg;
   /* Before the fork, like create: the cache lives under --root. */
   if (seccomp_prepare (es->spec.seccomp, es->o->root, &es->seccomp, err) < 0)
@@ -235,13 +236,18 @@ spawn (struct exec_session *es, bool pipes, berth_error_t *err)
   if (sync_pair (fds) < 0)
     return berth_make_error (err, errno, "socketpair");
   monitor_block_signals ();
-  es->pid = fork ();
+  /* Started in the container's cgroup2 cgroup where there is one: its join there would
+   * take the kernel's global threadgroup lock (cgroup.c). */
+  es->pid = cgroup_clone_into_v2 (&es->cg, 0);
+  in_v2 = es->pid >= 0;
+  if (es->pid < 0)
+    es->pid = fork ();
   if (es->pid < 0)
     return berth_make_error (err, errno, "fork");
   if (es->pid == 0)
     {
       close (fds[0]);
-      exec_child (es, fds[1]);
+      exec_child (es, fds[1], in_v2);
     }
   close (fds[1]);
   seccomp_free (es->seccomp);

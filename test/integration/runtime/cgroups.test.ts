@@ -148,3 +148,15 @@ test.each([
   }
   expect(h.rt(['delete', '--force', id]).status).toBe(0);
 });
+
+test("exec's process joins the container's cgroup in every hierarchy", () => {
+  const id = h.id();
+  const b = h.bundle({ id, args: ['sleep', '30'] });
+  expect(h.rt(['run', '-d', '--bundle', b.dir, id]).stderr).toBe('');
+  const r = h.rt(['exec', id, 'sh', '-c', 'cat /proc/self/cgroup; echo ---; cat /proc/1/cgroup']);
+  expect(r.stderr).toBe('');
+  const [self, init] = r.stdout.split('---\n').map((s) => s.trim().split('\n').sort());
+  expect(self.length).toBeGreaterThan(0);
+  expect(self).toEqual(init);
+  expect(h.rt(['delete', '--force', id]).status).toBe(0);
+});
