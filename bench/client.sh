@@ -16,8 +16,6 @@ done
 
 # The whole build: tsc alone would leave bin/berth's CLI bundle older than dist/ (it then takes the slower path).
 npm run -s build >/dev/null || { echo "bench/client.sh: npm run build failed" >&2; exit 1; }
-node dist/src/build/oclif-manifest.js >/dev/null
-make -s -C native
 
 T=$(mktemp -d /tmp/berth-bench-client.XXXXXX)
 BERTH_PID=

@@ -110,7 +110,7 @@ if (atOnce > 1) {
     }
   }
 }
-console.log(`load average: ${(await import('node:fs')).readFileSync('/proc/loadavg', 'utf8').split(' ').slice(0, 3).join(' ')}`);
+console.log(`load average: ${readFileSync('/proc/loadavg', 'utf8').split(' ').slice(0, 3).join(' ')}`);
 
 /** CPU time used by the whole machine so far (user, nice, system, irq, softirq), ms. */
 function machineCpuMs(): number {

@@ -15,7 +15,7 @@
  */
 import { execFileSync, spawnSync } from 'node:child_process';
 import { createHash } from 'node:crypto';
-import { createReadStream, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { createReadStream, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { projectRoot } from '../src/common/paths.js';
@@ -76,8 +76,8 @@ const layer = { blob, digest: await sha256File(gz), diffId: await sha256File(raw
 console.log(`layer: ${(blob.length / 1e6).toFixed(1)} MB gzip, ${(readFileSync(raw).length / 1e6).toFixed(1)} MB unpacked`);
 
 const tmp = mkdtempSync(join(tmpdir(), 'bench-pull-'));
-const fs = process.env.PULL_FS === 'here' ? undefined : journaledFs(tmp);
-const work = fs?.dir ?? tmp;
+const scratch = process.env.PULL_FS === 'here' ? undefined : journaledFs(tmp);
+const work = scratch?.dir ?? tmp;
 const trace = process.env.PULL_BREAKDOWN ? join(tmp, 'trace.jsonl') : undefined;
 const registry = await startRegistry();
 const berthd = await startDaemon({ dataRoot: join(work, 'berthd'), ...(trace ? { env: { BERTHD_TRACE: trace } } : {}) });
@@ -145,7 +145,7 @@ try {
   await berthd.stop();
   await peer?.stop();
   await registry.stop();
-  fs?.remove();
+  scratch?.remove();
   rmSync(tmp, { recursive: true, force: true });
 }
 
@@ -156,8 +156,13 @@ function journaledFs(dir: string): { dir: string; remove(): void } {
   execFileSync('truncate', ['-s', '8G', image]);
   execFileSync('mkfs.ext4', ['-q', '-F', image]);
   const dev = execFileSync('losetup', ['-f', '--show', '--direct-io=on', image], { encoding: 'utf8' }).trim();
-  execFileSync('mkdir', ['-p', mnt]);
-  execFileSync('mount', [dev, mnt]);
+  mkdirSync(mnt);
+  try {
+    execFileSync('mount', [dev, mnt]);
+  } catch (err) {
+    spawnSync('losetup', ['-d', dev]);
+    throw err;
+  }
   return {
     dir: mnt,
     remove() {

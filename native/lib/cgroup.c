@@ -243,12 +243,19 @@ cgroup_add_pid (struct cgroup *cg, pid_t pid, berth_error_t *err)
   return 0;
 }
 
+/* A cgroup2 mount lists no controllers (see cgroup_init). */
+static bool
+is_v2 (const struct cgroup_hierarchy *h)
+{
+  return h->controllers[0] == '\0';
+}
+
 int
 cgroup_v2_index (const struct cgroup *cg)
 {
   size_t i;
   for (i = 0; i < cg->n; i++)
-    if (cg->h[i].controllers[0] == '\0')
+    if (is_v2 (&cg->h[i]))
       return (int) i;
   return -1;
 }
@@ -290,7 +297,7 @@ cgroup_join_self (const struct cgroup *cg, bool in_v2, berth_error_t *err)
   size_t i;
   for (i = 0; i < cg->n; i++)
     {
-      bool v2 = cg->h[i].controllers[0] == '\0';
+      bool v2 = is_v2 (&cg->h[i]);
       if (v2 && in_v2)
         continue;
       snprintf (path, sizeof path, "%s/%s", cg->h[i].dir, v2 ? "cgroup.procs" : "tasks");
